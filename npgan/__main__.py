@@ -1,0 +1,5 @@
+"""``python -m npgan`` is the same as the ``npgan`` command."""
+
+from npgan.cli import main
+
+raise SystemExit(main())
