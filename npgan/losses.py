@@ -1,0 +1,90 @@
+"""The GAN objectives, computed from the discriminator's logits.
+
+With ``l`` a logit and ``D = sigmoid(l)``:
+
+    log D       = -softplus(-l)
+    log (1 - D) = -softplus(l)
+    softplus(t) = log(1 + e^t) = max(t, 0) + log1p(e^-|t|)     (no overflow for any t)
+
+so every objective below stays finite for a saturated discriminator (``|l|`` up to 1e4
+and beyond), where ``log(sigmoid(l))`` would give ``log(0) = -inf``.
+
+Each function returns ``(loss, dlogits)``: the mean loss over the batch (a 0-d array of
+the backend: call ``float()`` only when logging) and its gradient with respect to the
+logits, of the logits' shape and dtype.
+"""
+
+from npgan.backend import get_backend
+from npgan.functional import sigmoid
+
+GENERATOR_LOSSES = ("nonsaturating", "minimax")
+
+
+def softplus(t):
+    """``log(1 + e^t)`` without overflow: ``max(t, 0) + log1p(exp(-|t|))``."""
+    xp = get_backend()
+    return xp.maximum(t, 0) + xp.log1p(xp.exp(-xp.abs(t)))
+
+
+def _check_logits(logits, name):
+    if getattr(logits, "ndim", None) not in (1, 2) or (logits.ndim == 2 and logits.shape[1] != 1):
+        raise ValueError(f"{name}: expected logits of shape (batch,) or (batch, 1), got {getattr(logits, 'shape', None)}")
+    if logits.shape[0] == 0:
+        raise ValueError(f"{name}: expected a non-empty batch of logits")
+
+
+def sigmoid_cross_entropy(logits, target):
+    """Mean binary cross-entropy between ``sigmoid(logits)`` and a constant target in [0, 1].
+
+    Per example ``L_n = -t log D_n - (1 - t) log(1 - D_n)`` with ``D_n = sigmoid(l_n)``;
+    substituting the softplus forms,
+
+        L_n = t softplus(-l_n) + (1 - t) softplus(l_n) = softplus(l_n) - t l_n,
+
+    using ``softplus(-l) = softplus(l) - l``. Its derivative is
+    ``dL_n/dl_n = sigmoid(l_n) - t``; the mean over ``N`` divides it by ``N``.
+    """
+    _check_logits(logits, "sigmoid_cross_entropy")
+    if not 0.0 <= target <= 1.0:
+        raise ValueError(f"sigmoid_cross_entropy: target must be in [0, 1], got {target}")
+    n = logits.shape[0]
+    loss = (softplus(logits) - target * logits).mean()
+    dlogits = (sigmoid(logits) - target) / n
+    return loss, dlogits.astype(logits.dtype, copy=False)
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """The discriminator's objective, as a loss to *minimise*:
+
+        L_D = 0.5 * (BCE(D(x), 1) + BCE(D(G(z)), 0))
+            = -0.5 * (mean log D(x) + mean log(1 - D(G(z)))),
+
+    i.e. minus half the value function ``V(D, G)`` estimated on the minibatch, so
+    descending ``L_D`` ascends ``V`` as Algorithm 1 asks. Returns
+    ``(loss, dreal_logits, dfake_logits)``.
+    """
+    real_loss, dreal = sigmoid_cross_entropy(real_logits, 1.0)
+    fake_loss, dfake = sigmoid_cross_entropy(fake_logits, 0.0)
+    return 0.5 * (real_loss + fake_loss), 0.5 * dreal, 0.5 * dfake
+
+
+def generator_loss(fake_logits, kind="nonsaturating"):
+    """The generator's objective on ``D(G(z))``, as a loss to minimise.
+
+    - ``"minimax"``: the value function as written, ``L_G = mean log(1 - D(G(z)))
+      = -mean softplus(l)``; ``dL_G/dl = -sigmoid(l) / N``. When D rejects the fakes
+      confidently (``l -> -inf``, ``D(G(z)) -> 0``) this gradient vanishes, which is why
+      the paper trains G differently in practice.
+    - ``"nonsaturating"``: ``L_G = -mean log D(G(z)) = BCE(D(G(z)), 1)
+      = mean softplus(-l)``; ``dL_G/dl = (sigmoid(l) - 1) / N``, which tends to
+      ``-1/N`` there instead of 0: the same fixed point, strong early gradients.
+    """
+    if kind == "nonsaturating":
+        return sigmoid_cross_entropy(fake_logits, 1.0)
+    if kind == "minimax":
+        _check_logits(fake_logits, "generator_loss")
+        n = fake_logits.shape[0]
+        loss = -softplus(fake_logits).mean()
+        dlogits = -sigmoid(fake_logits) / n
+        return loss, dlogits.astype(fake_logits.dtype, copy=False)
+    raise ValueError(f"generator_loss: unknown kind {kind!r}; expected one of {GENERATOR_LOSSES}")

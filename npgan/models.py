@@ -1,0 +1,66 @@
+"""The paper's multilayer perceptrons, at any width.
+
+``generator``: Linear, ReLU, ..., Linear, then a sigmoid (pixels in [0, 1]) or nothing
+(real-valued toy data). ``discriminator``: dropout on the input, maxout (or ReLU) hidden
+layers each with dropout before the next layer, and a final Linear to one *logit*
+``l``; ``D(x) = sigmoid(l)`` is applied inside the losses (``npgan.losses``), which is
+where the numerically stable forms live.
+"""
+
+from npgan.backend import Generator
+from npgan.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
+
+OUTPUTS = ("sigmoid", "linear")
+HIDDEN = ("maxout", "relu")
+
+
+def generator(noise_dim, hidden, out_dim, output="sigmoid", init_range=0.05,
+              output_bias=None, rng=None, dtype="float32"):
+    """Noise (N, noise_dim) -> samples (N, out_dim).
+
+    hidden: widths of the ReLU layers, e.g. ``(1200, 1200)`` for the paper's MNIST G.
+    output_bias: initial bias of the last Linear (the paper sets it to the logit of
+    the per-pixel mean of the training images, so G starts at the data's mean image).
+    """
+    if output not in OUTPUTS:
+        raise ValueError(f"generator: output must be one of {OUTPUTS}, got {output!r}")
+    rng = rng if rng is not None else Generator(0)
+    layers, width = [], noise_dim
+    for h in hidden:
+        layers += [Linear(width, h, init_range, rng, dtype), ReLU()]
+        width = h
+    last = Linear(width, out_dim, init_range, rng, dtype)
+    if output_bias is not None:
+        if tuple(output_bias.shape) != (out_dim,):
+            raise ValueError(f"generator: output_bias must have shape ({out_dim},), got {tuple(output_bias.shape)}")
+        last.params["b"][...] = output_bias
+    layers.append(last)
+    if output == "sigmoid":
+        layers.append(Sigmoid())
+    return Sequential(*layers)
+
+
+def discriminator(in_dim, hidden, n_pieces=5, keep_input=0.8, keep_hidden=0.5,
+                  init_range=0.005, activation="maxout", rng=None, dtype="float32"):
+    """Samples (N, in_dim) -> logits (N, 1).
+
+    hidden: widths of the hidden layers, e.g. ``(240, 240)`` maxout units for the
+    paper's MNIST D. Dropout keeps ``keep_input`` of the inputs and ``keep_hidden`` of
+    the inputs to every later layer (inverted scaling).
+    """
+    if activation not in HIDDEN:
+        raise ValueError(f"discriminator: activation must be one of {HIDDEN}, got {activation!r}")
+    rng = rng if rng is not None else Generator(0)
+    layers, width, keep = [], in_dim, keep_input
+    for h in hidden:
+        if keep < 1.0:
+            layers.append(Dropout(keep, rng))
+        if activation == "maxout":
+            layers.append(Maxout(width, h, n_pieces, init_range, rng, dtype))
+        else:
+            layers += [Linear(width, h, init_range, rng, dtype), ReLU()]
+        width, keep = h, keep_hidden
+    if keep < 1.0:
+        layers.append(Dropout(keep, rng))
+    layers.append(Linear(width, 1, init_range, rng, dtype))
+    return Sequential(*layers)

@@ -1,0 +1,108 @@
+"""Momentum SGD and the schedules of the paper's code (pylearn2).
+
+The update, per parameter ``p`` with gradient ``g``:
+
+    v <- momentum * v - lr * g
+    p <- p + v
+
+The learning rate decays after every update, ``lr_t = max(lr_0 / decay**t, lr_min)``
+(pylearn2's ``ExponentialDecay``), and the momentum ramps linearly once per epoch from
+``start`` to ``end`` between ``start_epoch`` and ``saturate_epoch`` (its
+``MomentumAdjustor``). D and G each get their own optimiser, so their states never mix.
+"""
+
+import numpy
+
+from npgan.backend import get_backend, to_numpy
+
+
+class ExponentialDecay:
+    """``lr(t) = max(lr0 / decay**t, lr_min)`` after ``t`` updates (``decay=1``: constant)."""
+
+    def __init__(self, lr0, decay=1.0, lr_min=0.0):
+        if lr0 <= 0:
+            raise ValueError(f"ExponentialDecay: learning rate must be > 0, got {lr0}")
+        if decay < 1.0:
+            raise ValueError(f"ExponentialDecay: decay must be >= 1 (lr is divided by it), got {decay}")
+        self.lr0, self.decay, self.lr_min = float(lr0), float(decay), float(lr_min)
+
+    def __call__(self, t):
+        return max(self.lr0 / self.decay**t, self.lr_min)
+
+
+class LinearRamp:
+    """A value that moves linearly from ``start`` to ``end`` between two epochs.
+
+    ``value(e) = start`` for ``e <= start_epoch``, ``end`` for ``e >= saturate_epoch``,
+    and linear in between (pylearn2's ``MomentumAdjustor``, epochs counted from 0).
+    """
+
+    def __init__(self, start, end, start_epoch=1, saturate_epoch=250):
+        if saturate_epoch < start_epoch:
+            raise ValueError(f"LinearRamp: saturate_epoch ({saturate_epoch}) < start_epoch ({start_epoch})")
+        self.start, self.end = float(start), float(end)
+        self.start_epoch, self.saturate_epoch = start_epoch, saturate_epoch
+
+    def __call__(self, epoch):
+        if epoch <= self.start_epoch:
+            return self.start
+        if epoch >= self.saturate_epoch:
+            return self.end
+        alpha = (epoch - self.start_epoch) / (self.saturate_epoch - self.start_epoch)
+        return self.start + alpha * (self.end - self.start)
+
+
+class MomentumSGD:
+    """Momentum SGD over every parameter of a network (anything with ``parameters()``).
+
+    ``step()`` reads ``layer.grads[name]`` as the network's last ``backward`` left it and
+    updates ``layer.params[name]`` in place. ``lr`` follows ``lr_schedule`` (a function of
+    the number of updates so far) and ``momentum`` is set by the trainer each epoch.
+    """
+
+    def __init__(self, network, lr=0.1, momentum=0.5, lr_schedule=None):
+        if lr <= 0:
+            raise ValueError(f"MomentumSGD: learning rate must be > 0, got {lr}")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"MomentumSGD: momentum must be in [0, 1), got {momentum}")
+        self.network = network
+        self.lr_schedule = lr_schedule or ExponentialDecay(lr)
+        self.momentum = float(momentum)
+        self.updates = 0
+        xp = get_backend()
+        self.velocity = {
+            key: xp.zeros_like(layer.params[name]) for key, layer, name in network.parameters()
+        }
+
+    @property
+    def lr(self):
+        """The learning rate the next update will use."""
+        return self.lr_schedule(self.updates)
+
+    def step(self):
+        lr, momentum = self.lr, self.momentum
+        for key, layer, name in self.network.parameters():
+            v, p, g = self.velocity[key], layer.params[name], layer.grads[name]
+            if g.shape != p.shape:
+                raise ValueError(f"MomentumSGD: gradient of {key} has shape {g.shape}, parameter {p.shape}")
+            v *= momentum
+            v -= lr * g  # lr * g is a new array; v and p are updated in place
+            p += v
+        self.updates += 1
+
+    def state_dict(self):
+        """Host arrays and numbers that restore this optimiser exactly."""
+        state = {f"velocity/{key}": to_numpy(v) for key, v in self.velocity.items()}
+        state["updates"] = numpy.asarray(self.updates, dtype=numpy.int64)
+        state["momentum"] = numpy.asarray(self.momentum, dtype=numpy.float64)
+        return state
+
+    def load_state_dict(self, state):
+        xp = get_backend()
+        for key, v in self.velocity.items():
+            saved = state[f"velocity/{key}"]
+            if tuple(saved.shape) != tuple(v.shape):
+                raise ValueError(f"MomentumSGD: saved velocity {key} has shape {saved.shape}, expected {v.shape}")
+            v[...] = xp.asarray(saved, dtype=v.dtype)
+        self.updates = int(state["updates"])
+        self.momentum = float(state["momentum"])
