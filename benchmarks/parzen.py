@@ -95,18 +95,18 @@ import numpy
 from npgan import parzen
 arrays = numpy.load(sys.argv[1])
 centres, valid, test = arrays["centres"], arrays["valid"], arrays["test"]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS"))
 tracemalloc.start()
 parzen.parzen_protocol(centres, valid, test)
 traced = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"maxrss_mib": after / 1024, "maxrss_before_mib": before / 1024, "traced_peak_mib": traced / 2**20}))
+print(json.dumps({"maxrss_mib": after / 1024, "rss_before_mib": before / 1024, "traced_peak_mib": traced / 2**20}))
 """
 
 
 def peak_memory(centres, valid, test):
-    """Peak memory of the protocol in a fresh process (ru_maxrss is in KiB on Linux)."""
+    """Peak memory of the protocol in a fresh process (ru_maxrss and VmRSS are in KiB on Linux)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "arrays.npz")
         numpy.savez(path, centres=centres, valid=valid, test=test)
@@ -149,7 +149,7 @@ def main():
     for name, value, note in table:
         print(f"  {name:<36} {value:8.3f} s   {note}")
     print(
-        f"  peak memory: {memory['maxrss_mib']:.0f} MiB process (data loaded: {memory['maxrss_before_mib']:.0f} MiB), "
+        f"  peak memory: {memory['maxrss_mib']:.0f} MiB process (RSS before the protocol, data loaded: {memory['rss_before_mib']:.0f} MiB), "
         f"{memory['traced_peak_mib']:.0f} MiB of arrays during the protocol"
     )
     print(
