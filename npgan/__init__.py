@@ -6,7 +6,8 @@ docstring, and ``npgan.gradcheck`` proves each one in float64. Set
 """
 
 from npgan.backend import Generator, backend_name, get_backend, set_backend, to_numpy
+from npgan.gan import GAN, load
 
 __version__ = "0.1.0"
 
-__all__ = ["Generator", "backend_name", "get_backend", "set_backend", "to_numpy", "__version__"]
+__all__ = ["GAN", "load", "Generator", "backend_name", "get_backend", "set_backend", "to_numpy", "__version__"]

@@ -1,0 +1,125 @@
+"""Pictures: sample grids, 2-D scatter plots, the paper's Figure 1, training curves.
+
+Host-only: every function converts its arrays with ``to_numpy`` first and writes its
+PNG atomically (temporary file, then rename). matplotlib runs with the Agg backend, so
+no display is needed.
+"""
+
+import numpy
+
+from npgan.backend import to_numpy
+from npgan.checkpoint import atomic_write
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    _pyplot().close(fig)
+
+
+def tile_images(images, ncols=10, side=28, pad=1):
+    """(n, side*side) images in [0, 1] -> one (rows*(side+pad)+pad, ...) mosaic array."""
+    images = numpy.clip(to_numpy(images).reshape(-1, side, side), 0, 1)
+    n = images.shape[0]
+    nrows = -(-n // ncols)
+    canvas = numpy.ones((nrows * (side + pad) + pad, ncols * (side + pad) + pad))
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncols)
+        canvas[pad + r * (side + pad):pad + r * (side + pad) + side,
+               pad + c * (side + pad):pad + c * (side + pad) + side] = img
+    return canvas
+
+
+def image_grid(images, path, ncols=10, title=None):
+    """Save (n, 784) images as a grid."""
+    plt = _pyplot()
+    canvas = tile_images(images, ncols)
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] / 28, canvas.shape[0] / 28 + (0.4 if title else 0)))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    _save(fig, path)
+
+
+def nearest_grid(samples, neighbours, path, ncols=10, title=None):
+    """The paper's Figure 2: each sample with its nearest training image beside it.
+
+    Samples fill the even columns, their nearest training images the odd ones; a
+    yellow frame marks the training images.
+    """
+    samples, neighbours = to_numpy(samples), to_numpy(neighbours)
+    pairs = numpy.empty((2 * len(samples), samples.shape[1]), dtype=numpy.float64)
+    pairs[0::2], pairs[1::2] = samples, neighbours
+    plt = _pyplot()
+    canvas = tile_images(pairs, 2 * ncols)
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] / 28, canvas.shape[0] / 28 + 0.4))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    for i in range(len(samples)):
+        r, c = divmod(2 * i + 1, 2 * ncols)
+        ax.add_patch(plt.Rectangle((c * 29 + 0.5, r * 29 + 0.5), 28, 28, fill=False, edgecolor="gold", lw=1))
+    ax.axis("off")
+    ax.set_title(title or "samples (left) and their nearest training images (right, framed)")
+    _save(fig, path)
+
+
+def scatter_2d(samples, path, centres=None, title=None):
+    """2-D samples as dots, with the data's mode centres as crosses."""
+    plt = _pyplot()
+    s = to_numpy(samples)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(s[:, 0], s[:, 1], s=2, alpha=0.4, label="G(z)")
+    if centres is not None:
+        ax.scatter(centres[:, 0], centres[:, 1], marker="x", c="red", s=40, label="modes")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title)
+    _save(fig, path)
+
+
+def figure1(panels, path, title=None):
+    """The paper's Figure 1 from real runs: one panel per stage of training.
+
+    panels: list of dicts with ``label``, ``grid`` (points on the line), ``data_density``,
+    ``generator_density`` (a histogram density of G's samples on the same grid) and
+    ``discriminator`` (``D`` on the grid). Black dots: data; green: generator; blue
+    dashes: the discriminator, as in the paper.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False)
+    for ax, p in zip(axes[0], panels):
+        ax.plot(p["grid"], p["data_density"], "k:", lw=2, label="data")
+        ax.plot(p["grid"], p["generator_density"], "g-", label="G")
+        ax.plot(p["grid"], p["discriminator"], "b--", label="D(x)")
+        ax.axhline(0.5, color="gray", lw=0.5)
+        ax.set_ylim(0, max(1.05, float(numpy.max(p["data_density"])) * 1.1))
+        ax.set_title(p["label"])
+    axes[0][0].legend(loc="upper left", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+
+
+def curves(x, series, path, xlabel="epoch", ylabel=None, title=None):
+    """Line plot of ``{label: values}`` against ``x``."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for label, values in series.items():
+        ax.plot(x, values, label=label)
+    ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    _save(fig, path)
