@@ -140,18 +140,28 @@ class Generator:
         return z
 
     def bernoulli(self, p, shape, dtype="float32"):
-        """An array of 0s and 1s, each 1 with probability ``p``.
+        """An array of 0s and 1s, each 1 with probability ``p`` (``dtype=bool``: a mask).
 
-        Uses 32 random bits per element compared against ``round(p * 2**32)``, which is
-        as exact as a float64 uniform and cheaper than a float draw.
+        On NumPy, from raw 64-bit outputs of the bit generator, drawn in bulk:
+        ``p = 1/2`` takes one random bit per element (a fair coin is one bit); any other
+        ``p`` compares a 32-bit word per element against ``round(p * 2**32)``, which is
+        as exact as a float64 uniform (``P(1) = round(p * 2**32) / 2**32``) and cheaper.
         """
+        xp = self.xp
         if p >= 1.0:
-            return self.xp.ones(shape, dtype=dtype)
+            return xp.ones(shape, dtype=dtype)
         if self.backend != "numpy":
             return (self._rng.random(shape, dtype="float64") < p).astype(dtype)
-        threshold = numpy.uint32(round(p * 2.0**32))
-        bits = self._rng.integers(0, 2**32, size=shape, dtype=numpy.uint32)
-        return (bits < threshold).astype(dtype)
+        n = int(numpy.prod(shape))
+        if p == 0.5:
+            words = self._rng.bit_generator.random_raw((n + 63) // 64)  # 64 coins a word
+            mask = numpy.unpackbits(words.view(numpy.uint8), count=n).view(bool)
+        else:
+            threshold = numpy.uint32(round(p * 2.0**32))
+            words = self._rng.bit_generator.random_raw((n + 1) // 2).view(numpy.uint32)
+            mask = words[:n] < threshold
+        mask = mask.reshape(shape)
+        return mask if numpy.dtype(dtype) == bool else mask.astype(dtype)
 
     def integers(self, low, high, shape):
         return self._rng.integers(low, high, size=shape)

@@ -58,10 +58,17 @@ def sigmoid(x):
 
     For ``x >= 0`` use ``1 / (1 + e^-x)``; for ``x < 0`` the equal form
     ``e^x / (1 + e^x)``; either way the exponent is ``-|x| <= 0`` and cannot overflow.
+    With ``e = e^-|x|`` both branches are ``num / (1 + e)``, ``num = 1`` or ``e``, so
+    one division serves both (computed in place: five passes instead of ten).
     """
     xp = get_backend()
-    e = xp.exp(-xp.abs(x))  # in (0, 1]
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    e = xp.abs(x)
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)  # e^-|x|, in (0, 1]
+    denominator = e + 1
+    xp.copyto(e, 1, where=x >= 0)  # numerator: 1 where x >= 0, e^x elsewhere
+    xp.divide(e, denominator, out=e)
+    return e.astype(x.dtype, copy=False)
 
 
 def sigmoid_forward(x):
@@ -72,7 +79,9 @@ def sigmoid_forward(x):
 
 def sigmoid_backward(dy, y):
     """``dy/dx = e^-x / (1 + e^-x)^2 = y (1 - y)``, so ``dx = dy * y * (1 - y)``."""
-    return dy * y * (1 - y)
+    dx = dy * y
+    dx *= 1 - y
+    return dx
 
 
 def maxout_forward(x, W, b, n_pieces):
@@ -82,14 +91,28 @@ def maxout_forward(x, W, b, n_pieces):
     ``z``. The winner ``which[n, u] = argmax_p z[n, u, p]`` is the *first* index on a
     tie, and backward uses the same ``which``, so exactly one piece per unit is credited.
 
+    Computed as a running max over the ``P`` strided slices ``z[:, :, p]`` (each an
+    (N, U) view), which is ``P - 1`` fast elementwise passes where ``argmax`` over a last
+    axis of length ``P`` runs a slow loop per unit. The running max ``y`` changes only
+    where a piece is *strictly* greater (``up_p = z_p > y``), so a tie keeps the earlier
+    piece, and the winner is the last piece that raised it:
+    ``which = max_p p * up_p`` (with ``up_0`` = everywhere), an int8 max per piece.
+
     x: (N, D), W: (D, U*P), b: (U*P,)  ->  y: (N, U); cache = (x, W, which).
     """
     xp = get_backend()
     z, _ = linear_forward(x, W, b)  # (N, U*P)
-    n = x.shape[0]
-    z = z.reshape(n, -1, n_pieces)  # (N, U, P)
-    which = z.argmax(axis=-1)  # (N, U)
-    y = xp.take_along_axis(z, which[..., None], axis=-1)[..., 0]  # (N, U)
+    z = z.reshape(x.shape[0], -1, n_pieces)  # (N, U, P), a view
+    y = z[:, :, 0].copy()  # (N, U)
+    index = xp.int8 if n_pieces < 128 else xp.int64
+    which = xp.zeros(y.shape, dtype=index)
+    up = xp.empty(y.shape, dtype=bool)
+    raised = xp.empty(y.shape, dtype=index)
+    for p in range(1, n_pieces):
+        xp.greater(z[:, :, p], y, out=up)
+        xp.multiply(up, index(p), out=raised)  # p where piece p raised the max, else 0
+        xp.maximum(which, raised, out=which)
+        xp.maximum(y, z[:, :, p], out=y)
     return y, (x, W, which)
 
 
@@ -97,27 +120,32 @@ def maxout_backward(dy, cache, input_grad=True, param_grads=True):
     """Gradients of maxout.
 
     ``y[n, u] = z[n, u, which[n, u]]``, so ``dL/dz[n, u, p] = dy[n, u] 1[p = which[n, u]]``:
-    the whole gradient of a unit goes to its winning piece (a one-hot mask, so a tie
-    cannot send it twice). Then ``z = x W + b`` backpropagates as in ``linear_backward``.
+    the whole gradient of a unit goes to its winning piece (a mask per piece from the
+    one ``which``, so a tie cannot send it twice). ``dz`` is filled one strided (N, U)
+    slice per piece. Then ``z = x W + b`` backpropagates as in ``linear_backward``.
     """
     xp = get_backend()
     x, W, which = cache
     n, n_units = dy.shape
     n_pieces = W.shape[1] // n_units
-    pieces = xp.arange(n_pieces)
-    dz = (which[..., None] == pieces) * dy[..., None]  # (N, U, P), one nonzero per unit
-    dz = dz.astype(dy.dtype, copy=False).reshape(n, n_units * n_pieces)
-    return linear_backward(dz, (x, W), input_grad, param_grads)
+    dz = xp.empty((n, n_units, n_pieces), dtype=dy.dtype)
+    wins = xp.empty(which.shape, dtype=bool)
+    for p in range(n_pieces):
+        xp.equal(which, p, out=wins)
+        xp.multiply(dy, wins, out=dz[:, :, p])  # one nonzero per unit across p
+    return linear_backward(dz.reshape(n, n_units * n_pieces), (x, W), input_grad, param_grads)
 
 
 def dropout_forward(x, mask, keep_prob):
     """Inverted dropout: ``y = x * mask / keep_prob``, mask of 0/1 with P(1) = keep_prob.
 
     Dividing by ``keep_prob`` keeps the expectation, ``E[y] = x``, so evaluation (no
-    dropout) needs no rescaling. cache = ``mask / keep_prob``.
+    dropout) needs no rescaling. ``mask`` may be boolean or of any float dtype.
+    cache = ``scale = mask / keep_prob`` in the dtype of ``x``.
     """
-    scale = mask * (1.0 / keep_prob)
-    scale = scale.astype(x.dtype, copy=False)
+    xp = get_backend()
+    scale = xp.empty(x.shape, dtype=x.dtype)
+    xp.multiply(mask, x.dtype.type(1.0 / keep_prob), out=scale)
     return x * scale, scale
 
 

@@ -183,7 +183,7 @@ class Dropout(Layer):
             self._cache = None if not training else 1.0
             return x
         if mask is None:
-            mask = self.rng.bernoulli(self.keep_prob, x.shape, dtype=x.dtype)
+            mask = self.rng.bernoulli(self.keep_prob, x.shape, dtype=bool)
         elif tuple(mask.shape) != tuple(x.shape):
             raise ValueError(f"{self!r}: expected a mask of shape {tuple(x.shape)}, got {tuple(mask.shape)}")
         y, self._cache = F.dropout_forward(x, mask, self.keep_prob)

@@ -60,6 +60,8 @@ class MomentumSGD:
     the number of updates so far) and ``momentum`` is set by the trainer each epoch.
     """
 
+    BLOCK = 1 << 16  # elements per block of the update: 256 KiB of float32, well inside L2
+
     def __init__(self, network, lr=0.1, momentum=0.5, lr_schedule=None):
         if lr <= 0:
             raise ValueError(f"MomentumSGD: learning rate must be > 0, got {lr}")
@@ -69,6 +71,7 @@ class MomentumSGD:
         self.lr_schedule = lr_schedule or ExponentialDecay(lr)
         self.momentum = float(momentum)
         self.updates = 0
+        self._scratch = None  # one block of lr * g, reused
         xp = get_backend()
         self.velocity = {
             key: xp.zeros_like(layer.params[name]) for key, layer, name in network.parameters()
@@ -85,10 +88,35 @@ class MomentumSGD:
             v, p, g = self.velocity[key], layer.params[name], layer.grads[name]
             if g.shape != p.shape:
                 raise ValueError(f"MomentumSGD: gradient of {key} has shape {g.shape}, parameter {p.shape}")
+            self._update(p, v, g, lr, momentum)
+        self.updates += 1
+
+    def _update(self, p, v, g, lr, momentum):
+        """``v <- momentum * v - lr * g;  p <- p + v``, in place.
+
+        On NumPy, in blocks of ``BLOCK`` elements: the four passes over a block run
+        while it sits in the L2 cache, so each of ``v``, ``g``, ``p`` streams through
+        memory once instead of once per pass. Same operations in the same order as the
+        unblocked form, so the results are bit-identical to it.
+        """
+        xp = get_backend()
+        size = p.size
+        blocked = xp is numpy and p.flags.c_contiguous and v.flags.c_contiguous and g.flags.c_contiguous
+        if not blocked or size <= self.BLOCK:
             v *= momentum
             v -= lr * g  # lr * g is a new array; v and p are updated in place
             p += v
-        self.updates += 1
+            return
+        if self._scratch is None or self._scratch.dtype != p.dtype:
+            self._scratch = numpy.empty(self.BLOCK, dtype=p.dtype)
+        p, v, g = p.reshape(-1), v.reshape(-1), g.reshape(-1)  # views (contiguous)
+        for start in range(0, size, self.BLOCK):
+            block = slice(start, min(start + self.BLOCK, size))
+            vb, pb, step = v[block], p[block], self._scratch[: block.stop - start]
+            vb *= momentum
+            numpy.multiply(g[block], lr, out=step)
+            vb -= step
+            pb += vb
 
     def state_dict(self):
         """Host arrays and numbers that restore this optimiser exactly."""
