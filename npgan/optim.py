@@ -52,6 +52,39 @@ class LinearRamp:
         return self.start + alpha * (self.end - self.start)
 
 
+def _update(p, v, g, lr, momentum):
+    """``v <- momentum * v - lr * g;  p <- p + v``, in place (any backend)."""
+    v *= momentum
+    v -= lr * g  # lr * g is a new array; v and p are updated in place
+    p += v
+
+
+def _blockable(p, v, g):
+    contiguous = p.flags.c_contiguous and v.flags.c_contiguous and g.flags.c_contiguous
+    return get_backend() is numpy and contiguous and p.size > MomentumSGD.BLOCK
+
+
+def _blocks(p, v, g, size):
+    """``(p, v, g)`` as aligned views of at most ``size`` elements each."""
+    p, v, g = p.reshape(-1), v.reshape(-1), g.reshape(-1)  # views: all contiguous
+    return [(p[i:i + size], v[i:i + size], g[i:i + size]) for i in range(0, p.size, size)]
+
+
+def _update_each(blocks, lr, momentum, scratch):
+    """The update block by block (NumPy).
+
+    The four passes over a block run while it sits in the L2 cache, so each of ``v``,
+    ``g``, ``p`` streams through memory once instead of once per pass. The operations
+    and their order are those of ``_update``, so the results are bit-identical to it.
+    """
+    for p, v, g in blocks:
+        step = scratch[:p.size]
+        v *= momentum
+        numpy.multiply(g, lr, out=step)  # lr * g
+        v -= step
+        p += v
+
+
 class MomentumSGD:
     """Momentum SGD over every parameter of a network (anything with ``parameters()``).
 
@@ -84,39 +117,20 @@ class MomentumSGD:
 
     def step(self):
         lr, momentum = self.lr, self.momentum
+        blocks = []
         for key, layer, name in self.network.parameters():
             v, p, g = self.velocity[key], layer.params[name], layer.grads[name]
             if g.shape != p.shape:
                 raise ValueError(f"MomentumSGD: gradient of {key} has shape {g.shape}, parameter {p.shape}")
-            self._update(p, v, g, lr, momentum)
+            if _blockable(p, v, g):
+                blocks += _blocks(p, v, g, self.BLOCK)
+            else:
+                _update(p, v, g, lr, momentum)
+        if blocks:
+            if self._scratch is None or self._scratch.dtype != blocks[0][0].dtype:
+                self._scratch = numpy.empty(self.BLOCK, dtype=blocks[0][0].dtype)
+            _update_each(blocks, lr, momentum, self._scratch)
         self.updates += 1
-
-    def _update(self, p, v, g, lr, momentum):
-        """``v <- momentum * v - lr * g;  p <- p + v``, in place.
-
-        On NumPy, in blocks of ``BLOCK`` elements: the four passes over a block run
-        while it sits in the L2 cache, so each of ``v``, ``g``, ``p`` streams through
-        memory once instead of once per pass. Same operations in the same order as the
-        unblocked form, so the results are bit-identical to it.
-        """
-        xp = get_backend()
-        size = p.size
-        blocked = xp is numpy and p.flags.c_contiguous and v.flags.c_contiguous and g.flags.c_contiguous
-        if not blocked or size <= self.BLOCK:
-            v *= momentum
-            v -= lr * g  # lr * g is a new array; v and p are updated in place
-            p += v
-            return
-        if self._scratch is None or self._scratch.dtype != p.dtype:
-            self._scratch = numpy.empty(self.BLOCK, dtype=p.dtype)
-        p, v, g = p.reshape(-1), v.reshape(-1), g.reshape(-1)  # views (contiguous)
-        for start in range(0, size, self.BLOCK):
-            block = slice(start, min(start + self.BLOCK, size))
-            vb, pb, step = v[block], p[block], self._scratch[: block.stop - start]
-            vb *= momentum
-            numpy.multiply(g[block], lr, out=step)
-            vb -= step
-            pb += vb
 
     def state_dict(self):
         """Host arrays and numbers that restore this optimiser exactly."""
