@@ -174,7 +174,7 @@ def build_gan(config, rng, output_bias=None):
                          config.g_init_range, output_bias, rng, config.dtype)
     D = models.discriminator(features, config.d_hidden, config.d_pieces, config.keep_input,
                              config.keep_hidden, config.d_init_range, config.d_activation,
-                             rng, config.dtype)
+                             rng, config.dtype, config.d_bias_range)
     return GAN(G, D, config.noise_dim, config.noise, config.noise_scale, config.gen_loss, rng)
 
 

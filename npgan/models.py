@@ -41,12 +41,19 @@ def generator(noise_dim, hidden, out_dim, output="sigmoid", init_range=0.05,
 
 
 def discriminator(in_dim, hidden, n_pieces=5, keep_input=0.8, keep_hidden=0.5,
-                  init_range=0.005, activation="maxout", rng=None, dtype="float32"):
+                  init_range=0.005, activation="maxout", rng=None, dtype="float32",
+                  bias_range=0.0):
     """Samples (N, in_dim) -> logits (N, 1).
 
     hidden: widths of the hidden layers, e.g. ``(240, 240)`` maxout units for the
     paper's MNIST D. Dropout keeps ``keep_input`` of the inputs and ``keep_hidden`` of
     the inputs to every later layer (inverted scaling).
+
+    bias_range: biases uniform in ``[-bias_range, bias_range]`` instead of zero. With
+    zero biases every piece of a low-dimensional input passes through the origin, so all
+    kinks sit at ``x = 0`` and D is *linear* over data far from it (the 1-D Gaussian at
+    4): it cannot represent ``D*`` until its biases have crawled there. Random biases
+    spread the kinks over the data (the paper's MNIST D keeps zeros).
     """
     if activation not in HIDDEN:
         raise ValueError(f"discriminator: activation must be one of {HIDDEN}, got {activation!r}")
@@ -63,4 +70,8 @@ def discriminator(in_dim, hidden, n_pieces=5, keep_input=0.8, keep_hidden=0.5,
     if keep < 1.0:
         layers.append(Dropout(keep, rng))
     layers.append(Linear(width, 1, init_range, rng, dtype))
+    if bias_range:
+        for layer in layers:
+            if "b" in layer.params:
+                layer.params["b"][...] = rng.uniform(-bias_range, bias_range, layer.params["b"].shape, dtype)
     return Sequential(*layers)

@@ -33,6 +33,7 @@ class Config:
     keep_input: float = 0.8
     keep_hidden: float = 0.5
     d_init_range: float = 0.005
+    d_bias_range: float = 0.0  # 0: zero biases (the paper's); see models.discriminator
     # objectives and Algorithm 1
     gen_loss: str = "nonsaturating"
     k: int = 1
@@ -100,7 +101,7 @@ class Config:
 MNIST_PAPER = Config(epochs=300, parzen_every=10)
 
 _TOY = dict(noise="gaussian", noise_scale=1.0, g_output="linear", g_output_bias="zero",
-            g_init_range=0.5, d_init_range=0.5, d_activation="maxout", d_pieces=2,
+            g_init_range=0.5, d_init_range=0.5, d_bias_range=4.0, d_activation="maxout", d_pieces=2,
             keep_input=1.0, keep_hidden=1.0, lr_decay=1.0, lr_min=0.0,
             momentum_start=0.5, momentum_end=0.5, sample_every=10)
 
