@@ -1,0 +1,123 @@
+"""The npgan command: bad input gives one line and exit 2 with nothing written; signals; sampling."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from npgan.cli import main
+
+FAST = ["--preset", "toy-1d", "--epochs", "1"]
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--bogus"], "unrecognized arguments: --bogus"),
+    (["train", "--k", "0"], "--k: must be >= 1"),
+    (["train", "--lr", "0"], "learning rate must be > 0"),
+    (["train", "--lr", "-0.1", "--preset", "toy-1d"], "learning rate must be > 0"),
+    (["train", "--preset", "cifar"], "unknown preset 'cifar'; expected one of mnist-paper, mnist"),
+    (["train", "--gen-loss", "wasserstein"], "invalid choice: 'wasserstein'"),
+    (["train", "--resume", "missing.npz"], "missing.npz: no such checkpoint file"),
+    (["train", "--resume", "foreign.npz"], "foreign.npz: not an npgan checkpoint"),
+    (["train", "--resume", "junk.npz"], "junk.npz: not a readable .npz checkpoint"),
+    (["train", *FAST, "--out", "a_file"], "output directory a_file is a file"),
+    (["sample", "junk.npz", "-o", "x.png"], "junk.npz: not a readable .npz checkpoint"),
+    (["sample", "missing.npz", "-o", "x.gif"], "must end in .png or .npy"),
+    (["train", "--backend", "tpu"], "invalid choice: 'tpu'"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(in_tmp, capsys, argv, message):
+    np.savez(in_tmp / "foreign.npz", w=np.zeros(2))
+    (in_tmp / "junk.npz").write_bytes(b"junk")
+    (in_tmp / "a_file").write_text("")
+    before = sorted(os.listdir(in_tmp))
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert sorted(os.listdir(in_tmp)) == before
+
+
+def test_train_sample_and_resume_through_the_command(in_tmp, capsys):
+    assert main(["train", *FAST, "--out", "run", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""  # --quiet prints nothing
+    assert main(["train", "--resume", "run/checkpoint.npz", "--epochs", "2", "--quiet"]) == 0
+    assert (in_tmp / "run" / "log.csv").read_text().count("\n") == 3  # header + 2 epochs
+    assert main(["sample", "run/checkpoint.npz", "-n", "7", "-o", "s.npy"]) == 0
+    assert np.load(in_tmp / "s.npy").shape == (7, 1)
+    assert main(["sample", "run/checkpoint.npz", "-n", "100", "-o", "s.png"]) == 0
+    assert (in_tmp / "s.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["export", "run/checkpoint.npz", "-o", "g.npz"]) == 0
+    assert main(["sample", "g.npz", "-n", "3", "-o", "g.npy", "--seed", "0"]) == 0
+    np.testing.assert_allclose(np.load(in_tmp / "g.npy"), np.load(in_tmp / "s.npy")[:3], rtol=1e-5, atol=1e-6)
+
+
+def test_presets_and_gradcheck_commands(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for name in ("mnist-paper", "mnist", "toy-1d", "ring-8", "grid-25"):
+        assert f"\n{name} " in "\n" + out
+    assert main(["gradcheck"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "31 of 31 gradients pass" in out
+
+
+def test_sigint_on_a_real_training_process_leaves_a_checkpoint_that_resumes(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "npgan", "train", "--preset", "toy-1d", "--epochs", "1000",
+           "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (out / "checkpoint.npz").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    assert (out / "checkpoint.npz").exists(), "no checkpoint after 60 s"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGINT
+    assert "resume with: npgan train --resume" in err
+    import npgan
+
+    epoch = npgan.load(out / "checkpoint.npz").state["epoch"]
+    resumed = subprocess.run([sys.executable, "-m", "npgan", "train", "--resume", str(out / "checkpoint.npz"),
+                              "--epochs", str(epoch + 1), "--quiet"], capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert npgan.load(out / "checkpoint.npz").state["epoch"] == epoch + 1
+
+
+@pytest.fixture
+def mnist_checkpoint(tmp_path, monkeypatch):
+    """An untrained paper-sized MNIST checkpoint (parameters from the initialisation)."""
+    from conftest import mnist_dir
+
+    if not os.path.isdir(mnist_dir()):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"MNIST expected at {mnist_dir()} in CI")
+        pytest.skip("MNIST not available")
+    monkeypatch.setenv("NPGAN_DATA_DIR", mnist_dir())
+    from npgan.presets import get_preset
+    from npgan.train import Trainer
+
+    trainer = Trainer(get_preset("mnist").replace(g_hidden=(64,), d_hidden=(16,)), tmp_path, quiet=True)
+    trainer.save()
+    return tmp_path / "checkpoint.npz"
+
+
+def test_parzen_and_nearest_on_an_mnist_checkpoint(mnist_checkpoint, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "p.json"
+    assert main(["parzen", str(mnist_checkpoint), "--samples", "300", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert f"{result['test_ll']:.2f} +- {result['test_se']:.2f}" in printed
+    assert result["n_samples"] == 300 and result["n_test"] == 10000 and result["sigma"] in result["sigmas"]
+    assert main(["sample", str(mnist_checkpoint), "-n", "20", "--nearest", "-o", str(tmp_path / "n.png")]) == 0
+    assert (tmp_path / "n.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,131 @@
+"""The training loop: exact resume, crash-safe checkpoints, signals, the NaN guard."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import npgan
+from npgan import checkpoint
+from npgan.presets import get_preset
+from npgan.train import NonFiniteError, Trainer, Interrupted, train
+
+# A small, fast configuration: ring-8 with 30 iterations per epoch.
+SMALL = get_preset("ring-8").replace(epochs=4, iters_per_epoch=30, g_hidden=(32,), d_hidden=(32,),
+                                     sample_every=2, seed=3)
+
+
+def params_of(gan):
+    return {f"G/{k}": npgan.to_numpy(v) for k, v in gan.G.params.items()} | \
+           {f"D/{k}": npgan.to_numpy(v) for k, v in gan.D.params.items()}
+
+
+def assert_bit_identical(a, b):
+    pa, pb = params_of(a), params_of(b)
+    assert pa.keys() == pb.keys()
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k], err_msg=k)
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_resume_at_an_epoch_boundary_is_bit_identical(tmp_path, update):
+    config = SMALL.replace(update=update, k=1 if update == "simultaneous" else 2)
+    whole = train(config, tmp_path / "whole", quiet=True)
+    train(config.replace(epochs=2), tmp_path / "split", quiet=True)
+    resumed = train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
+    assert_bit_identical(whole, resumed)
+    rows = (tmp_path / "split" / "log.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows] == ["epoch", "1", "2", "3", "4"]
+
+
+class _StopAt(Trainer):
+    """Delivers a (simulated) SIGINT during a given iteration of a given epoch."""
+
+    stop_at = (1, 7)
+
+    def _step(self, index):
+        out = super()._step(index)
+        if (self.epoch, index) == self.stop_at:
+            self._handle_signal(signal.SIGINT, None)
+        return out
+
+
+def test_interrupt_mid_epoch_saves_and_resumes_exactly(tmp_path):
+    whole = train(SMALL, tmp_path / "whole", quiet=True)
+    trainer = _StopAt(SMALL, tmp_path / "split", quiet=True)
+    with pytest.raises(Interrupted, match=r"SIGINT: saved .*checkpoint.npz at epoch 1, iteration 8; resume with: npgan train --resume"):
+        trainer.run()
+    _, state, _ = checkpoint.read(tmp_path / "split" / "checkpoint.npz")
+    assert (state["epoch"], state["iteration"]) == (1, 8)
+    resumed = train(SMALL, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
+    assert_bit_identical(whole, resumed)
+
+
+def test_crash_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    train(SMALL.replace(epochs=1), out, quiet=True)
+    before = (out / "checkpoint.npz").read_bytes()
+
+    def dies_half_way(f, **arrays):
+        f.write(b"PK\x03\x04 half a zip file")
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(np, "savez", dies_half_way)
+    with pytest.raises(OSError, match="simulated"):
+        train(SMALL.replace(epochs=2), out, resume=out / "checkpoint.npz", quiet=True)
+    monkeypatch.undo()
+    assert (out / "checkpoint.npz").read_bytes() == before
+    assert sorted(os.listdir(out)) == ["checkpoint.npz", "log.csv", "samples"]  # no temporary left
+    gan = npgan.load(out / "checkpoint.npz")
+    assert gan.state["epoch"] == 1
+
+
+class _PoisonAt(Trainer):
+    """Turns a discriminator weight into NaN during epoch 2, iteration 5."""
+
+    def _step(self, index):
+        if (self.epoch, index) == (1, 4):
+            self.gan.D.layers[-1].params["W"][0, 0] = np.nan
+        return super()._step(index)
+
+
+def test_nan_guard_names_epoch_and_iteration_and_keeps_last_good_checkpoint(tmp_path):
+    trainer = _PoisonAt(SMALL, tmp_path, quiet=True)
+    with pytest.raises(NonFiniteError, match=r"d_loss became nan at epoch 2, iteration 5.*last good checkpoint"):
+        trainer.run()
+    gan = npgan.load(tmp_path / "checkpoint.npz")
+    assert gan.state["epoch"] == 1
+    assert all(np.isfinite(v).all() for v in params_of(gan).values())
+
+
+def test_checkpoint_holds_everything_without_pickle(tmp_path):
+    train(SMALL.replace(epochs=1), tmp_path, quiet=True)
+    with np.load(tmp_path / "checkpoint.npz", allow_pickle=False) as npz:
+        names = set(npz.files)
+        assert all(npz[n].dtype != object for n in names)
+    assert {"format", "config", "state", "G/0.W", "D/0.W", "opt_G/velocity/0.W", "opt_D/updates"} <= names
+    config, state, _ = checkpoint.read(tmp_path / "checkpoint.npz")
+    assert config == SMALL.replace(epochs=1)
+    assert state["rng"]["backend"] == "numpy" and state["epoch"] == 1
+
+
+def test_foreign_and_damaged_checkpoints_are_refused(tmp_path):
+    np.savez(tmp_path / "foreign.npz", weights=np.zeros(3))
+    with pytest.raises(checkpoint.CheckpointError, match="foreign.npz: not an npgan checkpoint"):
+        checkpoint.read(tmp_path / "foreign.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(checkpoint.CheckpointError, match="junk.npz: not a readable .npz checkpoint"):
+        checkpoint.read(tmp_path / "junk.npz")
+    with pytest.raises(checkpoint.CheckpointError, match="no such checkpoint"):
+        checkpoint.read(tmp_path / "missing.npz")
+
+
+def test_generator_file_samples_like_a_checkpoint(tmp_path):
+    gan = train(SMALL.replace(epochs=1), tmp_path, quiet=True)
+    checkpoint.save(tmp_path / "g.npz", SMALL, {"epoch": 1}, {"G": gan.G}, kind="generator", dtype="float32")
+    loaded = npgan.load(tmp_path / "g.npz")
+    assert loaded.D is None
+    a = npgan.to_numpy(gan.sample(50, rng=npgan.Generator(9)))
+    b = npgan.to_numpy(loaded.sample(50, rng=npgan.Generator(9)))
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
