@@ -261,11 +261,23 @@ class Sequential(Layer):
     def backward(self, dy, input_grad=True, param_grads=True):
         """Backpropagate through every layer, last to first.
 
-        ``input_grad=False`` skips the first layer's ``dx``; ``param_grads=False``
-        computes only the input gradient (the parameters' grads are left as they were).
+        ``input_grad=False`` skips the network's ``dx`` (returns ``None``);
+        ``param_grads=False`` computes only the input gradient (the parameters' grads are
+        left as they were). Only the gradients something needs are computed: layer
+        ``i`` needs its ``dy`` if it has parameters whose grads are wanted or if its own
+        ``dx`` is needed, and its ``dx`` is needed if layer ``i - 1`` needs its ``dy``
+        (the network's ``dx`` if ``input_grad``). So in a D step, where D's first layers
+        are Dropout then Maxout, Maxout's ``dx = dz W^T`` (a product as large as its
+        ``dW``) and Dropout's backward are skipped: nothing reads them.
         """
         self._take_cache()
+        needs_dy, wanted = [], input_grad  # wanted: is the dx of the next layer needed?
+        for layer in self.layers:
+            needs_dy.append(wanted or (param_grads and bool(layer.params)))
+            wanted = needs_dy[-1]
         for i in range(len(self.layers) - 1, -1, -1):
-            need_dx = input_grad or i > 0
+            if not needs_dy[i]:
+                return None  # no earlier layer needs anything either
+            need_dx = input_grad if i == 0 else needs_dy[i - 1]
             dy = self.layers[i].backward(dy, input_grad=need_dx, param_grads=param_grads)
         return dy

@@ -157,3 +157,33 @@ def test_blocked_momentum_update_is_bit_identical(size):
         p += v
     np.testing.assert_array_equal(net.params["0.W"], p)
     np.testing.assert_array_equal(opt.velocity["0.W"], v)
+
+
+def test_sequential_skips_gradients_nobody_reads(monkeypatch):
+    from npgan.models import discriminator
+
+    D = discriminator(12, (4, 3), n_pieces=2, rng=B.Generator(0), dtype="float64")
+    x = B.Generator(1).normal((5, 12), dtype="float64")
+    dy = B.Generator(2).normal((5, 1), dtype="float64")
+    for layer in D:
+        if isinstance(layer, Dropout):
+            layer.fixed_mask = B.Generator(3).bernoulli(layer.keep_prob, (5, layer_width(D, layer)), dtype="float64")
+    D.forward(x)
+    full_dx = D.backward(dy)
+    full = {k: g.copy() for k, g in D.grads.items()}
+    calls = []
+    real = F.linear_backward
+    monkeypatch.setattr(F, "linear_backward", lambda *a, **k: calls.append(a[2] if len(a) > 2 else k.get("input_grad", True)) or real(*a, **k))
+    D.forward(x)
+    assert D.backward(dy, input_grad=False) is None
+    assert full_dx is not None
+    # the first maxout (behind the input dropout) computes no dx; the later layers do
+    assert calls == [True, True, False]
+    for k, g in D.grads.items():
+        np.testing.assert_array_equal(g, full[k])
+
+
+def layer_width(network, layer):
+    i = network.layers.index(layer)
+    nxt = network.layers[i + 1]
+    return nxt.n_in
