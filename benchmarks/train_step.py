@@ -340,7 +340,7 @@ def main(argv=None):
     sync = (lambda: xp.cuda.Device().synchronize()) if gpu else (lambda: None)
 
     x_host, source = load_train()
-    x_host = numpy.ascontiguousarray(x_host[:50000], dtype=numpy.float32)
+    x_host = numpy.array(x_host[:50000], dtype=numpy.float32)  # a writable copy (torch shares it)
     bias = logit_mean(x_host)
     runs = {"npgan": NpganRun(x_host, bias), "floor": Floor(xp)}
     run_fns = {"npgan": runs["npgan"].step, "floor": runs["floor"]}
