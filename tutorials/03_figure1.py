@@ -53,9 +53,10 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 #
 # The preset `toy-1d` describes the 1-D problem: data `N(4, 0.5^2)`, 1-D Gaussian noise
 # `z`, a generator of two ReLU layers with a linear output. We change its discriminator
-# to ReLU layers of 64 units and take `k = 5` D steps per G step; with these the run
-# below converges cleanly (the preset's small maxout D tends to stall with `p_g` still
-# too wide, a reminder that the theory assumes D has "enough capacity").
+# to ReLU layers of 64 units with zero initial biases and take `k = 5` D steps per G
+# step; with these the run below converges cleanly and tells Figure 1's story step by
+# step. (Small discriminators can stall with `p_g` still too wide, a reminder that the
+# theory assumes D has "enough capacity".)
 #
 # Algorithm 1 only asks for "any standard gradient-based learning rule". We give D and G
 # their own momentum-SGD optimisers (separate state, as they must have) and let D learn
@@ -63,7 +64,7 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 # optimum, the regime the theory describes.
 
 # %%
-config = get_preset("toy-1d").replace(d_activation="relu", d_hidden=(64, 64), k=5)
+config = get_preset("toy-1d").replace(d_activation="relu", d_hidden=(64, 64), d_bias_range=0.0, k=5)
 D_LR, G_LR, MOMENTUM = 0.1, 0.01, 0.5
 data = make_toy(config.dataset)
 grid = np.linspace(-1.0, 7.0, 400)
