@@ -234,4 +234,9 @@ def report(seed=0):
     for name, net, x in [("paper-shaped D", d, data(6, 12)), ("paper-shaped G", g, data(6, 5))]:
         rows += layer_rows(name, net, x, NETWORK_TOLERANCE)
         rows.append((name, "directional", directional_check(net, x, seed=seed), NETWORK_TOLERANCE))
+    # The generator step: z -> G -> D -> logit, G's gradients arriving through D's backward.
+    g_through_d = Sequential(*g.layers, *d.layers)
+    errors = check_layer(g_through_d, data(6, 5), seed=seed)
+    worst_g = max(errors[f"{i}.{n}"] for i, layer in enumerate(g.layers) for n in layer.params)
+    rows.append(("G through D (G step)", "all of G", worst_g, NETWORK_TOLERANCE))
     return rows
