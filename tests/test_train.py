@@ -129,3 +129,10 @@ def test_generator_file_samples_like_a_checkpoint(tmp_path):
     a = npgan.to_numpy(gan.sample(50, rng=npgan.Generator(9)))
     b = npgan.to_numpy(loaded.sample(50, rng=npgan.Generator(9)))
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_checkpoint_gets_the_usual_file_mode(tmp_path):
+    train(SMALL.replace(epochs=1), tmp_path, quiet=True)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "checkpoint.npz").stat().st_mode & 0o777 == 0o666 & ~mask
