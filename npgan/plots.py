@@ -12,9 +12,13 @@ from npgan.checkpoint import atomic_write
 
 
 def _pyplot():
+    """pyplot, on the Agg backend unless the caller (a notebook) already chose one."""
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg", force=True)
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
@@ -106,6 +110,7 @@ def figure1(panels, path, title=None):
     axes[0][0].legend(loc="upper left", fontsize=8)
     if title:
         fig.suptitle(title)
+        fig.tight_layout(rect=(0, 0, 1, 0.93))  # keep the panel titles clear of it
     _save(fig, path)
 
 
