@@ -1,4 +1,4 @@
-"""The ``npgan`` command: train, sample, parzen, gradcheck, presets, export.
+"""The ``npgan`` command: train, sample, parzen, gradcheck, presets, export, average.
 
 Every bad input (unknown flag, bad value, unreadable checkpoint, an output path that
 cannot be used) gives one line ``npgan <command>: error: ...`` on stderr and exit
@@ -206,6 +206,23 @@ def cmd_export(args):
     return 0
 
 
+def cmd_average(args):
+    from npgan import checkpoint
+    from npgan.gan import average_generators
+
+    _out_file(args.output, (".npz",))
+    if os.path.abspath(args.output) in {os.path.abspath(p) for p in args.checkpoints}:
+        raise UsageError(f"output file {args.output} is one of the inputs")
+    try:
+        gan = average_generators(args.checkpoints)
+    except checkpoint.CheckpointError as exc:
+        raise UsageError(str(exc)) from None
+    checkpoint.save(args.output, gan.config, gan.state, {"G": gan.G}, kind="generator", dtype="float32")
+    epochs = gan.state["averaged_epochs"]
+    print(f"wrote the mean of {len(epochs)} generators (epochs {epochs[0]}..{epochs[-1]}) to {args.output}")
+    return 0
+
+
 def build_parser():
     from npgan.losses import GENERATOR_LOSSES
     from npgan.presets import UPDATES
@@ -256,6 +273,11 @@ def build_parser():
     p.add_argument("checkpoint")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("average", help="average the generators of several checkpoints of one run (Polyak averaging)")
+    p.add_argument("checkpoints", nargs="+", help="checkpoints or generator files, e.g. RUN/snapshots/*.npz")
+    p.add_argument("-o", "--output", required=True, help="the averaged generator file (.npz, float32)")
+    p.set_defaults(func=cmd_average)
     return parser
 
 

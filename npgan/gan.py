@@ -20,9 +20,10 @@ so that nothing forces a host/device sync inside the loop.
 """
 
 import math
+import os
 
 from npgan import losses
-from npgan.backend import Generator, get_backend
+from npgan.backend import Generator, get_backend, to_numpy
 
 NOISE_PRIORS = ("uniform", "gaussian")
 
@@ -197,3 +198,51 @@ def load(path):
         gan.D = None
     gan.config, gan.state = config, state
     return gan
+
+
+# What a generator's samples depend on besides its weights: averaged files must agree on it.
+_SAMPLING_FIELDS = ("dataset", "noise", "noise_dim", "noise_scale", "g_hidden", "g_output")
+
+
+def average_generators(paths):
+    """The GAN whose generator weights are the mean of those in ``paths`` (Polyak averaging).
+
+    paths: checkpoints or generator files of one training run, e.g. the snapshots
+    ``snapshots/generator-epoch-NNNN.npz`` that ``npgan train`` writes every
+    ``parzen_every`` epochs. Training is untouched; only the generator that is
+    evaluated or sampled from is the average of its iterates, which cancels the
+    step-to-step jitter that SGD with a constant-ish learning rate leaves in the last
+    one (Polyak and Juditsky, 1992; for GANs, Yazici et al., 2019). The mean is
+    accumulated in float64. Raises ``CheckpointError`` when a file is unreadable or
+    does not describe the same generator as the first one.
+    """
+    from npgan import checkpoint
+
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise ValueError("average_generators: give at least one checkpoint or generator file")
+    first = load(paths[0])
+    sums = {key: to_numpy(value).astype("float64") for key, value in first.G.params.items()}
+    epochs = [first.state.get("epoch")]
+    for path in paths[1:]:
+        config, state, arrays = checkpoint.read(path)
+        for field in _SAMPLING_FIELDS:
+            if getattr(config, field) != getattr(first.config, field):
+                raise checkpoint.CheckpointError(
+                    f"{path}: {field} is {getattr(config, field)!r}, but {paths[0]} has "
+                    f"{getattr(first.config, field)!r}; only generators of one run can be averaged")
+        for key, total in sums.items():
+            name = f"G/{key}"
+            if name not in arrays:
+                raise checkpoint.CheckpointError(f"{path}: missing parameter {name}")
+            if arrays[name].shape != total.shape:
+                raise checkpoint.CheckpointError(
+                    f"{path}: parameter {name} has shape {arrays[name].shape}, {paths[0]} has {total.shape}")
+            total += arrays[name]
+        epochs.append(state.get("epoch"))
+    for key, value in first.G.params.items():
+        value[...] = get_backend().asarray(sums[key] / len(paths), dtype=value.dtype)
+    first.D = None
+    first.state = {"kind": "generator", "epoch": epochs[-1], "averaged_epochs": epochs,
+                   "averaged_files": [os.path.basename(p) for p in paths]}
+    return first

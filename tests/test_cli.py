@@ -121,3 +121,39 @@ def test_parzen_and_nearest_on_an_mnist_checkpoint(mnist_checkpoint, tmp_path, c
     assert result["n_samples"] == 300 and result["n_test"] == 10000 and result["sigma"] in result["sigmas"]
     assert main(["sample", str(mnist_checkpoint), "-n", "20", "--nearest", "-o", str(tmp_path / "n.png")]) == 0
     assert (tmp_path / "n.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_average_is_the_mean_of_the_generators_and_refuses_other_runs(in_tmp, capsys):
+    from npgan import load
+    from npgan.presets import get_preset
+    from npgan.train import Trainer
+
+    snapshots = []
+    for seed in (0, 1, 2):  # three different generators of one architecture
+        (in_tmp / f"r{seed}").mkdir()
+        trainer = Trainer(get_preset("toy-1d").replace(seed=seed), in_tmp / f"r{seed}", quiet=True)
+        trainer.save()
+        snapshots.append(str(in_tmp / f"r{seed}" / "checkpoint.npz"))
+    assert main(["average", *snapshots, "-o", "mean.npz"]) == 0
+    assert "mean of 3 generators" in capsys.readouterr().out
+    averaged, parts = load("mean.npz"), [load(p) for p in snapshots]
+    assert averaged.D is None and averaged.state["averaged_files"] == ["checkpoint.npz"] * 3
+    for key, value in averaged.G.params.items():
+        assert value.dtype == np.float32
+        expected = np.mean([np.asarray(p.G.params[key], dtype=np.float64) for p in parts], axis=0)
+        np.testing.assert_allclose(value, expected, rtol=1e-6, atol=1e-7)
+    weights = [key for key in averaged.G.params if key.endswith("W")]
+    assert not np.allclose(averaged.G.params[weights[0]], parts[0].G.params[weights[0]])
+    assert main(["sample", "mean.npz", "-n", "5", "-o", "s.npy"]) == 0  # a generator like any other
+
+    (in_tmp / "wide").mkdir()
+    wider = Trainer(get_preset("toy-1d").replace(g_hidden=(7,)), in_tmp / "wide", quiet=True)
+    wider.save()
+    before = sorted(os.listdir(in_tmp))
+    assert main(["average", snapshots[0], str(in_tmp / "wide" / "checkpoint.npz"), "-o", "bad.npz"]) == 2
+    err = capsys.readouterr().err
+    assert "g_hidden" in err and "only generators of one run can be averaged" in err and err.count("\n") == 1
+    assert main(["average", snapshots[0], "-o", snapshots[0]]) == 2
+    assert "is one of the inputs" in capsys.readouterr().err
+    assert main(["average", "missing.npz", "-o", "x.npz"]) == 2
+    assert sorted(os.listdir(in_tmp)) == before
