@@ -109,3 +109,19 @@ def layer_width(network, layer):
     """Input width of the layer after ``layer`` (what a dropout mask must match)."""
     nxt = network.layers[network.layers.index(layer) + 1]
     return nxt.n_in
+
+
+def test_blas_threads_limits_inside_and_restores_after():
+    from threadpoolctl import threadpool_info
+
+    from npgan.backend import blas_threads
+
+    def blas():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas()
+    with blas_threads(1):
+        assert blas() and all(n == 1 for n in blas())
+    assert blas() == before
+    with blas_threads(None):
+        assert blas() == before

@@ -1,5 +1,6 @@
 """The training loop: exact resume, crash-safe checkpoints, signals, the NaN guard."""
 
+import contextlib
 import os
 import signal
 
@@ -8,6 +9,7 @@ import pytest
 
 import npgan
 from npgan import checkpoint
+from npgan.backend import Generator, to_numpy
 from npgan.presets import get_preset
 from npgan.train import NonFiniteError, Trainer, Interrupted, train
 
@@ -136,3 +138,26 @@ def test_checkpoint_gets_the_usual_file_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "checkpoint.npz").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_toy_1d_preset_ends_on_the_data_with_d_at_one_half(tmp_path):
+    """The paper's Figure 1 end state (d): p_g = p_data, D = 1/2 everywhere G puts mass."""
+    from npgan.toy import make_toy
+
+    gan = train(get_preset("toy-1d"), tmp_path, quiet=True)
+    data = make_toy("gaussian-1d")
+    samples = to_numpy(gan.sample(20000, rng=Generator(5)))[:, 0]
+    assert abs(samples.mean() - data.mean) < 0.1 * data.std, samples.mean()
+    assert abs(samples.std() - data.std) < 0.1 * data.std, samples.std()
+    assert abs(float(to_numpy(gan.discriminate(gan.sample(20000, rng=Generator(6)))).mean()) - 0.5) < 0.05
+
+
+def test_small_networks_train_on_one_blas_thread(tmp_path, monkeypatch):
+    from npgan import train as train_module
+
+    assert train_module.largest_product(get_preset("toy-1d")) < train_module.SMALL_PRODUCT
+    assert train_module.largest_product(get_preset("mnist-paper")) == 2 * 100 * 1200 * 1200
+    seen = []
+    monkeypatch.setattr(train_module, "blas_threads", lambda n: seen.append(n) or contextlib.nullcontext())
+    train_module.Trainer(get_preset("toy-1d").replace(epochs=1, iters_per_epoch=2), tmp_path, quiet=True).run()
+    assert seen == [1]
