@@ -46,6 +46,7 @@ from npgan.backend import get_backend, to_numpy
 DEFAULT_SIGMAS = tuple(float(s) for s in numpy.logspace(-1, 0, 10))
 DEFAULT_CHUNK = 1 << 22  # entries of one distance block: 16 MiB in float32
 _EXP_FLOOR = {4: -87.0, 8: -708.0}  # by itemsize: exp(floor) is still a normal number
+_ALIGN = 16  # columns of the augmented matrices: a multiple of 16 (64 bytes in float32)
 _SLICE = 1 << 17  # entries per elementwise pass, sized so a slice stays in a core's L2
 
 
@@ -92,11 +93,16 @@ def log_likelihood(x, samples, sigma, chunk=DEFAULT_CHUNK, dtype="float32"):
     m = samples.shape[0]
 
     # Augmented centres [mu, -h], h = |mu|^2 / 2, so that [x, 1] . [mu, -h] = u.
+    # Both are padded with zero columns to a multiple of _ALIGN: zeros add nothing to u,
+    # and BLAS runs faster on aligned rows than on 785 columns.
     h = 0.5 * xp.einsum("ij,ij->i", samples, samples, dtype=xp.float64)  # (m,)
-    ma = xp.concatenate([samples.astype(dtype), (-h[:, None]).astype(dtype)], axis=1)  # (m, d+1)
+    width = -(-(d + 1) // _ALIGN) * _ALIGN
+    ma = xp.zeros((m, width), dtype=dtype)
+    ma[:, :d], ma[:, d] = samples, -h
     cols = min(m, int(chunk))  # centres per block
     rows = max(1, min(n, int(chunk) // cols))  # rows of x per block
-    xa = xp.ones((rows, d + 1), dtype=dtype)  # the last column stays 1
+    xa = xp.zeros((rows, width), dtype=dtype)
+    xa[:, d] = 1  # the column that meets -h
     inv_s2 = numpy.array([1.0 / (s * s) for s in sigmas])
     # log p = -d2min / (2 s^2) + log S - log m - (d/2) log(2 pi s^2)
     const = -math.log(m) - 0.5 * d * numpy.log(2 * math.pi * sigmas**2)  # (k,)
