@@ -1,7 +1,8 @@
 """Figures and numbers for results/mnist.md, from training run directories.
 
     python results/make_mnist_figures.py --run sim=/path/to/run [--run other=/path ...] \
-        --generator pretrained/npgan-mnist-generator.npz
+        [--run averaged=results/mnist-averaged-curve.csv] \
+        --generator pretrained/npgan-mnist-generator.npz [--last RUN/snapshots/LAST.npz]
 
 Reads each run's parzen.csv (written by `npgan train --parzen-every N`), plots the test
 log-likelihood against epochs beside the reference curve quoted in DESIGN.md, and for
@@ -35,12 +36,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", action="append", default=[], help="LABEL=RUN_DIR")
     parser.add_argument("--generator", required=True)
+    parser.add_argument("--last", help="also draw a grid of this generator (e.g. the last iterate)")
     args = parser.parse_args()
 
     series = {}
     for spec in args.run:
         label, run = spec.split("=", 1)
-        series[label] = read_curve(os.path.join(run, "parzen.csv"))
+        series[label] = read_curve(run if run.endswith(".csv") else os.path.join(run, "parzen.csv"))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,7 +55,7 @@ def main():
             label="PyTorch reference, Algorithm 1 (DESIGN.md)")
     ax.axhline(225, color="red", lw=0.8, label="paper: 225 +- 2")
     ax.axhline(241.2, color="gray", lw=0.8, ls=":", label="real training images as centres: 241")
-    ax.set_ylim(-50, 260)
+    ax.set_ylim(0, 260)
     ax.set_xlabel("epoch")
     ax.set_ylabel("Parzen test log-likelihood (nats)")
     ax.grid(alpha=0.3)
@@ -63,6 +65,9 @@ def main():
     gan = load(args.generator)
     samples = gan.sample(100, rng=Generator(0))
     plots.image_grid(samples, os.path.join(HERE, "mnist_samples.png"), title="npgan samples")
+    if args.last:
+        plots.image_grid(load(args.last).sample(100, rng=Generator(0)), os.path.join(HERE, "mnist_samples_last.png"),
+                         title="last iterate, same noise")
     train_x = load_mnist().train_x
     few = samples[:30]
     plots.nearest_grid(few, train_x[nearest_rows(few, train_x)], os.path.join(HERE, "mnist_figure2.png"),
