@@ -11,8 +11,6 @@ The learning rate decays after every update, ``lr_t = max(lr_0 / decay**t, lr_mi
 ``MomentumAdjustor``). D and G each get their own optimiser, so their states never mix.
 """
 
-import os
-
 import numpy
 
 from npgan.backend import get_backend, to_numpy
@@ -87,18 +85,6 @@ def _update_each(blocks, lr, momentum, scratch):
         p += v
 
 
-_WORKER = None  # one helper thread for the second half of the blocks, made on first use
-
-
-def _worker():
-    global _WORKER
-    if _WORKER is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="npgan-update")
-    return _WORKER
-
-
 class MomentumSGD:
     """Momentum SGD over every parameter of a network (anything with ``parameters()``).
 
@@ -109,7 +95,7 @@ class MomentumSGD:
 
     BLOCK = 1 << 16  # elements per block of the update: 256 KiB of float32, well inside L2
 
-    def __init__(self, network, lr=0.1, momentum=0.5, lr_schedule=None, threads=None):
+    def __init__(self, network, lr=0.1, momentum=0.5, lr_schedule=None):
         if lr <= 0:
             raise ValueError(f"MomentumSGD: learning rate must be > 0, got {lr}")
         if not 0.0 <= momentum < 1.0:
@@ -118,13 +104,7 @@ class MomentumSGD:
         self.lr_schedule = lr_schedule or ExponentialDecay(lr)
         self.momentum = float(momentum)
         self.updates = 0
-        # The update is memory-bound elementwise work that NumPy runs on one core while the
-        # other idles; with 2 threads each streams half of the blocks (NumPy releases the
-        # GIL inside each pass). Blocks are disjoint, so the result is the same bit for bit.
-        self.threads = min(2, os.cpu_count() or 1) if threads is None else int(threads)
-        if self.threads not in (1, 2):
-            raise ValueError(f"MomentumSGD: threads must be 1 or 2, got {threads}")
-        self._scratch = [None, None]  # one block of lr * g per thread, reused
+        self._scratch = None  # one block of lr * g, reused
         xp = get_backend()
         self.velocity = {
             key: xp.zeros_like(layer.params[name]) for key, layer, name in network.parameters()
@@ -147,17 +127,9 @@ class MomentumSGD:
             else:
                 _update(p, v, g, lr, momentum)
         if blocks:
-            dtype = blocks[0][0].dtype
-            for i in range(self.threads):
-                if self._scratch[i] is None or self._scratch[i].dtype != dtype:
-                    self._scratch[i] = numpy.empty(self.BLOCK, dtype=dtype)
-            if self.threads == 2 and len(blocks) >= 8:  # >= 0.5 M elements: worth a thread
-                half = len(blocks) // 2
-                other = _worker().submit(_update_each, blocks[half:], lr, momentum, self._scratch[1])
-                _update_each(blocks[:half], lr, momentum, self._scratch[0])
-                other.result()
-            else:
-                _update_each(blocks, lr, momentum, self._scratch[0])
+            if self._scratch is None or self._scratch.dtype != blocks[0][0].dtype:
+                self._scratch = numpy.empty(self.BLOCK, dtype=blocks[0][0].dtype)
+            _update_each(blocks, lr, momentum, self._scratch)
         self.updates += 1
 
     def state_dict(self):

@@ -63,22 +63,3 @@ def test_bad_settings():
         MomentumSGD(net, momentum=1.0)
     with pytest.raises(ValueError, match="decay must be >= 1"):
         ExponentialDecay(0.1, decay=0.9)
-
-
-def test_two_update_threads_give_bit_identical_parameters():
-    """Large networks split the blocked update over two threads; blocks are disjoint."""
-    nets = [Sequential(Linear(700, 1100, 0.05, Generator(3), "float32"), Linear(1100, 30, 0.05, Generator(4), "float32"))
-            for _ in range(2)]
-    opts = [MomentumSGD(net, lr=0.1, momentum=0.6, threads=t) for net, t in zip(nets, (1, 2))]
-    rng = Generator(5)
-    for _ in range(3):
-        grads = {(i, name): rng.normal(p.shape, dtype="float32") for i, layer in enumerate(nets[0]) for name, p in layer.params.items()}
-        for net, opt in zip(nets, opts):
-            for (i, name), g in grads.items():
-                net[i].grads[name] = g
-            opt.step()
-    for a, b in zip(nets[0], nets[1]):
-        for name in a.params:
-            np.testing.assert_array_equal(a.params[name], b.params[name])
-    with pytest.raises(ValueError, match="threads must be 1 or 2"):
-        MomentumSGD(nets[0], threads=3)
