@@ -54,12 +54,12 @@ def _read_checkpoint(path):
         raise UsageError(str(exc)) from None
 
 
-def _load_gan(path):
+def _load_gan(path, averaged=False):
     import npgan
     from npgan import checkpoint
 
     try:
-        return npgan.load(path)
+        return npgan.load(path, averaged=averaged)
     except checkpoint.CheckpointError as exc:
         raise UsageError(str(exc)) from None
 
@@ -82,7 +82,7 @@ def cmd_train(args):
             raise UsageError(str(exc)) from None
         out = args.out or os.path.join("runs", args.preset)
     changes = {name: getattr(args, name) for name in
-               ("epochs", "k", "gen_loss", "update", "lr", "sample_every", "parzen_every")
+               ("epochs", "k", "gen_loss", "update", "lr", "sample_every", "parzen_every", "average_from")
                if getattr(args, name) is not None}
     if args.seed is not None:
         if args.resume:
@@ -125,7 +125,7 @@ def cmd_sample(args):
     from npgan.checkpoint import atomic_write
 
     _out_file(args.output, (".png", ".npy"))
-    gan = _load_gan(args.checkpoint)
+    gan = _load_gan(args.checkpoint, args.averaged)
     samples = gan.sample(args.n, rng=Generator(args.seed))
     if args.output.endswith(".npy"):
         host = to_numpy(samples)
@@ -156,7 +156,7 @@ def cmd_parzen(args):
 
     out = args.output or os.path.splitext(args.checkpoint)[0] + "-parzen.json"
     _out_file(out, (".json",))
-    gan = _load_gan(args.checkpoint)
+    gan = _load_gan(args.checkpoint, args.averaged)
     if gan.config.dataset != "mnist":
         raise UsageError(f"{args.checkpoint}: Parzen evaluation is for MNIST models, this one is {gan.config.dataset}")
     mnist = load_mnist()
@@ -199,8 +199,11 @@ def cmd_export(args):
     from npgan import checkpoint
 
     _out_file(args.output, (".npz",))
-    gan = _load_gan(args.checkpoint)
+    gan = _load_gan(args.checkpoint, args.averaged)
     state = {"epoch": gan.state.get("epoch"), "source": os.path.basename(args.checkpoint)}
+    if args.averaged:
+        last = int(gan.state["epoch"])  # the mean runs over the last n_averaged epoch ends
+        state["averaged_epochs"] = list(range(last - int(gan.state["n_averaged"]) + 1, last + 1))
     checkpoint.save(args.output, gan.config, state, {"G": gan.G}, kind="generator", dtype="float32")
     print(f"wrote the generator ({sum(p.size for p in gan.G.params.values())} float32 parameters) to {args.output}")
     return 0
@@ -242,6 +245,8 @@ def build_parser():
     p.add_argument("--seed", type=int)
     p.add_argument("--sample-every", type=int, help="epochs between sample pictures (0: never)")
     p.add_argument("--parzen-every", type=int, help="epochs between Parzen evaluations (MNIST; 0: never)")
+    p.add_argument("--average-from", type=int,
+                   help="keep the mean of G over the ends of epochs from this one on (0: off; see results/mnist.md)")
     p.add_argument("--out", help="run directory (default runs/PRESET, or the checkpoint's directory)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -253,6 +258,7 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", required=True, help=".png picture or .npy array (n, features)")
     p.add_argument("--nearest", action="store_true", help="beside each sample its nearest training image (paper's Figure 2)")
+    p.add_argument("--averaged", action="store_true", help="sample the run's averaged generator (average_from > 0)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("parzen", parents=[common], help="Parzen-window log-likelihood of the MNIST test set (the paper's protocol)")
@@ -260,6 +266,7 @@ def build_parser():
     p.add_argument("--samples", type=_positive_int, default=10000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", help="JSON result file (default: beside the checkpoint)")
+    p.add_argument("--averaged", action="store_true", help="evaluate the run's averaged generator (average_from > 0)")
     p.set_defaults(func=cmd_parzen)
 
     p = sub.add_parser("gradcheck", parents=[common], help="float64 gradient check of every layer, loss and a paper-shaped D and G")
@@ -272,6 +279,8 @@ def build_parser():
     p = sub.add_parser("export", help="write a checkpoint's generator alone, float32 (for pretrained/)")
     p.add_argument("checkpoint")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--averaged", action="store_true",
+                   help="the run's averaged generator (average_from > 0) instead of the last one")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("average", help="average the generators of several checkpoints of one run (Polyak averaging)")

@@ -179,19 +179,25 @@ def build_gan(config, rng, output_bias=None):
     return GAN(G, D, config.noise_dim, config.noise, config.noise_scale, config.gen_loss, rng)
 
 
-def load(path):
+def load(path, averaged=False):
     """The GAN stored in a checkpoint (``.npz``), ready to sample from.
 
     A training checkpoint gives G and D; a generator file (``pretrained/``) gives G,
-    and ``gan.D`` is ``None``. The GAN's noise comes from ``Generator(config.seed)``;
-    pass your own generator to ``gan.sample(n, rng=...)`` for other draws.
+    and ``gan.D`` is ``None``. ``averaged=True`` takes G's parameters from the running
+    mean that a run with ``average_from`` keeps (training checkpoints only). The GAN's
+    noise comes from ``Generator(config.seed)``; pass your own generator to
+    ``gan.sample(n, rng=...)`` for other draws.
     """
     from npgan import checkpoint
 
     config, state, arrays = checkpoint.read(path)
     rng = Generator(config.seed)
     gan = build_gan(config, rng)
-    checkpoint.load_into(path, arrays, "G", gan.G)
+    if averaged and not state.get("n_averaged"):
+        raise checkpoint.CheckpointError(
+            f"{os.fspath(path)}: holds no averaged generator (a training checkpoint of a run with "
+            f"average_from > 0, from epoch average_from on, has one)")
+    checkpoint.load_into(path, arrays, "Gavg" if averaged else "G", gan.G)
     if state["kind"] == "training":
         checkpoint.load_into(path, arrays, "D", gan.D)
     else:

@@ -53,6 +53,10 @@ class Config:
     seed: int = 0
     sample_every: int = 5
     parzen_every: int = 0
+    # Keep the mean of G's parameters at the end of every epoch from this one on (0: off).
+    # Training is unchanged; the average is a second generator, saved in checkpoints
+    # (``npgan export --averaged``, ``npgan.load(path, averaged=True)``).
+    average_from: int = 0
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -72,6 +76,7 @@ class Config:
             (0 <= self.momentum_start < 1 and 0 <= self.momentum_end < 1, "momentum must be in [0, 1)"),
             (self.batch_size >= 1, "batch_size must be >= 1"),
             (self.epochs >= 1, "epochs must be >= 1"),
+            (self.average_from >= 0, "average_from must be >= 0 (0: no averaging)"),
             (self.noise_dim >= 1 and self.d_pieces >= 1, "noise_dim and d_pieces must be >= 1"),
             (0 < self.keep_input <= 1 and 0 < self.keep_hidden <= 1, "keep probabilities must be in (0, 1]"),
             (self.dataset == "mnist" or self.iters_per_epoch >= 1, "toy datasets need iters_per_epoch >= 1"),
@@ -101,9 +106,12 @@ class Config:
 # That code computed D's and G's gradients from one batch and applied them together
 # (update="simultaneous"). In npgan's runs of this configuration in Algorithm 1 order
 # (update="alternating", lr 0.1) the discriminator won outright within 3-5 epochs
-# (D(G(z)) -> 0.000, Parzen -300 nats) in 2 of 2 seeds, while the simultaneous update
+# (D(G(z)) -> 0.000, Parzen -300 nats) in 3 of 3 seeds, while the simultaneous update
 # trained normally; results/mnist.md has the logs. Algorithm 1 stays one flag away.
-MNIST_PAPER = Config(epochs=300, parzen_every=10, update="simultaneous")
+# average_from=5 keeps the mean of G over epochs 5, 6, ... beside the trained G: it does
+# not change training, and it is the generator that reaches the paper's Parzen number
+# (results/mnist.md: the last iterate jitters and stays near 180 nats).
+MNIST_PAPER = Config(epochs=300, parzen_every=10, update="simultaneous", average_from=5)
 
 _TOY = dict(noise="gaussian", noise_scale=1.0, g_output="linear", g_output_bias="zero",
             g_init_range=0.5, d_init_range=0.5, d_bias_range=4.0, d_activation="maxout", d_pieces=2,

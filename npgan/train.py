@@ -6,7 +6,13 @@ A run directory ``OUT`` holds:
     log.csv            one row per epoch: seconds, objectives, mean D(x), D(G(z)), lr, momentum
     samples/           a picture every ``sample_every`` epochs
     parzen.csv         Parzen-window log-likelihood every ``parzen_every`` epochs (MNIST)
+    parzen-averaged.csv  the same for the averaged generator (``average_from`` > 0)
+    snapshots/         the generator (float32) at every Parzen evaluation
     figure1.png        the paper's Figure 1 at stages of training (1-D data)
+
+With ``average_from`` = a > 0 the trainer also keeps the mean of G's parameters over the
+ends of epochs a, a+1, ... (in the checkpoint as ``Gavg/...``; ``npgan.load(path,
+averaged=True)``, ``npgan export --averaged``). Training does not depend on it.
 
 Faults: SIGINT or SIGTERM sets a flag that is checked after every iteration; the loop
 then saves a checkpoint at that point and raises ``Interrupted`` (the command line exits
@@ -16,6 +22,7 @@ the last good one stays. ``--resume`` continues exactly where a checkpoint stopp
 the NumPy backend the parameters end bit-identical to an uninterrupted run.
 """
 
+import copy
 import csv
 import os
 import signal
@@ -54,6 +61,13 @@ def largest_product(config):
     d = [features, *config.d_hidden]
     widths = list(zip(g, g[1:])) + [(a, b * pieces) for a, b in zip(d, d[1:])]
     return 2 * config.batch_size * max(a * b for a, b in widths)
+
+
+class _Parameters:
+    """A bare ``params`` dict in the shape ``checkpoint.save``/``load_into`` expect of a network."""
+
+    def __init__(self, params):
+        self.params = params
 
 
 class NonFiniteError(FloatingPointError):
@@ -111,6 +125,7 @@ class Trainer:
         self.g_opt = MomentumSGD(self.gan.G, c.lr, c.momentum_start, ExponentialDecay(c.lr, c.lr_decay, c.lr_min))
         self.momentum = LinearRamp(c.momentum_start, c.momentum_end, c.momentum_start_epoch, c.momentum_saturate_epoch)
         self.epoch, self.iteration, self.order = 0, 0, None
+        self.g_average, self.n_averaged = None, 0  # mean of G's parameters (average_from)
         self.stats = None
         self._stop_signal = None
         self._figure1 = []
@@ -127,8 +142,11 @@ class Trainer:
         if self.iteration:  # inside an epoch: keep the order and the statistics so far
             state["order"] = to_numpy(self.order).tolist() if self.order is not None else None
             state["stats"] = to_numpy(self.stats[:self.iteration]).tolist()
-        checkpoint.save(self.checkpoint_path, self.config, state,
-                        {"G": self.gan.G, "D": self.gan.D}, {"G": self.g_opt, "D": self.d_opt})
+        networks = {"G": self.gan.G, "D": self.gan.D}
+        if self.g_average is not None:
+            state["n_averaged"] = self.n_averaged
+            networks["Gavg"] = _Parameters(self.g_average)
+        checkpoint.save(self.checkpoint_path, self.config, state, networks, {"G": self.g_opt, "D": self.d_opt})
 
     def restore(self, path):
         """Load parameters, optimisers, generator state and counters from ``path``."""
@@ -142,6 +160,10 @@ class Trainer:
         self.rng.set_state(state["rng"])
         self.epoch, self.iteration = int(state["epoch"]), int(state["iteration"])
         xp = get_backend()
+        self.n_averaged = int(state.get("n_averaged", 0))
+        if self.n_averaged:
+            self.g_average = {key: xp.zeros(p.shape, dtype="float64") for key, p in self.gan.G.params.items()}
+            checkpoint.load_into(path, arrays, "Gavg", _Parameters(self.g_average))
         if self.iteration:
             self.order = None if state.get("order") is None else xp.asarray(state["order"])
             self.stats = xp.zeros((self.data.iterations, len(STATS)), dtype="float64")
@@ -210,12 +232,39 @@ class Trainer:
         seconds = time.perf_counter() - start
         means = to_numpy(self.stats.mean(axis=0))
         self.epoch, self.iteration = self.epoch + 1, 0
+        self._update_average()
         row = dict(zip(STATS, means), epoch=self.epoch, seconds=seconds, lr=lr, momentum=self.d_opt.momentum)
         self._log(row)
         self._pictures()
         self.save()
         if self._stop_signal:
             raise Interrupted(self._interrupt_message())
+
+    def _update_average(self):
+        """Fold G's parameters at the end of this epoch into their running mean (float64).
+
+        mean_n = mean_{n-1} + (p - mean_{n-1}) / n: after n epochs it is the plain average
+        of the n end-of-epoch generators (Polyak averaging of the iterates).
+        """
+        if not self.config.average_from or self.epoch < self.config.average_from:
+            return
+        self.n_averaged += 1
+        if self.g_average is None:
+            self.g_average = {key: p.astype("float64") for key, p in self.gan.G.params.items()}
+            return
+        for key, p in self.gan.G.params.items():
+            mean = self.g_average[key]
+            mean += (p - mean) / self.n_averaged
+
+    def averaged_gan(self):
+        """A copy of the GAN whose G holds the averaged parameters (``None`` before any)."""
+        if self.g_average is None:
+            return None
+        gan = copy.copy(self.gan)
+        gan.G = copy.deepcopy(self.gan.G)
+        for key, value in gan.G.params.items():
+            value[...] = self.g_average[key].astype(value.dtype)
+        return gan
 
     def _interrupt_message(self):
         name = signal.Signals(self._stop_signal).name
@@ -278,16 +327,21 @@ class Trainer:
         os.makedirs(os.path.dirname(snapshot), exist_ok=True)
         checkpoint.save(snapshot, self.config, {"epoch": self.epoch}, {"G": self.gan.G},
                         kind="generator", dtype="float32")
-        samples = self.gan.sample(10000, rng=Generator(self.config.seed + 1))
-        result = parzen_protocol(samples, asarray(mnist.valid_x), asarray(mnist.test_x))
-        path = os.path.join(self.out_dir, "parzen.csv")
-        new = not os.path.exists(path)
-        with open(path, "a") as f:
-            if new:
-                f.write("epoch,sigma,log_likelihood,standard_error\n")
-            f.write(f"{self.epoch},{result['sigma']:.6g},{result['test_ll']:.4f},{result['test_se']:.4f}\n")
-        if not self.quiet:
-            print(f"  Parzen: {result['test_ll']:.1f} +- {result['test_se']:.1f} nats (sigma {result['sigma']:.3f})", flush=True)
+        for name, gan in (("parzen.csv", self.gan), ("parzen-averaged.csv", self.averaged_gan())):
+            if gan is None:
+                continue
+            samples = gan.sample(10000, rng=Generator(self.config.seed + 1))
+            result = parzen_protocol(samples, asarray(mnist.valid_x), asarray(mnist.test_x))
+            path = os.path.join(self.out_dir, name)
+            new = not os.path.exists(path)
+            with open(path, "a") as f:
+                if new:
+                    f.write("epoch,sigma,log_likelihood,standard_error\n")
+                f.write(f"{self.epoch},{result['sigma']:.6g},{result['test_ll']:.4f},{result['test_se']:.4f}\n")
+            if not self.quiet:
+                what = "Parzen" if gan is self.gan else f"Parzen, G averaged over {self.n_averaged} epochs"
+                print(f"  {what}: {result['test_ll']:.1f} +- {result['test_se']:.1f} nats "
+                      f"(sigma {result['sigma']:.3f})", flush=True)
 
 
 def figure1_panel(gan, data, grid, label, epoch, n=20000):

@@ -157,3 +157,35 @@ def test_average_is_the_mean_of_the_generators_and_refuses_other_runs(in_tmp, ca
     assert "is one of the inputs" in capsys.readouterr().err
     assert main(["average", "missing.npz", "-o", "x.npz"]) == 2
     assert sorted(os.listdir(in_tmp)) == before
+
+
+def test_averaged_generator_through_the_command(in_tmp, capsys):
+    argv = ["train", *FAST, "--epochs", "3", "--average-from", "2", "--out", "run", "--quiet"]
+    assert main(argv) == 0
+    assert main(["export", "run/checkpoint.npz", "--averaged", "-o", "avg.npz"]) == 0
+    from npgan import load
+
+    exported, averaged = load("avg.npz"), load("run/checkpoint.npz", averaged=True)
+    assert exported.state["averaged_epochs"] == [2, 3]
+    for key, value in exported.G.params.items():
+        np.testing.assert_array_equal(value, averaged.G.params[key])
+    assert main(["sample", "run/checkpoint.npz", "--averaged", "-n", "4", "-o", "a.npy", "--seed", "0"]) == 0
+    assert main(["sample", "avg.npz", "-n", "4", "-o", "b.npy", "--seed", "0"]) == 0
+    np.testing.assert_array_equal(np.load("a.npy"), np.load("b.npy"))
+    capsys.readouterr()
+    assert main(["train", *FAST, "--out", "plain", "--quiet"]) == 0
+    assert main(["sample", "plain/checkpoint.npz", "--averaged", "-o", "c.npy"]) == 2
+    assert "holds no averaged generator" in capsys.readouterr().err
+
+
+def test_training_with_parzen_evaluates_the_averaged_generator_too(mnist_checkpoint, tmp_path):
+    from npgan.presets import get_preset
+    from npgan.train import train
+
+    config = get_preset("mnist").replace(g_hidden=(32,), d_hidden=(16,), d_pieces=2, batch_size=2500,
+                                         epochs=1, average_from=1, parzen_every=1, sample_every=0)
+    train(config, tmp_path / "run", quiet=True)
+    for name in ("parzen.csv", "parzen-averaged.csv"):
+        rows = (tmp_path / "run" / name).read_text().splitlines()
+        assert rows[0] == "epoch,sigma,log_likelihood,standard_error" and rows[1].startswith("1,")
+        assert np.isfinite(float(rows[1].split(",")[2]))

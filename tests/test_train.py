@@ -161,3 +161,31 @@ def test_small_networks_train_on_one_blas_thread(tmp_path, monkeypatch):
     monkeypatch.setattr(train_module, "blas_threads", lambda n: seen.append(n) or contextlib.nullcontext())
     train_module.Trainer(get_preset("toy-1d").replace(epochs=1, iters_per_epoch=2), tmp_path, quiet=True).run()
     assert seen == [1]
+
+
+def test_averaged_generator_is_the_mean_of_the_epoch_ends_and_resumes_exactly(tmp_path):
+    config = SMALL.replace(average_from=2)  # epochs 2, 3, 4 of 4
+    trainer = Trainer(config, tmp_path / "whole", quiet=True)
+    os.makedirs(trainer.out_dir)
+    ends = []
+    while trainer.epoch < config.epochs:
+        trainer._run_epoch()
+        ends.append({k: np.asarray(v, dtype=np.float64).copy() for k, v in trainer.gan.G.params.items()})
+    assert trainer.n_averaged == 3
+    for key, mean in trainer.g_average.items():
+        np.testing.assert_allclose(mean, np.mean([e[key] for e in ends[1:]], axis=0), rtol=1e-12, atol=1e-15)
+
+    train(config.replace(epochs=3), tmp_path / "split", quiet=True)  # stop inside the averaging
+    resumed = Trainer(config, tmp_path / "split", quiet=True)
+    resumed.restore(tmp_path / "split" / "checkpoint.npz")
+    assert resumed.n_averaged == 2
+    resumed.run()
+    for key in trainer.g_average:
+        np.testing.assert_array_equal(resumed.g_average[key], trainer.g_average[key], err_msg=key)
+
+    averaged = npgan.load(tmp_path / "split" / "checkpoint.npz", averaged=True)
+    for key, value in averaged.G.params.items():
+        np.testing.assert_array_equal(value, trainer.g_average[key].astype(value.dtype))
+    train(SMALL.replace(epochs=1), tmp_path / "plain", quiet=True)  # no averaging
+    with pytest.raises(checkpoint.CheckpointError, match="holds no averaged generator"):
+        npgan.load(tmp_path / "plain" / "checkpoint.npz", averaged=True)
