@@ -150,6 +150,8 @@ def test_toy_1d_preset_ends_on_the_data_with_d_at_one_half(tmp_path):
     assert abs(samples.mean() - data.mean) < 0.1 * data.std, samples.mean()
     assert abs(samples.std() - data.std) < 0.1 * data.std, samples.std()
     assert abs(float(to_numpy(gan.discriminate(gan.sample(20000, rng=Generator(6)))).mean()) - 0.5) < 0.05
+    real = data.sample(20000, Generator(7), "float32")
+    assert abs(float(to_numpy(gan.discriminate(real)).mean()) - 0.5) < 0.05  # mean D(x) on the data
 
 
 def test_small_networks_train_on_one_blas_thread(tmp_path, monkeypatch):
