@@ -199,6 +199,8 @@ class Trainer:
         handlers = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             with blas_threads(1 if largest_product(self.config) < SMALL_PRODUCT else None):
+                if self.config.dataset == "gaussian-1d" and self.epoch == 0 and self.iteration == 0:
+                    self._figure1_stage()  # panel "start": G and D as initialised
                 while self.epoch < self.config.epochs:
                     self._run_epoch()
         finally:
@@ -310,11 +312,11 @@ class Trainer:
         from npgan.toy import make_toy
 
         c, e = self.config, self.epoch
-        if e not in {1, max(2, c.epochs // 3), c.epochs}:
+        if e not in {0, 1, max(2, c.epochs // 3), c.epochs}:
             return
         data = make_toy(c.dataset)
         grid = numpy.linspace(data.mean - 5 * data.std * 2, data.mean + 5 * data.std * 2, 400)
-        self._figure1.append(figure1_panel(self.gan, data, grid, f"epoch {e}", e))
+        self._figure1.append(figure1_panel(self.gan, data, grid, "start" if e == 0 else f"epoch {e}", e))
         plots.figure1(self._figure1, os.path.join(self.out_dir, "figure1.png"),
                       title="Figure 1 from a real run: data (black), G (green), D (blue)")
 
