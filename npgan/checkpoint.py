@@ -104,6 +104,14 @@ def read(path):
     return config, state, arrays
 
 
+class Parameters:
+    """A bare ``params`` dict in the shape ``save`` and ``load_into`` expect of a network
+    (e.g. the running mean of G's parameters that the trainer keeps)."""
+
+    def __init__(self, params):
+        self.params = params
+
+
 def load_into(path, arrays, prefix, network):
     """Copy ``prefix/<key>`` arrays into a network's parameters, checking every shape."""
     from npgan.backend import asarray

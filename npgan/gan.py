@@ -23,7 +23,7 @@ import math
 import os
 
 from npgan import losses
-from npgan.backend import Generator, get_backend, to_numpy
+from npgan.backend import Generator, get_backend
 
 NOISE_PRIORS = ("uniform", "gaussian")
 
@@ -161,6 +161,13 @@ class GAN:
         return {"d_real": d[:m].mean(), "d_fake": d[m:].mean()}
 
 
+def data_features(config):
+    """Features per example of ``config.dataset``: 784 pixels for MNIST, else the toy's dim."""
+    from npgan.toy import make_toy
+
+    return 784 if config.dataset == "mnist" else make_toy(config.dataset).dim
+
+
 def build_gan(config, rng, output_bias=None):
     """The ``GAN`` a ``Config`` describes, its parameters drawn from ``rng``.
 
@@ -168,9 +175,8 @@ def build_gan(config, rng, output_bias=None):
     mean, for ``g_output_bias = "data_logit_mean"``), or ``None`` for zeros.
     """
     from npgan import models
-    from npgan.toy import make_toy
 
-    features = 784 if config.dataset == "mnist" else make_toy(config.dataset).dim
+    features = data_features(config)
     G = models.generator(config.noise_dim, config.g_hidden, features, config.g_output,
                          config.g_init_range, output_bias, rng, config.dtype)
     D = models.discriminator(features, config.d_hidden, config.d_pieces, config.keep_input,
@@ -228,7 +234,9 @@ def average_generators(paths):
     if not paths:
         raise ValueError("average_generators: give at least one checkpoint or generator file")
     first = load(paths[0])
-    sums = {key: to_numpy(value).astype("float64") for key, value in first.G.params.items()}
+    xp = get_backend()
+    sums = {key: value.astype("float64") for key, value in first.G.params.items()}
+    part = checkpoint.Parameters({key: xp.empty_like(total) for key, total in sums.items()})
     epochs = [first.state.get("epoch")]
     for path in paths[1:]:
         config, state, arrays = checkpoint.read(path)
@@ -237,17 +245,12 @@ def average_generators(paths):
                 raise checkpoint.CheckpointError(
                     f"{path}: {field} is {getattr(config, field)!r}, but {paths[0]} has "
                     f"{getattr(first.config, field)!r}; only generators of one run can be averaged")
+        checkpoint.load_into(path, arrays, "G", part)  # checks every name and shape
         for key, total in sums.items():
-            name = f"G/{key}"
-            if name not in arrays:
-                raise checkpoint.CheckpointError(f"{path}: missing parameter {name}")
-            if arrays[name].shape != total.shape:
-                raise checkpoint.CheckpointError(
-                    f"{path}: parameter {name} has shape {arrays[name].shape}, {paths[0]} has {total.shape}")
-            total += arrays[name]
+            total += part.params[key]
         epochs.append(state.get("epoch"))
     for key, value in first.G.params.items():
-        value[...] = get_backend().asarray(sums[key] / len(paths), dtype=value.dtype)
+        value[...] = (sums[key] / len(paths)).astype(value.dtype)
     first.D = None
     first.state = {"kind": "generator", "epoch": epochs[-1], "averaged_epochs": epochs,
                    "averaged_files": [os.path.basename(p) for p in paths]}

@@ -33,7 +33,7 @@ import numpy
 
 from npgan import checkpoint, plots
 from npgan.backend import Generator, asarray, backend_name, blas_threads, get_backend, to_numpy
-from npgan.gan import build_gan
+from npgan.gan import build_gan, data_features
 from npgan.optim import ExponentialDecay, LinearRamp, MomentumSGD
 
 LOG_FIELDS = ["epoch", "seconds", "d_loss", "g_loss", "d_real", "d_fake", "lr", "momentum"]
@@ -53,21 +53,12 @@ SMALL_PRODUCT = 10**8
 
 def largest_product(config):
     """Multiply-adds of the largest matrix product in a step (D sees 2 batches at once)."""
-    from npgan.toy import make_toy
-
-    features = 784 if config.dataset == "mnist" else make_toy(config.dataset).dim
+    features = data_features(config)
     g = [config.noise_dim, *config.g_hidden, features]
     pieces = config.d_pieces if config.d_activation == "maxout" else 1
     d = [features, *config.d_hidden]
     widths = list(zip(g, g[1:])) + [(a, b * pieces) for a, b in zip(d, d[1:])]
     return 2 * config.batch_size * max(a * b for a, b in widths)
-
-
-class _Parameters:
-    """A bare ``params`` dict in the shape ``checkpoint.save``/``load_into`` expect of a network."""
-
-    def __init__(self, params):
-        self.params = params
 
 
 class NonFiniteError(FloatingPointError):
@@ -145,7 +136,7 @@ class Trainer:
         networks = {"G": self.gan.G, "D": self.gan.D}
         if self.g_average is not None:
             state["n_averaged"] = self.n_averaged
-            networks["Gavg"] = _Parameters(self.g_average)
+            networks["Gavg"] = checkpoint.Parameters(self.g_average)
         checkpoint.save(self.checkpoint_path, self.config, state, networks, {"G": self.g_opt, "D": self.d_opt})
 
     def restore(self, path):
@@ -163,7 +154,7 @@ class Trainer:
         self.n_averaged = int(state.get("n_averaged", 0))
         if self.n_averaged:
             self.g_average = {key: xp.zeros(p.shape, dtype="float64") for key, p in self.gan.G.params.items()}
-            checkpoint.load_into(path, arrays, "Gavg", _Parameters(self.g_average))
+            checkpoint.load_into(path, arrays, "Gavg", checkpoint.Parameters(self.g_average))
         if self.iteration:
             self.order = None if state.get("order") is None else xp.asarray(state["order"])
             self.stats = xp.zeros((self.data.iterations, len(STATS)), dtype="float64")
