@@ -113,9 +113,12 @@ def value(D, p_data, p_g, dx=1.0):
     ``D`` holds the discriminator's outputs on the grid, shape (n,), values in [0, 1].
     Computed stably: ``log(1 - D)`` as ``log1p(-D)``, and ``0 * log(anything) = 0``, so
     a point where a density is 0 contributes nothing whatever ``D`` is there. A ``D``
-    that is 0 where ``p_data > 0`` (or 1 where ``p_g > 0``) gives ``-inf``, as it should;
-    for ``D = D*`` on a grid where one density is 1e-16 times the other use
-    ``optimal_value`` (``D*`` rounds to exactly 1 there). Returns a Python float, in nats.
+    that is 0 where ``p_data > 0`` (or 1 where ``p_g > 0``) gives ``-inf``, as it should.
+    One limit of working with probabilities: where ``p_g`` is positive but ~1e-16 times
+    ``p_data`` or less (the tails of two distant Gaussians on a wide grid), ``D*`` rounds
+    to exactly 1 and ``value(D*, ...)`` is ``-inf``; ``V(D*, G)`` itself is finite there
+    and ``virtual_training_criterion`` computes it from the densities.
+    Returns a Python float, in nats.
     """
     p, q = _pair(p_data, p_g, dx)
     d = numpy.asarray(to_numpy(D), dtype=numpy.float64)
@@ -125,26 +128,6 @@ def value(D, p_data, p_g, dx=1.0):
         raise ValueError("D: expected discriminator outputs in [0, 1]")
     integrand = _weighted_log(p, d) + _weighted_log(q, -d, numpy.log1p)   # log(1 - D) = log1p(-D)
     return float(integrand.sum() * dx)
-
-
-def optimal_value(p_data, p_g, dx=1.0):
-    """``V(D*, G)``, computed from the densities in logarithms: finite on any grid.
-
-        V(D*, G) = integral p_data log(p_data / (p_data + p_g)) + p_g log(p_g / (p_data + p_g))
-
-    ``value(optimal_discriminator(p, q), p, q)`` is the same number in exact arithmetic,
-    but a probability cannot hold ``D* = 1 - 1e-20``: where ``p_g`` is positive but
-    more than ~1e16 times smaller than ``p_data`` (the tails of two distant Gaussians on a
-    wide grid), ``D*`` rounds to 1, ``log(1 - D*)`` to ``-inf``, and so does ``value``.
-    Here ``log(1 - D*) = log p_g - log(p_data + p_g)`` never passes through ``1 - D*``.
-    Returns a Python float, in nats.
-    """
-    p, q = _pair(p_data, p_g, dx)
-    total = p + q
-    on_p, on_q = p > 0, q > 0
-    integral = numpy.sum(p[on_p] * numpy.log(p[on_p] / total[on_p]))
-    integral += numpy.sum(q[on_q] * numpy.log(q[on_q] / total[on_q]))
-    return float(integral * dx)
 
 
 def kl_divergence(p, q, dx=1.0):
