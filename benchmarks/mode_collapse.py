@@ -32,7 +32,7 @@ import numpy  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import RESULTS_DIR, append_result  # noqa: E402
 
-from npgan.backend import Generator, to_numpy  # noqa: E402
+from npgan.backend import Random, to_numpy  # noqa: E402
 from npgan.presets import get_preset  # noqa: E402
 from npgan.toy import make_toy  # noqa: E402
 from npgan.train import NonFiniteError, train  # noqa: E402
@@ -74,7 +74,7 @@ def run_one(config, seed):
             return {"seed": seed, "modes": 0, "n_modes": make_toy(config.dataset).n_modes, "high_quality": 0.0,
                     "reverse_kl": float("nan"), "seconds": time.perf_counter() - start, "diverged": True}
         seconds = time.perf_counter() - start
-    samples = to_numpy(gan.sample(N_SAMPLES, rng=Generator(EVAL_SEED + seed)))
+    samples = to_numpy(gan.sample(N_SAMPLES, rng=Random(EVAL_SEED + seed)))
     m = make_toy(config.dataset).mode_metrics(samples)
     return {"seed": seed, "modes": m["modes_covered"], "n_modes": m["n_modes"],
             "high_quality": m["high_quality"], "reverse_kl": m["reverse_kl"], "seconds": seconds, "diverged": False}

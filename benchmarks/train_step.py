@@ -157,13 +157,13 @@ class NpganRun:
     """npgan's mnist-paper GAN and optimisers, stepped exactly as the trainer steps them."""
 
     def __init__(self, x_host, bias_host):
-        from npgan.backend import Generator, asarray
+        from npgan.backend import Random, asarray
         from npgan.gan import build_gan
         from npgan.optim import ExponentialDecay, MomentumSGD
         from npgan.presets import get_preset
 
         c = self.config = get_preset("mnist-paper")
-        self.rng = Generator(c.seed)
+        self.rng = Random(c.seed)
         self.x = asarray(x_host, dtype="float32")
         self.gan = build_gan(c, self.rng, asarray(bias_host))
         self.d_opt = MomentumSGD(self.gan.D, c.lr, c.momentum_start, ExponentialDecay(c.lr, c.lr_decay, c.lr_min))

@@ -5,9 +5,9 @@ docstring, and ``npgan.gradcheck`` proves each one in float64. Set
 ``NPGAN_BACKEND=cupy`` (or call ``npgan.set_backend("cupy")``) to run on a GPU.
 """
 
-from npgan.backend import Generator, backend_name, get_backend, set_backend, to_numpy
+from npgan.backend import Random, backend_name, get_backend, set_backend, to_numpy
 from npgan.gan import GAN, load
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "load", "Generator", "backend_name", "get_backend", "set_backend", "to_numpy", "__version__"]
+__all__ = ["GAN", "load", "Random", "backend_name", "get_backend", "set_backend", "to_numpy", "__version__"]

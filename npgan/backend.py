@@ -118,7 +118,7 @@ def asarray(a, dtype=None):
     return get_backend().asarray(a, dtype=dtype)
 
 
-class Generator:
+class Random:
     """A seeded random generator on the active backend.
 
     Wraps ``numpy.random.Generator`` (PCG64) or ``cupy.random.Generator``, with the few

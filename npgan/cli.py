@@ -121,12 +121,12 @@ def cmd_train(args):
 def cmd_sample(args):
     import numpy
 
-    from npgan.backend import Generator, to_numpy
+    from npgan.backend import Random, to_numpy
     from npgan.checkpoint import atomic_write
 
     _out_file(args.output, (".png", ".npy"))
     gan = _load_gan(args.checkpoint, args.averaged)
-    samples = gan.sample(args.n, rng=Generator(args.seed))
+    samples = gan.sample(args.n, rng=Random(args.seed))
     if args.output.endswith(".npy"):
         host = to_numpy(samples)
         atomic_write(args.output, lambda f: numpy.save(f, host))
@@ -150,7 +150,7 @@ def cmd_sample(args):
 # ---- parzen -----------------------------------------------------------------------
 
 def cmd_parzen(args):
-    from npgan.backend import Generator, asarray
+    from npgan.backend import Random, asarray
     from npgan.data import load_mnist
     from npgan.parzen import parzen_protocol, write_json
 
@@ -161,7 +161,7 @@ def cmd_parzen(args):
         raise UsageError(f"{args.checkpoint}: Parzen evaluation is for MNIST models, this one is {gan.config.dataset}")
     mnist = load_mnist()
     start = time.perf_counter()
-    samples = gan.sample(args.samples, rng=Generator(args.seed))
+    samples = gan.sample(args.samples, rng=Random(args.seed))
     result = parzen_protocol(samples, asarray(mnist.valid_x), asarray(mnist.test_x))
     result.update(checkpoint=args.checkpoint, seed=args.seed,
                   total_seconds=time.perf_counter() - start)

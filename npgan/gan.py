@@ -23,7 +23,7 @@ import math
 import os
 
 from npgan import losses
-from npgan.backend import Generator, get_backend
+from npgan.backend import Random, get_backend
 
 NOISE_PRIORS = ("uniform", "gaussian")
 
@@ -46,7 +46,7 @@ class GAN:
         self.G, self.D = generator, discriminator
         self.noise_dim, self.noise, self.noise_scale = noise_dim, noise, float(noise_scale)
         self.gen_loss = gen_loss
-        self.rng = rng if rng is not None else Generator(0)
+        self.rng = rng if rng is not None else Random(0)
         self.dtype = next(iter(generator.params.values())).dtype
         self._pair = None  # reused (2m, features) buffer for D's joint pass
 
@@ -60,7 +60,7 @@ class GAN:
     def sample(self, n, batch_size=1000, rng=None):
         """``n`` samples ``G(z)`` in evaluation mode, shape (n, features).
 
-        rng: where the noise comes from; pass a separate ``Generator`` to sample
+        rng: where the noise comes from; pass a separate ``Random`` to sample
         without disturbing the training stream (pictures and evaluations do).
         """
         xp = get_backend()
@@ -191,13 +191,13 @@ def load(path, averaged=False):
     A training checkpoint gives G and D; a generator file (``pretrained/``) gives G,
     and ``gan.D`` is ``None``. ``averaged=True`` takes G's parameters from the running
     mean that a run with ``average_from`` keeps (training checkpoints only). The GAN's
-    noise comes from ``Generator(config.seed)``; pass your own generator to
+    noise comes from ``Random(config.seed)``; pass your own generator to
     ``gan.sample(n, rng=...)`` for other draws.
     """
     from npgan import checkpoint
 
     config, state, arrays = checkpoint.read(path)
-    rng = Generator(config.seed)
+    rng = Random(config.seed)
     gan = build_gan(config, rng)
     if averaged and not state.get("n_averaged"):
         raise checkpoint.CheckpointError(

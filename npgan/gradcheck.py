@@ -26,7 +26,7 @@ from contextlib import contextmanager
 
 import numpy
 
-from npgan.backend import Generator, get_backend, to_numpy
+from npgan.backend import Random, get_backend, to_numpy
 from npgan.layers import Dropout, Sequential
 
 LAYER_TOLERANCE = 1e-7
@@ -109,7 +109,7 @@ def check_layer(layer, x, dy=None, seed=0, h=1e-6):
     Returns ``{"dx": err, "<param name>": err, ...}`` of relative errors.
     """
     _require_float64(layer, x)
-    rng = Generator(seed)
+    rng = Random(seed)
     y = layer.forward(x, training=True)
     if dy is None:
         dy = rng.normal(y.shape, dtype="float64")
@@ -162,7 +162,7 @@ def directional_check(network, x, dy=None, seed=0, h=1e-6):
     """
     _require_float64(network, x)
     xp = get_backend()
-    rng = Generator(seed)
+    rng = Random(seed)
     y = network.forward(x, training=True)
     dy = rng.normal(y.shape, dtype="float64") if dy is None else dy
     dx = network.backward(dy)
@@ -201,7 +201,7 @@ def report(seed=0):
     from npgan import losses, models
     from npgan.layers import Linear, Maxout, ReLU, Sigmoid
 
-    rng = Generator(seed)
+    rng = Random(seed)
 
     def data(*shape):
         return rng.normal(shape, dtype="float64")

@@ -14,7 +14,7 @@ shape raises ``ValueError`` that names the layer and the shape it expected.
 """
 
 from npgan import functional as F
-from npgan.backend import Generator, get_backend
+from npgan.backend import Random, get_backend
 
 
 class Layer:
@@ -60,7 +60,7 @@ class Linear(Layer):
         super().__init__()
         if n_in < 1 or n_out < 1:
             raise ValueError(f"Linear: n_in and n_out must be >= 1, got {n_in}, {n_out}")
-        rng = rng if rng is not None else Generator(0)
+        rng = rng if rng is not None else Random(0)
         xp = get_backend()
         self.n_in, self.n_out = n_in, n_out
         self.params = {
@@ -98,7 +98,7 @@ class Maxout(Layer):
             raise ValueError(f"Maxout: n_pieces must be >= 1, got {n_pieces}")
         if n_in < 1 or n_units < 1:
             raise ValueError(f"Maxout: n_in and n_units must be >= 1, got {n_in}, {n_units}")
-        rng = rng if rng is not None else Generator(0)
+        rng = rng if rng is not None else Random(0)
         xp = get_backend()
         self.n_in, self.n_units, self.n_pieces = n_in, n_units, n_pieces
         width = n_units * n_pieces
@@ -170,7 +170,7 @@ class Dropout(Layer):
         if not 0.0 < keep_prob <= 1.0:
             raise ValueError(f"Dropout: keep_prob must be in (0, 1], got {keep_prob}")
         self.keep_prob = float(keep_prob)
-        self.rng = rng if rng is not None else Generator(0)
+        self.rng = rng if rng is not None else Random(0)
         self.fixed_mask = None
 
     def __repr__(self):

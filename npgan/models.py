@@ -7,7 +7,7 @@ layers each with dropout before the next layer, and a final Linear to one *logit
 where the numerically stable forms live.
 """
 
-from npgan.backend import Generator
+from npgan.backend import Random
 from npgan.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
 
 OUTPUTS = ("sigmoid", "linear")
@@ -24,7 +24,7 @@ def generator(noise_dim, hidden, out_dim, output="sigmoid", init_range=0.05,
     """
     if output not in OUTPUTS:
         raise ValueError(f"generator: output must be one of {OUTPUTS}, got {output!r}")
-    rng = rng if rng is not None else Generator(0)
+    rng = rng if rng is not None else Random(0)
     layers, width = [], noise_dim
     for h in hidden:
         layers += [Linear(width, h, init_range, rng, dtype), ReLU()]
@@ -57,7 +57,7 @@ def discriminator(in_dim, hidden, n_pieces=5, keep_input=0.8, keep_hidden=0.5,
     """
     if activation not in HIDDEN:
         raise ValueError(f"discriminator: activation must be one of {HIDDEN}, got {activation!r}")
-    rng = rng if rng is not None else Generator(0)
+    rng = rng if rng is not None else Random(0)
     layers, width, keep = [], in_dim, keep_input
     for h in hidden:
         if keep < 1.0:

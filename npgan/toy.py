@@ -51,7 +51,7 @@ class _Mixture:
     def sample(self, n, rng, dtype="float32"):
         """``n`` draws of shape (n, dim) on the active backend, in ``dtype``.
 
-        ``rng`` is an ``npgan.backend.Generator``. Modes are chosen uniformly per sample.
+        ``rng`` is an ``npgan.backend.Random``. Modes are chosen uniformly per sample.
         """
         if int(n) != n or n < 0:
             raise ValueError(f"{self.name}.sample: n must be a non-negative integer, got {n!r}")

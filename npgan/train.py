@@ -32,7 +32,7 @@ import time
 import numpy
 
 from npgan import checkpoint, plots
-from npgan.backend import Generator, asarray, backend_name, blas_threads, get_backend, to_numpy
+from npgan.backend import Random, asarray, backend_name, blas_threads, get_backend, to_numpy
 from npgan.gan import build_gan, data_features
 from npgan.optim import ExponentialDecay, LinearRamp, MomentumSGD
 
@@ -108,7 +108,7 @@ class Trainer:
     def __init__(self, config, out_dir, quiet=False, progress=None):
         self.config, self.out_dir, self.quiet = config, os.fspath(out_dir), quiet
         self.progress = (not quiet and sys.stderr.isatty()) if progress is None else progress
-        self.rng = Generator(config.seed)
+        self.rng = Random(config.seed)
         self.data = _Data(config, self.rng)
         self.gan = build_gan(config, self.rng, self.data.output_bias())
         c = config
@@ -323,7 +323,7 @@ class Trainer:
         for name, gan in (("parzen.csv", self.gan), ("parzen-averaged.csv", self.averaged_gan())):
             if gan is None:
                 continue
-            samples = gan.sample(10000, rng=Generator(self.config.seed + 1))
+            samples = gan.sample(10000, rng=Random(self.config.seed + 1))
             result = parzen_protocol(samples, asarray(mnist.valid_x), asarray(mnist.test_x))
             path = os.path.join(self.out_dir, name)
             new = not os.path.exists(path)
@@ -339,7 +339,7 @@ class Trainer:
 
 def figure1_panel(gan, data, grid, label, epoch, n=20000):
     """Densities of data and G, and ``D(x)``, on ``grid``: one panel of Figure 1."""
-    samples = to_numpy(gan.sample(n, rng=Generator(1)))[:, 0]
+    samples = to_numpy(gan.sample(n, rng=Random(1)))[:, 0]
     edges = numpy.linspace(grid[0], grid[-1], 81)
     hist, _ = numpy.histogram(samples, bins=edges, density=True)
     centres = (edges[:-1] + edges[1:]) / 2
@@ -357,7 +357,7 @@ def save_samples(gan, config, path, n=None, title=None, seed=1):
     from npgan.toy import make_toy
 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    rng = Generator(seed)
+    rng = Random(seed)
     if config.dataset == "mnist":
         plots.image_grid(gan.sample(n or 100, rng=rng), path, title=title)
         return

@@ -21,7 +21,7 @@ import re
 import numpy
 
 from npgan import checkpoint
-from npgan.backend import Generator, asarray
+from npgan.backend import Random, asarray
 from npgan.data import load_mnist
 from npgan.gan import average_generators
 from npgan.parzen import parzen_protocol
@@ -57,7 +57,7 @@ def main():
     for start in [s for s in args.starts if s <= end] + ["last"]:
         epochs = [end] if start == "last" else [e for e in found if start <= e <= end]
         gan = average_generators([found[e] for e in epochs])
-        result = parzen_protocol(gan.sample(10000, rng=Generator(0)), valid, test)
+        result = parzen_protocol(gan.sample(10000, rng=Random(0)), valid, test)
         valid_ll = max(result["valid_ll"])
         row = {"window": f"{epochs[0]}..{end}" if start != "last" else f"last ({end})",
                "snapshots": len(epochs), "sigma": round(result["sigma"], 4),
@@ -89,7 +89,7 @@ def curve(args, found):
     rows = []
     for end in args.curve:
         epochs = [e for e in found if start <= e <= end]
-        result = parzen_protocol(average_generators([found[e] for e in epochs]).sample(10000, rng=Generator(0)),
+        result = parzen_protocol(average_generators([found[e] for e in epochs]).sample(10000, rng=Random(0)),
                                  valid, test)
         rows.append({"epoch": end, "first_epoch": start, "snapshots": len(epochs),
                      "sigma": round(result["sigma"], 4), "log_likelihood": round(result["test_ll"], 2),

@@ -17,7 +17,7 @@ import os
 import numpy
 
 from npgan import load, plots
-from npgan.backend import Generator
+from npgan.backend import Random
 from npgan.data import load_mnist
 from npgan.neighbours import nearest_rows
 
@@ -63,10 +63,10 @@ def main():
     plots._save(fig, os.path.join(HERE, "mnist_curve.png"))
 
     gan = load(args.generator)
-    samples = gan.sample(100, rng=Generator(0))
+    samples = gan.sample(100, rng=Random(0))
     plots.image_grid(samples, os.path.join(HERE, "mnist_samples.png"), title="npgan samples")
     if args.last:
-        plots.image_grid(load(args.last).sample(100, rng=Generator(0)), os.path.join(HERE, "mnist_samples_last.png"),
+        plots.image_grid(load(args.last).sample(100, rng=Random(0)), os.path.join(HERE, "mnist_samples_last.png"),
                          title="last iterate, same noise")
     train_x = load_mnist().train_x
     few = samples[:30]

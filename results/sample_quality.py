@@ -18,7 +18,7 @@ import argparse
 import numpy
 
 from npgan import load
-from npgan.backend import Generator, to_numpy
+from npgan.backend import Random, to_numpy
 from npgan.data import load_mnist
 from npgan.neighbours import nearest_rows
 
@@ -47,7 +47,7 @@ def main():
     describe("real test images", mnist.test_x[:args.n], mnist)
     for spec in args.generators:
         label, path = spec.split("=", 1)
-        describe(label, load(path).sample(args.n, rng=Generator(0)), mnist)
+        describe(label, load(path).sample(args.n, rng=Random(0)), mnist)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def test_environment_variable_selects_backend(tmp_path):
 
 
 def test_generator_is_seeded_and_state_round_trips(xp):
-    a, b = B.Generator(7), B.Generator(7)
+    a, b = B.Random(7), B.Random(7)
     np.testing.assert_array_equal(npgan.to_numpy(a.random((5,))), npgan.to_numpy(b.random((5,))))
     state = json.loads(json.dumps(a.get_state()))
     x = npgan.to_numpy(a.normal((4,), dtype="float64"))
@@ -68,7 +68,7 @@ def test_generator_is_seeded_and_state_round_trips(xp):
 
 
 def test_draws_have_the_right_dtype_and_range(xp):
-    rng = B.Generator(3)
+    rng = B.Random(3)
     u = rng.uniform(-2.0, 3.0, (1000,), dtype="float32")
     assert u.dtype == np.float32 and float(u.min()) >= -2.0 and float(u.max()) < 3.0
     m = rng.bernoulli(0.8, (100, 100), dtype="float64")
@@ -90,9 +90,9 @@ def test_cpu_gpu_parity():
     results = {}
     for name in ("numpy", "cupy"):
         npgan.set_backend(name)
-        rng = B.Generator(0)
+        rng = B.Random(0)
         d = models.discriminator(12, (6, 6), n_pieces=3, init_range=0.5, rng=rng, dtype="float64")
-        gradcheck.randomize_parameters(d, B.Generator(1))
+        gradcheck.randomize_parameters(d, B.Random(1))
         x = B.asarray(np.linspace(-1, 1, 5 * 12).reshape(5, 12))
         for layer in d:
             if hasattr(layer, "fixed_mask"):

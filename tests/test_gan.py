@@ -5,7 +5,7 @@ import pytest
 
 import npgan
 from npgan import gradcheck, losses, models
-from npgan.backend import Generator
+from npgan.backend import Random
 from npgan.gan import GAN
 
 
@@ -20,7 +20,7 @@ class _Recorder:
 
 
 def _small_gan(gen_loss="nonsaturating", seed=0):
-    rng = Generator(seed)
+    rng = Random(seed)
     G = models.generator(3, (7,), 5, output="sigmoid", init_range=0.5, rng=rng, dtype="float64")
     D = models.discriminator(5, (4, 4), n_pieces=3, keep_input=0.8, keep_hidden=0.5,
                              init_range=0.5, rng=rng, dtype="float64")
@@ -41,7 +41,7 @@ def _freeze(gan, z, masks):
 def test_generator_step_gradient_flows_through_d(xp, gen_loss):
     """G's gradient in g_step equals the numerical gradient of L_G(D(G(z))) w.r.t. G's parameters."""
     gan = _small_gan(gen_loss)
-    m, rng = 6, Generator(1)
+    m, rng = 6, Random(1)
     z = rng.uniform(-1, 1, (m, 3), dtype="float64")
     masks = [rng.bernoulli(0.8, (m, 5), "float64"), rng.bernoulli(0.5, (m, 4), "float64"),
              rng.bernoulli(0.5, (m, 4), "float64")]
@@ -63,7 +63,7 @@ def test_generator_step_gradient_flows_through_d(xp, gen_loss):
 
 def test_discriminator_step_gradient_and_g_untouched(xp):
     gan = _small_gan()
-    m, rng = 4, Generator(2)
+    m, rng = 4, Random(2)
     z = rng.uniform(-1, 1, (m, 3), dtype="float64")
     real = rng.random((m, 5), dtype="float64")
     masks = [rng.bernoulli(0.8, (2 * m, 5), "float64"), rng.bernoulli(0.5, (2 * m, 4), "float64"),
@@ -89,7 +89,7 @@ def test_discriminator_step_gradient_and_g_untouched(xp):
 
 def test_simultaneous_step_uses_one_pass_for_both_gradients(xp):
     gan = _small_gan()
-    m, rng = 4, Generator(3)
+    m, rng = 4, Random(3)
     z = rng.uniform(-1, 1, (m, 3), dtype="float64")
     real = rng.random((m, 5), dtype="float64")
     masks = [rng.bernoulli(0.8, (2 * m, 5), "float64"), rng.bernoulli(0.5, (2 * m, 4), "float64"),

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import npgan
 from npgan import functional as F
 from npgan import gradcheck, models
-from npgan.backend import Generator
+from npgan.backend import Random
 from npgan.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
 
 TOL = gradcheck.LAYER_TOLERANCE
@@ -20,21 +20,21 @@ def normal(rng, *shape):
 
 @pytest.mark.parametrize("n, d, m", [(1, 1, 1), (4, 7, 5), (16, 3, 9)])
 def test_linear_gradients(xp, n, d, m):
-    rng = Generator(n * 100 + d)
+    rng = Random(n * 100 + d)
     errors = gradcheck.check_layer(Linear(d, m, 0.5, rng, "float64"), normal(rng, n, d))
     assert set(errors) == {"dx", "W", "b"}
     assert max(errors.values()) < TOL, errors
 
 
 def test_relu_gradient_off_the_kink(xp):
-    rng = Generator(1)
+    rng = Random(1)
     x = normal(rng, 5, 8)
     x[xp.abs(x) < 1e-3] = 0.5  # keep every input away from the kink at 0
     assert gradcheck.check_layer(ReLU(), x)["dx"] < TOL
 
 
 def test_sigmoid_gradient(xp):
-    rng = Generator(2)
+    rng = Random(2)
     assert gradcheck.check_layer(Sigmoid(), 4 * normal(rng, 5, 8))["dx"] < TOL
 
 
@@ -42,7 +42,7 @@ def test_sigmoid_gradient(xp):
 def test_maxout_gradients_on_shuffled_arange(xp, units, pieces):
     # Distinct, well-separated pre-activations: x is a shuffled arange and W = I-like
     # identity blocks, so no two pieces of a unit are within h of each other.
-    rng = Generator(3)
+    rng = Random(3)
     n, d = 4, units * pieces
     layer = Maxout(d, units, pieces, 0.5, rng, "float64")
     layer.params["W"][...] = xp.eye(d) + 0.01 * normal(rng, d, d)
@@ -52,12 +52,12 @@ def test_maxout_gradients_on_shuffled_arange(xp, units, pieces):
 
 
 def test_dropout_gradient_with_fixed_mask(xp):
-    rng = Generator(4)
+    rng = Random(4)
     assert gradcheck.check_layer(Dropout(0.7, rng), normal(rng, 6, 5))["dx"] < TOL
 
 
 def test_paper_shaped_networks_pass_elementwise_and_directional_checks(xp):
-    rng = Generator(5)
+    rng = Random(5)
     d = models.discriminator(12, (6, 6), n_pieces=3, init_range=0.5, rng=rng, dtype="float64")
     g = models.generator(5, (8, 8), 12, init_range=0.5, rng=rng, dtype="float64")
     gradcheck.randomize_parameters(d, rng)
@@ -78,21 +78,21 @@ def test_gradcheck_catches_a_wrong_backward(xp, monkeypatch):
         return dx, dW * 0.5, db
 
     monkeypatch.setattr(F, "linear_backward", broken)
-    rng = Generator(6)
+    rng = Random(6)
     errors = gradcheck.check_layer(Linear(4, 3, 0.5, rng, "float64"), normal(rng, 5, 4))
     assert errors["W"] > 0.1 and errors["dx"] < TOL
 
 
 def test_gradcheck_refuses_to_probe_across_a_maxout_tie(xp):
     # All inputs dropped and zero biases: every piece is 0, a kink; the check must say so.
-    layer = Sequential(Dropout(0.5), Maxout(3, 2, 2, 0.5, Generator(0), "float64"))
+    layer = Sequential(Dropout(0.5), Maxout(3, 2, 2, 0.5, Random(0), "float64"))
     layer[0].fixed_mask = xp.zeros((2, 3))
     with pytest.raises(RuntimeError, match="kink"):
         gradcheck.check_layer(layer, xp.ones((2, 3)))
 
 
 def test_backward_overwrites_grads(xp):
-    rng = Generator(7)
+    rng = Random(7)
     layer = Linear(3, 2, 0.5, rng, "float64")
     x = normal(rng, 4, 3)
     layer.forward(x)
@@ -104,7 +104,7 @@ def test_backward_overwrites_grads(xp):
 
 
 def test_generator_step_skips_weight_gradients(xp):
-    rng = Generator(8)
+    rng = Random(8)
     d = models.discriminator(6, (4,), n_pieces=2, keep_input=1.0, keep_hidden=1.0, rng=rng, dtype="float64")
     x = normal(rng, 3, 6)
     d.forward(x)
@@ -121,7 +121,7 @@ def test_generator_step_skips_weight_gradients(xp):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_layers_keep_the_callers_dtype(xp, dtype):
-    rng = Generator(9)
+    rng = Random(9)
     net = Sequential(Dropout(0.8, rng), Maxout(6, 3, 2, 0.1, rng, dtype), ReLU(),
                      Linear(3, 2, 0.1, rng, dtype), Sigmoid())
     x = rng.normal((4, 6), dtype=dtype)
@@ -139,7 +139,7 @@ sizes = st.integers(1, 64)
 @settings(max_examples=25, deadline=None)
 @given(n=sizes, d=sizes, m=sizes, seed=st.integers(0, 2**16))
 def test_maxout_with_one_piece_is_linear(n, d, m, seed):
-    rng = Generator(seed)
+    rng = Random(seed)
     maxout = Maxout(d, m, 1, 0.5, rng, "float64")
     linear = Linear(d, m, 0.5, rng, "float64")
     linear.params["W"][...] = maxout.params["W"]
@@ -155,7 +155,7 @@ def test_maxout_with_one_piece_is_linear(n, d, m, seed):
 @settings(max_examples=25, deadline=None)
 @given(n=sizes, d=sizes, keep=st.floats(0.05, 1.0), seed=st.integers(0, 2**16))
 def test_dropout_identity_in_eval_mode_and_at_keep_one(n, d, keep, seed):
-    rng = Generator(seed)
+    rng = Random(seed)
     x = rng.normal((n, d), dtype="float32")
     assert Dropout(keep, rng).forward(x, training=False) is x
     y = Dropout(1.0, rng).forward(x, training=True)
@@ -169,7 +169,7 @@ def test_dropout_keeps_the_mean(keep, seed):
     # (1 - keep) / keep <= 9. With n = 400,000 the standard error of the mean is at most
     # sqrt(9 / n) = 0.0047, so a 0.03 tolerance is over 6 standard errors (p < 1e-9).
     x = np.ones((400, 1000), dtype="float32")
-    y = npgan.to_numpy(Dropout(keep, Generator(seed)).forward(npgan.backend.asarray(x)))
+    y = npgan.to_numpy(Dropout(keep, Random(seed)).forward(npgan.backend.asarray(x)))
     assert abs(y.mean() - 1.0) < 0.03
     assert abs((y != 0).mean() - keep) < 0.01  # share kept: sd <= 0.0008
 
@@ -177,7 +177,7 @@ def test_dropout_keeps_the_mean(keep, seed):
 @settings(max_examples=25, deadline=None)
 @given(n=sizes, units=st.integers(1, 16), pieces=st.integers(2, 6), seed=st.integers(0, 2**16))
 def test_maxout_tie_sends_the_whole_gradient_to_the_first_piece(n, units, pieces, seed):
-    rng = Generator(seed)
+    rng = Random(seed)
     layer = Maxout(1, units, pieces, 0.5, rng, "float64")
     layer.params["W"][...] = 0.0  # every piece equals b: an exact tie among the top pieces
     layer.params["b"][...] = 0.0

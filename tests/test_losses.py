@@ -7,7 +7,7 @@ import pytest
 
 import npgan
 from npgan import gradcheck, losses
-from npgan.backend import Generator
+from npgan.backend import Random
 
 TOL = gradcheck.LAYER_TOLERANCE
 
@@ -23,18 +23,18 @@ def test_cross_entropy_matches_the_definition(xp):
 
 @pytest.mark.parametrize("kind", losses.GENERATOR_LOSSES)
 def test_generator_loss_gradients(xp, kind):
-    logits = Generator(0).normal((9, 1), dtype="float64") * 4
+    logits = Random(0).normal((9, 1), dtype="float64") * 4
     assert gradcheck.check_loss(lambda l: losses.generator_loss(l, kind), logits) < TOL
 
 
 @pytest.mark.parametrize("target", [0.0, 0.25, 1.0])
 def test_cross_entropy_gradient(xp, target):
-    logits = Generator(1).normal((7,), dtype="float64") * 4
+    logits = Random(1).normal((7,), dtype="float64") * 4
     assert gradcheck.check_loss(lambda l: losses.sigmoid_cross_entropy(l, target), logits) < TOL
 
 
 def test_discriminator_loss_is_minus_half_the_value_function(xp):
-    rng = Generator(2)
+    rng = Random(2)
     real, fake = rng.normal((6, 1), dtype="float64"), rng.normal((6, 1), dtype="float64")
     loss, dreal, dfake = losses.discriminator_loss(real, fake)
     s = lambda l: 1 / (1 + np.exp(-npgan.to_numpy(l)))  # noqa: E731

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 import npgan
-from npgan.backend import Generator
+from npgan.backend import Random
 from npgan.layers import Linear, Sequential
 from npgan.optim import ExponentialDecay, LinearRamp, MomentumSGD
 
 
 def test_update_rule_by_hand(xp):
-    net = Sequential(Linear(2, 1, 0.5, Generator(0), "float64"))
+    net = Sequential(Linear(2, 1, 0.5, Random(0), "float64"))
     w0 = npgan.to_numpy(net[0].params["W"]).copy()
     opt = MomentumSGD(net, lr=0.1, momentum=0.5)
     g = xp.asarray([[1.0], [-2.0]])
@@ -41,7 +41,7 @@ def test_momentum_ramp():
 
 
 def test_state_round_trip_is_exact(xp):
-    rng = Generator(1)
+    rng = Random(1)
     net = Sequential(Linear(3, 2, 0.5, rng, "float32"))
     opt = MomentumSGD(net, lr=0.05, momentum=0.6, lr_schedule=ExponentialDecay(0.05, 1.01))
     for _ in range(4):

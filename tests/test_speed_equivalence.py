@@ -78,7 +78,7 @@ def test_maxout_paper_shape_matches_reference():
 @pytest.mark.parametrize("keep", [0.5, 0.8, 0.3])
 @pytest.mark.parametrize("shape", [(200, 784), (7, 13), (1, 1)])
 def test_bernoulli_keep_rate_and_dtypes(xp, keep, shape):
-    rng = B.Generator(5)
+    rng = B.Random(5)
     masks = [rng.bernoulli(keep, shape, dtype=bool) for _ in range(min(2000, max(1, 200_000 // int(np.prod(shape)))))]
     assert all(m.dtype == bool and tuple(m.shape) == shape for m in masks)
     rate = float(np.mean([float(m.mean()) for m in masks]))
@@ -91,14 +91,14 @@ def test_bernoulli_keep_rate_and_dtypes(xp, keep, shape):
 @pytest.mark.parametrize("keep", [0.5, 0.8])
 def test_bernoulli_bits_are_independent(keep):
     # neighbouring elements (same word, adjacent bits) are uncorrelated
-    m = B.Generator(2).bernoulli(keep, (1000, 1000), dtype=bool).astype(np.float64)
+    m = B.Random(2).bernoulli(keep, (1000, 1000), dtype=bool).astype(np.float64)
     for lag in (1, 8, 32, 64):
         a, b = m.ravel()[:-lag], m.ravel()[lag:]
         assert abs(np.corrcoef(a, b)[0, 1]) < 0.005  # sd 0.001
 
 
 def test_bernoulli_stream_restores_exactly():
-    a = B.Generator(9)
+    a = B.Random(9)
     state = a.get_state()
     first = a.bernoulli(0.5, (33, 17), dtype=bool), a.bernoulli(0.8, (5, 3), dtype=bool)
     a.set_state(state)
@@ -108,7 +108,7 @@ def test_bernoulli_stream_restores_exactly():
 
 
 def test_dropout_bool_and_float_masks_agree(xp):
-    rng = B.Generator(0)
+    rng = B.Random(0)
     x = rng.normal((20, 30), dtype="float32")
     mask = rng.bernoulli(0.8, (20, 30), dtype=bool)
     y_bool, s_bool = F.dropout_forward(x, mask, 0.8)
@@ -120,7 +120,7 @@ def test_dropout_bool_and_float_masks_agree(xp):
 
 
 def test_dropout_layer_mask_is_the_drawn_one():
-    layer = Dropout(0.5, B.Generator(3))
+    layer = Dropout(0.5, B.Random(3))
     x = np.ones((50, 64), dtype=np.float32)
     y = layer.forward(x)
     np.testing.assert_array_equal(y, layer.mask * 2)
@@ -142,7 +142,7 @@ def test_sigmoid_matches_the_two_branch_form_exactly(dtype):
 @pytest.mark.parametrize("size", [10, MomentumSGD.BLOCK, MomentumSGD.BLOCK * 3 + 17])
 def test_blocked_momentum_update_is_bit_identical(size):
     rng = np.random.default_rng(size)
-    net = Sequential(Linear(1, size, rng=B.Generator(1)))
+    net = Sequential(Linear(1, size, rng=B.Random(1)))
     opt = MomentumSGD(net, lr=0.1, momentum=0.6)
     p0 = net.params["0.W"].copy()
     v = np.zeros_like(p0)
@@ -162,12 +162,12 @@ def test_blocked_momentum_update_is_bit_identical(size):
 def test_sequential_skips_gradients_nobody_reads(monkeypatch):
     from npgan.models import discriminator
 
-    D = discriminator(12, (4, 3), n_pieces=2, rng=B.Generator(0), dtype="float64")
-    x = B.Generator(1).normal((5, 12), dtype="float64")
-    dy = B.Generator(2).normal((5, 1), dtype="float64")
+    D = discriminator(12, (4, 3), n_pieces=2, rng=B.Random(0), dtype="float64")
+    x = B.Random(1).normal((5, 12), dtype="float64")
+    dy = B.Random(2).normal((5, 1), dtype="float64")
     for layer in D:
         if isinstance(layer, Dropout):
-            layer.fixed_mask = B.Generator(3).bernoulli(layer.keep_prob, (5, layer_width(D, layer)), dtype="float64")
+            layer.fixed_mask = B.Random(3).bernoulli(layer.keep_prob, (5, layer_width(D, layer)), dtype="float64")
     D.forward(x)
     full_dx = D.backward(dy)
     full = {k: g.copy() for k, g in D.grads.items()}

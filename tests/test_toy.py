@@ -5,7 +5,7 @@ import math
 import numpy
 import pytest
 
-from npgan.backend import Generator, to_numpy
+from npgan.backend import Random, to_numpy
 from npgan.toy import TOY_DATASETS, Gaussian1D, Grid, Ring, make_toy, mode_metrics
 
 
@@ -47,20 +47,20 @@ def test_lookup_and_names():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_sample_shape_dtype_backend(xp, name, dtype):
     toy = make_toy(name)
-    s = toy.sample(300, Generator(1), dtype=dtype)
+    s = toy.sample(300, Random(1), dtype=dtype)
     assert isinstance(s, xp.ndarray)
     assert s.shape == (300, toy.dim) and s.dtype == xp.dtype(dtype)
 
 
 def test_samples_are_reproducible_from_the_seed(xp):
-    a = to_numpy(Grid().sample(50, Generator(7)))
-    b = to_numpy(Grid().sample(50, Generator(7)))
+    a = to_numpy(Grid().sample(50, Random(7)))
+    b = to_numpy(Grid().sample(50, Random(7)))
     numpy.testing.assert_array_equal(a, b)
 
 
 def test_gaussian_1d_moments_and_density():
     toy = Gaussian1D()
-    s = to_numpy(toy.sample(20000, Generator(3), dtype="float64"))[:, 0]
+    s = to_numpy(toy.sample(20000, Random(3), dtype="float64"))[:, 0]
     # Mean within 5 standard errors; the sample std within 5 of its own standard error.
     assert abs(s.mean() - 4.0) < 5 * 0.5 / math.sqrt(s.size)
     assert abs(s.std() - 0.5) < 5 * 0.5 / math.sqrt(2 * s.size)
@@ -73,7 +73,7 @@ def test_gaussian_1d_moments_and_density():
 def test_true_samples_score_full_coverage(xp, name):
     toy = make_toy(name)
     n = 2500
-    m = toy.mode_metrics(toy.sample(n, Generator(0)))
+    m = toy.mode_metrics(toy.sample(n, Random(0)))
     assert m["modes_covered"] == m["n_modes"] == len(toy.centres)
     # Modes are far apart (>= 76 std), so the share is P(|z| <= 3) up to negligible
     # misassignment; 6 binomial standard errors make a flake essentially impossible.

@@ -9,7 +9,7 @@ import pytest
 
 import npgan
 from npgan import checkpoint
-from npgan.backend import Generator, to_numpy
+from npgan.backend import Random, to_numpy
 from npgan.presets import get_preset
 from npgan.train import NonFiniteError, Trainer, Interrupted, train
 
@@ -128,8 +128,8 @@ def test_generator_file_samples_like_a_checkpoint(tmp_path):
     checkpoint.save(tmp_path / "g.npz", SMALL, {"epoch": 1}, {"G": gan.G}, kind="generator", dtype="float32")
     loaded = npgan.load(tmp_path / "g.npz")
     assert loaded.D is None
-    a = npgan.to_numpy(gan.sample(50, rng=npgan.Generator(9)))
-    b = npgan.to_numpy(loaded.sample(50, rng=npgan.Generator(9)))
+    a = npgan.to_numpy(gan.sample(50, rng=npgan.Random(9)))
+    b = npgan.to_numpy(loaded.sample(50, rng=npgan.Random(9)))
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
@@ -146,11 +146,11 @@ def test_toy_1d_preset_ends_on_the_data_with_d_at_one_half(tmp_path):
 
     gan = train(get_preset("toy-1d"), tmp_path, quiet=True)
     data = make_toy("gaussian-1d")
-    samples = to_numpy(gan.sample(20000, rng=Generator(5)))[:, 0]
+    samples = to_numpy(gan.sample(20000, rng=Random(5)))[:, 0]
     assert abs(samples.mean() - data.mean) < 0.1 * data.std, samples.mean()
     assert abs(samples.std() - data.std) < 0.1 * data.std, samples.std()
-    assert abs(float(to_numpy(gan.discriminate(gan.sample(20000, rng=Generator(6)))).mean()) - 0.5) < 0.05
-    real = data.sample(20000, Generator(7), "float32")
+    assert abs(float(to_numpy(gan.discriminate(gan.sample(20000, rng=Random(6)))).mean()) - 0.5) < 0.05
+    real = data.sample(20000, Random(7), "float32")
     assert abs(float(to_numpy(gan.discriminate(real)).mean()) - 0.5) < 0.05  # mean D(x) on the data
 
 

@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from npgan import functional as F
-from npgan.backend import Generator, get_backend, to_numpy
+from npgan.backend import Random, get_backend, to_numpy
 from npgan.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, rel_error
 from npgan.layers import Dropout, Linear, Maxout, ReLU, Sigmoid
 
@@ -48,7 +48,7 @@ FIGURES = Path(os.environ.get("NPGAN_FIGURES", HERE / "figures"))
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 xp = get_backend()  # numpy, or cupy with NPGAN_BACKEND=cupy
-rng = Generator(0)  # every random draw in this tutorial comes from here
+rng = Random(0)  # every random draw in this tutorial comes from here
 N = 4 if FAST else 8  # examples per batch
 
 
@@ -100,7 +100,7 @@ class LinearMissingTranspose(Linear):
         return dy @ self.params["W"]  # wrong: should be dy @ W.T
 
 
-broken = LinearMissingTranspose(5, 5, init_range=0.5, rng=Generator(1), dtype="float64")
+broken = LinearMissingTranspose(5, 5, init_range=0.5, rng=Random(1), dtype="float64")
 broken_errors = check_layer(broken, x)
 print({k: f"{v:.1e}" for k, v in broken_errors.items()})
 results["Linear"] = (max(errors.values()), max(broken_errors.values()))
@@ -221,7 +221,7 @@ class MaxoutEveryPiece(Maxout):
         return dx
 
 
-broken = MaxoutEveryPiece(7, 4, 3, init_range=0.5, rng=Generator(2), dtype="float64")
+broken = MaxoutEveryPiece(7, 4, 3, init_range=0.5, rng=Random(2), dtype="float64")
 broken_errors = check_layer(broken, x)
 print("correct", {k: f"{v:.1e}" for k, v in errors.items()})
 print("broken ", {k: f"{v:.1e}" for k, v in broken_errors.items()})
@@ -259,7 +259,7 @@ class DropoutIgnoresMask(Dropout):
         return dy / self.keep_prob
 
 
-broken_errors = check_layer(DropoutIgnoresMask(0.5, rng=Generator(3)), x)
+broken_errors = check_layer(DropoutIgnoresMask(0.5, rng=Random(3)), x)
 print("correct", {k: f"{v:.1e}" for k, v in errors.items()})
 print("broken ", {k: f"{v:.1e}" for k, v in broken_errors.items()})
 assert max(errors.values()) < LAYER_TOLERANCE
@@ -282,8 +282,8 @@ results["Dropout"] = (max(errors.values()), max(broken_errors.values()))
 # %%
 def sigmoid_dx_error(h, dtype, one_sided=False):
     layer = Sigmoid()
-    x = Generator(5).normal((N, 6), dtype=dtype)
-    dy = Generator(6).normal((N, 6), dtype=dtype)
+    x = Random(5).normal((N, 6), dtype=dtype)
+    dy = Random(6).normal((N, 6), dtype=dtype)
     layer.forward(x)
     analytic = layer.backward(dy)
     s = lambda: xp.sum(layer.forward(x) * dy)  # noqa: E731

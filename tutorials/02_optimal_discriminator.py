@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from npgan import losses, models, theory  # noqa: E402
-from npgan.backend import Generator, asarray, get_backend, to_numpy  # noqa: E402
+from npgan.backend import Random, asarray, get_backend, to_numpy  # noqa: E402
 from npgan.functional import sigmoid  # noqa: E402
 from npgan.optim import ExponentialDecay, MomentumSGD  # noqa: E402
 
@@ -172,7 +172,7 @@ assert abs(by_mean[:, 0].min() + theory.LOG_4) < 1e-9 and abs(means[by_mean[:, 0
 # minibatches never say anything about D, and Proposition 1 says nothing either).
 
 # %%
-rng = Generator(0)
+rng = Random(0)
 D = models.discriminator(1, (32, 32), n_pieces=3, keep_input=1.0, keep_hidden=1.0,
                          init_range=0.5, rng=rng, dtype="float32")
 optimizer = MomentumSGD(D, lr=0.1, momentum=0.5, lr_schedule=ExponentialDecay(0.1, 1.001, 1e-3))

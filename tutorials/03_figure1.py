@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from npgan import losses, plots  # noqa: E402
-from npgan.backend import Generator, asarray, to_numpy  # noqa: E402
+from npgan.backend import Random, asarray, to_numpy  # noqa: E402
 from npgan.gan import build_gan  # noqa: E402
 from npgan.optim import MomentumSGD  # noqa: E402
 from npgan.presets import get_preset  # noqa: E402
@@ -75,7 +75,7 @@ print(data)
 def new_run(seed=0, **changes):
     """A fresh GAN for ``config.replace(**changes)``, with its optimisers and random stream."""
     c = config.replace(seed=seed, **changes)
-    rng = Generator(c.seed)
+    rng = Random(c.seed)
     gan = build_gan(c, rng)
     return c, rng, gan, MomentumSGD(gan.D, D_LR, MOMENTUM), MomentumSGD(gan.G, G_LR, MOMENTUM)
 
@@ -102,8 +102,8 @@ def algorithm1(c, rng, gan, d_opt, g_opt, iterations, d_steps=None, g_steps=1):
 
 def distance_to_data(gan, n=5000):
     """1-D Wasserstein distance between G's samples and fresh data: mean |sorted - sorted|."""
-    s = np.sort(to_numpy(gan.sample(n, rng=Generator(1)))[:, 0])
-    x = np.sort(to_numpy(data.sample(n, Generator(2), "float64"))[:, 0])
+    s = np.sort(to_numpy(gan.sample(n, rng=Random(1)))[:, 0])
+    x = np.sort(to_numpy(data.sample(n, Random(2), "float64"))[:, 0])
     return float(np.abs(s - x).mean())
 
 
@@ -222,7 +222,7 @@ for kind in ("minimax", "nonsaturating"):
     c, rng, gan, d_opt, g_opt = new_run(seed=2, gen_loss=kind)
     trace = []
     for t in range(0, objective_iterations + 1, every):
-        fakes = gan.sample(1000, rng=Generator(3))
+        fakes = gan.sample(1000, rng=Random(3))
         trace.append((t, float(to_numpy(gan.discriminate(fakes)).mean()), distance_to_data(gan)))
         algorithm1(c, rng, gan, d_opt, g_opt, every)
     by_objective[kind] = np.array(trace)

@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from npgan import plots
-from npgan.backend import Generator, asarray, to_numpy
+from npgan.backend import Random, asarray, to_numpy
 from npgan.data import load_mnist
 from npgan.functional import sigmoid
 from npgan.neighbours import nearest_rows
@@ -105,7 +105,7 @@ print("parameters:", n_params)
 # %%
 output_bias = gan.G.layers[-2].params["b"]  # the last Linear, before the Sigmoid
 mean_image = mnist.train_x.mean(axis=0)
-first_samples = to_numpy(gan.sample(100, rng=Generator(1)))
+first_samples = to_numpy(gan.sample(100, rng=Random(1)))
 print("sigmoid(output bias) vs the mean image, largest difference:",
       float(np.abs(to_numpy(sigmoid(output_bias)) - mean_image).max()))
 print("untrained samples vs the mean image, mean absolute difference:",
@@ -148,7 +148,7 @@ last_epoch = to_numpy(trainer.stats)  # (iterations, len(STATS))
 # A sample much closer to its neighbour than those would be a copy.
 
 # %%
-samples = gan.sample(1000, rng=Generator(1))
+samples = gan.sample(1000, rng=Random(1))
 neighbour_index = nearest_rows(samples, mnist.train_x)  # (1000,) indices into the training set
 samples_host = to_numpy(samples)
 distances = np.linalg.norm(samples_host - mnist.train_x[neighbour_index], axis=1)
@@ -181,7 +181,7 @@ print("saved", path)
 
 # %%
 n_centres, n_valid, n_test = (500, 100, 500) if FAST else (10000, 1000, 10000)
-gan_result = parzen_protocol(gan.sample(n_centres, rng=Generator(2)), asarray(mnist.valid_x),
+gan_result = parzen_protocol(gan.sample(n_centres, rng=Random(2)), asarray(mnist.valid_x),
                              asarray(mnist.test_x[:n_test]), n_valid=n_valid)
 real_result = parzen_protocol(asarray(mnist.train_x[:n_centres]), asarray(mnist.valid_x),
                               asarray(mnist.test_x[:n_test]), n_valid=n_valid)
@@ -307,11 +307,11 @@ if pretrained.exists():
     long_run = npgan.load(pretrained)
     averaged = long_run.state.get("averaged_epochs") or [long_run.state.get("epoch")]
     print(f"the mean of {len(averaged)} generators, epochs {averaged[0]} to {averaged[-1]}")
-    long_samples = to_numpy(long_run.sample(100, rng=Generator(0)))
+    long_samples = to_numpy(long_run.sample(100, rng=Random(0)))
     path = FIGURES / "04_pretrained_samples.png"
     plots.image_grid(long_samples, path, title="pretrained/npgan-mnist-generator.npz")
     print("saved", path)
-    r = parzen_protocol(long_run.sample(n_centres, rng=Generator(0)), asarray(mnist.valid_x),
+    r = parzen_protocol(long_run.sample(n_centres, rng=Random(0)), asarray(mnist.valid_x),
                         asarray(mnist.test_x[:n_test]), n_valid=n_valid)
     print(f"Parzen: {r['test_ll']:.1f} +- {r['test_se']:.1f} nats (sigma {r['sigma']:.3f}; "
           f"{n_centres} samples; the paper: 225 +- 2; real images: about 241)")

@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import npgan
-from npgan.backend import Generator, asarray, backend_name, cupy_available, get_backend, to_numpy
+from npgan.backend import Random, asarray, backend_name, cupy_available, get_backend, to_numpy
 from npgan.gan import build_gan
 from npgan.gradcheck import rel_error
 from npgan.layers import Dropout
@@ -70,9 +70,9 @@ if FAST:
     config = config.replace(g_hidden=(64,), d_hidden=(32,))
 m = config.batch_size
 
-host = Generator(0)  # NumPy-side draws, done once
+host = Random(0)  # NumPy-side draws, done once
 npgan.set_backend("numpy")
-reference = build_gan(config.replace(dtype="float64"), Generator(1))
+reference = build_gan(config.replace(dtype="float64"), Random(1))
 host_params = {
     net: {key: to_numpy(layer.params[name]).copy() for key, layer, name in getattr(reference, net).parameters()}
     for net in ("G", "D")
@@ -88,7 +88,7 @@ print("noise", host_noise.shape, "real", host_real.shape, "masks", [mk.shape for
 def prepared_gan(backend, dtype):
     """The GAN on ``backend`` in ``dtype``, with the shared parameters, noise and masks."""
     npgan.set_backend(backend)
-    gan = build_gan(config.replace(dtype=dtype), Generator(1))
+    gan = build_gan(config.replace(dtype=dtype), Random(1))
     for net in ("G", "D"):
         for key, layer, name in getattr(gan, net).parameters():
             layer.params[name][...] = asarray(host_params[net][key], dtype=dtype)

@@ -39,7 +39,7 @@ if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keep
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from npgan.backend import Generator, to_numpy  # noqa: E402
+from npgan.backend import Random, to_numpy  # noqa: E402
 from npgan.gan import build_gan  # noqa: E402
 from npgan.optim import ExponentialDecay, MomentumSGD  # noqa: E402
 from npgan.presets import get_preset  # noqa: E402
@@ -80,7 +80,7 @@ class Run:
     def __init__(self, name, seed=0, **changes):
         self.config = c = get_preset(name).replace(seed=seed, lr_decay=DECAY[name], **changes)
         self.data = make_toy(c.dataset)
-        self.rng = Generator(c.seed)
+        self.rng = Random(c.seed)
         self.gan = build_gan(c, self.rng)
         self.d_opt = MomentumSGD(self.gan.D, c.lr, c.momentum_start, ExponentialDecay(c.lr, c.lr_decay, c.lr_min))
         self.g_opt = MomentumSGD(self.gan.G, c.lr, c.momentum_start, ExponentialDecay(c.lr, c.lr_decay, c.lr_min))
@@ -98,7 +98,7 @@ class Run:
 
     def snapshot(self):
         """2,500 samples from fixed noise, and their PacGAN metrics."""
-        samples = to_numpy(self.gan.sample(N_EVAL, rng=Generator(self.eval_seed)))
+        samples = to_numpy(self.gan.sample(N_EVAL, rng=Random(self.eval_seed)))
         return samples, self.data.mode_metrics(samples)
 
 
