@@ -33,9 +33,9 @@ import tempfile
 import numpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import append_result, best_of  # noqa: E402
+from _common import append_result, best_of
 
-from npgan import parzen  # noqa: E402
+from npgan import parzen
 
 SHARED_MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "mnist")
 

@@ -29,7 +29,6 @@ kernel NumPy uses; they are recorded with the BLAS library threadpoolctl reports
 """
 
 import argparse
-import math
 import os
 import statistics
 import sys

@@ -14,12 +14,12 @@ leaves either the old file or the new one, never half of one. Loading uses
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy
 
 from npgan.backend import to_numpy
+from npgan.files import atomic_write
 
 FORMAT = "npgan-checkpoint-1"
 KINDS = ("training", "generator")
@@ -27,30 +27,6 @@ KINDS = ("training", "generator")
 
 class CheckpointError(ValueError):
     """An unreadable, foreign or inconsistent checkpoint file."""
-
-
-def atomic_write(path, write):
-    """Call ``write(file_object)`` on a temporary file, then rename it to ``path``."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def save(path, config, state, networks, optimizers=None, kind="training", dtype=None):

@@ -6,7 +6,6 @@ status 2, and is caught before anything is written.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -122,7 +121,7 @@ def cmd_sample(args):
     import numpy
 
     from npgan.backend import Random, to_numpy
-    from npgan.checkpoint import atomic_write
+    from npgan.files import atomic_write
 
     _out_file(args.output, (".png", ".npy"))
     gan = _load_gan(args.checkpoint, args.averaged)
@@ -140,9 +139,9 @@ def cmd_sample(args):
         train_x = load_mnist().train_x
         plots.nearest_grid(samples, train_x[nearest_rows(samples, train_x)], args.output)
     else:
-        from npgan.train import save_samples
+        from npgan import plots
 
-        save_samples(gan, gan.config, args.output, n=args.n, seed=args.seed)
+        plots.save_samples(gan, gan.config.dataset, args.output, n=args.n, seed=args.seed)
     print(f"wrote {args.n} samples to {args.output}")
     return 0
 
@@ -152,7 +151,8 @@ def cmd_sample(args):
 def cmd_parzen(args):
     from npgan.backend import Random, asarray
     from npgan.data import load_mnist
-    from npgan.parzen import parzen_protocol, write_json
+    from npgan.files import write_json
+    from npgan.parzen import parzen_protocol
 
     out = args.output or os.path.splitext(args.checkpoint)[0] + "-parzen.json"
     _out_file(out, (".json",))

@@ -33,10 +33,8 @@ How it is computed (all in the active backend's array module):
 
 import concurrent.futures
 import functools
-import json
 import math
 import os
-import tempfile
 import time
 
 import numpy
@@ -234,18 +232,3 @@ def parzen_protocol(samples, valid, test, sigmas=None, n_valid=1000, chunk=DEFAU
         "n_test": int(test_ll.shape[0]),
         "seconds": time.perf_counter() - start,
     }
-
-
-def write_json(result, path):
-    """Write ``result`` as JSON to ``path`` atomically (a temporary file, then a rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".parzen.", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(result, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

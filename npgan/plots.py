@@ -1,22 +1,23 @@
-"""Pictures: sample grids, 2-D scatter plots, the paper's Figure 1, training curves.
+"""Pictures: sample grids, 2-D scatter plots, the paper's Figures 1 and 2.
 
 Host-only: every function converts its arrays with ``to_numpy`` first and writes its
-PNG atomically (temporary file, then rename). matplotlib runs with the Agg backend, so
-no display is needed.
+PNG atomically (temporary file, then rename). matplotlib runs with the Agg backend
+unless a notebook chose another, so no display is needed.
 """
 
+import os
+import sys
+
+import matplotlib
 import numpy
 
-from npgan.backend import to_numpy
-from npgan.checkpoint import atomic_write
+from npgan.backend import Random, asarray, to_numpy
+from npgan.files import atomic_write
+from npgan.toy import make_toy
 
 
 def _pyplot():
     """pyplot, on the Agg backend unless the caller (a notebook) already chose one."""
-    import sys
-
-    import matplotlib
-
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -105,7 +106,8 @@ def figure1(panels, path, title=None):
         ax.plot(p["grid"], p["generator_density"], "g-", label="G")
         ax.plot(p["grid"], p["discriminator"], "b--", label="D(x)")
         ax.axhline(0.5, color="gray", lw=0.5)
-        ax.set_ylim(0, max(1.05, float(numpy.max(p["data_density"])) * 1.1))
+        top = max(float(numpy.max(p["data_density"])), float(numpy.max(p["generator_density"])))
+        ax.set_ylim(0, max(1.05, top * 1.1))  # room for D (at most 1) and both densities
         ax.set_title(p["label"])
     axes[0][0].legend(loc="upper left", fontsize=8)
     if title:
@@ -114,17 +116,39 @@ def figure1(panels, path, title=None):
     _save(fig, path)
 
 
-def curves(x, series, path, xlabel="epoch", ylabel=None, title=None):
-    """Line plot of ``{label: values}`` against ``x``."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for label, values in series.items():
-        ax.plot(x, values, label=label)
-    ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    if title:
-        ax.set_title(title)
-    _save(fig, path)
+def figure1_grid(data, n=400):
+    """Points on the line for a Figure 1 panel: the data's mean +- 10 standard deviations."""
+    return numpy.linspace(data.mean - 10 * data.std, data.mean + 10 * data.std, n)
+
+
+def figure1_panel(gan, data, grid, label, n=20000, seed=1):
+    """Densities of the data and of G, and ``D(x)``, on ``grid``: one panel of Figure 1.
+
+    G's density is a histogram of ``n`` samples drawn with their own ``Random(seed)``
+    (so drawing a panel never moves the training stream), interpolated onto the grid.
+    """
+    samples = to_numpy(gan.sample(n, rng=Random(seed)))[:, 0]
+    edges = numpy.linspace(grid[0], grid[-1], 81)
+    hist, _ = numpy.histogram(samples, bins=edges, density=True)
+    centres = (edges[:-1] + edges[1:]) / 2
+    d = to_numpy(gan.discriminate(asarray(grid[:, None], dtype=gan.dtype)))
+    return {"label": label, "grid": grid, "data_density": data.density(grid),
+            "generator_density": numpy.interp(grid, centres, hist), "discriminator": d}
+
+
+def save_samples(gan, dataset, path, n=None, title=None, seed=1):
+    """A picture of ``n`` samples of ``gan``: an image grid (MNIST) or a scatter/density (toy data).
+
+    The noise comes from its own ``Random(seed)``, so pictures never disturb the training
+    stream and show the same ``z`` at every epoch.
+    """
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    rng = Random(seed)
+    if dataset == "mnist":
+        image_grid(gan.sample(n or 100, rng=rng), path, title=title)
+        return
+    data = make_toy(dataset)
+    if data.dim == 2:
+        scatter_2d(to_numpy(gan.sample(n or 2500, rng=rng)), path, data.centres, title=title)
+    else:
+        figure1([figure1_panel(gan, data, figure1_grid(data), title or "", seed=seed)], path)

@@ -293,7 +293,7 @@ class Trainer:
         if c.dataset == "gaussian-1d":
             self._figure1_stage()
         if c.sample_every and (e % c.sample_every == 0 or e == c.epochs):
-            save_samples(self.gan, c, os.path.join(self.out_dir, "samples", f"epoch-{e:04d}.png"),
+            plots.save_samples(self.gan, c.dataset, os.path.join(self.out_dir, "samples", f"epoch-{e:04d}.png"),
                          title=f"epoch {e}")
         if c.parzen_every and c.dataset == "mnist" and (e % c.parzen_every == 0 or e == c.epochs):
             self._parzen()
@@ -306,8 +306,8 @@ class Trainer:
         if e not in {0, 1, max(2, c.epochs // 3), c.epochs}:
             return
         data = make_toy(c.dataset)
-        grid = numpy.linspace(data.mean - 5 * data.std * 2, data.mean + 5 * data.std * 2, 400)
-        self._figure1.append(figure1_panel(self.gan, data, grid, "start" if e == 0 else f"epoch {e}", e))
+        grid = plots.figure1_grid(data)
+        self._figure1.append(plots.figure1_panel(self.gan, data, grid, "start" if e == 0 else f"epoch {e}"))
         plots.figure1(self._figure1, os.path.join(self.out_dir, "figure1.png"),
                       title="Figure 1 from a real run: data (black), G (green), D (blue)")
 
@@ -335,39 +335,6 @@ class Trainer:
                 what = "Parzen" if gan is self.gan else f"Parzen, G averaged over {self.n_averaged} epochs"
                 print(f"  {what}: {result['test_ll']:.1f} +- {result['test_se']:.1f} nats "
                       f"(sigma {result['sigma']:.3f})", flush=True)
-
-
-def figure1_panel(gan, data, grid, label, epoch, n=20000):
-    """Densities of data and G, and ``D(x)``, on ``grid``: one panel of Figure 1."""
-    samples = to_numpy(gan.sample(n, rng=Random(1)))[:, 0]
-    edges = numpy.linspace(grid[0], grid[-1], 81)
-    hist, _ = numpy.histogram(samples, bins=edges, density=True)
-    centres = (edges[:-1] + edges[1:]) / 2
-    d = to_numpy(gan.discriminate(asarray(grid[:, None], dtype=gan.dtype)))
-    return {"label": label, "epoch": epoch, "grid": grid, "data_density": data.density(grid),
-            "generator_density": numpy.interp(grid, centres, hist), "discriminator": d}
-
-
-def save_samples(gan, config, path, n=None, title=None, seed=1):
-    """A picture of ``n`` samples: an image grid (MNIST) or a scatter/histogram (toy).
-
-    The noise comes from its own generator (``seed``), so pictures never disturb the
-    training stream and show the same ``z`` at every epoch.
-    """
-    from npgan.toy import make_toy
-
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    rng = Random(seed)
-    if config.dataset == "mnist":
-        plots.image_grid(gan.sample(n or 100, rng=rng), path, title=title)
-        return
-    data = make_toy(config.dataset)
-    samples = to_numpy(gan.sample(n or 2500, rng=rng))
-    if data.dim == 2:
-        plots.scatter_2d(samples, path, data.centres, title=title)
-    else:
-        grid = numpy.linspace(data.mean - 10 * data.std, data.mean + 10 * data.std, 400)
-        plots.figure1([figure1_panel(gan, data, grid, title or "", 0)], path)
 
 
 def train(config, out_dir, resume=None, quiet=False, progress=None):

@@ -18,8 +18,6 @@ import glob
 import os
 import re
 
-import numpy
-
 from npgan import checkpoint
 from npgan.backend import Random, asarray
 from npgan.data import load_mnist

@@ -14,8 +14,6 @@ import argparse
 import csv
 import os
 
-import numpy
-
 from npgan import load, plots
 from npgan.backend import Random
 from npgan.data import load_mnist

@@ -1,6 +1,12 @@
-import sys, time, numpy as np, torch
+import sys
+import time
+
+import numpy as np
+import torch
+
 sys.path.insert(0, '/work/main/benchmarks')
 import train_step as T
+
 torch.set_num_threads(1)
 x = T.load_train()
 x = x[0] if isinstance(x, tuple) else x

@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 import pytest
+from conftest import requires_cupy
 
 import npgan
 from npgan import backend as B
 from npgan import gradcheck
-from conftest import requires_cupy
 
 
 def test_unknown_backend():

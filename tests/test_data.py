@@ -9,8 +9,8 @@ import threading
 
 import numpy
 import pytest
-
 from conftest import mnist_dir
+
 from npgan import data
 
 LABELS = "t10k-labels-idx1-ubyte"  # the smallest file: used where any one file will do

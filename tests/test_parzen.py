@@ -9,6 +9,7 @@ from scipy.special import logsumexp
 
 from npgan import parzen
 from npgan.backend import to_numpy
+from npgan.files import write_json
 
 
 def direct_log_likelihood(x, samples, sigmas):
@@ -79,8 +80,8 @@ def test_protocol_and_json(xp, tmp_path):
     assert result["test_ll"] == pytest.approx(ll.mean(), rel=1e-4)
     assert result["test_se"] == pytest.approx(ll.std() / math.sqrt(10), rel=1e-3)
     assert result["sigma"] == result["sigmas"][int(numpy.argmax(result["valid_ll"]))]
-    path = tmp_path / "out" / "parzen.json"
-    parzen.write_json(result, str(path))
+    path = tmp_path / "parzen.json"
+    write_json(result, str(path))
     assert json.loads(path.read_text()) == result
     assert [p.name for p in path.parent.iterdir()] == ["parzen.json"]  # no temporary left
 

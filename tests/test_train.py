@@ -11,7 +11,7 @@ import npgan
 from npgan import checkpoint
 from npgan.backend import Random, to_numpy
 from npgan.presets import get_preset
-from npgan.train import NonFiniteError, Trainer, Interrupted, train
+from npgan.train import Interrupted, NonFiniteError, Trainer, train
 
 # A small, fast configuration: ring-8 with 30 iterations per epoch.
 SMALL = get_preset("ring-8").replace(epochs=4, iters_per_epoch=30, g_hidden=(32,), d_hidden=(32,),

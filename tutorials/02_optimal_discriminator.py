@@ -24,21 +24,21 @@ import os
 # over a busy machine. This must be set before NumPy is first imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import math  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import math
+import sys
+from pathlib import Path
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keeps its own backend
     matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from npgan import losses, models, theory  # noqa: E402
-from npgan.backend import Random, asarray, get_backend, to_numpy  # noqa: E402
-from npgan.functional import sigmoid  # noqa: E402
-from npgan.optim import ExponentialDecay, MomentumSGD  # noqa: E402
+from npgan import losses, models, theory
+from npgan.backend import Random, asarray, get_backend, to_numpy
+from npgan.functional import sigmoid
+from npgan.optim import ExponentialDecay, MomentumSGD
 
 FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()

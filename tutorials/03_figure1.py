@@ -25,23 +25,22 @@ import os
 # machine. This must be set before NumPy is first imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+from pathlib import Path
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keeps its own backend
     matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from npgan import losses, plots  # noqa: E402
-from npgan.backend import Random, asarray, to_numpy  # noqa: E402
-from npgan.gan import build_gan  # noqa: E402
-from npgan.optim import MomentumSGD  # noqa: E402
-from npgan.presets import get_preset  # noqa: E402
-from npgan.toy import make_toy  # noqa: E402
-from npgan.train import figure1_panel  # noqa: E402
+from npgan import losses, plots
+from npgan.backend import Random, asarray, to_numpy
+from npgan.gan import build_gan
+from npgan.optim import MomentumSGD
+from npgan.presets import get_preset
+from npgan.toy import make_toy
 
 FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -121,16 +120,16 @@ def distance_to_data(gan, n=5000):
 # %%
 A_ITERATIONS, D_ONLY, G_ONLY = (40, 100, 5) if FAST else (150, 500, 10)
 c, rng, gan, d_opt, g_opt = new_run()
-panels = [figure1_panel(gan, data, grid, "start", 0)]
+panels = [plots.figure1_panel(gan, data, grid, "start")]
 algorithm1(c, rng, gan, d_opt, g_opt, A_ITERATIONS)
-panels.append(figure1_panel(gan, data, grid, f"(a) Algorithm 1, {A_ITERATIONS} iterations", A_ITERATIONS))
+panels.append(plots.figure1_panel(gan, data, grid, f"(a) Algorithm 1, {A_ITERATIONS} iterations"))
 algorithm1(c, rng, gan, d_opt, g_opt, 1, d_steps=D_ONLY, g_steps=0)
-panels.append(figure1_panel(gan, data, grid, f"(b) then {D_ONLY} steps of D alone", A_ITERATIONS))
+panels.append(plots.figure1_panel(gan, data, grid, f"(b) then {D_ONLY} steps of D alone"))
 algorithm1(c, rng, gan, d_opt, g_opt, 1, d_steps=0, g_steps=G_ONLY)
-panels.append(figure1_panel(gan, data, grid, f"(c) then {G_ONLY} steps of G alone", A_ITERATIONS))
+panels.append(plots.figure1_panel(gan, data, grid, f"(c) then {G_ONLY} steps of G alone"))
 final_iterations = 200 if FAST else 3000
 algorithm1(c, rng, gan, d_opt, g_opt, final_iterations)
-panels.append(figure1_panel(gan, data, grid, f"(d) after {final_iterations} more iterations", final_iterations))
+panels.append(plots.figure1_panel(gan, data, grid, f"(d) after {final_iterations} more iterations"))
 print("distance to the data at the end:", round(distance_to_data(gan), 4))
 d_final = panels[-1]["discriminator"]
 inside = np.abs(grid - data.mean) < data.std  # within one standard deviation of the mean

@@ -28,22 +28,22 @@ import os
 # machine. This must be set before NumPy is first imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+import time
+from pathlib import Path
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keeps its own backend
     matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from npgan.backend import Random, to_numpy  # noqa: E402
-from npgan.gan import build_gan  # noqa: E402
-from npgan.optim import ExponentialDecay, MomentumSGD  # noqa: E402
-from npgan.presets import get_preset  # noqa: E402
-from npgan.toy import make_toy  # noqa: E402
+from npgan.backend import Random, to_numpy
+from npgan.gan import build_gan
+from npgan.optim import ExponentialDecay, MomentumSGD
+from npgan.presets import get_preset
+from npgan.toy import make_toy
 
 FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
