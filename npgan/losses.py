@@ -15,7 +15,7 @@ logits, of the logits' shape and dtype.
 """
 
 from npgan.backend import get_backend
-from npgan.functional import sigmoid
+from npgan.kernels import sigmoid
 
 GENERATOR_LOSSES = ("nonsaturating", "minimax")
 
@@ -88,3 +88,38 @@ def generator_loss(fake_logits, kind="nonsaturating"):
         dlogits = -sigmoid(fake_logits) / n
         return loss, dlogits.astype(fake_logits.dtype, copy=False)
     raise ValueError(f"generator_loss: unknown kind {kind!r}; expected one of {GENERATOR_LOSSES}")
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy between ``softmax(logits)`` and integer class labels.
+
+    logits: (N, K); labels: (N,) integers in ``0..K-1``. With ``p_nk = softmax(l_n)_k
+    = e^{l_nk} / sum_j e^{l_nj}`` and ``y_n`` the label of example ``n``,
+
+        L_n = -log p_{n,y_n} = logsumexp_j(l_nj) - l_{n,y_n},
+        logsumexp_j(l_nj) = m_n + log sum_j e^{l_nj - m_n},   m_n = max_j l_nj
+
+    (the shift by the row maximum keeps every exponent <= 0: no overflow for any logit).
+    Differentiating, ``d logsumexp_j(l_nj) / dl_nk = e^{l_nk} / sum_j e^{l_nj} = p_nk`` and
+    ``dl_{n,y_n}/dl_nk = [k = y_n]``, so
+
+        dL_n/dl_nk = p_nk - onehot(y_n)_k,
+
+    and the mean over ``N`` divides it by ``N``. The one-hot rows come from comparing
+    the labels with ``arange(K)`` (a mask, no scatter). Returns ``(loss, dlogits)``.
+    """
+    xp = get_backend()
+    if getattr(logits, "ndim", None) != 2 or logits.shape[0] == 0:
+        raise ValueError(f"softmax_cross_entropy: expected logits of shape (batch, classes), "
+                         f"got {getattr(logits, 'shape', None)}")
+    if getattr(labels, "shape", None) != (logits.shape[0],):
+        raise ValueError(f"softmax_cross_entropy: expected labels of shape ({logits.shape[0]},), "
+                         f"got {getattr(labels, 'shape', None)}")
+    n, k = logits.shape
+    shifted = logits - logits.max(axis=1, keepdims=True)  # (N, K), every entry <= 0
+    log_norm = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # (N, 1)
+    log_p = shifted - log_norm  # log softmax
+    onehot = labels[:, None] == xp.arange(k)[None, :]  # (N, K) bool
+    loss = -(log_p * onehot).sum() / n
+    dlogits = (xp.exp(log_p) - onehot) / n
+    return loss, dlogits.astype(logits.dtype, copy=False)
