@@ -1,12 +1,18 @@
 """Which array module npgan computes with (NumPy or CuPy), and random numbers on it.
 
-Every array operation in npgan goes through ``xp()``, the module of the active
-backend, so that the same lines run on the CPU (NumPy) and on a GPU (CuPy). Host-only
+Every array operation in npgan goes through ``get_backend()``, the module of the
+active backend (bound to a local ``xp`` by convention: in npgan ``xp`` means only that
+module), so that the same lines run on the CPU (NumPy) and on a GPU (CuPy). Host-only
 work (reading files, plotting, JSON) converts explicitly with ``to_numpy``.
 
 The backend is chosen once per process: ``set_backend("numpy" | "cupy")``, or the
 ``NPGAN_BACKEND`` environment variable, read at import time. Switching backends while
 arrays of the old one are alive is allowed but mixing them in one computation is not.
+
+On CuPy every array operation and random draw uses only what CuPy provides: CuPy's
+random ``Generator`` has ``random``, ``standard_normal`` and ``integers`` (no
+``normal``, ``permutation``, ``choice`` or ``shuffle``), so ``Random`` builds its draws
+from those. ``tests/test_cupy_surface.py`` checks this on every CI run, without a GPU.
 """
 
 import json
@@ -55,12 +61,23 @@ def set_backend(name):
     return module
 
 
+def use_module(name, module):
+    """Install ``module`` as the array module of backend ``name``, importing and checking nothing.
+
+    For tests: ``tests/cupy_surface.py`` installs a stand-in with CuPy's names (NumPy
+    underneath) as ``"cupy"``, so that every non-NumPy code path runs on a machine
+    without a GPU. Returns the previous ``(name, module)``; pass it back to restore.
+    """
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; expected one of {BACKENDS}")
+    previous = _state["name"], _state["module"]
+    _state["name"], _state["module"] = name, module
+    return previous
+
+
 def get_backend():
     """The array module in use (``numpy`` or ``cupy``)."""
     return _state["module"]
-
-
-xp = get_backend
 
 
 def backend_name():
@@ -81,10 +98,17 @@ def to_numpy(a):
     """A host NumPy array from an array of either backend (or a Python scalar)."""
     if isinstance(a, numpy.ndarray):
         return a
-    get = getattr(a, "get", None)  # cupy.ndarray.get() copies device -> host
-    if callable(get) and type(a).__module__.startswith("cupy"):
-        return get()
+    if _is_device_array(a):
+        return a.get()  # device -> host copy; CuPy refuses numpy.asarray(device_array)
     return numpy.asarray(a)
+
+
+def _is_device_array(a):
+    """A CuPy array, or an array of a module installed with ``use_module``."""
+    module = _state["module"]
+    if module is not numpy and isinstance(a, module.ndarray):
+        return True
+    return type(a).__module__.startswith("cupy") and callable(getattr(a, "get", None))
 
 
 class blas_threads:
@@ -121,15 +145,35 @@ def asarray(a, dtype=None):
 class Random:
     """A seeded random generator on the active backend.
 
-    Wraps ``numpy.random.Generator`` (PCG64) or ``cupy.random.Generator``, with the few
-    draws npgan needs, each in the caller's dtype. On NumPy its state saves to JSON and
-    restores exactly (``get_state``/``set_state``); on CuPy the state cannot be read back,
-    so ``get_state`` records the seed and the number of reseeds and ``set_state`` reseeds
-    from them, which resumes a run statistically but not bit for bit.
+    Wraps ``numpy.random.Generator`` (PCG64) or ``cupy.random.Generator`` (XORWOW), with
+    the few draws npgan needs, each in the caller's dtype. Every draw that runs on CuPy
+    calls only ``random``, ``standard_normal`` and ``integers`` on ``self._rng`` (what
+    CuPy's generator has); NumPy-only fast forms draw from ``self._numpy_rng``, which is
+    ``None`` on CuPy.
+
+    Saving and resuming (``get_state``/``set_state``, which the trainer stores in
+    checkpoints as JSON):
+
+    - NumPy: the PCG64 state itself; a resumed run draws exactly the numbers the
+      uninterrupted run would have drawn, so it ends bit-identical to it.
+    - CuPy: the state of CuPy's generator cannot be read back, so ``get_state`` records
+      ``{"seed", "reseeds"}`` (the seed it was made from and how many times it has been
+      reseeded) and ``set_state`` starts a new stream from ``[seed, reseeds + 1]``. CuPy
+      passes that list through ``numpy.random.SeedSequence`` and keeps one 32-bit word
+      of it as the XORWOW seed, so there are 2**32 streams, and two different
+      ``(seed, reseeds)`` pairs share one with probability 2**-32. What this guarantees:
+      the stream after a resume is determined by the checkpoint (the same checkpoint
+      resumes with the same draws), and it is a fresh stream, not the one the
+      uninterrupted run would have continued with: a resumed run is *statistically*
+      equivalent to an uninterrupted one (same parameters, optimiser state, counters and
+      epoch order at the resume point; other noise and dropout masks after it), never
+      bit-identical to it. A state saved on one backend and restored on the other
+      reseeds the same way.
     """
 
     def __init__(self, seed=None):
         self.backend = backend_name()
+        self._array_module = get_backend()
         self.seed = int(numpy.random.SeedSequence(seed).entropy) if seed is None else seed
         self._reseeds = 0
         self._rng = self._make(self.seed)
@@ -137,13 +181,16 @@ class Random:
     def _make(self, seed):
         if self.backend == "numpy":
             return numpy.random.Generator(numpy.random.PCG64(seed))
-        import cupy
+        return self._array_module.random.default_rng(seed)
 
-        return cupy.random.default_rng(seed)
+    def _module(self):
+        """The array module this generator draws on (fixed when it was made)."""
+        return self._array_module
 
     @property
-    def xp(self):
-        return numpy if self.backend == "numpy" else _import_cupy()
+    def _numpy_rng(self):
+        """The NumPy generator, for NumPy-only fast forms; ``None`` on CuPy."""
+        return self._rng if self.backend == "numpy" else None
 
     def random(self, shape, dtype="float32"):
         """Uniform on [0, 1)."""
@@ -168,47 +215,74 @@ class Random:
     def bernoulli(self, p, shape, dtype="float32"):
         """An array of 0s and 1s, each 1 with probability ``p`` (``dtype=bool``: a mask).
 
-        On NumPy, from raw 64-bit outputs of the bit generator, drawn in bulk:
-        ``p = 1/2`` takes one random bit per element (a fair coin is one bit); any other
-        ``p`` compares a 32-bit word per element against ``round(p * 2**32)``, which is
-        as exact as a float64 uniform (``P(1) = round(p * 2**32) / 2**32``) and cheaper.
+        A uniform draw below ``p``: ``u < p`` with ``u`` uniform on [0, 1) in float64.
+        On NumPy the same law comes from raw bits instead, faster
+        (``_bernoulli_raw_bits``, below; ``tests/test_backend.py`` checks the two agree).
         """
-        xp = self.xp
-        if p >= 1.0:
-            return xp.ones(shape, dtype=dtype)
-        if self.backend != "numpy":
-            return (self._rng.random(shape, dtype="float64") < p).astype(dtype)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"bernoulli: p must be in [0, 1], got {p}")
+        if self._numpy_rng is not None:
+            return self._bernoulli_raw_bits(p, shape, dtype)
+        mask = self._rng.random(shape, dtype="float64") < p
+        return mask if numpy.dtype(dtype) == bool else mask.astype(dtype)
+
+    def _bernoulli_raw_bits(self, p, shape, dtype):
+        """``bernoulli`` on NumPy, from raw 64-bit outputs of the bit generator, in bulk.
+
+        ``p = 1/2`` takes one random bit per element (a fair coin is one bit); any other
+        ``p`` compares a 32-bit word ``w`` per element against ``t = round(p * 2**32)``:
+        ``w < t`` is ``u < t / 2**32`` for the uniform ``u = w / 2**32``, so
+        ``P(1) = t / 2**32``, within ``2**-33`` of ``p``, from half the bits of a float64
+        uniform and no conversion to float. ``t = 2**32`` (``p`` within ``2**-33`` of 1)
+        means every word is below it: all ones (a uint32 cannot hold the threshold).
+        """
         n = int(numpy.prod(shape))
         if p == 0.5:
-            words = self._rng.bit_generator.random_raw((n + 63) // 64)  # 64 coins a word
+            words = self._numpy_rng.bit_generator.random_raw((n + 63) // 64)  # 64 coins a word
             mask = numpy.unpackbits(words.view(numpy.uint8), count=n).view(bool)
         else:
-            threshold = numpy.uint32(round(p * 2.0**32))
-            words = self._rng.bit_generator.random_raw((n + 1) // 2).view(numpy.uint32)
-            mask = words[:n] < threshold
+            threshold = round(p * 2.0**32)
+            if threshold >= 2**32:
+                mask = numpy.ones(n, dtype=bool)
+            else:
+                words = self._numpy_rng.bit_generator.random_raw((n + 1) // 2).view(numpy.uint32)
+                mask = words[:n] < numpy.uint32(threshold)
         mask = mask.reshape(shape)
         return mask if numpy.dtype(dtype) == bool else mask.astype(dtype)
 
     def integers(self, low, high, shape):
+        """Integers uniform on [low, high), int64."""
         return self._rng.integers(low, high, size=shape)
 
     def permutation(self, n):
-        return self._rng.permutation(n)
+        """A uniformly random ordering of ``0 .. n-1`` (int64).
+
+        The sort order of ``n`` uniform float64 keys: every ordering of distinct keys is
+        equally likely, and keys tie with probability below ``n**2 / 2**54`` (1.4e-7 for
+        MNIST's 50,000; a tie only fixes the order of the tied pair). On NumPy, NumPy's
+        own shuffle instead, so that existing runs resume bit for bit.
+        """
+        if self._numpy_rng is not None:
+            return self._numpy_rng.permutation(n)
+        return self._module().argsort(self._rng.random(n, dtype="float64"))
 
     def get_state(self):
-        """A JSON-serialisable description of the generator's state."""
+        """A JSON-serialisable description of the generator's state (see the class)."""
         if self.backend == "numpy":
             return {"backend": "numpy", "bit_generator": self._rng.bit_generator.state}
         return {"backend": self.backend, "seed": self.seed, "reseeds": self._reseeds}
 
     def set_state(self, state):
-        """Restore a state from ``get_state`` (exactly on NumPy)."""
+        """Restore a state from ``get_state``: exactly on NumPy, by a reseed otherwise.
+
+        The reseed (a CuPy state, or a state from the other backend) starts the stream
+        of ``[seed, reseeds + 1]``; see the class for what that guarantees.
+        """
         if isinstance(state, str):
             state = json.loads(state)
         if state.get("backend") == "numpy" and self.backend == "numpy":
             self._rng.bit_generator.state = state["bit_generator"]
             return
-        # A CuPy state, or a state from the other backend: reseed deterministically.
         self._reseeds = int(state.get("reseeds", 0)) + 1
         seed = state.get("seed", self.seed)
         self._rng = self._make([int(seed), self._reseeds])
