@@ -239,4 +239,8 @@ def report(seed=0):
     errors = check_layer(g_through_d, data(6, 5), seed=seed)
     worst_g = max(errors[f"{i}.{n}"] for i, layer in enumerate(g.layers) for n in layer.params)
     rows.append(("G through D (G step)", "all of G", worst_g, NETWORK_TOLERANCE))
+    # npgan's classifier (npgan.classifier): softmax cross-entropy over K = 5 classes.
+    labels = rng.integers(0, 5, (8,))
+    rows.append(("softmax cross-entropy", "dlogits",
+                 check_loss(lambda l: losses.softmax_cross_entropy(l, labels), data(8, 5) * 3), LAYER_TOLERANCE))
     return rows
