@@ -157,7 +157,7 @@ class NpganRun:
 
     def __init__(self, x_host, bias_host):
         from npgan.backend import Random, asarray
-        from npgan.gan import build_gan
+        from npgan.gan_model import build_gan
         from npgan.optim import ExponentialDecay, MomentumSGD
         from npgan.presets import get_preset
 

@@ -18,8 +18,9 @@ import zipfile
 
 import numpy
 
-from npgan.backend import to_numpy
+from npgan.backend import asarray, to_numpy
 from npgan.files import atomic_write
+from npgan.presets import Config
 
 FORMAT = "npgan-checkpoint-1"
 KINDS = ("training", "generator")
@@ -58,8 +59,6 @@ def read(path):
 
     Raises ``CheckpointError`` naming the file and what is wrong with it.
     """
-    from npgan.presets import Config
-
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: no such checkpoint file")
@@ -71,7 +70,9 @@ def read(path):
     if str(arrays.get("format", "")) != FORMAT:
         raise CheckpointError(f"{path}: not an npgan checkpoint (expected format {FORMAT!r})")
     try:
-        config = Config.from_json(str(arrays.pop("config")))
+        values = json.loads(str(arrays.pop("config")))
+        values.setdefault("momentum_ramp", "late")  # files from before the field trained so
+        config = Config.from_json(json.dumps(values))
         state = json.loads(str(arrays.pop("state")))
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: damaged configuration or state ({exc})") from None
@@ -80,9 +81,9 @@ def read(path):
     return config, state, arrays
 
 
-class Parameters:
-    """A bare ``params`` dict in the shape ``save`` and ``load_into`` expect of a network
-    (e.g. the running mean of G's parameters that the trainer keeps)."""
+class NamedArrays:
+    """A dict of arrays in the shape ``save`` and ``load_into`` expect of a network
+    (``.params``), e.g. the running mean of G's parameters that the trainer keeps."""
 
     def __init__(self, params):
         self.params = params
@@ -90,8 +91,6 @@ class Parameters:
 
 def load_into(path, arrays, prefix, network):
     """Copy ``prefix/<key>`` arrays into a network's parameters, checking every shape."""
-    from npgan.backend import asarray
-
     for key, value in network.params.items():
         name = f"{prefix}/{key}"
         if name not in arrays:

@@ -67,6 +67,9 @@ def _load_gan(path, averaged=False):
 
 def cmd_train(args):
     from npgan import presets
+    from npgan.gan_model import GANModel
+    from npgan.backend import backend_name
+    from npgan.gan_outputs import epoch_outputs
     from npgan.train import Interrupted, NonFiniteError, Trainer
 
     if args.resume:
@@ -92,7 +95,11 @@ def cmd_train(args):
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     _out_dir(out)
-    trainer = Trainer(config, out, quiet=args.quiet)
+    try:
+        model = GANModel(config)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    trainer = Trainer(model, out, epoch_outputs, quiet=args.quiet)
     if args.resume:
         trainer.restore(args.resume)
         if trainer.epoch >= config.epochs:
@@ -101,12 +108,12 @@ def cmd_train(args):
             return 0
     if not args.quiet:
         print(f"training {args.preset if not args.resume else 'from ' + args.resume} into {out} "
-              f"(backend {args.backend or 'numpy'}, {config.epochs} epochs)", flush=True)
+              f"(backend {backend_name()}, {config.epochs} epochs)", flush=True)
     try:
         trainer.run()
     except Interrupted as exc:
         print(str(exc), file=sys.stderr)
-        return 128 + (trainer._stop_signal or 2)
+        return 128 + (trainer.stop_signal or 2)
     except NonFiniteError as exc:
         print(f"npgan train: error: {exc}", file=sys.stderr)
         return 1
@@ -202,8 +209,7 @@ def cmd_export(args):
     gan = _load_gan(args.checkpoint, args.averaged)
     state = {"epoch": gan.state.get("epoch"), "source": os.path.basename(args.checkpoint)}
     if args.averaged:
-        last = int(gan.state["epoch"])  # the mean runs over the last n_averaged epoch ends
-        state["averaged_epochs"] = list(range(last - int(gan.state["n_averaged"]) + 1, last + 1))
+        state["averaged_epochs"] = gan.state["averaged_epochs"]
     checkpoint.save(args.output, gan.config, state, {"G": gan.G}, kind="generator", dtype="float32")
     print(f"wrote the generator ({sum(p.size for p in gan.G.params.values())} float32 parameters) to {args.output}")
     return 0
@@ -211,7 +217,7 @@ def cmd_export(args):
 
 def cmd_average(args):
     from npgan import checkpoint
-    from npgan.gan import average_generators
+    from npgan.loading import average_generators
 
     _out_file(args.output, (".npz",))
     if os.path.abspath(args.output) in {os.path.abspath(p) for p in args.checkpoints}:

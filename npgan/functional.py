@@ -57,20 +57,13 @@ def sigmoid(x):
     """``1 / (1 + exp(-x))`` without overflow.
 
     For ``x >= 0`` use ``1 / (1 + e^-x)``; for ``x < 0`` the equal form
-    ``e^x / (1 + e^x)``; either way the exponent is ``-|x| <= 0`` and cannot overflow.
-    Both branches are one expression, ``e^min(x, 0) / (1 + e^-|x|)`` (the numerator is
-    ``e^0 = 1`` for ``x >= 0`` and ``e^x`` below), evaluated in place without a
-    ``where``: the same values bit for bit, in a third of the time.
+    ``e^x / (1 + e^x)``. Either way the only exponential is ``e = e^-|x| <= 1``, which
+    cannot overflow: ``y = where(x >= 0, 1 / (1 + e), e / (1 + e))``.
+    (``kernels.sigmoid`` computes the same values, bit for bit, in place.)
     """
     xp = get_backend()
-    denominator = xp.abs(x)
-    xp.negative(denominator, out=denominator)
-    xp.exp(denominator, out=denominator)
-    denominator += 1  # 1 + e^-|x|, in (1, 2]
-    y = xp.minimum(x, 0)
-    xp.exp(y, out=y)  # e^min(x, 0), in (0, 1]
-    y /= denominator
-    return y.astype(x.dtype, copy=False)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 def sigmoid_forward(x):
@@ -90,53 +83,38 @@ def maxout_forward(x, W, b, n_pieces):
     """Maxout (Goodfellow et al., 2013): ``y[n, u] = max_p z[n, u, p]``, ``z = x W + b``.
 
     Unit ``u`` takes the max over the consecutive columns ``u*P ... u*P + P - 1`` of
-    ``z``. The winner ``which[n, u] = argmax_p z[n, u, p]`` is the *first* index on a
-    tie, and backward uses the same ``which``, so exactly one piece per unit is credited.
-
-    Computed as a running max over the ``P`` piece planes ``z_p = z[:, :, p]``, each
-    (N, U), copied once into one contiguous (P, N, U) array so that every pass is a
-    contiguous vector loop (``argmax`` over a last axis of length ``P`` runs a slow loop
-    per unit; passes over strided views are twice as slow as over contiguous ones).
-    The running max ``y`` changes only where a piece is *strictly* greater
-    (``up_p = z_p > y``), so a tie keeps the earlier piece, and the winner is the last
-    piece that raised it: ``which = max_p p * up_p``, an int8 max per piece.
+    ``z``, so ``z.reshape(N, U, P)`` puts a unit's pieces on the last axis. The winner
+    ``which[n, u] = argmax_p z[n, u, p]`` is the *first* index on a tie, and backward
+    uses the same ``which``, so exactly one piece per unit is credited.
+    (``kernels.maxout_forward`` gives the same ``y`` and ``which`` faster.)
 
     x: (N, D), W: (D, U*P), b: (U*P,)  ->  y: (N, U); cache = (x, W, which).
     """
     xp = get_backend()
-    z, _ = linear_forward(x, W, b)  # (N, U*P)
-    z = z.reshape(x.shape[0], -1, n_pieces)  # (N, U, P), a view
-    planes = xp.ascontiguousarray(z.transpose(2, 0, 1))  # (P, N, U): planes[p] = z_p
-    y = planes[0].copy()  # (N, U)
-    index = xp.int8 if n_pieces < 128 else xp.int64
-    which = xp.zeros(y.shape, dtype=index)
-    up = xp.empty(y.shape, dtype=bool)
-    raised = xp.empty(y.shape, dtype=index)
-    for p in range(1, n_pieces):
-        xp.greater(planes[p], y, out=up)
-        xp.multiply(up, index(p), out=raised)  # p where piece p raised the max, else 0
-        xp.maximum(which, raised, out=which)
-        xp.maximum(y, planes[p], out=y)
+    z, _ = linear_forward(x, W, b)
+    z = z.reshape(x.shape[0], -1, n_pieces)  # (N, U, P)
+    which = z.argmax(axis=-1)  # (N, U), first index on a tie
+    y = xp.take_along_axis(z, which[:, :, None], axis=-1)[:, :, 0]  # (N, U)
     return y, (x, W, which)
 
 
 def maxout_backward(dy, cache, input_grad=True, param_grads=True):
     """Gradients of maxout.
 
-    ``y[n, u] = z[n, u, which[n, u]]``, so ``dL/dz[n, u, p] = dy[n, u] 1[p = which[n, u]]``:
-    the whole gradient of a unit goes to its winning piece (a mask per piece from the
-    one ``which``, so a tie cannot send it twice). ``dz`` is filled one strided (N, U)
-    slice per piece. Then ``z = x W + b`` backpropagates as in ``linear_backward``.
+    ``y[n, u] = z[n, u, which[n, u]]``, so
+
+        dL/dz[n, u, p] = dy[n, u] 1[p = which[n, u]]
+
+    the whole gradient of a unit goes to its winning piece: ``dz`` is ``dy`` times the
+    one-hot mask of ``which`` (no scatter, and a tie cannot send it twice). Then
+    ``z = x W + b`` backpropagates as in ``linear_backward``.
     """
     xp = get_backend()
     x, W, which = cache
     n, n_units = dy.shape
     n_pieces = W.shape[1] // n_units
-    dz = xp.empty((n, n_units, n_pieces), dtype=dy.dtype)
-    wins = xp.empty(which.shape, dtype=bool)
-    for p in range(n_pieces):
-        xp.equal(which, p, out=wins)
-        xp.multiply(dy, wins, out=dz[:, :, p])  # one nonzero per unit across p
+    one_hot = which[:, :, None] == xp.arange(n_pieces)  # (N, U, P)
+    dz = (dy[:, :, None] * one_hot).astype(dy.dtype, copy=False)  # (N, U, P)
     return linear_backward(dz.reshape(n, n_units * n_pieces), (x, W), input_grad, param_grads)
 
 

@@ -20,10 +20,9 @@ so that nothing forces a host/device sync inside the loop.
 """
 
 import math
-import os
 
-from npgan import losses
-from npgan.backend import Random, get_backend
+from npgan import kernels, losses
+from npgan.backend import get_backend
 
 NOISE_PRIORS = ("uniform", "gaussian")
 
@@ -33,12 +32,12 @@ class GAN:
 
     noise: ``"uniform"`` on ``[-noise_scale, noise_scale]`` (the paper's MNIST model:
     ``sqrt(3)``, unit variance) or ``"gaussian"`` with standard deviation ``noise_scale``.
-    rng: the generator for noise (dropout masks come from the generator each Dropout
-    layer was built with; the trainer passes one generator to all of them).
+    rng: the ``Random`` the noise comes from (dropout masks come from the ``Random`` each
+    Dropout layer was built with; ``build_gan`` passes one to all of them).
     """
 
-    def __init__(self, generator, discriminator, noise_dim, noise="uniform",
-                 noise_scale=math.sqrt(3), gen_loss="nonsaturating", rng=None):
+    def __init__(self, generator, discriminator, rng, noise_dim, noise="uniform",
+                 noise_scale=math.sqrt(3), gen_loss="nonsaturating"):
         if noise not in NOISE_PRIORS:
             raise ValueError(f"GAN: noise must be one of {NOISE_PRIORS}, got {noise!r}")
         if gen_loss not in losses.GENERATOR_LOSSES:
@@ -46,7 +45,7 @@ class GAN:
         self.G, self.D = generator, discriminator
         self.noise_dim, self.noise, self.noise_scale = noise_dim, noise, float(noise_scale)
         self.gen_loss = gen_loss
-        self.rng = rng if rng is not None else Random(0)
+        self.rng = rng
         self.dtype = next(iter(generator.params.values())).dtype
         self._pair = None  # reused (2m, features) buffer for D's joint pass
 
@@ -70,11 +69,9 @@ class GAN:
 
     def discriminate(self, x, batch_size=1000):
         """``D(x)`` in evaluation mode (no dropout), shape (n,)."""
-        from npgan.functional import sigmoid
-
         xp = get_backend()
         parts = [self.D.forward(x[i:i + batch_size], training=False)[:, 0] for i in range(0, len(x), batch_size)]
-        return sigmoid(parts[0] if len(parts) == 1 else xp.concatenate(parts))
+        return kernels.sigmoid(parts[0] if len(parts) == 1 else xp.concatenate(parts))
 
     def _joint_batch(self, real, fake):
         """Real rows then fake rows in one (2m, features) buffer, reused between steps."""
@@ -155,103 +152,5 @@ class GAN:
 
     @staticmethod
     def _mean_outputs(logits, m):
-        from npgan.functional import sigmoid
-
-        d = sigmoid(logits)
+        d = kernels.sigmoid(logits)
         return {"d_real": d[:m].mean(), "d_fake": d[m:].mean()}
-
-
-def data_features(config):
-    """Features per example of ``config.dataset``: 784 pixels for MNIST, else the toy's dim."""
-    from npgan.toy import make_toy
-
-    return 784 if config.dataset == "mnist" else make_toy(config.dataset).dim
-
-
-def build_gan(config, rng, output_bias=None):
-    """The ``GAN`` a ``Config`` describes, its parameters drawn from ``rng``.
-
-    output_bias: the generator's initial output bias (the logit of the per-pixel data
-    mean, for ``g_output_bias = "data_logit_mean"``), or ``None`` for zeros.
-    """
-    from npgan import models
-
-    features = data_features(config)
-    G = models.generator(config.noise_dim, config.g_hidden, features, config.g_output,
-                         config.g_init_range, output_bias, rng, config.dtype)
-    D = models.discriminator(features, config.d_hidden, config.d_pieces, config.keep_input,
-                             config.keep_hidden, config.d_init_range, config.d_activation,
-                             rng, config.dtype, config.d_bias_range)
-    return GAN(G, D, config.noise_dim, config.noise, config.noise_scale, config.gen_loss, rng)
-
-
-def load(path, averaged=False):
-    """The GAN stored in a checkpoint (``.npz``), ready to sample from.
-
-    A training checkpoint gives G and D; a generator file (``pretrained/``) gives G,
-    and ``gan.D`` is ``None``. ``averaged=True`` takes G's parameters from the running
-    mean that a run with ``average_from`` keeps (training checkpoints only). The GAN's
-    noise comes from ``Random(config.seed)``; pass your own generator to
-    ``gan.sample(n, rng=...)`` for other draws.
-    """
-    from npgan import checkpoint
-
-    config, state, arrays = checkpoint.read(path)
-    rng = Random(config.seed)
-    gan = build_gan(config, rng)
-    if averaged and not state.get("n_averaged"):
-        raise checkpoint.CheckpointError(
-            f"{os.fspath(path)}: holds no averaged generator (a training checkpoint of a run with "
-            f"average_from > 0, from epoch average_from on, has one)")
-    checkpoint.load_into(path, arrays, "Gavg" if averaged else "G", gan.G)
-    if state["kind"] == "training":
-        checkpoint.load_into(path, arrays, "D", gan.D)
-    else:
-        gan.D = None
-    gan.config, gan.state = config, state
-    return gan
-
-
-# What a generator's samples depend on besides its weights: averaged files must agree on it.
-_SAMPLING_FIELDS = ("dataset", "noise", "noise_dim", "noise_scale", "g_hidden", "g_output")
-
-
-def average_generators(paths):
-    """The GAN whose generator weights are the mean of those in ``paths`` (Polyak averaging).
-
-    paths: checkpoints or generator files of one training run, e.g. the snapshots
-    ``snapshots/generator-epoch-NNNN.npz`` that ``npgan train`` writes every
-    ``parzen_every`` epochs. Training is untouched; only the generator that is
-    evaluated or sampled from is the average of its iterates, which cancels the
-    step-to-step jitter that SGD with a constant-ish learning rate leaves in the last
-    one (Polyak and Juditsky, 1992; for GANs, Yazici et al., 2019). The mean is
-    accumulated in float64. Raises ``CheckpointError`` when a file is unreadable or
-    does not describe the same generator as the first one.
-    """
-    from npgan import checkpoint
-
-    paths = [os.fspath(p) for p in paths]
-    if not paths:
-        raise ValueError("average_generators: give at least one checkpoint or generator file")
-    first = load(paths[0])
-    xp = get_backend()
-    sums = {key: value.astype("float64") for key, value in first.G.params.items()}
-    part = checkpoint.Parameters({key: xp.empty_like(total) for key, total in sums.items()})
-    epochs = [first.state.get("epoch")]
-    for path in paths[1:]:
-        config, state, arrays = checkpoint.read(path)
-        for field in _SAMPLING_FIELDS:
-            if getattr(config, field) != getattr(first.config, field):
-                raise checkpoint.CheckpointError(
-                    f"{path}: {field} is {getattr(config, field)!r}, but {paths[0]} has "
-                    f"{getattr(first.config, field)!r}; only generators of one run can be averaged")
-        checkpoint.load_into(path, arrays, "G", part)  # checks every name and shape
-        for key, total in sums.items():
-            total += part.params[key]
-        epochs.append(state.get("epoch"))
-    for key, value in first.G.params.items():
-        value[...] = (sums[key] / len(paths)).astype(value.dtype)
-    first.D = None
-    first.state = {"kind": "generator", "epoch": epochs[-1], "averaged_epochs": epochs,
-                   "averaged_files": [os.path.basename(p) for p in paths]}
-    return first

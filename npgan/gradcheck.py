@@ -26,8 +26,9 @@ from contextlib import contextmanager
 
 import numpy
 
+from npgan import losses, models
 from npgan.backend import Random, get_backend, to_numpy
-from npgan.layers import Dropout, Sequential
+from npgan.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
 
 LAYER_TOLERANCE = 1e-7
 NETWORK_TOLERANCE = 1e-6
@@ -72,7 +73,7 @@ def _layers(layer):
 def _frozen_dropout(layer):
     """Hold every dropout mask at its last value while probing."""
     dropouts = [d for d in _layers(layer) if isinstance(d, Dropout)]
-    masks = [d.mask if d._cache is not None and not isinstance(d._cache, float) else None for d in dropouts]
+    masks = [d.mask for d in dropouts]
     for d, m in zip(dropouts, masks):
         d.fixed_mask = m
     try:
@@ -93,14 +94,7 @@ def _require_float64(layer, x):
 
 def _kink_signature(layer):
     """ReLU masks and maxout winners of the last forward pass, to detect flips."""
-    sig = []
-    for lay in _layers(layer):
-        cache = lay._cache
-        if type(lay).__name__ == "ReLU":
-            sig.append(to_numpy(cache).copy())
-        elif type(lay).__name__ == "Maxout":
-            sig.append(to_numpy(cache[2]).copy())
-    return sig
+    return [to_numpy(k).copy() for k in (part.kinks() for part in _layers(layer)) if k is not None]
 
 
 def check_layer(layer, x, dy=None, seed=0, h=1e-6):
@@ -198,9 +192,6 @@ def report(seed=0):
     Returns rows ``(what, gradient, relative error, tolerance)``; used by
     ``npgan gradcheck`` and the tests.
     """
-    from npgan import losses, models
-    from npgan.layers import Linear, Maxout, ReLU, Sigmoid
-
     rng = Random(seed)
 
     def data(*shape):
@@ -210,10 +201,10 @@ def report(seed=0):
         return [(name, grad, err, tol) for grad, err in check_layer(layer, x, seed=seed).items()]
 
     rows = []
-    rows += layer_rows("Linear(7, 5)", Linear(7, 5, 0.5, rng, "float64"), data(4, 7))
+    rows += layer_rows("Linear(7, 5)", Linear(7, 5, rng, 0.5, "float64"), data(4, 7))
     rows += layer_rows("ReLU", ReLU(), data(4, 6))
     rows += layer_rows("Sigmoid", Sigmoid(), data(4, 6))
-    rows += layer_rows("Maxout(7, 4 x 3)", Maxout(7, 4, 3, 0.5, rng, "float64"), data(4, 7))
+    rows += layer_rows("Maxout(7, 4 x 3)", Maxout(7, 4, 3, rng, 0.5, "float64"), data(4, 7))
     rows += layer_rows("Dropout(keep 0.5)", Dropout(0.5, rng), data(4, 6))
 
     logits, other = data(8, 1) * 3, data(8, 1) * 3

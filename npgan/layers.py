@@ -8,13 +8,25 @@ The contract every layer keeps (and ``Sequential`` too):
 - ``params`` and ``grads`` are dicts of arrays keyed by name; optimisers update
   ``params`` in place, so references to them stay valid.
 
+- ``backward`` also works after ``forward(x, training=False)``: it is then the gradient
+  of the evaluation-mode function (for ``Dropout``, the identity), which is what a
+  gradient through a frozen network in evaluation mode needs.
+
 Layers work in any float dtype; the dtype of the parameters is the caller's choice
 (float32 to train, float64 to check gradients). Inputs are checked for shape; a wrong
-shape raises ``ValueError`` that names the layer and the shape it expected.
+shape raises ``ValueError`` that names the layer and the shape it expected. A layer
+with parameters computes in their dtype: an input of another real dtype (float64 into
+a float32 layer, integers, booleans) is cast to it; a complex or non-numeric input is
+refused with ``TypeError``. Every random draw (initial weights, dropout masks) comes
+from a ``Random`` the caller passes in; no layer has a seed of its own.
+
+The math lives in ``functional`` (plain forms, derived); the layers call the fast
+forms of ``kernels`` where the training step spends its time.
 """
 
 from npgan import functional as F
-from npgan.backend import Random, get_backend
+from npgan import kernels
+from npgan.backend import get_backend
 
 
 class Layer:
@@ -29,6 +41,10 @@ class Layer:
         return f"{type(self).__name__}()"
 
     def _check_input(self, x, width=None):
+        """``x`` as this layer computes with it; ``ValueError`` for a wrong shape, ``TypeError`` for complex."""
+        kind = getattr(getattr(x, "dtype", None), "kind", None)
+        if kind not in ("f", "i", "u", "b"):
+            raise TypeError(f"{self!r}: expected a real-valued array, got {getattr(x, 'dtype', type(x).__name__)}")
         if getattr(x, "ndim", None) != 2:
             raise ValueError(
                 f"{self!r}: expected a 2-D input (batch, features), "
@@ -38,11 +54,25 @@ class Layer:
             raise ValueError(
                 f"{self!r}: expected input of shape (batch, {width}), got {tuple(x.shape)}"
             )
+        dtype = next(iter(self.params.values())).dtype if self.params else None
+        if dtype is not None and x.dtype != dtype:
+            return x.astype(dtype)
+        if dtype is None and kind != "f":
+            return x.astype("float32")
+        return x
 
     def _take_cache(self):
         if self._cache is None:
-            raise RuntimeError(f"{self!r}: backward() called before forward(training=True)")
+            raise RuntimeError(f"{self!r}: backward() called before forward()")
         return self._cache
+
+    def kinks(self):
+        """Which side of each kink the last forward pass was on (``None`` for a smooth layer).
+
+        ReLU: its active mask; Maxout: its winning pieces. A gradient check compares these
+        before and after probing, to tell a wrong backward from a probe across a kink.
+        """
+        return None
 
     def _check_grad(self, dy, shape):
         if tuple(dy.shape) != tuple(shape):
@@ -54,13 +84,12 @@ def _uniform_init(rng, shape, init_range, dtype):
 
 
 class Linear(Layer):
-    """``y = x W + b`` with ``W`` (n_in, n_out) uniform in [-init_range, init_range], ``b`` zero."""
+    """``y = x W + b`` with ``W`` (n_in, n_out) uniform in [-init_range, init_range] from ``rng``, ``b`` zero."""
 
-    def __init__(self, n_in, n_out, init_range=0.05, rng=None, dtype="float32"):
+    def __init__(self, n_in, n_out, rng, init_range=0.05, dtype="float32"):
         super().__init__()
         if n_in < 1 or n_out < 1:
             raise ValueError(f"Linear: n_in and n_out must be >= 1, got {n_in}, {n_out}")
-        rng = rng if rng is not None else Random(0)
         xp = get_backend()
         self.n_in, self.n_out = n_in, n_out
         self.params = {
@@ -72,7 +101,7 @@ class Linear(Layer):
         return f"Linear({self.n_in}, {self.n_out})"
 
     def forward(self, x, training=True):
-        self._check_input(x, self.n_in)
+        x = self._check_input(x, self.n_in)
         y, self._cache = F.linear_forward(x, self.params["W"], self.params["b"])
         return y
 
@@ -92,13 +121,12 @@ class Maxout(Layer):
     ``u*n_pieces ... u*n_pieces + n_pieces - 1``. Ties go to the first piece.
     """
 
-    def __init__(self, n_in, n_units, n_pieces, init_range=0.005, rng=None, dtype="float32"):
+    def __init__(self, n_in, n_units, n_pieces, rng, init_range=0.005, dtype="float32"):
         super().__init__()
         if n_pieces < 1:
             raise ValueError(f"Maxout: n_pieces must be >= 1, got {n_pieces}")
         if n_in < 1 or n_units < 1:
             raise ValueError(f"Maxout: n_in and n_units must be >= 1, got {n_in}, {n_units}")
-        rng = rng if rng is not None else Random(0)
         xp = get_backend()
         self.n_in, self.n_units, self.n_pieces = n_in, n_units, n_pieces
         width = n_units * n_pieces
@@ -111,14 +139,17 @@ class Maxout(Layer):
         return f"Maxout({self.n_in}, {self.n_units} units x {self.n_pieces} pieces)"
 
     def forward(self, x, training=True):
-        self._check_input(x, self.n_in)
-        y, self._cache = F.maxout_forward(x, self.params["W"], self.params["b"], self.n_pieces)
+        x = self._check_input(x, self.n_in)
+        y, self._cache = kernels.maxout_forward(x, self.params["W"], self.params["b"], self.n_pieces)
         return y
+
+    def kinks(self):
+        return self._take_cache()[2]
 
     def backward(self, dy, input_grad=True, param_grads=True):
         x = self._take_cache()[0]
         self._check_grad(dy, (x.shape[0], self.n_units))
-        dx, dW, db = F.maxout_backward(dy, self._cache, input_grad, param_grads)
+        dx, dW, db = kernels.maxout_backward(dy, self._cache, input_grad, param_grads)
         if param_grads:
             self.grads["W"], self.grads["b"] = dW, db
         return dx
@@ -130,7 +161,7 @@ class _Elementwise(Layer):
     _forward = _backward = None
 
     def forward(self, x, training=True):
-        self._check_input(x)
+        x = self._check_input(x)
         y, self._cache = type(self)._forward(x)
         self._shape = x.shape
         return y
@@ -147,11 +178,14 @@ class ReLU(_Elementwise):
     _forward = staticmethod(F.relu_forward)
     _backward = staticmethod(F.relu_backward)
 
+    def kinks(self):
+        return self._take_cache()
+
 
 class Sigmoid(_Elementwise):
     """``y = 1 / (1 + exp(-x))``."""
 
-    _forward = staticmethod(F.sigmoid_forward)
+    _forward = staticmethod(kernels.sigmoid_forward)
     _backward = staticmethod(F.sigmoid_backward)
 
 
@@ -159,49 +193,48 @@ class Dropout(Layer):
     """Inverted dropout named by what it keeps: each unit kept with probability ``keep_prob``.
 
     Kept units are divided by ``keep_prob`` during training; with ``training=False`` the
-    layer is the identity. The mask is drawn from the generator given at construction
-    (never a global seed) and kept for ``backward``; ``forward(x, mask=...)`` injects a
-    mask of 0s and 1s instead, and a mask stored in ``fixed_mask`` is used for every
-    training pass until it is set back to ``None`` (how gradient checks hold it fixed).
+    layer is the identity (and so is its backward). The mask is drawn from the
+    ``Random`` given at construction and kept for ``backward``. To hold a mask fixed
+    (gradient checks, parity tests), set ``fixed_mask`` to an array of 0s and 1s of the
+    input's shape: every training pass uses it until it is set back to ``None``.
     """
 
-    def __init__(self, keep_prob, rng=None):
+    def __init__(self, keep_prob, rng):
         super().__init__()
         if not 0.0 < keep_prob <= 1.0:
             raise ValueError(f"Dropout: keep_prob must be in (0, 1], got {keep_prob}")
         self.keep_prob = float(keep_prob)
-        self.rng = rng if rng is not None else Random(0)
+        self.rng = rng
         self.fixed_mask = None
 
     def __repr__(self):
         return f"Dropout(keep_prob={self.keep_prob})"
 
-    def forward(self, x, training=True, mask=None):
-        self._check_input(x)
-        mask = self.fixed_mask if mask is None else mask
-        if not training or (self.keep_prob == 1.0 and mask is None):
-            self._cache = None if not training else 1.0
+    def forward(self, x, training=True):
+        x = self._check_input(x)
+        self._shape = x.shape
+        if not training or (self.keep_prob == 1.0 and self.fixed_mask is None):
+            self._cache = (None,)  # the identity: no scale
             return x
+        mask = self.fixed_mask
         if mask is None:
             mask = self.rng.bernoulli(self.keep_prob, x.shape, dtype=bool)
         elif tuple(mask.shape) != tuple(x.shape):
-            raise ValueError(f"{self!r}: expected a mask of shape {tuple(x.shape)}, got {tuple(mask.shape)}")
-        y, self._cache = F.dropout_forward(x, mask, self.keep_prob)
-        self._shape = x.shape
+            raise ValueError(f"{self!r}: expected fixed_mask of shape {tuple(x.shape)}, got {tuple(mask.shape)}")
+        y, scale = F.dropout_forward(x, mask, self.keep_prob)
+        self._cache = (scale,)
         return y
 
     @property
     def mask(self):
-        """The 0/1 mask of the last training forward pass."""
-        scale = self._take_cache()
-        return scale if isinstance(scale, float) else (scale != 0).astype(scale.dtype)
+        """The 0/1 mask of the last forward pass (``None`` if it was the identity)."""
+        (scale,) = self._take_cache()
+        return None if scale is None else (scale != 0).astype(scale.dtype)
 
     def backward(self, dy, input_grad=True, param_grads=True):
-        scale = self._take_cache()
-        if isinstance(scale, float):  # keep_prob == 1: the identity
-            return dy
+        (scale,) = self._take_cache()
         self._check_grad(dy, self._shape)
-        return F.dropout_backward(dy, scale)
+        return dy if scale is None else F.dropout_backward(dy, scale)
 
 
 class Sequential(Layer):
@@ -213,7 +246,6 @@ class Sequential(Layer):
     """
 
     def __init__(self, *layers):
-        super().__init__()
         if not layers:
             raise ValueError("Sequential: needs at least one layer")
         self.layers = list(layers)
@@ -238,24 +270,17 @@ class Sequential(Layer):
 
     @property
     def params(self):
+        """``{"<index>.<name>": array}``: the layers' own arrays (read-only view of the dict)."""
         return {key: layer.params[name] for key, layer, name in self.parameters()}
-
-    @params.setter
-    def params(self, value):  # Layer.__init__ assigns {}; a Sequential derives its own
-        pass
 
     @property
     def grads(self):
+        """``{"<index>.<name>": array}`` for every gradient the last ``backward`` computed."""
         return {key: layer.grads[name] for key, layer, name in self.parameters() if name in layer.grads}
-
-    @grads.setter
-    def grads(self, value):
-        pass
 
     def forward(self, x, training=True):
         for layer in self.layers:
             x = layer.forward(x, training=training)
-        self._cache = True
         return x
 
     def backward(self, dy, input_grad=True, param_grads=True):
@@ -270,7 +295,6 @@ class Sequential(Layer):
         are Dropout then Maxout, Maxout's ``dx = dz W^T`` (a product as large as its
         ``dW``) and Dropout's backward are skipped: nothing reads them.
         """
-        self._take_cache()
         needs_dy, wanted = [], input_grad  # wanted: is the dx of the next layer needed?
         for layer in self.layers:
             needs_dy.append(wanted or (param_grads and bool(layer.params)))

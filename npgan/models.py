@@ -7,15 +7,14 @@ layers each with dropout before the next layer, and a final Linear to one *logit
 where the numerically stable forms live.
 """
 
-from npgan.backend import Random
 from npgan.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
 
 OUTPUTS = ("sigmoid", "linear")
 HIDDEN = ("maxout", "relu")
 
 
-def generator(noise_dim, hidden, out_dim, output="sigmoid", init_range=0.05,
-              output_bias=None, rng=None, dtype="float32"):
+def generator(noise_dim, hidden, out_dim, rng, output="sigmoid", init_range=0.05,
+              output_bias=None, dtype="float32"):
     """Noise (N, noise_dim) -> samples (N, out_dim).
 
     hidden: widths of the ReLU layers, e.g. ``(1200, 1200)`` for the paper's MNIST G.
@@ -24,12 +23,11 @@ def generator(noise_dim, hidden, out_dim, output="sigmoid", init_range=0.05,
     """
     if output not in OUTPUTS:
         raise ValueError(f"generator: output must be one of {OUTPUTS}, got {output!r}")
-    rng = rng if rng is not None else Random(0)
     layers, width = [], noise_dim
     for h in hidden:
-        layers += [Linear(width, h, init_range, rng, dtype), ReLU()]
+        layers += [Linear(width, h, rng, init_range, dtype), ReLU()]
         width = h
-    last = Linear(width, out_dim, init_range, rng, dtype)
+    last = Linear(width, out_dim, rng, init_range, dtype)
     if output_bias is not None:
         if tuple(output_bias.shape) != (out_dim,):
             raise ValueError(f"generator: output_bias must have shape ({out_dim},), got {tuple(output_bias.shape)}")
@@ -40,9 +38,8 @@ def generator(noise_dim, hidden, out_dim, output="sigmoid", init_range=0.05,
     return Sequential(*layers)
 
 
-def discriminator(in_dim, hidden, n_pieces=5, keep_input=0.8, keep_hidden=0.5,
-                  init_range=0.005, activation="maxout", rng=None, dtype="float32",
-                  bias_range=0.0):
+def discriminator(in_dim, hidden, rng, n_pieces=5, keep_input=0.8, keep_hidden=0.5,
+                  init_range=0.005, activation="maxout", dtype="float32", bias_range=0.0):
     """Samples (N, in_dim) -> logits (N, 1).
 
     hidden: widths of the hidden layers, e.g. ``(240, 240)`` maxout units for the
@@ -57,19 +54,18 @@ def discriminator(in_dim, hidden, n_pieces=5, keep_input=0.8, keep_hidden=0.5,
     """
     if activation not in HIDDEN:
         raise ValueError(f"discriminator: activation must be one of {HIDDEN}, got {activation!r}")
-    rng = rng if rng is not None else Random(0)
     layers, width, keep = [], in_dim, keep_input
     for h in hidden:
         if keep < 1.0:
             layers.append(Dropout(keep, rng))
         if activation == "maxout":
-            layers.append(Maxout(width, h, n_pieces, init_range, rng, dtype))
+            layers.append(Maxout(width, h, n_pieces, rng, init_range, dtype))
         else:
-            layers += [Linear(width, h, init_range, rng, dtype), ReLU()]
+            layers += [Linear(width, h, rng, init_range, dtype), ReLU()]
         width, keep = h, keep_hidden
     if keep < 1.0:
         layers.append(Dropout(keep, rng))
-    layers.append(Linear(width, 1, init_range, rng, dtype))
+    layers.append(Linear(width, 1, rng, init_range, dtype))
     if bias_range:
         for layer in layers:
             if "b" in layer.params:

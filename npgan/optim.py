@@ -13,6 +13,7 @@ The learning rate decays after every update, ``lr_t = max(lr_0 / decay**t, lr_mi
 
 import numpy
 
+from npgan import kernels
 from npgan.backend import get_backend, to_numpy
 
 
@@ -52,37 +53,14 @@ class LinearRamp:
         return self.start + alpha * (self.end - self.start)
 
 
-def _update(p, v, g, lr, momentum):
-    """``v <- momentum * v - lr * g;  p <- p + v``, in place (any backend)."""
+def momentum_update(p, v, g, lr, momentum):
+    """``v <- momentum * v - lr * g;  p <- p + v``, in place (any backend).
+
+    ``kernels.momentum_update_blocked`` does the same, bit for bit, cache-blocked.
+    """
     v *= momentum
     v -= lr * g  # lr * g is a new array; v and p are updated in place
     p += v
-
-
-def _blockable(p, v, g):
-    contiguous = p.flags.c_contiguous and v.flags.c_contiguous and g.flags.c_contiguous
-    return get_backend() is numpy and contiguous and p.size > MomentumSGD.BLOCK
-
-
-def _blocks(p, v, g, size):
-    """``(p, v, g)`` as aligned views of at most ``size`` elements each."""
-    p, v, g = p.reshape(-1), v.reshape(-1), g.reshape(-1)  # views: all contiguous
-    return [(p[i:i + size], v[i:i + size], g[i:i + size]) for i in range(0, p.size, size)]
-
-
-def _update_each(blocks, lr, momentum, scratch):
-    """The update block by block (NumPy).
-
-    The four passes over a block run while it sits in the L2 cache, so each of ``v``,
-    ``g``, ``p`` streams through memory once instead of once per pass. The operations
-    and their order are those of ``_update``, so the results are bit-identical to it.
-    """
-    for p, v, g in blocks:
-        step = scratch[:p.size]
-        v *= momentum
-        numpy.multiply(g, lr, out=step)  # lr * g
-        v -= step
-        p += v
 
 
 class MomentumSGD:
@@ -92,8 +70,6 @@ class MomentumSGD:
     updates ``layer.params[name]`` in place. ``lr`` follows ``lr_schedule`` (a function of
     the number of updates so far) and ``momentum`` is set by the trainer each epoch.
     """
-
-    BLOCK = 1 << 16  # elements per block of the update: 256 KiB of float32, well inside L2
 
     def __init__(self, network, lr=0.1, momentum=0.5, lr_schedule=None):
         if lr <= 0:
@@ -116,20 +92,21 @@ class MomentumSGD:
         return self.lr_schedule(self.updates)
 
     def step(self):
+        """One update of every parameter from the gradients the last ``backward`` left."""
         lr, momentum = self.lr, self.momentum
-        blocks = []
+        large = []  # updated together, cache-blocked (kernels.momentum_update_blocked)
         for key, layer, name in self.network.parameters():
             v, p, g = self.velocity[key], layer.params[name], layer.grads[name]
             if g.shape != p.shape:
                 raise ValueError(f"MomentumSGD: gradient of {key} has shape {g.shape}, parameter {p.shape}")
-            if _blockable(p, v, g):
-                blocks += _blocks(p, v, g, self.BLOCK)
+            if kernels.blockable(p, v, g):
+                large.append((p, v, g))
             else:
-                _update(p, v, g, lr, momentum)
-        if blocks:
-            if self._scratch is None or self._scratch.dtype != blocks[0][0].dtype:
-                self._scratch = numpy.empty(self.BLOCK, dtype=blocks[0][0].dtype)
-            _update_each(blocks, lr, momentum, self._scratch)
+                momentum_update(p, v, g, lr, momentum)
+        if large:
+            if self._scratch is None or self._scratch.dtype != large[0][0].dtype:
+                self._scratch = numpy.empty(kernels.BLOCK, dtype=large[0][0].dtype)
+            kernels.momentum_update_blocked(large, lr, momentum, self._scratch)
         self.updates += 1
 
     def state_dict(self):

@@ -47,6 +47,10 @@ class Config:
     momentum_end: float = 0.7
     momentum_start_epoch: int = 1
     momentum_saturate_epoch: int = 250
+    # "pylearn2": epoch e (counted from 1) gets the ramp's value at e, as the paper's code
+    # (MomentumAdjustor); "late": at e - 1, one epoch behind, as npgan's checkpoints
+    # written before this field trained (they resume with it).
+    momentum_ramp: str = "pylearn2"
     # run length and bookkeeping
     epochs: int = 100
     iters_per_epoch: int = 0  # toy data only: iterations per epoch (MNIST: one pass)
@@ -67,6 +71,7 @@ class Config:
             (self.noise in ("uniform", "gaussian"), "noise must be 'uniform' or 'gaussian'"),
             (self.gen_loss in GENERATOR_LOSSES, f"gen_loss must be one of {GENERATOR_LOSSES}"),
             (self.update in UPDATES, f"update must be one of {UPDATES}"),
+            (self.momentum_ramp in ("pylearn2", "late"), "momentum_ramp must be 'pylearn2' or 'late'"),
             (self.g_output in ("sigmoid", "linear"), "g_output must be 'sigmoid' or 'linear'"),
             (self.g_output_bias in ("data_logit_mean", "zero"), "g_output_bias must be 'data_logit_mean' or 'zero'"),
             (self.d_activation in ("maxout", "relu"), "d_activation must be 'maxout' or 'relu'"),

@@ -21,7 +21,7 @@ import re
 from npgan import checkpoint
 from npgan.backend import Random, asarray
 from npgan.data import load_mnist
-from npgan.gan import average_generators
+from npgan.loading import average_generators
 from npgan.parzen import parzen_protocol
 
 

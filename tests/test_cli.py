@@ -102,11 +102,11 @@ def mnist_checkpoint(tmp_path, monkeypatch):
             pytest.fail(f"MNIST expected at {mnist_dir()} in CI")
         pytest.skip("MNIST not available")
     monkeypatch.setenv("NPGAN_DATA_DIR", mnist_dir())
+    from npgan.gan_model import GANModel
     from npgan.presets import get_preset
     from npgan.train import Trainer
 
-    trainer = Trainer(get_preset("mnist").replace(g_hidden=(64,), d_hidden=(16,)), tmp_path, quiet=True)
-    trainer.save()
+    Trainer(GANModel(get_preset("mnist").replace(g_hidden=(64,), d_hidden=(16,))), tmp_path).save()
     return tmp_path / "checkpoint.npz"
 
 
@@ -125,14 +125,14 @@ def test_parzen_and_nearest_on_an_mnist_checkpoint(mnist_checkpoint, tmp_path, c
 
 def test_average_is_the_mean_of_the_generators_and_refuses_other_runs(in_tmp, capsys):
     from npgan import load
+    from npgan.gan_model import GANModel
     from npgan.presets import get_preset
     from npgan.train import Trainer
 
     snapshots = []
     for seed in (0, 1, 2):  # three different generators of one architecture
         (in_tmp / f"r{seed}").mkdir()
-        trainer = Trainer(get_preset("toy-1d").replace(seed=seed), in_tmp / f"r{seed}", quiet=True)
-        trainer.save()
+        Trainer(GANModel(get_preset("toy-1d").replace(seed=seed)), in_tmp / f"r{seed}").save()
         snapshots.append(str(in_tmp / f"r{seed}" / "checkpoint.npz"))
     assert main(["average", *snapshots, "-o", "mean.npz"]) == 0
     assert "mean of 3 generators" in capsys.readouterr().out
@@ -147,8 +147,7 @@ def test_average_is_the_mean_of_the_generators_and_refuses_other_runs(in_tmp, ca
     assert main(["sample", "mean.npz", "-n", "5", "-o", "s.npy"]) == 0  # a generator like any other
 
     (in_tmp / "wide").mkdir()
-    wider = Trainer(get_preset("toy-1d").replace(g_hidden=(7,)), in_tmp / "wide", quiet=True)
-    wider.save()
+    Trainer(GANModel(get_preset("toy-1d").replace(g_hidden=(7,))), in_tmp / "wide").save()
     before = sorted(os.listdir(in_tmp))
     assert main(["average", snapshots[0], str(in_tmp / "wide" / "checkpoint.npz"), "-o", "bad.npz"]) == 2
     err = capsys.readouterr().err

@@ -26,7 +26,7 @@ def _small_gan(gen_loss="nonsaturating", seed=0):
                              init_range=0.5, rng=rng, dtype="float64")
     gradcheck.randomize_parameters(G, rng)
     gradcheck.randomize_parameters(D, rng)
-    return GAN(G, D, noise_dim=3, gen_loss=gen_loss, rng=rng)
+    return GAN(G, D, rng, noise_dim=3, gen_loss=gen_loss)
 
 
 def _freeze(gan, z, masks):
@@ -120,6 +120,6 @@ def test_noise_priors_and_sampling(xp):
     x = gan.sample(2500, batch_size=1000)
     assert x.shape == (2500, 5) and bool(((x >= 0) & (x <= 1)).all())
     with pytest.raises(ValueError, match="noise must be one of"):
-        GAN(gan.G, gan.D, 3, noise="cauchy")
+        GAN(gan.G, gan.D, Random(0), 3, noise="cauchy")
     with pytest.raises(ValueError, match=r"expected a real minibatch of shape \(m, 5\)"):
         gan.d_step(xp.zeros((4, 6)), _Recorder(gan.D))

@@ -21,7 +21,7 @@ def normal(rng, *shape):
 @pytest.mark.parametrize("n, d, m", [(1, 1, 1), (4, 7, 5), (16, 3, 9)])
 def test_linear_gradients(xp, n, d, m):
     rng = Random(n * 100 + d)
-    errors = gradcheck.check_layer(Linear(d, m, 0.5, rng, "float64"), normal(rng, n, d))
+    errors = gradcheck.check_layer(Linear(d, m, rng, 0.5, "float64"), normal(rng, n, d))
     assert set(errors) == {"dx", "W", "b"}
     assert max(errors.values()) < TOL, errors
 
@@ -44,7 +44,7 @@ def test_maxout_gradients_on_shuffled_arange(xp, units, pieces):
     # identity blocks, so no two pieces of a unit are within h of each other.
     rng = Random(3)
     n, d = 4, units * pieces
-    layer = Maxout(d, units, pieces, 0.5, rng, "float64")
+    layer = Maxout(d, units, pieces, rng, 0.5, "float64")
     layer.params["W"][...] = xp.eye(d) + 0.01 * normal(rng, d, d)
     x = xp.asarray(np.random.default_rng(0).permutation(n * d).reshape(n, d), dtype="float64") / 10
     errors = gradcheck.check_layer(layer, x)
@@ -70,7 +70,7 @@ def test_paper_shaped_networks_pass_elementwise_and_directional_checks(xp):
 
 
 def test_gradcheck_catches_a_wrong_backward(xp, monkeypatch):
-    # A classic slip: forgetting the transpose in dW (here, using x^T dy / 2).
+    # A wrong factor in dW (half of x^T dy, as a dropped 2 in a derivation gives); dx stays right.
     original = F.linear_backward
 
     def broken(dy, cache, input_grad=True, param_grads=True):
@@ -79,13 +79,13 @@ def test_gradcheck_catches_a_wrong_backward(xp, monkeypatch):
 
     monkeypatch.setattr(F, "linear_backward", broken)
     rng = Random(6)
-    errors = gradcheck.check_layer(Linear(4, 3, 0.5, rng, "float64"), normal(rng, 5, 4))
+    errors = gradcheck.check_layer(Linear(4, 3, rng, 0.5, "float64"), normal(rng, 5, 4))
     assert errors["W"] > 0.1 and errors["dx"] < TOL
 
 
 def test_gradcheck_refuses_to_probe_across_a_maxout_tie(xp):
     # All inputs dropped and zero biases: every piece is 0, a kink; the check must say so.
-    layer = Sequential(Dropout(0.5), Maxout(3, 2, 2, 0.5, Random(0), "float64"))
+    layer = Sequential(Dropout(0.5, Random(0)), Maxout(3, 2, 2, Random(0), 0.5, "float64"))
     layer[0].fixed_mask = xp.zeros((2, 3))
     with pytest.raises(RuntimeError, match="kink"):
         gradcheck.check_layer(layer, xp.ones((2, 3)))
@@ -93,7 +93,7 @@ def test_gradcheck_refuses_to_probe_across_a_maxout_tie(xp):
 
 def test_backward_overwrites_grads(xp):
     rng = Random(7)
-    layer = Linear(3, 2, 0.5, rng, "float64")
+    layer = Linear(3, 2, rng, 0.5, "float64")
     x = normal(rng, 4, 3)
     layer.forward(x)
     layer.backward(xp.ones((4, 2)))
@@ -122,8 +122,8 @@ def test_generator_step_skips_weight_gradients(xp):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_layers_keep_the_callers_dtype(xp, dtype):
     rng = Random(9)
-    net = Sequential(Dropout(0.8, rng), Maxout(6, 3, 2, 0.1, rng, dtype), ReLU(),
-                     Linear(3, 2, 0.1, rng, dtype), Sigmoid())
+    net = Sequential(Dropout(0.8, rng), Maxout(6, 3, 2, rng, 0.1, dtype), ReLU(),
+                     Linear(3, 2, rng, 0.1, dtype), Sigmoid())
     x = rng.normal((4, 6), dtype=dtype)
     y = net.forward(x)
     dx = net.backward(xp.ones_like(y))
@@ -140,8 +140,8 @@ sizes = st.integers(1, 64)
 @given(n=sizes, d=sizes, m=sizes, seed=st.integers(0, 2**16))
 def test_maxout_with_one_piece_is_linear(n, d, m, seed):
     rng = Random(seed)
-    maxout = Maxout(d, m, 1, 0.5, rng, "float64")
-    linear = Linear(d, m, 0.5, rng, "float64")
+    maxout = Maxout(d, m, 1, rng, 0.5, "float64")
+    linear = Linear(d, m, rng, 0.5, "float64")
     linear.params["W"][...] = maxout.params["W"]
     linear.params["b"][...] = rng.normal((m,), dtype="float64")
     maxout.params["b"][...] = linear.params["b"]
@@ -175,13 +175,13 @@ def test_dropout_keeps_the_mean(keep, seed):
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=sizes, units=st.integers(1, 16), pieces=st.integers(2, 6), seed=st.integers(0, 2**16))
+@given(n=sizes, units=st.integers(1, 16), pieces=st.integers(3, 6), seed=st.integers(0, 2**16))
 def test_maxout_tie_sends_the_whole_gradient_to_the_first_piece(n, units, pieces, seed):
     rng = Random(seed)
-    layer = Maxout(1, units, pieces, 0.5, rng, "float64")
+    layer = Maxout(1, units, pieces, rng, 0.5, "float64")
     layer.params["W"][...] = 0.0  # every piece equals b: an exact tie among the top pieces
     layer.params["b"][...] = 0.0
-    layer.params["b"][1::pieces] = 1.0  # pieces 1 and (if any) later ones tie at the top...
+    layer.params["b"][1::pieces] = 1.0  # pieces 1 and P - 1 (P >= 3: two pieces) tie at the top...
     layer.params["b"][pieces - 1::pieces] = 1.0
     x = rng.normal((n, 1), dtype="float64")
     layer.forward(x)
@@ -195,13 +195,14 @@ def test_maxout_tie_sends_the_whole_gradient_to_the_first_piece(n, units, pieces
 
 # ---- bad input -----------------------------------------------------------------
 
-@pytest.mark.parametrize("layer", [Linear(4, 3), Maxout(4, 3, 2)], ids=repr)
+@pytest.mark.parametrize("layer", [Linear(4, 3, Random(0)), Maxout(4, 3, 2, Random(0))], ids=repr)
 def test_wrong_width_names_layer_and_expected_shape(xp, layer):
     with pytest.raises(ValueError, match=r"(Linear|Maxout)\(4.*\(batch, 4\).*\(2, 5\)"):
         layer.forward(xp.zeros((2, 5), dtype="float32"))
 
 
-@pytest.mark.parametrize("layer", [Linear(4, 3), ReLU(), Sigmoid(), Dropout(0.5), Maxout(4, 3, 2)], ids=repr)
+@pytest.mark.parametrize("layer", [Linear(4, 3, Random(0)), ReLU(), Sigmoid(), Dropout(0.5, Random(0)),
+                                   Maxout(4, 3, 2, Random(0))], ids=repr)
 def test_wrong_ndim_is_refused(xp, layer):
     with pytest.raises(ValueError, match="2-D input"):
         layer.forward(xp.zeros(4, dtype="float32"))
@@ -210,28 +211,55 @@ def test_wrong_ndim_is_refused(xp, layer):
 @pytest.mark.parametrize("keep", [0.0, -0.1, 1.5, float("nan")])
 def test_keep_prob_outside_unit_interval(keep):
     with pytest.raises(ValueError, match=r"Dropout: keep_prob must be in \(0, 1\]"):
-        Dropout(keep)
+        Dropout(keep, Random(0))
 
 
 def test_maxout_needs_a_piece():
     with pytest.raises(ValueError, match="n_pieces must be >= 1"):
-        Maxout(4, 3, 0)
+        Maxout(4, 3, 0, Random(0))
 
 
-@pytest.mark.parametrize("layer", [Linear(4, 3), ReLU(), Sigmoid(), Dropout(0.5), Maxout(4, 3, 2),
-                                   Sequential(Linear(4, 3), ReLU())], ids=repr)
+@pytest.mark.parametrize("layer", [Linear(4, 3, Random(0)), ReLU(), Sigmoid(), Dropout(0.5, Random(0)),
+                                   Maxout(4, 3, 2, Random(0)), Sequential(Linear(4, 3, Random(0)), ReLU())], ids=repr)
 def test_backward_before_forward_is_a_clear_error(xp, layer):
     with pytest.raises(RuntimeError, match="backward\\(\\) called before forward"):
         layer.backward(xp.zeros((2, 3), dtype="float32"))
 
 
 def test_wrong_upstream_gradient_shape(xp):
-    layer = Linear(4, 3)
+    layer = Linear(4, 3, Random(0))
     layer.forward(xp.zeros((2, 4), dtype="float32"))
     with pytest.raises(ValueError, match=r"expected dy of shape \(2, 3\)"):
         layer.backward(xp.zeros((2, 4), dtype="float32"))
 
 
-def test_injected_mask_of_wrong_shape(xp):
-    with pytest.raises(ValueError, match=r"mask of shape \(2, 3\)"):
-        Dropout(0.5).forward(xp.ones((2, 3)), mask=xp.ones((3, 2)))
+def test_fixed_mask_of_wrong_shape(xp):
+    layer = Dropout(0.5, Random(0))
+    layer.fixed_mask = xp.ones((3, 2))
+    with pytest.raises(ValueError, match=r"fixed_mask of shape \(2, 3\)"):
+        layer.forward(xp.ones((2, 3)))
+
+
+def test_backward_in_evaluation_mode_is_the_gradient_of_the_evaluation_function(xp):
+    """After forward(training=False), backward differentiates the evaluation-mode network
+    (dropout as the identity): the gradient through a frozen D or G in evaluation mode."""
+    rng = Random(4)
+    net = Sequential(Dropout(0.8, rng), Maxout(5, 3, 2, rng, 0.5, "float64"), Dropout(0.5, rng),
+                     Linear(3, 2, rng, 0.5, "float64"))
+    gradcheck.randomize_parameters(net, rng)
+    x, dy = normal(rng, 4, 5), normal(rng, 4, 2)
+    net.forward(x, training=False)
+    dx = net.backward(dy)
+
+    def s():
+        return xp.sum(net.forward(x, training=False) * dy)
+
+    assert gradcheck.rel_error(dx, gradcheck.numerical_gradient(s, x)) < TOL
+
+
+def test_input_dtypes_cast_or_refused(xp):
+    layer = Linear(3, 2, Random(0), dtype="float32")
+    assert layer.forward(xp.ones((2, 3), dtype="float64")).dtype == xp.float32  # cast: harmless
+    assert layer.forward(xp.ones((2, 3), dtype="int64")).dtype == xp.float32
+    with pytest.raises(TypeError, match="real-valued"):
+        layer.forward(xp.ones((2, 3), dtype="complex64"))

@@ -52,7 +52,8 @@ def test_saturated_logits_stay_finite(xp, dtype):
     for loss, grad in results:
         assert np.isfinite(float(loss)) and bool(xp.isfinite(grad).all())
         assert grad.dtype == dtype
-    # log D(x) at l = -1e4 is -1e4 exactly: the mean BCE against target 1 is 2e4/5 + ...
+    # BCE against target 1 is softplus(-l): 1e4 at l = -1e4, 50 + 1.9e-22 at -50, log 2 at 0,
+    # under 2e-22 at 50 and 0 at 1e4; the loss is the mean of the five.
     loss, _ = losses.sigmoid_cross_entropy(logits, 1.0)
     assert float(loss) == pytest.approx((1e4 + 50 + math.log(2) + 1.9e-22) / 5, rel=1e-6)
 

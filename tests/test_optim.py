@@ -10,7 +10,7 @@ from npgan.optim import ExponentialDecay, LinearRamp, MomentumSGD
 
 
 def test_update_rule_by_hand(xp):
-    net = Sequential(Linear(2, 1, 0.5, Random(0), "float64"))
+    net = Sequential(Linear(2, 1, Random(0), 0.5, "float64"))
     w0 = npgan.to_numpy(net[0].params["W"]).copy()
     opt = MomentumSGD(net, lr=0.1, momentum=0.5)
     g = xp.asarray([[1.0], [-2.0]])
@@ -42,7 +42,7 @@ def test_momentum_ramp():
 
 def test_state_round_trip_is_exact(xp):
     rng = Random(1)
-    net = Sequential(Linear(3, 2, 0.5, rng, "float32"))
+    net = Sequential(Linear(3, 2, rng, 0.5, "float32"))
     opt = MomentumSGD(net, lr=0.05, momentum=0.6, lr_schedule=ExponentialDecay(0.05, 1.01))
     for _ in range(4):
         net[0].grads = {"W": rng.normal((3, 2)), "b": rng.normal((2,))}
@@ -56,7 +56,7 @@ def test_state_round_trip_is_exact(xp):
 
 
 def test_bad_settings():
-    net = Sequential(Linear(2, 1))
+    net = Sequential(Linear(2, 1, Random(0)))
     with pytest.raises(ValueError, match="learning rate must be > 0"):
         MomentumSGD(net, lr=0.0)
     with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):

@@ -1,6 +1,5 @@
 """The training loop: exact resume, crash-safe checkpoints, signals, the NaN guard."""
 
-import contextlib
 import os
 import signal
 
@@ -10,6 +9,8 @@ import pytest
 import npgan
 from npgan import checkpoint
 from npgan.backend import Random, to_numpy
+from npgan.gan_model import GANModel
+from npgan.gan_outputs import epoch_outputs
 from npgan.presets import get_preset
 from npgan.train import Interrupted, NonFiniteError, Trainer, train
 
@@ -41,22 +42,29 @@ def test_resume_at_an_epoch_boundary_is_bit_identical(tmp_path, update):
     assert [r.split(",")[0] for r in rows] == ["epoch", "1", "2", "3", "4"]
 
 
-class _StopAt(Trainer):
-    """Delivers a (simulated) SIGINT during a given iteration of a given epoch."""
+def trainer_for(config, out_dir):
+    return Trainer(GANModel(config), out_dir, epoch_outputs, quiet=True)
 
-    stop_at = (1, 7)
 
-    def _step(self, index):
-        out = super()._step(index)
-        if (self.epoch, index) == self.stop_at:
-            self._handle_signal(signal.SIGINT, None)
+def stop_at(trainer, epoch, iteration):
+    """Deliver a (simulated) SIGINT during ``iteration`` of ``epoch`` (both from 0)."""
+    step = trainer.model.step
+
+    def stepping(i):
+        out = step(i)
+        if (trainer.epoch, i) == (epoch, iteration):
+            trainer._handle_signal(signal.SIGINT, None)
         return out
+
+    trainer.model.step = stepping
+    return trainer
 
 
 def test_interrupt_mid_epoch_saves_and_resumes_exactly(tmp_path):
     whole = train(SMALL, tmp_path / "whole", quiet=True)
-    trainer = _StopAt(SMALL, tmp_path / "split", quiet=True)
-    with pytest.raises(Interrupted, match=r"SIGINT: saved .*checkpoint.npz at epoch 1, iteration 8; resume with: npgan train --resume"):
+    trainer = stop_at(trainer_for(SMALL, tmp_path / "split"), 1, 7)
+    message = r"SIGINT: saved .*checkpoint.npz at epoch 1, iteration 8; resume with: npgan train --resume"
+    with pytest.raises(Interrupted, match=message):
         trainer.run()
     _, state, _ = checkpoint.read(tmp_path / "split" / "checkpoint.npz")
     assert (state["epoch"], state["iteration"]) == (1, 8)
@@ -83,22 +91,32 @@ def test_crash_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monke
     assert gan.state["epoch"] == 1
 
 
-class _PoisonAt(Trainer):
-    """Turns a discriminator weight into NaN during epoch 2, iteration 5."""
+def poison_at(trainer, epoch, iteration):
+    """Turn a discriminator weight into NaN before ``iteration`` of ``epoch`` (both from 0)."""
+    step = trainer.model.step
 
-    def _step(self, index):
-        if (self.epoch, index) == (1, 4):
-            self.gan.D.layers[-1].params["W"][0, 0] = np.nan
-        return super()._step(index)
+    def stepping(i):
+        if (trainer.epoch, i) == (epoch, iteration):
+            trainer.model.gan.D.layers[-1].params["W"][0, 0] = np.nan
+        return step(i)
+
+    trainer.model.step = stepping
+    return trainer
 
 
 def test_nan_guard_names_epoch_and_iteration_and_keeps_last_good_checkpoint(tmp_path):
-    trainer = _PoisonAt(SMALL, tmp_path, quiet=True)
+    trainer = poison_at(trainer_for(SMALL, tmp_path), 1, 4)
     with pytest.raises(NonFiniteError, match=r"d_loss became nan at epoch 2, iteration 5.*last good checkpoint"):
         trainer.run()
     gan = npgan.load(tmp_path / "checkpoint.npz")
     assert gan.state["epoch"] == 1
     assert all(np.isfinite(v).all() for v in params_of(gan).values())
+
+
+def test_nan_on_a_fresh_run_says_no_checkpoint_exists(tmp_path):
+    with pytest.raises(NonFiniteError, match="no checkpoint was written before it"):
+        poison_at(trainer_for(SMALL, tmp_path), 0, 2).run()
+    assert not (tmp_path / "checkpoint.npz").exists()
 
 
 def test_checkpoint_holds_everything_without_pickle(tmp_path):
@@ -154,40 +172,30 @@ def test_toy_1d_preset_ends_on_the_data_with_d_at_one_half(tmp_path):
     assert abs(float(to_numpy(gan.discriminate(real)).mean()) - 0.5) < 0.05  # mean D(x) on the data
 
 
-def test_small_networks_train_on_one_blas_thread(tmp_path, monkeypatch):
-    from npgan import train as train_module
-
-    assert train_module.largest_product(get_preset("toy-1d")) < train_module.SMALL_PRODUCT
-    assert train_module.largest_product(get_preset("mnist-paper")) == 2 * 100 * 1200 * 1200
-    seen = []
-    monkeypatch.setattr(train_module, "blas_threads", lambda n: seen.append(n) or contextlib.nullcontext())
-    train_module.Trainer(get_preset("toy-1d").replace(epochs=1, iters_per_epoch=2), tmp_path, quiet=True).run()
-    assert seen == [1]
-
-
 def test_averaged_generator_is_the_mean_of_the_epoch_ends_and_resumes_exactly(tmp_path):
     config = SMALL.replace(average_from=2)  # epochs 2, 3, 4 of 4
-    trainer = Trainer(config, tmp_path / "whole", quiet=True)
-    os.makedirs(trainer.out_dir)
     ends = []
-    while trainer.epoch < config.epochs:
-        trainer._run_epoch()
-        ends.append({k: np.asarray(v, dtype=np.float64).copy() for k, v in trainer.gan.G.params.items()})
-    assert trainer.n_averaged == 3
-    for key, mean in trainer.g_average.items():
+
+    def keep_end(model, epoch, out_dir, say):
+        if epoch:
+            ends.append({k: np.asarray(v, dtype=np.float64).copy() for k, v in model.gan.G.params.items()})
+
+    whole = Trainer(GANModel(config), tmp_path / "whole", keep_end, quiet=True).run()
+    assert len(ends) == 4 and whole.n_averaged == 3
+    for key, mean in whole.g_average.items():
         np.testing.assert_allclose(mean, np.mean([e[key] for e in ends[1:]], axis=0), rtol=1e-12, atol=1e-15)
 
     train(config.replace(epochs=3), tmp_path / "split", quiet=True)  # stop inside the averaging
-    resumed = Trainer(config, tmp_path / "split", quiet=True)
+    resumed = trainer_for(config, tmp_path / "split")
     resumed.restore(tmp_path / "split" / "checkpoint.npz")
-    assert resumed.n_averaged == 2
+    assert resumed.model.n_averaged == 2
     resumed.run()
-    for key in trainer.g_average:
-        np.testing.assert_array_equal(resumed.g_average[key], trainer.g_average[key], err_msg=key)
+    for key in whole.g_average:
+        np.testing.assert_array_equal(resumed.model.g_average[key], whole.g_average[key], err_msg=key)
 
     averaged = npgan.load(tmp_path / "split" / "checkpoint.npz", averaged=True)
     for key, value in averaged.G.params.items():
-        np.testing.assert_array_equal(value, trainer.g_average[key].astype(value.dtype))
+        np.testing.assert_array_equal(value, whole.g_average[key].astype(value.dtype))
     train(SMALL.replace(epochs=1), tmp_path / "plain", quiet=True)  # no averaging
     with pytest.raises(checkpoint.CheckpointError, match="holds no averaged generator"):
         npgan.load(tmp_path / "plain" / "checkpoint.npz", averaged=True)

@@ -37,7 +37,7 @@ import numpy as np
 
 from npgan import losses, plots
 from npgan.backend import Random, asarray, to_numpy
-from npgan.gan import build_gan
+from npgan.gan_model import build_gan
 from npgan.optim import MomentumSGD
 from npgan.presets import get_preset
 from npgan.toy import make_toy

@@ -38,7 +38,9 @@ from npgan.functional import sigmoid
 from npgan.neighbours import nearest_rows
 from npgan.parzen import parzen_protocol
 from npgan.presets import get_preset
-from npgan.train import STATS, Trainer
+from npgan.gan_model import GANModel
+from npgan.gan_outputs import epoch_outputs
+from npgan.train import Trainer
 
 FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -91,8 +93,9 @@ EPOCHS = 1 if FAST else 6
 config = get_preset("mnist-paper").replace(epochs=EPOCHS, update="simultaneous", sample_every=0, parzen_every=0)
 if FAST:  # tiny networks and big batches: 100 iterations of a few milliseconds
     config = config.replace(g_hidden=(32,), d_hidden=(16,), batch_size=500, noise_dim=10)
-trainer = Trainer(config, RUN_DIR, progress=False)
-gan = trainer.gan
+model = GANModel(config)  # the networks, their optimisers and the data; one step of training
+trainer = Trainer(model, RUN_DIR, epoch_outputs, progress=False)  # the loop around it
+gan = model.gan
 print("G:", gan.G)
 print("D:", gan.D)
 n_params = {name: sum(p.size for p in net.params.values()) for name, net in [("G", gan.G), ("D", gan.D)]}
@@ -118,7 +121,7 @@ print("untrained samples vs the mean image, mean absolute difference:",
 # 50,000 training images: 500 iterations of 100), and appends one row per epoch to
 # `log.csv`: the objectives, the mean `D(x)` on real images and the mean `D(G(z))` on
 # fakes, the learning rate and the momentum. Its statistics for every iteration of the
-# last epoch stay in `trainer.stats` (columns `train.STATS`).
+# last epoch stay in `trainer.stats` (columns `model.stat_names`).
 
 # %%
 trainer.run()
@@ -126,7 +129,7 @@ with open(RUN_DIR / "log.csv") as f:
     log = list(csv.DictReader(f))
 for row in log:
     print({k: row[k] for k in ("epoch", "seconds", "d_real", "d_fake", "d_loss", "g_loss")})
-last_epoch = to_numpy(trainer.stats)  # (iterations, len(STATS))
+last_epoch = to_numpy(trainer.stats)  # (iterations, len(model.stat_names))
 
 # %% [markdown]
 # How to read the curves. At the equilibrium of the game `D(x) = D(G(z)) = 1/2`. Early
@@ -253,7 +256,7 @@ ax = axes[1]
 window = max(1, len(last_epoch) // 50)
 smooth = lambda v: np.convolve(v, np.ones(window) / window, mode="valid")  # noqa: E731
 for name in ("d_real", "d_fake"):
-    ax.plot(smooth(last_epoch[:, STATS.index(name)]), label=name.replace("d_real", "D(x)").replace("d_fake", "D(G(z))"))
+    ax.plot(smooth(last_epoch[:, model.stat_names.index(name)]), label=name.replace("d_real", "D(x)").replace("d_fake", "D(G(z))"))
 ax.set_ylim(0, 1)
 ax.set_xlabel(f"iteration of epoch {EPOCHS} (moving average of {window})")
 ax.set_title("trainer.stats: the last epoch")

@@ -35,7 +35,7 @@ import numpy as np
 
 import npgan
 from npgan.backend import Random, asarray, backend_name, cupy_available, get_backend, to_numpy
-from npgan.gan import build_gan
+from npgan.gan_model import build_gan
 from npgan.gradcheck import rel_error
 from npgan.layers import Dropout
 from npgan.optim import MomentumSGD

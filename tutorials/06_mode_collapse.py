@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from npgan.backend import Random, to_numpy
-from npgan.gan import build_gan
+from npgan.gan_model import build_gan
 from npgan.optim import ExponentialDecay, MomentumSGD
 from npgan.presets import get_preset
 from npgan.toy import make_toy

@@ -1,0 +1,206 @@
+"""A GAN from a ``Config``, and ``GANModel``: what the trainer trains for a GAN.
+
+``build_gan`` makes the networks, ``data_logit_mean`` the paper's initial output bias,
+``build_optimizers`` the two momentum-SGD optimisers. ``GANModel`` holds them with the
+real data stream and owns one training iteration (``step``) and its state; the loop
+around it, with checkpoints, logs and signals, is ``train.Trainer``. Every parameter is
+drawn from the ``Random`` passed in (``GANModel``: ``Random(config.seed)``); nothing here
+has a seed of its own.
+"""
+
+import copy
+
+from npgan import models
+from npgan.backend import Random, asarray, get_backend
+from npgan.batches import DistributionBatches, ShuffledBatches
+from npgan.checkpoint import NamedArrays, load_into, optimizer_state
+from npgan.data import load_mnist
+from npgan.gan import GAN
+from npgan.optim import ExponentialDecay, LinearRamp, MomentumSGD
+from npgan.toy import make_toy
+
+MNIST_FEATURES = 784  # 28 x 28 pixels
+
+
+def feature_count(config):
+    """Features per example of ``config.dataset``: 784 pixels for MNIST, else the toy's dimension."""
+    return MNIST_FEATURES if config.dataset == "mnist" else make_toy(config.dataset).dim
+
+
+def data_logit_mean(x, dtype="float32"):
+    """The logit of the per-pixel mean of ``x`` (n, features), clipped away from 0 and 1.
+
+    The paper's G starts with this as its output bias, so that ``sigmoid`` of it, G's
+    first output for any ``z`` once its weights are small, is the mean training image.
+    """
+    xp = get_backend()
+    mean = xp.clip(x.mean(axis=0), 1e-7, 1 - 1e-7)
+    return xp.log(mean / (1 - mean)).astype(dtype)
+
+
+def build_gan(config, rng, output_bias=None):
+    """The ``GAN`` a ``Config`` describes, its parameters drawn from ``rng``.
+
+    output_bias: the generator's initial output bias (``data_logit_mean`` of the training
+    images, for ``g_output_bias = "data_logit_mean"``), or ``None`` for zeros.
+    """
+    features = feature_count(config)
+    G = models.generator(config.noise_dim, config.g_hidden, features, rng, config.g_output,
+                         config.g_init_range, output_bias, config.dtype)
+    D = models.discriminator(features, config.d_hidden, rng, config.d_pieces, config.keep_input,
+                             config.keep_hidden, config.d_init_range, config.d_activation,
+                             config.dtype, config.d_bias_range)
+    return GAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss)
+
+
+def build_optimizers(config, gan):
+    """``(d_optimizer, g_optimizer)``: momentum SGD for D and for G, each with its own state,
+    the learning rate decaying as ``config`` says (pylearn2's ``ExponentialDecay``)."""
+    def sgd(network):
+        decay = ExponentialDecay(config.lr, config.lr_decay, config.lr_min)
+        return MomentumSGD(network, config.lr, config.momentum_start, decay)
+
+    return sgd(gan.D), sgd(gan.G)
+
+
+def momentum_ramp(config):
+    """The momentum as a function of the epoch (pylearn2's ``MomentumAdjustor``)."""
+    return LinearRamp(config.momentum_start, config.momentum_end,
+                      config.momentum_start_epoch, config.momentum_saturate_epoch)
+
+
+# Below this many multiply-adds in the largest matrix product of a step, BLAS runs on one
+# thread: the toy presets (at most 200 x 128 x 640 = 1.6e7) are far below, MNIST
+# (200 x 784 x 1200 = 1.9e8) above.
+SMALL_PRODUCT = 10**8
+
+
+class GANModel:
+    """What ``train.Trainer`` trains for a GAN: the networks, their optimisers, the real data
+    stream, and the running average of G. The trainer owns the loop; this owns one step.
+
+    The whole run's randomness (initial weights, the order of the examples, noise,
+    dropout masks) comes from one ``Random(config.seed)``, saved in every checkpoint.
+    """
+
+    stat_names = ("d_loss", "g_loss", "d_real", "d_fake")
+    log_fields = stat_names + ("lr", "momentum")
+
+    def __init__(self, config):
+        self.config = config
+        self.rng = Random(config.seed)
+        self.data = real_batches(config, self.rng)
+        bias = None
+        if config.dataset == "mnist" and config.g_output_bias == "data_logit_mean":
+            bias = data_logit_mean(self.data.x, config.dtype)
+        self.gan = build_gan(config, self.rng, bias)
+        self.d_optimizer, self.g_optimizer = build_optimizers(config, self.gan)
+        self.momentum = momentum_ramp(config)
+        self.iterations_per_epoch = self.data.batches_per_epoch // (1 if config.update == "simultaneous" else config.k)
+        if self.iterations_per_epoch < 1:
+            raise ValueError(f"k = {config.k} discriminator steps need more than the "
+                             f"{self.data.batches_per_epoch} minibatches of an epoch; expected k <= "
+                             f"{self.data.batches_per_epoch}")
+        self.g_average, self.n_averaged = None, 0  # mean of G's parameters (average_from)
+        self.figure1 = []  # panels of Figure 1 drawn so far (1-D data)
+
+    @property
+    def blas_threads(self):
+        """1 for networks whose products are too small to share between BLAS threads, else ``None``."""
+        c = self.config
+        g = [c.noise_dim, *c.g_hidden, feature_count(c)]
+        pieces = c.d_pieces if c.d_activation == "maxout" else 1
+        d = [feature_count(c), *c.d_hidden]
+        widths = list(zip(g, g[1:])) + [(a, b * pieces) for a, b in zip(d, d[1:])]
+        largest = 2 * c.batch_size * max(a * b for a, b in widths)  # D sees two batches at once
+        return 1 if largest < SMALL_PRODUCT else None
+
+    def begin_epoch(self, epoch, fresh):
+        """Before the steps of epoch ``epoch`` (0-based); ``fresh``: from its first step, not a resume."""
+        if fresh:
+            self.data.new_epoch()
+        # pylearn2's MomentumAdjustor sets epoch e's momentum (e counted from 1) from e.
+        index = epoch + 1 if self.config.momentum_ramp == "pylearn2" else epoch
+        self.d_optimizer.momentum = self.g_optimizer.momentum = self.momentum(index)
+
+    def step(self, i):
+        """Iteration ``i`` of the epoch: Algorithm 1's k discriminator steps, then one generator step."""
+        c, gan = self.config, self.gan
+        if c.update == "simultaneous":
+            return gan.simultaneous_step(self.data.batch(i), self.d_optimizer, self.g_optimizer)
+        for j in range(c.k):  # lines 2-6: k steps of the discriminator, each on a fresh minibatch
+            out = gan.d_step(self.data.batch(i * c.k + j), self.d_optimizer)
+        out.update(gan.g_step(c.batch_size, self.g_optimizer))  # lines 7-8: one generator step
+        return out
+
+    def end_epoch(self, epoch):
+        """After the last step of epoch ``epoch`` (now 1-based: epochs done); returns the log's extra fields.
+
+        ``lr`` is the learning rate of the epoch's last update, ``momentum`` the epoch's momentum.
+        """
+        self._update_average(epoch)
+        opt = self.g_optimizer
+        return {"lr": opt.lr_schedule(opt.updates - 1), "momentum": opt.momentum}
+
+    def _update_average(self, epoch):
+        """Fold G's parameters at the end of this epoch into their running mean (float64).
+
+        mean_n = mean_{n-1} + (p - mean_{n-1}) / n: after n epochs it is the plain average
+        of the n end-of-epoch generators (Polyak averaging of the iterates).
+        """
+        if not self.config.average_from or epoch < self.config.average_from:
+            return
+        self.n_averaged += 1
+        if self.g_average is None:
+            self.g_average = {key: p.astype("float64") for key, p in self.gan.G.params.items()}
+            return
+        for key, p in self.gan.G.params.items():
+            mean = self.g_average[key]
+            mean += (p - mean) / self.n_averaged
+
+    def averaged_gan(self):
+        """A copy of the GAN whose G holds the averaged parameters (``None`` before any)."""
+        if self.g_average is None:
+            return None
+        gan = copy.copy(self.gan)
+        gan.G = copy.deepcopy(self.gan.G)
+        for key, value in gan.G.params.items():
+            value[...] = self.g_average[key].astype(value.dtype)
+        return gan
+
+    # ---- checkpoints -----------------------------------------------------------------
+
+    def checkpoint_parts(self, mid_epoch):
+        """``(state, networks, optimizers)`` for ``checkpoint.save``; ``state`` is JSON-ready."""
+        state = {"rng": self.rng.get_state(), "figure1": self.figure1}
+        if mid_epoch:
+            state["order"] = self.data.state()
+        networks = {"G": self.gan.G, "D": self.gan.D}
+        if self.g_average is not None:
+            state["n_averaged"] = self.n_averaged
+            networks["Gavg"] = NamedArrays(self.g_average)
+        return state, networks, {"G": self.g_optimizer, "D": self.d_optimizer}
+
+    def restore(self, path, state, arrays):
+        """Parameters, optimisers, random state and averages from a checkpoint read from ``path``."""
+        load_into(path, arrays, "G", self.gan.G)
+        load_into(path, arrays, "D", self.gan.D)
+        self.g_optimizer.load_state_dict(optimizer_state(arrays, "G"))
+        self.d_optimizer.load_state_dict(optimizer_state(arrays, "D"))
+        self.rng.set_state(state["rng"])
+        self.data.restore(state.get("order"))
+        self.figure1 = state.get("figure1", [])
+        self.n_averaged = int(state.get("n_averaged", 0))
+        if self.n_averaged:
+            xp = get_backend()
+            self.g_average = {key: xp.zeros(p.shape, dtype="float64") for key, p in self.gan.G.params.items()}
+            load_into(path, arrays, "Gavg", NamedArrays(self.g_average))
+
+
+def real_batches(config, rng):
+    """The stream of real minibatches: MNIST's training split in shuffled epochs, or a toy distribution."""
+    if config.dataset == "mnist":
+        x = asarray(load_mnist().train_x, dtype=config.dtype)
+        return ShuffledBatches(x, config.batch_size, rng)
+    return DistributionBatches(make_toy(config.dataset), config.batch_size, config.iters_per_epoch,
+                               rng, config.dtype)

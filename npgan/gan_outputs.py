@@ -1,0 +1,69 @@
+"""What a GAN's run folder shows as it trains: sample pictures, Figure 1, Parzen logs.
+
+``epoch_outputs(model, epoch, out_dir, say)`` is called by the trainer after epoch
+``epoch`` is saved (and with ``epoch = 0`` before the first step of a new run):
+
+    samples/epoch-NNNN.png      every ``sample_every`` epochs and at the last
+    figure1.png                 1-D data: the paper's Figure 1 after epochs 0 (start), 1,
+                                a third of the run and the last (its panels live in the
+                                model's state, so a resumed run keeps the earlier ones)
+    parzen.csv                  MNIST, every ``parzen_every`` epochs and at the last:
+                                the Parzen-window log-likelihood of the test set
+    parzen-averaged.csv         the same for the averaged generator (``average_from``)
+    snapshots/generator-epoch-NNNN.npz   G (float32) at every Parzen evaluation
+
+Pictures and evaluations draw their noise from their own ``Random``, so they never move
+the training stream.
+"""
+
+import os
+
+from npgan import checkpoint, plots
+from npgan.backend import Random, asarray
+from npgan.data import load_mnist
+from npgan.parzen import parzen_protocol
+from npgan.toy import make_toy
+
+PARZEN_FIELDS = "epoch,sigma,log_likelihood,standard_error\n"
+
+
+def epoch_outputs(model, epoch, out_dir, say):
+    c = model.config
+    if c.dataset == "gaussian-1d" and epoch in {0, 1, max(2, c.epochs // 3), c.epochs}:
+        _figure1_stage(model, epoch, out_dir)
+    if epoch == 0:
+        return
+    if c.sample_every and (epoch % c.sample_every == 0 or epoch == c.epochs):
+        plots.save_samples(model.gan, c.dataset, os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
+                           title=f"epoch {epoch}")
+    if c.parzen_every and c.dataset == "mnist" and (epoch % c.parzen_every == 0 or epoch == c.epochs):
+        _parzen(model, epoch, out_dir, say)
+
+
+def _figure1_stage(model, epoch, out_dir):
+    """Add the panel of this epoch to Figure 1 and redraw it."""
+    data = make_toy(model.config.dataset)
+    panel = plots.figure1_panel(model.gan, data, plots.figure1_grid(data), "start" if epoch == 0 else f"epoch {epoch}")
+    model.figure1.append({key: value if isinstance(value, str) else value.tolist() for key, value in panel.items()})
+    plots.figure1(model.figure1, os.path.join(out_dir, "figure1.png"),
+                  title="Figure 1 from a real run: data (black), G (green), D (blue)")
+
+
+def _parzen(model, epoch, out_dir, say):
+    mnist = load_mnist()
+    snapshot = os.path.join(out_dir, "snapshots", f"generator-epoch-{epoch:04d}.npz")
+    os.makedirs(os.path.dirname(snapshot), exist_ok=True)
+    checkpoint.save(snapshot, model.config, {"epoch": epoch}, {"G": model.gan.G}, kind="generator", dtype="float32")
+    for name, gan in (("parzen.csv", model.gan), ("parzen-averaged.csv", model.averaged_gan())):
+        if gan is None:
+            continue
+        samples = gan.sample(10000, rng=Random(model.config.seed + 1))
+        result = parzen_protocol(samples, asarray(mnist.valid_x), asarray(mnist.test_x))
+        path = os.path.join(out_dir, name)
+        new = not os.path.exists(path)
+        with open(path, "a") as f:
+            if new:
+                f.write(PARZEN_FIELDS)
+            f.write(f"{epoch},{result['sigma']:.6g},{result['test_ll']:.4f},{result['test_se']:.4f}\n")
+        what = "Parzen" if gan is model.gan else f"Parzen, G averaged over {model.n_averaged} epochs"
+        say(f"  {what}: {result['test_ll']:.1f} +- {result['test_se']:.1f} nats (sigma {result['sigma']:.3f})")

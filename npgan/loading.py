@@ -1,0 +1,83 @@
+"""Loading a trained GAN from a file, and averaging the generators of several files.
+
+``load`` builds the networks a checkpoint's ``Config`` describes and fills them from
+the file (``checkpoint`` is the file format; this module is what to do with one).
+``average_generators`` is Polyak averaging over a run's saved generators.
+"""
+
+import os
+
+from npgan.backend import Random, get_backend
+from npgan.checkpoint import CheckpointError, NamedArrays, load_into, read
+from npgan.gan_model import build_gan
+
+
+def load(path, averaged=False):
+    """The GAN stored in a checkpoint (``.npz``), ready to sample from.
+
+    A training checkpoint gives G and D; a generator file (``pretrained/``) gives G,
+    and ``gan.D`` is ``None``. ``averaged=True`` takes G's parameters from the running
+    mean that a run with ``average_from`` keeps (training checkpoints only). The GAN's
+    noise comes from ``Random(config.seed)``; pass your own generator to
+    ``gan.sample(n, rng=...)`` for other draws.
+    """
+    config, state, arrays = read(path)
+    rng = Random(config.seed)
+    gan = build_gan(config, rng)
+    if averaged and not state.get("n_averaged"):
+        raise CheckpointError(
+            f"{os.fspath(path)}: holds no averaged generator (a training checkpoint of a run with "
+            f"average_from > 0, from epoch average_from on, has one)")
+    load_into(path, arrays, "Gavg" if averaged else "G", gan.G)
+    if state["kind"] == "training":
+        load_into(path, arrays, "D", gan.D)
+    else:
+        gan.D = None
+    if averaged:  # the mean runs over the ends of the last n_averaged epochs
+        last = int(state["epoch"])
+        state["averaged_epochs"] = list(range(last - int(state["n_averaged"]) + 1, last + 1))
+    gan.config, gan.state = config, state
+    return gan
+
+
+# What a generator's samples depend on besides its weights: averaged files must agree on it.
+_SAMPLING_FIELDS = ("dataset", "noise", "noise_dim", "noise_scale", "g_hidden", "g_output")
+
+
+def average_generators(paths):
+    """The GAN whose generator weights are the mean of those in ``paths`` (Polyak averaging).
+
+    paths: checkpoints or generator files of one training run, e.g. the snapshots
+    ``snapshots/generator-epoch-NNNN.npz`` that ``npgan train`` writes every
+    ``parzen_every`` epochs. Training is untouched; only the generator that is
+    evaluated or sampled from is the average of its iterates, which cancels the
+    step-to-step jitter that SGD with a constant-ish learning rate leaves in the last
+    one (Polyak and Juditsky, 1992; for GANs, Yazici et al., 2019). The mean is
+    accumulated in float64. Raises ``CheckpointError`` when a file is unreadable or
+    does not describe the same generator as the first one.
+    """
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise ValueError("average_generators: give at least one checkpoint or generator file")
+    first = load(paths[0])
+    xp = get_backend()
+    sums = {key: value.astype("float64") for key, value in first.G.params.items()}
+    part = NamedArrays({key: xp.empty_like(total) for key, total in sums.items()})
+    epochs = [first.state.get("epoch")]
+    for path in paths[1:]:
+        config, state, arrays = read(path)
+        for field in _SAMPLING_FIELDS:
+            if getattr(config, field) != getattr(first.config, field):
+                raise CheckpointError(
+                    f"{path}: {field} is {getattr(config, field)!r}, but {paths[0]} has "
+                    f"{getattr(first.config, field)!r}; only generators of one run can be averaged")
+        load_into(path, arrays, "G", part)  # checks every name and shape
+        for key, total in sums.items():
+            total += part.params[key]
+        epochs.append(state.get("epoch"))
+    for key, value in first.G.params.items():
+        value[...] = (sums[key] / len(paths)).astype(value.dtype)
+    first.D = None
+    first.state = {"kind": "generator", "epoch": epochs[-1], "averaged_epochs": epochs,
+                   "averaged_files": [os.path.basename(p) for p in paths]}
+    return first
