@@ -152,10 +152,7 @@ def jensen_shannon(p_data, p_g, dx=1.0):
     """
     p, q = _pair(p_data, p_g, dx)
     m = 0.5 * (p + q)
-    on_p, on_q = p > 0, q > 0
-    kl_pm = numpy.sum(p[on_p] * numpy.log(p[on_p] / m[on_p]))
-    kl_qm = numpy.sum(q[on_q] * numpy.log(q[on_q] / m[on_q]))
-    return float(0.5 * (kl_pm + kl_qm) * dx)
+    return 0.5 * (kl_divergence(p, m, dx) + kl_divergence(q, m, dx))
 
 
 def virtual_training_criterion(p_data, p_g, dx=1.0):

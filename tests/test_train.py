@@ -158,6 +158,7 @@ def test_checkpoint_gets_the_usual_file_mode(tmp_path):
     assert (tmp_path / "checkpoint.npz").stat().st_mode & 0o777 == 0o666 & ~mask
 
 
+@pytest.mark.quality
 def test_toy_1d_preset_ends_on_the_data_with_d_at_one_half(tmp_path):
     """The paper's Figure 1 end state (d): p_g = p_data, D = 1/2 everywhere G puts mass."""
     from npgan.toy import make_toy
