@@ -1,9 +1,11 @@
 """Every tutorial runs top to bottom in fast mode (``NPGAN_FAST=1``) without raising.
 
-Each runs in its own subprocess, as a reader would run it, with the Agg backend and
-its pictures written to a temporary directory, so the committed figures (produced by
-the full runs) are never overwritten. One BLAS thread per process keeps the tiny
-fast-mode matrices from fighting over a shared machine.
+Each runs in its own subprocess, as a reader would run it: the Agg backend, no
+``NPGAN_FIGURES``, and ``TMPDIR`` pointing at the test's temporary directory. A fast
+run must then put its pictures in the scratch folder under ``TMPDIR`` and leave the
+committed figures in ``tutorials/figures/`` (produced by the full runs) untouched.
+One BLAS thread per process keeps the tiny fast-mode matrices from fighting over a
+shared machine.
 """
 
 import os
@@ -15,6 +17,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((REPO / "tutorials").glob("[0-9][0-9]_*.py"))
+COMMITTED_FIGURES = REPO / "tutorials" / "figures"
+SCRATCH = "npgan-tutorial-figures"  # a fast run's picture folder, under TMPDIR
 MNIST_DIR = os.environ.get("NPGAN_DATA_DIR") or str((REPO / ".." / "shared" / "data" / "mnist").resolve())
 NEEDS_MNIST = {"04_mnist.py"}
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -28,16 +32,39 @@ def test_tutorials_are_found():
     assert [p.name[:2] for p in TUTORIALS] == ["01", "02", "03", "04", "05", "06"]
 
 
-@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
-def test_tutorial_runs_in_fast_mode(path, tmp_path):
-    if path.name in NEEDS_MNIST and not _have_mnist():
-        pytest.skip(f"MNIST not found in {MNIST_DIR} (set NPGAN_DATA_DIR)")
-    env = dict(os.environ, NPGAN_FAST="1", NPGAN_FIGURES=str(tmp_path), MPLBACKEND="Agg",
-               NPGAN_DATA_DIR=MNIST_DIR, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-               TMPDIR=str(tmp_path))  # run directories (tutorial 4) land in tmp_path too
+def _files(folder):
+    """``{relative path: (size, mtime)}`` of every file under ``folder``."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def _run_fast(path, tmp_path, **extra_env):
+    env = dict(os.environ, NPGAN_FAST="1", MPLBACKEND="Agg", NPGAN_DATA_DIR=MNIST_DIR,
+               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               TMPDIR=str(tmp_path))  # the scratch figures and tutorial 4's run directory land here
     env.pop("NPGAN_BACKEND", None)  # the tutorials choose their backends themselves
+    env.pop("NPGAN_FIGURES", None)
+    env.update(extra_env)
     result = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{path.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    pictures = list(tmp_path.glob("*.png"))
-    assert pictures, f"{path.name} saved no picture under NPGAN_FIGURES"
+    return result
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
+def test_tutorial_runs_in_fast_mode_and_spares_the_committed_figures(path, tmp_path):
+    if path.name in NEEDS_MNIST and not _have_mnist():
+        pytest.skip(f"MNIST not found in {MNIST_DIR} (set NPGAN_DATA_DIR)")
+    committed = _files(COMMITTED_FIGURES)
+    result = _run_fast(path, tmp_path)
+    assert _files(COMMITTED_FIGURES) == committed, f"{path.name} in fast mode wrote under tutorials/figures/"
+    scratch = tmp_path / SCRATCH
+    assert f"pictures go to {scratch}" in result.stdout
+    assert list(scratch.glob("*.png")), f"{path.name} saved no picture in {scratch}"
+
+
+def test_npgan_figures_overrides_the_scratch_folder(tmp_path):
+    chosen = tmp_path / "chosen"
+    _run_fast(TUTORIALS[0], tmp_path, NPGAN_FIGURES=str(chosen))
+    assert list(chosen.glob("*.png")), "NPGAN_FIGURES was not used"
+    assert not (tmp_path / SCRATCH).exists()

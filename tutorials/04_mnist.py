@@ -35,17 +35,21 @@ from npgan import plots
 from npgan.backend import Random, asarray, to_numpy
 from npgan.data import load_mnist
 from npgan.functional import sigmoid
+from npgan.gan_model import GANModel
+from npgan.gan_outputs import epoch_outputs
 from npgan.neighbours import nearest_rows
 from npgan.parzen import parzen_protocol
 from npgan.presets import get_preset
-from npgan.gan_model import GANModel
-from npgan.gan_outputs import epoch_outputs
 from npgan.train import Trainer
 
 FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-FIGURES = Path(os.environ.get("NPGAN_FIGURES", HERE / "figures"))
+# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
+# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
+SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
+FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
 FIGURES.mkdir(parents=True, exist_ok=True)
+print("pictures go to", FIGURES)
 RUN_DIR = Path(tempfile.mkdtemp(prefix="npgan-tutorial-04-"))  # checkpoints and logs of this run
 
 mnist = load_mnist()

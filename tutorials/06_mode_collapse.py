@@ -29,6 +29,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,8 +48,12 @@ from npgan.toy import make_toy
 
 FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-FIGURES = Path(os.environ.get("NPGAN_FIGURES", HERE / "figures"))
+# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
+# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
+SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
+FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
 FIGURES.mkdir(parents=True, exist_ok=True)
+print("pictures go to", FIGURES)
 N_EVAL = 2500  # samples scored, as in PacGAN
 
 # %% [markdown]
