@@ -10,9 +10,8 @@ import os
 import sys
 import time
 
-
-class UsageError(Exception):
-    """Bad input from the user: one line, exit status 2."""
+from npgan import evaluate
+from npgan.errors import UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -293,6 +292,8 @@ def build_parser():
     p.add_argument("checkpoints", nargs="+", help="checkpoints or generator files, e.g. RUN/snapshots/*.npz")
     p.add_argument("-o", "--output", required=True, help="the averaged generator file (.npz, float32)")
     p.set_defaults(func=cmd_average)
+
+    evaluate.add_parser(sub, common)
     return parser
 
 

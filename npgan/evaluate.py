@@ -1,0 +1,224 @@
+"""``npgan evaluate``: a generator (or any set of images) scored every way npgan knows.
+
+    npgan evaluate CKPT|SAMPLES.npy [-n 10000] [--seed S] [--averaged]
+                   [--dataset mnist] [--images 10000] [-o FILE.json [--force]]
+
+Draws ``n`` samples from a checkpoint or generator file (or reads them from a ``.npy``
+of shape (n, 784), values in [0, 1]) and prints one table: the metrics of
+``npgan.metrics`` in the feature space of npgan's own classifier
+(``pretrained/npgan-mnist-classifier.npz``) against the test images, the copy detector
+in pixel space against the training images, and the paper's Parzen-window estimate.
+``-o`` also writes every number, with the time each took, as JSON.
+"""
+
+import argparse
+import os
+import time
+
+import numpy
+
+from npgan.errors import UsageError
+
+DATASETS = ("mnist", "fashion-mnist")
+FEATURES = {"mnist": 784}
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_parser(sub, common):
+    """Register ``evaluate`` on the ``npgan`` command's subparsers."""
+    p = sub.add_parser("evaluate", parents=[common],
+                       help="score a generator or a .npy of images: Frechet distance, precision/recall, "
+                            "class balance, copies, Parzen")
+    p.add_argument("source", metavar="CKPT|SAMPLES.npy",
+                   help="a checkpoint or generator file, or a .npy array (n, 784) with values in [0, 1]")
+    p.add_argument("-n", type=_positive_int, default=10000,
+                   help="samples to draw from a checkpoint (a .npy: its first n rows); default 10000")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generator's noise (default 0)")
+    p.add_argument("--averaged", action="store_true", help="score the run's averaged generator (average_from > 0)")
+    p.add_argument("--dataset", choices=DATASETS,
+                   help="the data set a .npy is scored against (default mnist); a checkpoint knows its own")
+    p.add_argument("--images", type=_positive_int, default=10000,
+                   help="use the first N test images (default: all 10000)")
+    p.add_argument("--classifier", help="classifier file (default: pretrained/npgan-mnist-classifier.npz)")
+    p.add_argument("-o", "--output", help="also write the results as JSON to this file")
+    p.add_argument("--force", action="store_true", help="overwrite the -o file if it exists")
+    p.set_defaults(func=run)
+    return p
+
+
+# ---- inputs ---------------------------------------------------------------------------
+
+def check_images(images, source, features):
+    """Refuse anything but a finite (n, features) array with values in [0, 1]."""
+    if images.ndim != 2 or images.shape[1] != features:
+        raise UsageError(f"{source}: expected an array of shape (n, {features}), got {images.shape}")
+    if images.shape[0] < 10:
+        raise UsageError(f"{source}: expected at least 10 images, got {images.shape[0]}")
+    if not numpy.issubdtype(images.dtype, numpy.floating) and not numpy.issubdtype(images.dtype, numpy.integer):
+        raise UsageError(f"{source}: expected real numbers in [0, 1], got dtype {images.dtype}")
+    if not numpy.isfinite(images).all():
+        raise UsageError(f"{source}: holds NaN or infinite values; expected values in [0, 1]")
+    low, high = float(images.min()), float(images.max())
+    if low < 0 or high > 1:
+        raise UsageError(f"{source}: values run from {low:.4g} to {high:.4g}; expected them in [0, 1]")
+
+
+def _read_npy(path, n, features):
+    try:
+        images = numpy.load(path, allow_pickle=False, mmap_mode="r")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable .npy array ({exc})") from None
+    if images.ndim == 2:
+        images = images[:n]
+    check_images(images, path, features)
+    return numpy.ascontiguousarray(images, dtype=numpy.float32)
+
+
+def _sample_checkpoint(path, n, seed, averaged, dataset):
+    """``(images, dataset)`` drawn from a GAN checkpoint or generator file."""
+    import npgan
+    from npgan.backend import Random, to_numpy
+    from npgan.checkpoint import CheckpointError
+
+    try:
+        gan = npgan.load(path, averaged=averaged)
+    except (CheckpointError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    # Every model kind says here what it can be scored on. A GAN on MNIST: all of it.
+    # A conditional checkpoint, when one exists, plugs in here: n/10 samples per label,
+    # and a Frechet distance per label beside the overall one.
+    own = gan.config.dataset
+    if own not in FEATURES:
+        raise UsageError(f"{path}: a {own} model; npgan evaluate scores image models (mnist), "
+                         "toy models are scored by their mode counts (see DESIGN.md)")
+    if dataset is not None and dataset != own:
+        raise UsageError(f"{path}: the model was trained on {own}; --dataset {dataset} does not apply")
+    images = to_numpy(gan.sample(n, rng=Random(seed)))
+    check_images(images, f"{path} (its samples)", FEATURES[own])
+    return images, own
+
+
+def load_source(source, n, seed=0, averaged=False, dataset=None):
+    """The images to score and their data set, from a ``.npy`` or a checkpoint."""
+    if not os.path.isfile(source):
+        raise UsageError(f"{source}: no such file")
+    if source.endswith(".npy"):
+        if averaged:
+            raise UsageError("--averaged applies to a checkpoint, not to a .npy of images")
+        dataset = dataset or "mnist"
+        _require_available(dataset)
+        return _read_npy(source, n, FEATURES[dataset]), dataset
+    if dataset is not None:
+        _require_available(dataset)
+    return _sample_checkpoint(source, n, seed, averaged, dataset)
+
+
+def _require_available(dataset):
+    if dataset not in FEATURES:
+        raise UsageError(f"--dataset {dataset} is not available yet: npgan has no {dataset} loader "
+                         f"or classifier; available: {', '.join(FEATURES)}")
+
+
+# ---- the evaluation ----------------------------------------------------------------------
+
+def evaluate(images, data, classifier, n_images=None, k=3):
+    """Every metric for ``images`` (n, 784) against an ``npgan.data.MNIST`` split.
+
+    n_images: use the first ``n_images`` test images (default all). Returns a dict of
+    Python numbers, with ``seconds`` per metric.
+    """
+    from npgan import metrics
+    from npgan.backend import asarray
+    from npgan.parzen import parzen_protocol
+
+    test = asarray(data.test_x[:n_images])
+    samples = asarray(images)
+    seconds, result = {}, {"n": int(len(images)), "test_images": int(len(test))}
+
+    def timed(name, fn):
+        start = time.perf_counter()
+        value = fn()
+        seconds[name] = round(time.perf_counter() - start, 3)
+        return value
+
+    sample_features, test_features = timed(
+        "features", lambda: (classifier.features(samples), classifier.features(test)))
+    logits = classifier.logits_from_features(sample_features)
+    result["frechet_distance"] = timed("frechet_distance",
+                                       lambda: metrics.frechet_distance(sample_features, test_features))
+    result["inception_score"] = timed("inception_score", lambda: metrics.inception_score(logits))
+    result.update(timed("precision_recall", lambda: metrics.precision_recall(test_features, sample_features, k)))
+    result["class_balance"] = timed("class_balance", lambda: metrics.class_balance(logits))
+    train = asarray(data.train_x)
+    result["copy_threshold"] = timed("copy_threshold", lambda: metrics.copy_threshold(train, test))
+    result["copy_share"] = timed("copy_share", lambda: metrics.copy_share(samples, train, result["copy_threshold"]))
+    parzen = timed("parzen", lambda: parzen_protocol(samples, asarray(data.valid_x), test))
+    result["parzen"] = {key: parzen[key] for key in ("test_ll", "test_se", "sigma")}
+    result["seconds"] = seconds
+    return result
+
+
+def format_table(result):
+    """The results as the lines of a two-column table."""
+    balance = result["class_balance"]
+    parzen = result["parzen"]
+    rows = [
+        ("Frechet distance (classifier features, lower is better)", f"{result['frechet_distance']:.3f}"),
+        ("Inception-score analogue (1..10)", f"{result['inception_score']:.3f}"),
+        (f"precision (k={result['k']})", f"{result['precision']:.4f}"),
+        (f"recall (k={result['k']})", f"{result['recall']:.4f}"),
+        ("class KL to uniform (nats)", f"{balance['kl_to_uniform']:.4f}"),
+        ("mean confidence", f"{balance['mean_confidence']:.4f}"),
+        ("class shares 0..9", " ".join(f"{h:.3f}" for h in balance["histogram"])),
+        (f"copies (closer to a training image than {result['copy_threshold']:.3f})",
+         f"{100 * result['copy_share']:.2f}%"),
+        ("Parzen test log-likelihood (nats)",
+         f"{parzen['test_ll']:.2f} +- {parzen['test_se']:.2f} (sigma {parzen['sigma']:.3f})"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return [f"{name:{width}s}  {value}" for name, value in rows]
+
+
+def run(args):
+    from npgan import classifier as classifiers
+    from npgan.data import load_mnist
+    from npgan.files import write_json
+
+    if args.output:
+        if not args.output.endswith(".json"):
+            raise UsageError(f"output file {args.output} must end in .json")
+        if os.path.isdir(args.output):
+            raise UsageError(f"output file {args.output} is a directory")
+        if os.path.exists(args.output) and not args.force:
+            raise UsageError(f"{args.output} exists; pass --force to overwrite it")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
+            raise UsageError(f"the directory of the output file {args.output} does not exist")
+    start = time.perf_counter()
+    images, dataset = load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
+    classifier_path = args.classifier or classifiers.PRETRAINED
+    if not os.path.isfile(classifier_path):
+        raise UsageError(f"classifier file {classifier_path} not found (python results/train_classifier.py makes it)")
+    classifier, state = classifiers.load(classifier_path)
+    data = load_mnist()
+    result = evaluate(images, data, classifier, n_images=args.images)
+    result.update(source=args.source, dataset=dataset, seed=args.seed, averaged=args.averaged,
+                  classifier=classifier_path, classifier_test_accuracy=state.get("test_accuracy"),
+                  total_seconds=round(time.perf_counter() - start, 2))
+    what = "samples" if not args.source.endswith(".npy") else "images"
+    print(f"{args.source}: {result['n']} {what}"
+          + (f" (seed {args.seed}{', averaged G' if args.averaged else ''})" if what == "samples" else "")
+          + f" against {result['test_images']} {dataset} test images")
+    for line in format_table(result):
+        print("  " + line)
+    print(f"  ({result['total_seconds']:.1f} s: "
+          + ", ".join(f"{name} {s:.1f}" for name, s in result["seconds"].items()) + ")")
+    if args.output:
+        write_json(result, args.output)
+        print(f"wrote {args.output}")
+    return 0
