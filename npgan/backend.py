@@ -5,8 +5,10 @@ active backend (bound to a local ``xp`` by convention: in npgan ``xp`` means onl
 module), so that the same lines run on the CPU (NumPy) and on a GPU (CuPy). Host-only
 work (reading files, plotting, JSON) converts explicitly with ``to_numpy``.
 
-The backend is chosen once per process: ``set_backend("numpy" | "cupy")``, or the
-``NPGAN_BACKEND`` environment variable, read at import time. Switching backends while
+The backend is chosen once per process: ``set_backend("numpy" | "cupy")``, or else the
+``NPGAN_BACKEND`` environment variable (default numpy), read when a backend is first
+needed, so that a bad value breaks only what computes (``npgan --help`` still works, and
+``npgan --backend numpy`` overrides it). Switching backends while
 arrays of the old one are alive is allowed but mixing them in one computation is not.
 
 On CuPy every array operation and random draw uses only what CuPy provides: CuPy's
@@ -22,7 +24,17 @@ import numpy
 
 BACKENDS = ("numpy", "cupy")
 
-_state = {"name": "numpy", "module": numpy}
+_state = {"name": None, "module": None}  # chosen on first use (_chosen)
+
+
+def _chosen():
+    """The backend state, choosing it from ``$NPGAN_BACKEND`` (default numpy) if nothing has."""
+    if _state["module"] is None:
+        name = os.environ.get("NPGAN_BACKEND", "").strip().lower() or "numpy"
+        if name not in BACKENDS:
+            raise ValueError(f"NPGAN_BACKEND={name!r} is not a backend; expected one of {', '.join(BACKENDS)}")
+        set_backend(name)
+    return _state
 
 
 def _import_cupy():
@@ -70,19 +82,19 @@ def use_module(name, module):
     """
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; expected one of {BACKENDS}")
-    previous = _state["name"], _state["module"]
+    previous = backend_name(), get_backend()
     _state["name"], _state["module"] = name, module
     return previous
 
 
 def get_backend():
     """The array module in use (``numpy`` or ``cupy``)."""
-    return _state["module"]
+    return _chosen()["module"]
 
 
 def backend_name():
     """``"numpy"`` or ``"cupy"``."""
-    return _state["name"]
+    return _chosen()["name"]
 
 
 def cupy_available():
@@ -106,7 +118,7 @@ def to_numpy(a):
 def _is_device_array(a):
     """A CuPy array, or an array of a module installed with ``use_module``."""
     module = _state["module"]
-    if module is not numpy and isinstance(a, module.ndarray):
+    if module is not None and module is not numpy and isinstance(a, module.ndarray):
         return True
     return type(a).__module__.startswith("cupy") and callable(getattr(a, "get", None))
 
@@ -173,7 +185,6 @@ class Random:
 
     def __init__(self, seed=None):
         self.backend = backend_name()
-        self._array_module = get_backend()
         self.seed = int(numpy.random.SeedSequence(seed).entropy) if seed is None else seed
         self._reseeds = 0
         self._rng = self._make(self.seed)
@@ -181,11 +192,17 @@ class Random:
     def _make(self, seed):
         if self.backend == "numpy":
             return numpy.random.Generator(numpy.random.PCG64(seed))
-        return self._array_module.random.default_rng(seed)
+        return self._module().random.default_rng(seed)
 
     def _module(self):
-        """The array module this generator draws on (fixed when it was made)."""
-        return self._array_module
+        """The array module of the backend this generator was made on.
+
+        Looked up, not stored, so that a ``Random`` (and a network holding one) can be
+        deep-copied: a module cannot be.
+        """
+        if self.backend == "numpy":
+            return numpy
+        return _state["module"] if _state["name"] == self.backend else _import_cupy()
 
     @property
     def _numpy_rng(self):
@@ -268,8 +285,8 @@ class Random:
 
     def get_state(self):
         """A JSON-serialisable description of the generator's state (see the class)."""
-        if self.backend == "numpy":
-            return {"backend": "numpy", "bit_generator": self._rng.bit_generator.state}
+        if self._numpy_rng is not None:
+            return {"backend": "numpy", "bit_generator": self._numpy_rng.bit_generator.state}
         return {"backend": self.backend, "seed": self.seed, "reseeds": self._reseeds}
 
     def set_state(self, state):
@@ -280,18 +297,10 @@ class Random:
         """
         if isinstance(state, str):
             state = json.loads(state)
-        if state.get("backend") == "numpy" and self.backend == "numpy":
-            self._rng.bit_generator.state = state["bit_generator"]
+        if state.get("backend") == "numpy" and self._numpy_rng is not None:
+            self._numpy_rng.bit_generator.state = state["bit_generator"]
             return
         self._reseeds = int(state.get("reseeds", 0)) + 1
         seed = state.get("seed", self.seed)
         self._rng = self._make([int(seed), self._reseeds])
 
-
-def _from_environment():
-    name = os.environ.get("NPGAN_BACKEND", "").strip().lower()
-    if name:
-        set_backend(name)
-
-
-_from_environment()
