@@ -38,7 +38,8 @@ import numpy as np
 
 from npgan import losses, plots
 from npgan.backend import Random, asarray, to_numpy
-from npgan.gan_model import build_gan
+from npgan.gan_model import build_gan, build_optimizers
+from npgan.gradcheck import numerical_gradient, rel_error
 from npgan.optim import MomentumSGD
 from npgan.presets import get_preset
 from npgan.toy import make_toy
@@ -55,7 +56,7 @@ print("pictures go to", FIGURES)
 # %% [markdown]
 # ## The setting
 #
-# The preset `toy-1d` describes the 1-D problem: data `N(4, 0.5^2)`, 1-D Gaussian noise
+# The preset `toy-1d` describes the 1-D problem: data `N(4, 0.5^2)`, 4-D Gaussian noise
 # `z`, a generator of two ReLU layers with a linear output. We change its discriminator
 # to ReLU layers of 64 units with zero initial biases and take `k = 5` D steps per G
 # step; with these the run below converges cleanly and tells Figure 1's story step by
@@ -65,7 +66,9 @@ print("pictures go to", FIGURES)
 # Algorithm 1 only asks for "any standard gradient-based learning rule". We give D and G
 # their own momentum-SGD optimisers (separate state, as they must have) and let D learn
 # ten times faster than G (learning rates 0.1 and 0.01), which keeps D close to its
-# optimum, the regime the theory describes.
+# optimum, the regime the theory describes. (`gan_model.build_optimizers(config, gan)`,
+# what training runs use, gives both the config's one learning rate, so here we make
+# the two `MomentumSGD`s ourselves.)
 
 # %%
 config = get_preset("toy-1d").replace(d_activation="relu", d_hidden=(64, 64), d_bias_range=0.0, k=5)
@@ -112,24 +115,115 @@ def distance_to_data(gan, n=5000):
 
 
 # %% [markdown]
+# ## The generator's step, by hand
+#
+# `gan.g_step` holds the one piece of backpropagation that is particular to GANs. G's
+# loss is a function of D's output, and G's parameters reach it only *through* D:
+#
+#     z --G--> x = G(z) --D--> l (logits) --L_G--> loss,    L_G = mean softplus(-l)
+#
+# so the chain rule runs backwards through both networks:
+#
+#     dL/dl     = (sigmoid(l) - 1) / m              losses.generator_loss     (m, 1)
+#     dL/dx     = D.backward(dL/dl)                 D's Jacobian, transposed  (m, features)
+#     dL/dtheta = G.backward(dL/dx)                 every parameter of G
+#
+# `D.backward` is called with `param_grads=False`: only its *input* gradient is wanted.
+# The G step moves G alone; D's parameter gradients of G's loss would cost a matrix
+# product per layer, and left in `D.grads` they would invite an optimiser to move D down
+# G's loss, that is, to help G fool it.
+
+# %%
+def generator_step_by_hand(gan, z):
+    """Algorithm 1, line 8, written out: leaves dL_G/dtheta in ``gan.G.grads``; returns L_G."""
+    fake = gan.G.forward(z, training=True)  # (m, features)
+    logits = gan.D.forward(fake, training=True)  # (m, 1)
+    loss, dlogits = losses.generator_loss(logits, gan.gen_loss)  # dL/dl, (m, 1)
+    dfake = gan.D.backward(dlogits, param_grads=False)  # dL/dx, (m, features); D's grads untouched
+    gan.G.backward(dfake, input_grad=False)  # dL/dtheta for G; z is not learned, so no dL/dz
+    return loss
+
+
+# %% [markdown]
+# The tempting slip is to skip D's backward and hand G the gradient at D's *logit* as
+# if it were the gradient at G's *output*: `G.backward(dlogits)`. Here the data are 1-D,
+# so both are (m, 1) and nothing complains. The step it gives is wrong in a telling way:
+# `dL/dl = (D(G(z)) - 1) / m` is negative for every sample, so it tells every sample to
+# move right, whatever D says; D's slope, the only thing that knows where the data are,
+# never enters. This is no straw man: numpy-ml's WGAN-GP shipped it (its
+# `update_generator` passes the critic's output gradient straight to the generator's
+# backward).
+#
+# As in tutorial 1, a float64 central difference settles it. Fix `z`, treat `L_G` as a
+# function of one of G's parameter arrays, and differentiate numerically
+# (`gradcheck.numerical_gradient`), for every array of G.
+
+# %%
+def generator_step_skipping_d(gan, z):
+    """The broken step: D's backward skipped."""
+    logits = gan.D.forward(gan.G.forward(z, training=True), training=True)
+    loss, dlogits = losses.generator_loss(logits, gan.gen_loss)
+    gan.G.backward(dlogits, input_grad=False)  # wrong: dL/dl is not dL/dx
+    return loss
+
+
+check_config = config.replace(dtype="float64")
+check_gan = build_gan(check_config, Random(7))
+z = check_gan.sample_noise(16)
+
+
+def generator_loss_at_z():
+    logits = check_gan.D.forward(check_gan.G.forward(z, training=True), training=True)
+    return losses.generator_loss(logits, check_gan.gen_loss)[0]
+
+
+numerical = {key: numerical_gradient(generator_loss_at_z, p) for key, p in check_gan.G.params.items()}
+step_errors = {}
+for name, step in [("through D", generator_step_by_hand), ("skipping D", generator_step_skipping_d)]:
+    step(check_gan, z)
+    step_errors[name] = {key: rel_error(check_gan.G.grads[key], numerical[key]) for key in numerical}
+    print(f"G step {name:10s}: worst relative error over G's {len(numerical)} arrays "
+          f"{max(step_errors[name].values()):.1e}")
+assert max(step_errors["through D"].values()) < 1e-7 < min(step_errors["skipping D"].values())
+
+# The library's step computes these same gradients: an identical GAN (same seed, so the
+# same parameters and the same next z) takes one gan.g_step.
+library_gan = build_gan(check_config, Random(7))
+library_gan.g_step(16, build_optimizers(check_config, library_gan)[1])
+generator_step_by_hand(check_gan, z)
+library_difference = max(rel_error(library_gan.G.grads[key], g) for key, g in check_gan.G.grads.items())
+print(f"gan.g_step's gradients vs the hand-written step's: {library_difference:.1e}")
+assert library_difference < 1e-12
+
+# %% [markdown]
+# The correct step matches the central difference to 1e-9 or better in every array of
+# G; the broken one misses by tenths in every array (an error of 1 would mean unrelated
+# numbers). Training would not have told you so quickly: early on, with the data to the
+# right of G's samples, "move right" is even roughly the right advice.
+#
 # ## Figure 1, panel by panel
 #
-# * (a) Train with Algorithm 1 until `p_g` has moved most of the way to the data.
+# * (a) Train with Algorithm 1 until `p_g` has reached the data, still too wide.
 # * (b) Freeze G and train only D for many steps: the inner loop run to convergence.
 # * (c) Freeze D and take a few G steps: G's mass flows uphill on D.
 # * (d) Resume Algorithm 1 until the end.
 #
-# `train.figure1_panel` samples 20,000 points from G (its own random stream, so the
+# `plots.figure1_panel` samples 20,000 points from G (its own random stream, so the
 # pictures never disturb training), histograms them, and evaluates `D(x)` on the grid.
 
 # %%
-A_ITERATIONS, D_ONLY, G_ONLY = (40, 100, 5) if FAST else (150, 500, 10)
+A_ITERATIONS, D_ONLY, G_ONLY = (25, 100, 10) if FAST else (25, 500, 25)
 c, rng, gan, d_opt, g_opt = new_run()
 panels = [plots.figure1_panel(gan, data, grid, "start")]
 algorithm1(c, rng, gan, d_opt, g_opt, A_ITERATIONS)
 panels.append(plots.figure1_panel(gan, data, grid, f"(a) Algorithm 1, {A_ITERATIONS} iterations"))
 algorithm1(c, rng, gan, d_opt, g_opt, 1, d_steps=D_ONLY, g_steps=0)
 panels.append(plots.figure1_panel(gan, data, grid, f"(b) then {D_ONLY} steps of D alone"))
+b = panels[-1]  # D against Proposition 1's D*, with G's density from the panel's histogram
+d_star = b["data_density"] / np.maximum(b["data_density"] + b["generator_density"], 1e-12)
+for x in data.mean + data.std * np.array([-2.0, -1.0, 0.0, 1.0, 2.0]):
+    i = int(np.argmin(np.abs(grid - x)))
+    print(f"(b) at x = {grid[i]:.2f}: D(x) = {b['discriminator'][i]:.3f}, D*(x) = {d_star[i]:.3f}")
 algorithm1(c, rng, gan, d_opt, g_opt, 1, d_steps=0, g_steps=G_ONLY)
 panels.append(plots.figure1_panel(gan, data, grid, f"(c) then {G_ONLY} steps of G alone"))
 final_iterations = 200 if FAST else 3000
@@ -145,17 +239,20 @@ plots.figure1(panels, path)  # black dots: data; green: G; blue dashes: D
 print("saved", path)
 
 # %% [markdown]
-# Panel (b) is Proposition 1 at work: with G frozen, D sharpens into `D*`: close to 1
-# where data live and G's samples do not (the data's left tail), lower where G's mass
-# piles up. Panel (c) shows how the game moves G: its only information is `dD/dx` at
-# its samples, and following it moves mass into the region D calls "data". Here even
-# ten G steps against a frozen D overshoot: G's narrow peak jumps past the data's left
-# tail into the region where D says "data" only because it never saw a G sample
-# there. D is only right where it has seen samples, which is why Algorithm 1 keeps
+# Panel (a): after a few iterations `p_g` has moved onto the data but is too wide, and D
+# is a partially accurate classifier. Panel (b) is Proposition 1 at work: with G frozen,
+# D takes the shape of `D* = p_data / (p_data + p_g)` (printed above at five points):
+# highest at the centre, where the data are dense compared with G, and falling towards
+# 0 in G's wide tails, where only G has mass. It gets closest where samples are
+# plentiful, as in tutorial 2. Panel (c) shows how the game moves G: its only
+# information is `dD/dx` at its samples, and following it draws G's mass in from its
+# tails towards the centre, where D says "data". D is right only where it has seen
+# samples, and G, pushed long enough against a frozen D, piles onto wherever D is
+# highest (tutorial 6 makes this collapse happen): that is why Algorithm 1 keeps
 # alternating, with G taking small steps.
 # In (d), D is close to 1/2 where the data are: it can no longer tell the two apart.
-# (Left of the data D is near 1: neither density has mass there, so nothing constrains
-# it, and the theory says nothing about it either.)
+# (Away from the data D is whatever its last steps left: neither density has mass
+# there, so nothing constrains it, and the theory says nothing about it either.)
 #
 # ## The role of k
 #
@@ -185,7 +282,7 @@ for k in k_values:
 # each G step is taken against a better discriminator; but it costs `k` D updates per
 # iteration, so in compute the comparison is closer. With `k = 1` the lag of D shows
 # up as oscillation: G overshoots, D catches up, G swings back. One seed of each is
-# noisy (here `k = 5` drifts late in the run); run several seeds before concluding.
+# noisy; run several seeds before concluding.
 #
 # ## Minimax vs non-saturating generator objectives
 #
@@ -211,7 +308,8 @@ grad_minimax = np.abs(to_numpy(losses.generator_loss(logits, "minimax")[1])[:, 0
 grad_nonsat = np.abs(to_numpy(losses.generator_loss(logits, "nonsaturating")[1])[:, 0]) * n_logits
 for d in (1e-4, 1e-2, 0.5):
     i = int(np.argmin(np.abs(d_of_logit - d)))
-    print(f"D(G(z)) = {d_of_logit[i]:.0e}:  |dL/dl| minimax {grad_minimax[i]:.1e}   non-saturating {grad_nonsat[i]:.2f}")
+    print(f"D(G(z)) = {d_of_logit[i]:.0e}:  |dL/dl| minimax {grad_minimax[i]:.1e}   "
+          f"non-saturating {grad_nonsat[i]:.2f}")
 
 # %% [markdown]
 # Now a short run of each from the same start, with the same `k`, learning rates and
@@ -235,9 +333,10 @@ for kind in ("minimax", "nonsaturating"):
 
 # %% [markdown]
 # The minimax generator receives a gradient proportional to `D(G(z))`, which D has
-# driven to almost nothing; it crawls (or stalls outright), while the non-saturating
-# one moves straight to the data. The theory is the same for both; only the dynamics
-# differ, which is why the paper trains G to maximise `log D(G(z))` in practice.
+# driven to almost nothing; it crawls until some of G's samples earn a larger `D(G(z))`
+# (and can stall outright), while the non-saturating one moves straight to the data.
+# The theory is the same for both; only the dynamics differ, which is why the paper
+# trains G to maximise `log D(G(z))` in practice.
 #
 # ## The pictures
 #
@@ -281,7 +380,10 @@ print("saved", path)
 # ## What to take away
 #
 # * Algorithm 1 is two nested loops: `k` discriminator steps (`gan.d_step`), then one
-#   generator step (`gan.g_step`) whose gradient passes through D's backward pass.
+#   generator step (`gan.g_step`) whose gradient passes through D's backward pass
+#   (`param_grads=False`: D's input gradient only). Skipping D's backward runs without
+#   complaint when the shapes agree; a float64 central difference on G's parameters
+#   catches it at once.
 # * Figure 1's story is visible in a real run: D approaches `D*`, G follows `dD/dx`,
 #   and at the end D is about 1/2 where the data are.
 # * `k` trades compute for a discriminator that is closer to optimal at each G step.
