@@ -36,10 +36,9 @@ import numpy as np
 
 import npgan
 from npgan.backend import Random, asarray, backend_name, cupy_available, get_backend, to_numpy
-from npgan.gan_model import build_gan
+from npgan.gan_model import build_gan, build_optimizers
 from npgan.gradcheck import rel_error
 from npgan.layers import Dropout
-from npgan.optim import MomentumSGD
 from npgan.presets import get_preset
 
 FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
@@ -107,7 +106,7 @@ def prepared_gan(backend, dtype):
 def one_step(backend, dtype):
     """One simultaneous update; returns its statistics and the gradients it applied, on the host."""
     gan = prepared_gan(backend, dtype)
-    d_opt, g_opt = MomentumSGD(gan.D, config.lr, 0.5), MomentumSGD(gan.G, config.lr, 0.5)
+    d_opt, g_opt = build_optimizers(config, gan)
     stats = gan.simultaneous_step(asarray(host_real, dtype=dtype), d_opt, g_opt)
     grads = {f"{net}.{key}": to_numpy(g).astype(np.float64)
              for net in ("G", "D") for key, g in getattr(gan, net).grads.items()}
@@ -166,7 +165,7 @@ assert differences["numpy float32"] < 1e-3
 # %%
 def best_time(backend, repeats):
     gan = prepared_gan(backend, "float32")
-    d_opt, g_opt = MomentumSGD(gan.D, config.lr, 0.5), MomentumSGD(gan.G, config.lr, 0.5)
+    d_opt, g_opt = build_optimizers(config, gan)
     real = asarray(host_real, dtype="float32")
     xp = get_backend()
     sync = (lambda: xp.cuda.Device().synchronize()) if backend == "cupy" else (lambda: None)
