@@ -11,15 +11,25 @@ _CUPY = B.cupy_available()
 _CUPY_REASON = "CuPy not installed or no GPU visible"
 
 
-@pytest.fixture(params=["numpy", "cupy"])
+@pytest.fixture(params=["numpy", "cupy", "cupy-surface"])
 def xp(request):
-    """The array module of each available backend; CuPy cases skip without a GPU."""
+    """The array module of each backend: NumPy; CuPy (skipped without a GPU); and the
+    CuPy-surface stand-in of cupy_surface.py (NumPy underneath, CuPy's names and its
+    refusals; skipped without CuPy installed), so that every run checks the CuPy paths."""
+    if request.param == "cupy-surface":
+        try:
+            import cupy_surface
+        except ImportError:
+            pytest.skip("CuPy not installed (pip install cupy-cuda12x; no GPU needed)")
+        with cupy_surface.installed() as module:
+            yield module
+        return
     if request.param == "cupy" and not _CUPY:
         pytest.skip(_CUPY_REASON)
-    previous = B.backend_name()
+    previous = B.backend_name(), B.get_backend()
     module = npgan.set_backend(request.param)
     yield module
-    npgan.set_backend(previous)
+    B.use_module(*previous)
 
 
 requires_cupy = pytest.mark.skipif(not _CUPY, reason=_CUPY_REASON)

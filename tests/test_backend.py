@@ -1,14 +1,12 @@
-"""The backend switch, its errors, random generators, and CPU/GPU parity."""
+"""The backend switch, its errors, and the random generator (its plain and fast Bernoulli forms)."""
 
 import json
 
 import numpy as np
 import pytest
-from conftest import requires_cupy
 
 import npgan
 from npgan import backend as B
-from npgan import gradcheck
 
 
 def test_unknown_backend():
@@ -53,7 +51,7 @@ def test_environment_variable_selects_backend(tmp_path):
     assert out.stdout.strip() == "numpy"
     bad = subprocess.run([sys.executable, "-c", code], env={"NPGAN_BACKEND": "tpu", "PATH": ""},
                          capture_output=True, text=True)
-    assert bad.returncode != 0 and "unknown backend 'tpu'" in bad.stderr
+    assert bad.returncode != 0 and "NPGAN_BACKEND='tpu' is not a backend" in bad.stderr
 
 
 def test_generator_is_seeded_and_state_round_trips(xp):
@@ -82,33 +80,84 @@ def test_to_numpy_passes_host_arrays_through():
     assert isinstance(B.to_numpy(2.5), np.ndarray)
 
 
-@requires_cupy
-def test_cpu_gpu_parity():
-    """The same float64 forward/backward on both backends agrees to rounding."""
-    from npgan import models
-
-    results = {}
-    for name in ("numpy", "cupy"):
-        npgan.set_backend(name)
-        rng = B.Random(0)
-        d = models.discriminator(12, (6, 6), n_pieces=3, init_range=0.5, rng=rng, dtype="float64")
-        gradcheck.randomize_parameters(d, B.Random(1))
-        x = B.asarray(np.linspace(-1, 1, 5 * 12).reshape(5, 12))
-        for layer in d:
-            if hasattr(layer, "fixed_mask"):
-                layer.fixed_mask = B.asarray(np.ones((5, layer_width(d, layer))))
-        y = d.forward(x)
-        dx = d.backward(B.asarray(np.ones((5, 1))))
-        results[name] = [npgan.to_numpy(y), npgan.to_numpy(dx)] + [npgan.to_numpy(g) for g in d.grads.values()]
-    npgan.set_backend("numpy")
-    for a, b in zip(results["numpy"], results["cupy"]):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+def test_use_module_installs_and_restores():
+    stand_in = object()
+    previous = B.use_module("cupy", stand_in)
+    try:
+        assert B.backend_name() == "cupy" and B.get_backend() is stand_in
+    finally:
+        assert B.use_module(*previous) == ("cupy", stand_in)
+    assert B.backend_name() == "numpy" and B.get_backend() is np
+    with pytest.raises(ValueError, match="unknown backend 'torch'"):
+        B.use_module("torch", np)
 
 
-def layer_width(network, layer):
-    """Input width of the layer after ``layer`` (what a dropout mask must match)."""
-    nxt = network.layers[network.layers.index(layer) + 1]
-    return nxt.n_in
+def test_numpy_permutation_is_numpy_s_own_shuffle():
+    """The NumPy path keeps Generator.permutation, so runs saved before resume bit for bit."""
+    expected = np.random.Generator(np.random.PCG64(5)).permutation(1000)
+    np.testing.assert_array_equal(B.Random(5).permutation(1000), expected)
+
+
+# Parity between backends (host-drawn weights, layers, a short training run): test_parity.py.
+
+
+# ---- bernoulli: the plain form and NumPy's raw-bits form ------------------------------------
+
+@pytest.mark.parametrize("p", [0.8, 0.3, 1e-3, 0.999, 0.123456789])
+def test_raw_bits_are_the_plain_form_on_32_bit_uniforms(p):
+    """For p != 1/2 the fast form is exactly ``u < p'`` on the uniforms ``u = w / 2**32`` of
+    the same 32-bit words, with p' = round(p * 2**32) / 2**32 within 2**-33 of p."""
+    n = 10_001
+    mask = B.Random(11).bernoulli(p, (n,), dtype=bool)
+    words = np.random.Generator(np.random.PCG64(11)).bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+    u = words / 2.0**32  # exact in float64
+    p32 = round(p * 2**32) / 2**32
+    assert abs(p32 - p) <= 2.0**-33
+    np.testing.assert_array_equal(mask, u < p32)
+
+
+def test_raw_bits_at_one_half_are_one_bit_each():
+    n = 1000
+    mask = B.Random(4).bernoulli(0.5, (n,), dtype=bool)
+    words = np.random.Generator(np.random.PCG64(4)).bit_generator.random_raw((n + 63) // 64)
+    np.testing.assert_array_equal(mask, np.unpackbits(words.view(np.uint8), count=n).view(bool))
+
+
+@pytest.mark.parametrize("p", [0.5, 0.8, 0.3])
+def test_raw_bits_and_plain_form_draw_the_same_law(p):
+    n = 400_000
+    rng = B.Random(8)
+    fast = rng.bernoulli(p, (n,), dtype=bool)
+    plain = rng.random((n,), dtype="float64") < p  # the plain form's body
+    sd = np.sqrt(p * (1 - p) / n)
+    assert abs(fast.mean() - p) < 5 * sd and abs(plain.mean() - p) < 5 * sd
+    pairs = fast[:-1] & fast[1:]  # neighbours independent: P(both) = p^2
+    assert abs(pairs.mean() - p * p) < 5 * np.sqrt(p * p * (1 - p * p) / n)
+
+
+def test_bernoulli_near_and_at_the_ends(xp):
+    rng = B.Random(1)
+    for p in (1 - 1e-12, 1 - 2.0**-34, 1.0):  # round(p * 2**32) == 2**32: once an OverflowError
+        assert npgan.to_numpy(rng.bernoulli(p, (50, 50), dtype=bool)).all()
+    assert not npgan.to_numpy(rng.bernoulli(0.0, (50, 50), dtype=bool)).any()
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="p must be in"):
+            rng.bernoulli(bad, (3,))
+
+
+def test_cupy_state_reseeds_deterministically(xp):
+    """On CuPy a restored state starts the stream of [seed, reseeds + 1]: the same checkpoint
+    resumes with the same draws (and not with the uninterrupted run's)."""
+    if B.backend_name() != "cupy":
+        pytest.skip("the reseed is CuPy's resume; NumPy restores exactly")
+    a = B.Random(7)
+    state = json.loads(json.dumps(a.get_state()))
+    assert state == {"backend": "cupy", "seed": 7, "reseeds": 0}
+    b, c = B.Random(0), B.Random(0)
+    b.set_state(state)
+    c.set_state(state)
+    np.testing.assert_array_equal(npgan.to_numpy(b.random((8,))), npgan.to_numpy(c.random((8,))))
+    assert b.get_state()["reseeds"] == 1
 
 
 def test_blas_threads_limits_inside_and_restores_after():
