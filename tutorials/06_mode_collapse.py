@@ -41,10 +41,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from npgan.backend import Random, to_numpy
-from npgan.gan_model import build_gan
-from npgan.optim import ExponentialDecay, MomentumSGD
+from npgan.gan_model import GANModel, build_optimizers
 from npgan.presets import get_preset
 from npgan.toy import make_toy
+from npgan.train import Trainer, train
 
 FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -54,57 +54,57 @@ SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
 FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
 FIGURES.mkdir(parents=True, exist_ok=True)
 print("pictures go to", FIGURES)
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-06-"))  # the runs' checkpoints and logs
 N_EVAL = 2500  # samples scored, as in PacGAN
 
 # %% [markdown]
-# ## The presets, and one change
+# ## The presets
 #
 # Both presets use small MLPs (G: 2-d Gaussian noise, two ReLU layers of 128, a linear
 # output; D: two maxout layers of 128 units x 2 pieces, no dropout), batch 100,
-# momentum SGD with learning rate 0.02 and momentum 0.5, and `k = 1`, the paper's
-# choice. An "epoch" is just a count of iterations (`iters_per_epoch`), since the data
-# are drawn fresh for every minibatch.
+# momentum SGD with momentum 0.5, and `k = 1`, the paper's choice. An "epoch" is just a
+# count of minibatches (`iters_per_epoch`), since the data are drawn fresh for every
+# minibatch.
 #
-# One change: the modes are tiny (std 0.01 on the ring, so "high quality" means within
-# 0.03 of a centre), and at a constant learning rate the SGD noise alone keeps G's
-# samples jittering by more than that. We let the learning rate decay by a factor of
-# about 10 over each run (`lr_decay`, the same schedule the paper's MNIST model uses,
-# only faster).
+# The modes are tiny (std 0.01 on the ring, so "high quality" means within 0.03 of a
+# centre), and at a constant learning rate the SGD noise alone keeps G's samples
+# jittering by more than that. So the presets let the learning rate fall about tenfold
+# over a run (`lr_decay`, the schedule of the paper's MNIST model, only faster; each
+# run below prints the rate it ended with).
+#
+# Training is the library's: `GANModel(config)` holds the networks, their optimisers
+# and the data stream and takes one step of Algorithm 1; `Trainer` runs its epochs,
+# writes a checkpoint and `log.csv` per epoch into a run folder, and after every epoch
+# calls an `outputs` function, here one that keeps snapshots. In fast mode the runs
+# shrink to 160 iterations.
 
 # %%
-DECAY = {"ring-8": 1.0006, "grid-25": 1.0004}  # lr divided by DECAY after every update
-for name in ("ring-8", "grid-25"):
+def preset(name):
+    """The preset's ``Config`` (in fast mode: 10 epochs of 16 minibatches)."""
     c = get_preset(name)
+    return c.replace(epochs=10, iters_per_epoch=16) if FAST else c
+
+
+for name in ("ring-8", "grid-25"):
+    c = preset(name)
     print(f"{name}: {c.epochs} epochs x {c.iters_per_epoch} iterations, G {c.g_hidden}, D {c.d_hidden} "
-          f"{c.d_activation} x {c.d_pieces}, lr {c.lr}, k {c.k}; {make_toy(name)}")
+          f"{c.d_activation} x {c.d_pieces}, lr {c.lr} divided by {c.lr_decay} per update, k {c.k}; "
+          f"{make_toy(name)}")
 
 
-class Run:
-    """A GAN on a toy preset, with its optimisers and random stream, trained in pieces."""
+def snapshot(gan, data, seed):
+    """2,500 samples of G from the noise of ``Random(seed)``, and their PacGAN metrics."""
+    samples = to_numpy(gan.sample(N_EVAL, rng=Random(seed)))
+    return samples, data.mode_metrics(samples)
 
-    def __init__(self, name, seed=0, **changes):
-        self.config = c = get_preset(name).replace(seed=seed, lr_decay=DECAY[name], **changes)
-        self.data = make_toy(c.dataset)
-        self.rng = Random(c.seed)
-        self.gan = build_gan(c, self.rng)
-        self.d_opt = MomentumSGD(self.gan.D, c.lr, c.momentum_start, ExponentialDecay(c.lr, c.lr_decay, c.lr_min))
-        self.g_opt = MomentumSGD(self.gan.G, c.lr, c.momentum_start, ExponentialDecay(c.lr, c.lr_decay, c.lr_min))
-        self.eval_seed = 10_000 + seed  # every snapshot draws the same z from this seed
 
-    def train(self, iterations, d_steps=None, g_steps=1):
-        """Algorithm 1: ``d_steps`` (default k) D updates, then ``g_steps`` G updates, per iteration."""
-        c = self.config
-        d_steps = c.k if d_steps is None else d_steps
-        for _ in range(iterations):
-            for _ in range(d_steps):
-                self.gan.d_step(self.data.sample(c.batch_size, self.rng, c.dtype), self.d_opt)
-            for _ in range(g_steps):
-                self.gan.g_step(c.batch_size, self.g_opt)
-
-    def snapshot(self):
-        """2,500 samples from fixed noise, and their PacGAN metrics."""
-        samples = to_numpy(self.gan.sample(N_EVAL, rng=Random(self.eval_seed)))
-        return samples, self.data.mode_metrics(samples)
+def keep_snapshots(data, at_epochs, into):
+    """A ``Trainer`` outputs hook (called after every epoch, and at epoch 0 before the
+    first step) that keeps a snapshot in ``into`` at each epoch of ``at_epochs``."""
+    def outputs(model, epoch, out_dir, say):
+        if epoch in at_epochs:
+            into[f"iteration {epoch * model.iterations_per_epoch}"] = snapshot(model.gan, data, seed=10_000)
+    return outputs
 
 
 def describe(metrics):
@@ -119,30 +119,26 @@ def describe(metrics):
 # so that differences between snapshots are the generator's doing.
 
 # %%
-scale = 0.04 if FAST else 1.0
-rows = {}
+rows, models = {}, {}
 for name in ("ring-8", "grid-25"):
-    c = get_preset(name)
-    total = int(c.epochs * c.iters_per_epoch * scale)
-    run, snapshots, done = Run(name), {}, 0
+    c, snapshots = preset(name), {}
+    at_epochs = {round(c.epochs * f) for f in (0, 0.05, 0.15, 0.4, 1.0)}
     start = time.perf_counter()
-    for t in sorted({int(total * f) for f in (0, 0.05, 0.15, 0.4, 1.0)}):
-        run.train(t - done)
-        done = t
-        snapshots[f"iteration {t}"] = run.snapshot()
+    trainer = Trainer(GANModel(c), RUNS / name, outputs=keep_snapshots(make_toy(name), at_epochs, snapshots),
+                      quiet=True)
+    models[name] = trainer.run()
     rows[name] = snapshots
-    print(f"{name}: {total} iterations in {time.perf_counter() - start:.1f} s")
+    print(f"{name}: {c.epochs * c.iters_per_epoch} iterations in {time.perf_counter() - start:.1f} s, "
+          f"learning rate at the end {models[name].g_optimizer.lr:.4f}")
     for label, (_, metrics) in snapshots.items():
         print(f"  {label:15s}: {describe(metrics)}")
-    if name == "ring-8":
-        ring_run = run
 
 # %% [markdown]
-# What the snapshots show. G starts as a blob near the origin, spreads to the ring (or
-# the square), and then concentrates on the modes as the learning rate falls. Between
-# the modes thin streaks of low-quality samples remain: a continuous G maps the
-# connected noise space onto disconnected modes and cannot avoid leaving a trail; that
-# is why the high-quality share stays well below 100%. On the grid, the interior modes
+# What the snapshots show. G starts as the untrained network's fold of the noise plane,
+# spreads over the ring (or the square), and then concentrates on the modes as the
+# learning rate falls. Between the modes thin streaks of low-quality samples remain: a
+# continuous G maps the connected noise space onto disconnected modes and cannot avoid
+# leaving a trail; that is why the high-quality share stays well below 100%. On the grid, the interior modes
 # are the hard ones: G's mass goes to the outer edge first.
 #
 # With these networks and momentum SGD, k = 1, the run covers most modes: no dramatic
@@ -156,27 +152,31 @@ for name in ("ring-8", "grid-25"):
 # mass wherever `D(x)` is largest, a single point, whatever `z` is. Alternating with D
 # is what prevents this: D lowers its output wherever G piles up.
 #
-# We take the trained ring GAN, freeze D, and take generator steps only; then resume
-# Algorithm 1 and watch D chase G. By the end of the run the learning rates have
-# decayed tenfold, and G-only steps at that rate barely move G, so both optimisers
-# restart at the preset's rate (fresh momentum, constant learning rate 0.02).
+# We take the trained ring GAN, freeze D, and take generator steps only (the library's
+# `gan.g_step`, with no `d_step` between them); then resume Algorithm 1
+# (`model.step`, one iteration) and watch D chase G. By the end of the run the
+# learning rates have decayed tenfold, and G-only steps at that rate barely move G, so
+# both networks get fresh optimisers at the preset's starting rate, held constant
+# (`lr_decay = 1`).
 
 # %%
-c = ring_run.config
-ring_run.g_opt = MomentumSGD(ring_run.gan.G, c.lr, c.momentum_start)
-ring_run.d_opt = MomentumSGD(ring_run.gan.D, c.lr, c.momentum_start)
+ring = models["ring-8"]
+c, data, gan = ring.config, make_toy("ring-8"), ring.gan
+ring.d_optimizer, ring.g_optimizer = build_optimizers(c.replace(lr_decay=1.0), gan)
 g_only = (20, 60) if FAST else (50, 200, 600)
 recovery = (100,) if FAST else (200, 1000)
-helvetica, done = {"trained": ring_run.snapshot()}, 0
+helvetica, done = {"trained": snapshot(gan, data, seed=10_000)}, 0
 for n in g_only:
-    ring_run.train(1, d_steps=0, g_steps=n - done)
+    for _ in range(n - done):
+        gan.g_step(c.batch_size, ring.g_optimizer)  # G moves, D stays
     done = n
-    helvetica[f"{n} G-only steps"] = ring_run.snapshot()
+    helvetica[f"{n} G-only steps"] = snapshot(gan, data, seed=10_000)
 done = 0
 for n in recovery:
-    ring_run.train(n - done)
+    for i in range(done, n):
+        ring.step(i)  # one iteration of Algorithm 1: k D steps, then one G step
     done = n
-    helvetica[f"then {n} iterations"] = ring_run.snapshot()
+    helvetica[f"then {n} iterations"] = snapshot(gan, data, seed=10_000)
 for label, (_, metrics) in helvetica.items():
     print(f"{label:22s}: {describe(metrics)}")
 rows["ring-8, D frozen"] = helvetica
@@ -184,20 +184,22 @@ rows["ring-8, D frozen"] = helvetica
 # %% [markdown]
 # With D frozen, G's samples slide along D's gradient towards the regions D rates
 # highest, which are not the modes themselves: the high-quality share falls, some modes
-# empty, and the mode histogram grows lopsided (the reverse KL rises). A D trained to
-# the end of the game is nearly flat, so this drift is slow; against a sharper D,
-# earlier in training, it is faster. When D moves again it penalises wherever G has
-# crowded, and G spreads back out, but not monotonically: D and G chase each other, and
-# the balance of modes swings from snapshot to snapshot. In ordinary training the same
-# chase happens on a small scale at every step.
+# empty, and the mode histogram grows lopsided (the reverse KL rises). When D moves
+# again it penalises wherever G has crowded, and G spreads back out, but not
+# monotonically: D and G chase each other, and the balance of modes swings from
+# snapshot to snapshot. In ordinary training the same chase happens on a small scale at
+# every step.
 #
 # ## What `k` and the objective change
 #
 # Same preset, changing one thing at a time, scored at the end of a run of half the
-# preset's length: `k = 5` D steps per G step (a D closer to optimal each time G
+# preset's epochs: `k = 5` D steps per G step (a D closer to optimal each time G
 # moves, the opposite of the experiment above), and the minimax generator objective
-# `log(1 - D(G(z)))` instead of the non-saturating one. Single runs of a GAN are noisy,
-# so each setting runs with a few seeds.
+# `log(1 - D(G(z)))` instead of the non-saturating one. Every run takes the same number
+# of G steps: an epoch is `iters_per_epoch` minibatches, each consumed by one D step, so
+# with `k = 5` the epoch gets 5 times as many. `train(config, run_folder)` is the whole
+# training run in one call (it is what `npgan train` does). Single runs of a GAN are
+# noisy, so each setting runs with a few seeds.
 
 # %%
 def defined_mean(values):
@@ -212,16 +214,18 @@ variants = {
     "k=1, minimax": {"gen_loss": "minimax"},
 }
 seeds = (0,) if FAST else (0, 1, 2)
-name = "ring-8"
-iterations = int(get_preset(name).epochs * get_preset(name).iters_per_epoch * (0.02 if FAST else 0.5))
+name, data = "ring-8", make_toy("ring-8")
+base = preset(name).replace(epochs=preset(name).epochs // 2, sample_every=0)  # sample_every=0: no pictures
+iterations = base.epochs * base.iters_per_epoch  # G steps per run
 table = {}
 for label, changes in variants.items():
     start = time.perf_counter()
     results = []
     for s in seeds:
-        run = Run(name, seed=s, **changes)
-        run.train(iterations)
-        results.append(run.snapshot()[1])
+        k = changes.get("k", 1)
+        config = base.replace(seed=s, iters_per_epoch=base.iters_per_epoch * k, **changes)
+        gan = train(config, RUNS / f"{label.replace(', ', '-').replace('=', '')}-seed{s}", quiet=True)
+        results.append(snapshot(gan, data, seed=10_000 + s)[1])
     table[label] = results
     modes = [r["modes_covered"] for r in results]
     quality = [100 * r["high_quality"] for r in results]
@@ -230,15 +234,13 @@ for label, changes in variants.items():
           f"({time.perf_counter() - start:.1f} s)")
 
 # %% [markdown]
-# How to read the table. More D steps per G step give G a sharper D to follow, but in
-# a run of fixed length G also takes `k` times fewer steps per D step, so its samples
-# may be less refined at the end; the cost in compute is `k` times the discriminator's.
-# The minimax objective starts slower (its gradient vanishes while D rejects G's samples,
-# tutorial 3), and a run can stay stuck for good: in the run that made the committed
-# picture, two of the three minimax runs never reached the ring (0 modes, no
-# high-quality sample, so no reverse KL), while the third found 7 modes; once `D(G(z))`
-# is near 1/2 the two objectives push G the same way. With three seeds, differences of
-# a mode or two are within the noise. For orientation,
+# How to read the table. More D steps per G step give G a sharper D to follow, at `k`
+# times the discriminator's compute (and D's learning rate, which decays per update,
+# falls `k` times faster). The minimax objective starts slower (its gradient vanishes
+# while D rejects G's samples, tutorial 3), and a run can stay stuck for good: a run
+# with 0 modes has no high-quality sample, so no reverse KL. Once `D(G(z))` is near
+# 1/2 the two objectives push G the same way. With three seeds, differences of a mode
+# or two are within the noise. For orientation,
 # PacGAN's Table 1 reports a vanilla GAN at 6.3 +- 0.5 ring modes with its networks and
 # Adam, and VEEGAN's, with other settings, at 1: the protocol and the baseline's
 # settings matter as much as the method, so always run the baseline yourself.
@@ -276,12 +278,13 @@ for row, (key, title, limit, factor) in enumerate([("modes_covered", "modes cove
     ax.set_xlim(0, limit)
     ax.tick_params(axis="y", labelsize=7)
     ax.set_title(f"ring-8: {title}" + (" (runs with HQ samples)" if key == "reverse_kl" else ""), fontsize=8)
-    ax.set_xlabel(f"after {iterations} iterations, {len(seeds)} seed(s)", fontsize=7)
+    ax.set_xlabel(f"after {iterations} G steps, {len(seeds)} seed(s)", fontsize=7)
 fig.tight_layout()
 path = FIGURES / "06_mode_collapse.png"
 fig.savefig(path, dpi=70, bbox_inches="tight")
 plt.show()
 print("saved", path)
+print(f"the runs' checkpoints and logs (log.csv) are in {RUNS}; delete the folder when done")
 
 # %% [markdown]
 # ## What to take away
