@@ -1,8 +1,8 @@
-"""Shared helpers for the benchmarks: machine description, timing, and a JSON-lines log.
+"""Shared helpers for the benchmarks: the data, the machine description, timing, a JSON-lines log.
 
-Each benchmark appends one JSON object per run to ``benchmarks/results/<name>.jsonl``
+Each full benchmark run appends one JSON object to ``benchmarks/results/<name>.jsonl``
 with the machine it ran on, so numbers from different machines and commits can be
-compared side by side.
+compared side by side (``--quick`` runs are smoke tests and append nothing).
 """
 
 import datetime
@@ -15,7 +15,28 @@ import time
 
 import numpy
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from npgan.backend import backend_name
+from npgan.data import DataError, load_mnist
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS_DIR = os.path.join(HERE, "results")
+SHARED_MNIST = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
+
+
+def find_mnist():
+    """``(mnist, source)``: MNIST from $NPGAN_DATA_DIR or ../shared/data/mnist, never downloaded.
+
+    ``mnist`` is ``npgan.data.load_mnist``'s split, or ``None`` when neither directory
+    holds the files; callers then time random pixels of the same shapes (``source``
+    is ``"random"``), which costs the same.
+    """
+    for directory in (os.environ.get("NPGAN_DATA_DIR"), SHARED_MNIST):
+        if directory and os.path.isdir(directory):
+            try:
+                return load_mnist(directory, download=False), "mnist:" + directory
+            except DataError:
+                continue
+    return None, "random"
 
 
 def _cpu_model():
@@ -30,10 +51,9 @@ def _cpu_model():
 
 
 def _git_commit():
-    here = os.path.dirname(os.path.abspath(__file__))
     try:
         return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, timeout=5
         ).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -41,8 +61,6 @@ def _git_commit():
 
 def machine_info():
     """A JSON-ready description of where a benchmark ran."""
-    from npgan.backend import backend_name
-
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:

@@ -8,13 +8,15 @@ data ("baseline"), and once at the end ("peak"). The difference is what the work
 added on top of the data.
 
 * train: one epoch of ``mnist-paper`` (500 iterations of Algorithm 1 on the 50,000
-  training images; ``--iters`` caps it), stepped as ``npgan.train`` steps it;
+  training images; ``--iters`` caps it), built and stepped as the trainer does
+  (``train_step.NpganRun``);
 * parzen: ``npgan.parzen.parzen_protocol`` at MNIST size: 10,000 centres (training
   images standing in for generator samples), sigma chosen on 1,000 validation images,
   10,000 test images.
 
 Real MNIST is used when found ($NPGAN_DATA_DIR or ../shared/data/mnist), else random
-data of the same shapes. A JSON line goes to ``benchmarks/results/memory.jsonl``.
+data of the same shapes. A full run (not ``--quick``) appends a JSON line to
+``benchmarks/results/memory.jsonl``.
 """
 
 import argparse
@@ -23,26 +25,25 @@ import os
 import subprocess
 import sys
 
+from _common import append_result
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 
 _PRELUDE = f"""
 import json, resource, sys, time
 sys.path.insert(0, {HERE!r})
 import numpy
-from train_step import load_train, logit_mean
 
 def rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 """
 
 _TRAIN = _PRELUDE + """
-from train_step import NpganRun
+from train_step import NpganRun, load_train
 iters = int(sys.argv[1])
 x, source = load_train()
-x = numpy.ascontiguousarray(x[:50000], dtype=numpy.float32)
-run = NpganRun(x, logit_mean(x))
-del x  # NpganRun holds its own (backend) copy
+run = NpganRun(x)  # the library's data stream, networks and optimisers, batch 100
+del x  # NpganRun holds the (backend) copy it trains on
 baseline = rss_mib()
 start = time.perf_counter()
 for _ in range(iters):
@@ -54,22 +55,13 @@ print(json.dumps({"baseline_mib": baseline, "peak_mib": rss_mib(), "iterations":
 """
 
 _PARZEN = _PRELUDE + """
+from _common import find_mnist
 from npgan.backend import asarray
-from npgan.data import DataError, load_mnist
 from npgan.parzen import parzen_protocol
-from train_step import SHARED_MNIST
-import os
-mnist = None
-for directory in (os.environ.get("NPGAN_DATA_DIR"), SHARED_MNIST):
-    if directory and os.path.isdir(directory):
-        try:
-            mnist = load_mnist(directory, download=False); source = "mnist:" + directory; break
-        except DataError:
-            pass
+mnist, source = find_mnist()
 if mnist is None:
     rng = numpy.random.default_rng(0)
     centres, valid, test = (rng.random((n, 784), dtype=numpy.float32) for n in (10000, 10000, 10000))
-    source = "random"
 else:
     centres, valid, test = mnist.train_x[:10000], mnist.valid_x, mnist.test_x
 centres, valid, test = asarray(centres), asarray(valid), asarray(test)
@@ -90,7 +82,7 @@ def measure(code, *args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--iters", type=int, default=500, help="training iterations (default: one epoch, 500)")
-    parser.add_argument("--quick", action="store_true", help="20 training iterations")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20 training iterations, nothing recorded")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
     iters = 20 if args.quick else args.iters
@@ -102,9 +94,7 @@ def main(argv=None):
         print(f"  {name:28s} {r['baseline_mib']:9.0f} {r['peak_mib']:8.0f} "
               f"{r['peak_mib'] - r['baseline_mib']:8.0f}  {r['seconds']:.1f}")
     print(f"  data: {train['data']}; baseline = after importing npgan and loading the data")
-    if not args.no_record:
-        from _common import append_result
-
+    if not (args.no_record or args.quick):
         print("  appended to", append_result("memory", {"benchmark": "memory", "train": train, "parzen": parzen}))
 
 

@@ -9,8 +9,8 @@ discriminator steps; the minimax generator objective) for each seed, draws 2,500
 samples with their own generator, and scores them with ``toy.mode_metrics``: modes
 covered, the share of high-quality samples (within 3 std of the nearest centre) and the
 reverse KL of the mode histogram to the uniform one. It prints mean +- standard error
-over seeds, writes ``benchmarks/results/mode_collapse.md`` (a full run only) and appends
-one JSON line to ``benchmarks/results/mode_collapse.jsonl``.
+over seeds; a full run (not ``--quick``) writes ``benchmarks/results/mode_collapse.md`` and
+appends one JSON line to ``benchmarks/results/mode_collapse.jsonl``.
 
 BLAS runs on one thread: these networks are small, and on a busy machine a threaded
 OpenBLAS spends far more time waiting for its threads than multiplying.
@@ -145,7 +145,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds per configuration (default 5)")
     parser.add_argument("--quick", action="store_true",
-                        help="2 seeds and a fifth of the iterations: a smoke test, writes no table")
+                        help="smoke run: 2 seeds and a fifth of the iterations, nothing recorded")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds = min(args.seeds, 2)
@@ -174,18 +174,18 @@ def main(argv=None):
                   f"reverse KL {fmt(summary['reverse_kl'], digits=2)}", flush=True)
     total = time.perf_counter() - start
 
+    if args.quick:
+        return
     record = {"seeds": args.seeds, "quick": args.quick, "n_samples": N_SAMPLES, "total_seconds": total,
               "results": [{"dataset": r["dataset"], "label": r["label"], "changes": r["changes"],
                            "runs": r["runs"],
                            "summary": {k: {"mean": v[0], "se": v[1]} for k, v in r["summary"].items()}}
                           for r in rows]}
-    path = append_result("mode_collapse", record)
-    print(f"appended {path}")
-    if not args.quick:
-        md = os.path.join(RESULTS_DIR, "mode_collapse.md")
-        with open(md, "w") as f:
-            f.write(markdown(rows, args, total))
-        print(f"wrote {md}")
+    print(f"appended {append_result('mode_collapse', record)}")
+    md = os.path.join(RESULTS_DIR, "mode_collapse.md")
+    with open(md, "w") as f:
+        f.write(markdown(rows, args, total))
+    print(f"wrote {md}")
 
 
 if __name__ == "__main__":

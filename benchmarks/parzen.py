@@ -20,7 +20,7 @@ same shape. It reports:
   a broadcast difference tensor, log-mean-exp, recomputed for every sigma), timed on a
   few batches and extrapolated to the same work.
 
-A JSON line goes to benchmarks/results/parzen.jsonl.
+A full run (not ``--quick``) appends a JSON line to benchmarks/results/parzen.jsonl.
 """
 
 import argparse
@@ -31,29 +31,18 @@ import sys
 import tempfile
 
 import numpy
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import append_result, best_of
+from _common import append_result, best_of, find_mnist
 
 from npgan import parzen
-
-SHARED_MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "mnist")
 
 
 def load_data(n_centres, n_valid, n_test):
     """(centres, valid, test, source): MNIST when available, else uniform random pixels."""
-    from npgan.data import DataError, load_mnist
-
-    for directory in (os.environ.get("NPGAN_DATA_DIR"), os.path.normpath(SHARED_MNIST)):
-        if directory and os.path.isdir(directory):
-            try:
-                mnist = load_mnist(directory, download=False)
-            except DataError:
-                continue
-            return mnist.train_x[:n_centres], mnist.valid_x[:n_valid], mnist.test_x[:n_test], "mnist:" + directory
+    mnist, source = find_mnist()
+    if mnist is not None:
+        return mnist.train_x[:n_centres], mnist.valid_x[:n_valid], mnist.test_x[:n_test], source
     rng = numpy.random.default_rng(0)
-    draw = lambda n: rng.random((n, 784), dtype=numpy.float32)  # noqa: E731
-    return draw(n_centres), draw(n_valid), draw(n_test), "random"
+    return tuple(rng.random((n, 784), dtype=numpy.float32) for n in (n_centres, n_valid, n_test)) + (source,)
 
 
 def original_parzen(x, mu, sigma, batch_size=10):
@@ -115,7 +104,7 @@ def peak_memory(centres, valid, test):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, for a smoke test")
+    parser.add_argument("--quick", action="store_true", help="smoke run: a tenth of the sizes, nothing recorded")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     n_centres, n_valid, n_test = 10_000 // scale, 1_000 // scale, 10_000 // scale
@@ -147,14 +136,13 @@ def main():
     print(f"Parzen protocol: {n_centres} centres x {d}, {n_valid} valid x {k} sigmas, {n_test} test; data {source}")
     for name, value, note in table:
         print(f"  {name:<36} {value:8.3f} s   {note}")
-    print(
-        f"  peak memory: {memory['maxrss_mib']:.0f} MiB process (RSS before the protocol, data loaded: {memory['rss_before_mib']:.0f} MiB), "
-        f"{memory['traced_peak_mib']:.0f} MiB of arrays during the protocol"
-    )
-    print(
-        f"  result: sigma {result['sigma']:.3f}, test log-likelihood {result['test_ll']:.1f} +- {result['test_se']:.1f}"
-        + ("  (real training images as centres; DESIGN.md: 241.2 +- 2.1 at 0.167)" if source.startswith("mnist") and not args.quick else "")
-    )
+    print(f"  peak memory: {memory['maxrss_mib']:.0f} MiB process (RSS before the protocol, data loaded: "
+          f"{memory['rss_before_mib']:.0f} MiB), {memory['traced_peak_mib']:.0f} MiB of arrays during the protocol")
+    reference = "  (real training images as centres; DESIGN.md: 241.2 +- 2.1 at 0.167)"
+    print(f"  result: sigma {result['sigma']:.3f}, test log-likelihood {result['test_ll']:.1f} +- "
+          f"{result['test_se']:.1f}" + (reference if source.startswith("mnist") and not args.quick else ""))
+    if args.quick:
+        return
     path = append_result(
         "parzen",
         {
