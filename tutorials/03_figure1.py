@@ -146,8 +146,9 @@ def generator_step_by_hand(gan, z):
 
 # %% [markdown]
 # The tempting slip is to skip D's backward and hand G the gradient at D's *logit* as
-# if it were the gradient at G's *output*: `G.backward(dlogits)`. Here the data are 1-D,
-# so both are (m, 1) and nothing complains. The step it gives is wrong in a telling way:
+# if it were the gradient at G's *output*: `G.backward(dlogits)`. On MNIST npgan's
+# layers would refuse it (`dlogits` is (m, 1), G's output (m, 784)); here the data are
+# 1-D, so both are (m, 1) and nothing complains. The step it gives is wrong in a telling way:
 # `dL/dl = (D(G(z)) - 1) / m` is negative for every sample, so it tells every sample to
 # move right, whatever D says; D's slope, the only thing that knows where the data are,
 # never enters. This is no straw man: numpy-ml's WGAN-GP shipped it (its
