@@ -59,6 +59,10 @@ class Config:
     seed: int = 0
     sample_every: int = 5
     parzen_every: int = 0
+    # MNIST: every this many epochs (and at the last), the Frechet distance and class
+    # balance of 2,000 samples in npgan's classifier's features, beside Parzen
+    # (metrics.csv; see npgan.evaluate.training_scores); 0: never.
+    eval_every: int = 0
     # Keep the mean of G's parameters at the end of every epoch from this one on (0: off).
     # Training is unchanged; the average is a second generator, saved in checkpoints
     # (``npgan export --averaged``, ``npgan.load(path, averaged=True)``).
@@ -84,6 +88,7 @@ class Config:
             (self.batch_size >= 1, "batch_size must be >= 1"),
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.average_from >= 0, "average_from must be >= 0 (0: no averaging)"),
+            (self.eval_every >= 0, "eval_every must be >= 0 (0: never)"),
             (self.noise_dim >= 1 and self.d_pieces >= 1, "noise_dim and d_pieces must be >= 1"),
             (0 < self.keep_input <= 1 and 0 < self.keep_hidden <= 1, "keep probabilities must be in (0, 1]"),
             (self.dataset == "mnist" or self.iters_per_epoch >= 1, "toy datasets need iters_per_epoch >= 1"),
