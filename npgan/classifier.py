@@ -57,11 +57,11 @@ class ClassifierConfig:
     init_range: float = 0.005
     batch_size: int = 100
     lr: float = 0.1
-    lr_decay: float = 1.0
-    lr_min: float = 0.0
+    lr_decay: float = 1.00005  # divided per update: 0.1 falls to 0.022 in 60 epochs of 500 updates
+    lr_min: float = 0.001
     momentum_start: float = 0.5
-    momentum_end: float = 0.9
-    momentum_saturate_epoch: int = 10
+    momentum_end: float = 0.7  # reached at momentum_saturate_epoch; 0.9 with lr 0.1 diverged
+    momentum_saturate_epoch: int = 5
     max_norm: float = 1.9365  # the maxout paper's limit on each unit's incoming weights
     epochs: int = 60
     seed: int = 0

@@ -12,6 +12,7 @@ in pixel space against the training images, and the paper's Parzen-window estima
 """
 
 import argparse
+import functools
 import os
 import time
 
@@ -162,6 +163,32 @@ def evaluate(images, data, classifier, n_images=None, k=3):
     result["parzen"] = {key: parzen[key] for key in ("test_ll", "test_se", "sigma")}
     result["seconds"] = seconds
     return result
+
+
+@functools.lru_cache(maxsize=1)
+def _reference(classifier_path, n_images):
+    """The classifier and the features of the first ``n_images`` MNIST test images (cached)."""
+    from npgan import classifier as classifiers
+    from npgan.data import load_mnist
+
+    classifier, _ = classifiers.load(classifier_path)
+    return classifier, classifier.features(load_mnist().test_x[:n_images])
+
+
+def training_scores(samples, classifier_path=None, n_images=10000):
+    """The cheap metrics a training run logs beside Parzen: Frechet distance and class balance.
+
+    ``{"frechet_distance", "class_kl", "mean_confidence"}`` for ``samples`` (n, 784); the
+    classifier and the test features are loaded once per process.
+    """
+    from npgan import classifier as classifiers
+    from npgan import metrics
+
+    classifier, test_features = _reference(classifier_path or classifiers.PRETRAINED, n_images)
+    features = classifier.features(samples)
+    balance = metrics.class_balance(classifier.logits_from_features(features))
+    return {"frechet_distance": metrics.frechet_distance(features, test_features),
+            "class_kl": balance["kl_to_uniform"], "mean_confidence": balance["mean_confidence"]}
 
 
 def format_table(result):

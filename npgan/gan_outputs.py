@@ -10,6 +10,10 @@
     parzen.csv                  MNIST, every ``parzen_every`` epochs and at the last:
                                 the Parzen-window log-likelihood of the test set
     parzen-averaged.csv         the same for the averaged generator (``average_from``)
+    metrics.csv                 MNIST, every ``eval_every`` epochs and at the last: the
+                                Frechet distance and class balance of 2,000 samples in
+                                npgan's classifier's features (``metrics-averaged.csv``:
+                                the averaged generator's)
     snapshots/generator-epoch-NNNN.npz   G (float32) at every Parzen evaluation
 
 Pictures and evaluations draw their noise from their own ``Random``, so they never move
@@ -25,6 +29,7 @@ from npgan.parzen import parzen_protocol
 from npgan.toy import make_toy
 
 PARZEN_FIELDS = "epoch,sigma,log_likelihood,standard_error\n"
+METRICS_FIELDS = "epoch,frechet_distance,class_kl,mean_confidence\n"
 
 
 def epoch_outputs(model, epoch, out_dir, say):
@@ -38,6 +43,8 @@ def epoch_outputs(model, epoch, out_dir, say):
                            title=f"epoch {epoch}")
     if c.parzen_every and c.dataset == "mnist" and (epoch % c.parzen_every == 0 or epoch == c.epochs):
         _parzen(model, epoch, out_dir, say)
+    if c.eval_every and c.dataset == "mnist" and (epoch % c.eval_every == 0 or epoch == c.epochs):
+        _metrics(model, epoch, out_dir, say)
 
 
 def _figure1_stage(model, epoch, out_dir):
@@ -67,3 +74,21 @@ def _parzen(model, epoch, out_dir, say):
             f.write(f"{epoch},{result['sigma']:.6g},{result['test_ll']:.4f},{result['test_se']:.4f}\n")
         what = "Parzen" if gan is model.gan else f"Parzen, G averaged over {model.n_averaged} epochs"
         say(f"  {what}: {result['test_ll']:.1f} +- {result['test_se']:.1f} nats (sigma {result['sigma']:.3f})")
+
+
+def _metrics(model, epoch, out_dir, say):
+    from npgan.evaluate import training_scores
+
+    for name, gan in (("metrics.csv", model.gan), ("metrics-averaged.csv", model.averaged_gan())):
+        if gan is None:
+            continue
+        scores = training_scores(gan.sample(2000, rng=Random(model.config.seed + 2)))
+        path = os.path.join(out_dir, name)
+        new = not os.path.exists(path)
+        with open(path, "a") as f:
+            if new:
+                f.write(METRICS_FIELDS)
+            f.write(f"{epoch},{scores['frechet_distance']:.4f},{scores['class_kl']:.5f},{scores['mean_confidence']:.5f}\n")
+        what = "metrics" if gan is model.gan else "metrics, averaged G"
+        say(f"  {what}: Frechet distance {scores['frechet_distance']:.2f}, class KL {scores['class_kl']:.4f}, "
+            f"confidence {scores['mean_confidence']:.3f}")

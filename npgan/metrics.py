@@ -227,8 +227,10 @@ def precision_recall(real, fake, k=3, chunk=DEFAULT_CHUNK):
         recall    = share of real points inside some fake ball   (is the data covered?)
 
     Real against a disjoint draw of real scores below 1 on both (the balls do not cover
-    everything); compare a model with that baseline. Costs three (n x m) distance
-    computations in blocks.
+    everything); compare a model with that baseline. One outlying point has a large ball
+    that can cover a whole region (Naeem et al. 2020): on MNIST, samples of the digits
+    0-4 alone reach about 0.7 of the full recall, not 0.5, as one odd 4 covers most 7s.
+    Costs three (n x m) distance computations in blocks.
     """
     real, fake = _as_2d(real, "precision_recall"), _as_2d(fake, "precision_recall")
     if real.shape[1] != fake.shape[1]:

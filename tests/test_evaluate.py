@@ -76,22 +76,44 @@ def needs_mnist_and_weights():
 
 def test_real_images_end_to_end_with_json(in_tmp, capsys):
     data = needs_mnist_and_weights()
-    np.save(in_tmp / "train.npy", data.train_x[:300])
-    assert main(["evaluate", "train.npy", "--images", "500", "-o", "r.json"]) == 0
+    np.save(in_tmp / "train.npy", data.train_x[:200])
+    assert main(["evaluate", "train.npy", "--images", "300", "-o", "r.json"]) == 0
     out = capsys.readouterr().out
     assert "Frechet distance" in out and "Parzen" in out and "wrote r.json" in out
     result = json.loads((in_tmp / "r.json").read_text())
-    assert result["n"] == 300 and result["test_images"] == 500
+    assert result["n"] == 200 and result["test_images"] == 300
     assert result["copy_share"] == 1.0  # they are training images
     assert 0.5 < result["precision"] <= 1.0 and 0.9 < result["class_balance"]["mean_confidence"] <= 1.0
     assert 5 < result["inception_score"] <= 10 and math.isfinite(result["parzen"]["test_ll"])
-    assert main(["evaluate", "train.npy", "--images", "500", "-o", "r.json"]) == 2  # no surprise overwrite
-    assert main(["evaluate", "train.npy", "--images", "500", "-o", "r.json", "--force", "-n", "100"]) == 0
+    assert main(["evaluate", "train.npy", "--images", "300", "-o", "r.json"]) == 2  # no surprise overwrite
+    assert main(["evaluate", "train.npy", "--images", "300", "-o", "r.json", "--force", "-n", "100"]) == 0
     assert json.loads((in_tmp / "r.json").read_text())["n"] == 100
 
 
 def test_the_pretrained_generator_end_to_end(in_tmp, capsys):
     needs_mnist_and_weights()
-    assert main(["evaluate", GENERATOR, "-n", "300", "--images", "500", "--seed", "1", "--dataset", "mnist"]) == 0
+    assert main(["evaluate", GENERATOR, "-n", "200", "--images", "300", "--seed", "1", "--dataset", "mnist"]) == 0
     out = capsys.readouterr().out
-    assert "300 samples (seed 1)" in out and "copies" in out
+    assert "200 samples (seed 1)" in out and "copies" in out
+
+
+def test_training_logs_the_cheap_metrics_every_eval_every_epochs(tmp_path):
+    import types
+
+    import npgan
+    from npgan.gan_outputs import epoch_outputs
+    from npgan.presets import Config
+
+    needs_mnist_and_weights()
+    with pytest.raises(ValueError, match="eval_every must be >= 0"):
+        Config(eval_every=-1)
+    config = Config(eval_every=2, sample_every=0, parzen_every=0, epochs=3)
+    model = types.SimpleNamespace(config=config, gan=npgan.load(GENERATOR), averaged_gan=lambda: None)
+    said = []
+    for epoch in (1, 2, 3):  # epochs 2 (every 2) and 3 (the last)
+        epoch_outputs(model, epoch, str(tmp_path), said.append)
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert lines[0] == "epoch,frechet_distance,class_kl,mean_confidence"
+    assert [line.split(",")[0] for line in lines[1:]] == ["2", "3"]
+    assert lines[1] == lines[2].replace("3,", "2,", 1)  # the same G and noise: the same numbers
+    assert len(said) == 2 and "Frechet distance" in said[0]
