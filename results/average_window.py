@@ -15,12 +15,14 @@ well, so the choice can be checked. The last row, "last", is the plain last iter
 import argparse
 import csv
 import glob
+import io
 import os
 import re
 
 from npgan import checkpoint
 from npgan.backend import Random, asarray
 from npgan.data import load_mnist
+from npgan.files import atomic_write
 from npgan.loading import average_generators
 from npgan.parzen import parzen_protocol
 
@@ -65,11 +67,7 @@ def main():
         print("  ".join(f"{k} {v}" for k, v in row.items()), flush=True)
         if chosen is None or valid_ll > chosen[0]:
             chosen = (valid_ll, row, gan)
-    with open(args.out + ".tmp", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(args.out + ".tmp", args.out)
+    write_csv(rows, args.out)
     _, row, gan = chosen
     print(f"chosen on validation: {row['window']} -> test {row['test_ll']} +- {row['test_se']} nats")
     if args.write:
@@ -93,11 +91,15 @@ def curve(args, found):
                      "sigma": round(result["sigma"], 4), "log_likelihood": round(result["test_ll"], 2),
                      "standard_error": round(result["test_se"], 2)})
         print("  ".join(f"{k} {v}" for k, v in rows[-1].items()), flush=True)
-    with open(out + ".tmp", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(out + ".tmp", out)
+    write_csv(rows, out)
+
+
+def write_csv(rows, path):
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(path, lambda f: f.write(text.getvalue().encode()))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,8 @@ def main():
     parser.add_argument("--n", type=int, default=10000)
     args = parser.parse_args()
     mnist = load_mnist()
-    print("| images | ink pixels / image | grey share of ink | distance to nearest training image, median (10th pct) | 1-NN class shares 0..9 |")
+    print("| images | ink pixels / image | grey share of ink "
+          "| distance to nearest training image, median (10th pct) | 1-NN class shares 0..9 |")
     print("|---|---|---|---|---|")
     describe("real test images", mnist.test_x[:args.n], mnist)
     for spec in args.generators:
