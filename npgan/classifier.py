@@ -18,7 +18,8 @@ evaluation mode (no dropout): the penultimate layer, the place FID takes Incepti
 pool features from.
 
 Files: a classifier is an ``.npz`` without pickle (``format``, ``config`` and ``state``
-as JSON strings, ``params/<key>`` float32 arrays), about 5 MB. It is small enough that
+as JSON strings, ``params/<key>`` float32 arrays, ``reference/<name>`` arrays about the
+data set that evaluation reuses), about 5 MB. It is small enough that
 it has its own ``save``/``load`` here rather than ``npgan.checkpoint``'s, whose kinds are
 a GAN's. A training checkpoint adds ``velocity/<key>`` (the optimiser), ``best/<key>``
 (the parameters of the best validation epoch so far) and the random generator's state,
@@ -95,6 +96,7 @@ class Classifier:
                    Linear(width, config.n_classes, rng=rng, init_range=config.init_range, dtype=dtype)]
         self.network = Sequential(*layers)
         self.n_features = width
+        self.reference = {}  # data-set arrays stored beside the weights (see ``save``)
 
     def _batches(self, x, fn, batch_size):
         xp = get_backend()
@@ -175,20 +177,28 @@ def _copy_into(path, arrays, prefix, network):
         value[...] = asarray(saved, dtype=value.dtype)
 
 
-def save(path, classifier, state):
-    """Write the classifier's parameters (float32) and ``state`` (a JSON-able dict)."""
+def save(path, classifier, state, reference=None):
+    """Write the classifier's parameters (float32), ``state`` (a JSON-able dict) and ``reference``.
+
+    reference: named host arrays about the data set that evaluation needs and that do
+    not depend on what is evaluated (``test_to_train``: each test image's distance to its
+    nearest training image, for the copy detector); stored as ``reference/<name>``.
+    """
     params = {k: to_numpy(v).astype(numpy.float32) for k, v in classifier.network.params.items()}
-    _write(path, classifier.config, state, {"params": params})
+    _write(path, classifier.config, state, {"params": params, "reference": reference or {}})
 
 
 def load(path=PRETRAINED, dtype="float32"):
     """A ``Classifier`` from a file written by ``save`` (default: the committed one).
 
-    Returns ``(classifier, state)``; the state holds its accuracies and how it was made.
+    Returns ``(classifier, state)``; the state holds its accuracies and how it was made,
+    and ``classifier.reference`` the file's reference arrays (host NumPy).
     """
     config, state, arrays = _read(path)
     classifier = Classifier(config, Random(0), dtype=dtype)  # the draws are overwritten
     _copy_into(path, arrays, "params", classifier.network)
+    classifier.reference = {name[len("reference/"):]: value for name, value in arrays.items()
+                            if name.startswith("reference/")}
     return classifier, state
 
 

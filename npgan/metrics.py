@@ -32,7 +32,7 @@ import scipy.linalg
 
 from npgan.backend import asarray, get_backend, to_numpy
 
-DEFAULT_CHUNK = 1 << 24  # entries of one distance block: 64 MiB in float32
+DEFAULT_CHUNK = 1 << 22  # entries of one distance block: 16 MiB in float32
 
 
 def _as_2d(x, name):
@@ -47,9 +47,15 @@ def _squared_norms(x):
 
 
 def _squared_distances(a, a_norms, b, b_norms):
-    """``|a_i - b_j|^2`` for a block: (len(a), len(b)), clamped at 0."""
+    """``|a_i - b_j|^2 = |a_i|^2 + |b_j|^2 - 2 a_i.b_j`` for a block (len(a), len(b)), clamped at 0.
+
+    Built in the product's own array (one block of memory, no temporaries of its size).
+    """
     xp = get_backend()
-    d2 = a_norms[:, None] + b_norms[None, :] - 2 * (a @ b.T)
+    d2 = a @ b.T
+    d2 *= -2
+    d2 += a_norms[:, None]
+    d2 += b_norms[None, :]
     return xp.maximum(d2, 0, out=d2)
 
 
@@ -258,14 +264,17 @@ def nearest_distances(queries, reference, chunk=DEFAULT_CHUNK):
     return xp.sqrt(best)
 
 
-def copy_threshold(train, test, percentile=1.0, chunk=DEFAULT_CHUNK):
+def copy_threshold(train=None, test=None, percentile=1.0, chunk=DEFAULT_CHUNK, test_to_train=None):
     """The ``percentile``-th percentile of test-to-nearest-training-image distances.
 
     Test images are new digits by construction, so 99% of them are farther than this
     from every training image: a sample closer than it is nearer to a training image
-    than nearly any new digit is.
+    than nearly any new digit is. ``test_to_train``: those distances, if already known
+    (then ``train`` and ``test`` are not needed).
     """
-    return float(numpy.percentile(to_numpy(nearest_distances(test, train, chunk)), percentile))
+    if test_to_train is None:
+        test_to_train = nearest_distances(test, train, chunk)
+    return float(numpy.percentile(to_numpy(test_to_train), percentile))
 
 
 def copy_share(samples, train, threshold, chunk=DEFAULT_CHUNK):

@@ -118,3 +118,10 @@ def test_the_committed_classifier_reaches_98_5_percent_on_the_test_set():
     assert accuracy >= 0.985
     assert accuracy == pytest.approx(state["test_accuracy"], abs=1e-4)
     assert state["valid_accuracy"] == pytest.approx(net.accuracy(data.valid_x, data.valid_y), abs=1e-4)
+    # The copy detector's stored distances: each test image to its nearest training image.
+    from npgan import metrics
+
+    stored = net.reference["test_to_train"]
+    assert stored.shape == (10000,)
+    np.testing.assert_allclose(to_numpy(metrics.nearest_distances(data.test_x[:20], data.train_x)), stored[:20],
+                               rtol=1e-5)
