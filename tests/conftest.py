@@ -10,6 +10,14 @@ from npgan import backend as B
 _CUPY = B.cupy_available()
 _CUPY_REASON = "CuPy not installed or no GPU visible"
 
+# NPGAN_TEST_SURFACE=1: the whole session on the CuPy-surface stand-in, where
+# NPGAN_BACKEND=cupy would put it on a GPU (a rehearsal, without one, of the test stage
+# of benchmarks/gpu_check.sh).
+if os.environ.get("NPGAN_TEST_SURFACE") == "1":
+    import cupy_surface
+
+    B.use_module("cupy", cupy_surface.MODULE)
+
 
 @pytest.fixture(params=["numpy", "cupy", "cupy-surface"])
 def xp(request):

@@ -25,9 +25,10 @@ def test_missing_cupy_says_which_and_how(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_cupy)
+    before = npgan.backend_name(), npgan.get_backend()
     with pytest.raises(RuntimeError, match="CuPy is not installed.*pip install cupy-cuda12x"):
         npgan.set_backend("cupy")
-    assert npgan.backend_name() == "numpy"
+    assert (npgan.backend_name(), npgan.get_backend()) == before  # unchanged by the failure
 
 
 def test_no_gpu_says_which_and_how(monkeypatch):
@@ -87,12 +88,20 @@ def test_use_module_installs_and_restores():
         assert B.backend_name() == "cupy" and B.get_backend() is stand_in
     finally:
         assert B.use_module(*previous) == ("cupy", stand_in)
-    assert B.backend_name() == "numpy" and B.get_backend() is np
+    assert (B.backend_name(), B.get_backend()) == previous
     with pytest.raises(ValueError, match="unknown backend 'torch'"):
         B.use_module("torch", np)
 
 
-def test_numpy_permutation_is_numpy_s_own_shuffle():
+@pytest.fixture
+def numpy_backend():
+    """NumPy for the block, whatever NPGAN_BACKEND chose (these tests are about NumPy's path)."""
+    previous = B.use_module("numpy", np)
+    yield np
+    B.use_module(*previous)
+
+
+def test_numpy_permutation_is_numpy_s_own_shuffle(numpy_backend):
     """The NumPy path keeps Generator.permutation, so runs saved before resume bit for bit."""
     expected = np.random.Generator(np.random.PCG64(5)).permutation(1000)
     np.testing.assert_array_equal(B.Random(5).permutation(1000), expected)
@@ -104,7 +113,7 @@ def test_numpy_permutation_is_numpy_s_own_shuffle():
 # ---- bernoulli: the plain form and NumPy's raw-bits form ------------------------------------
 
 @pytest.mark.parametrize("p", [0.8, 0.3, 1e-3, 0.999, 0.123456789])
-def test_raw_bits_are_the_plain_form_on_32_bit_uniforms(p):
+def test_raw_bits_are_the_plain_form_on_32_bit_uniforms(numpy_backend, p):
     """For p != 1/2 the fast form is exactly ``u < p'`` on the uniforms ``u = w / 2**32`` of
     the same 32-bit words, with p' = round(p * 2**32) / 2**32 within 2**-33 of p."""
     n = 10_001
@@ -116,7 +125,7 @@ def test_raw_bits_are_the_plain_form_on_32_bit_uniforms(p):
     np.testing.assert_array_equal(mask, u < p32)
 
 
-def test_raw_bits_at_one_half_are_one_bit_each():
+def test_raw_bits_at_one_half_are_one_bit_each(numpy_backend):
     n = 1000
     mask = B.Random(4).bernoulli(0.5, (n,), dtype=bool)
     words = np.random.Generator(np.random.PCG64(4)).bit_generator.random_raw((n + 63) // 64)
@@ -124,7 +133,7 @@ def test_raw_bits_at_one_half_are_one_bit_each():
 
 
 @pytest.mark.parametrize("p", [0.5, 0.8, 0.3])
-def test_raw_bits_and_plain_form_draw_the_same_law(p):
+def test_raw_bits_and_plain_form_draw_the_same_law(numpy_backend, p):
     n = 400_000
     rng = B.Random(8)
     fast = rng.bernoulli(p, (n,), dtype=bool)
@@ -160,7 +169,7 @@ def test_cupy_state_reseeds_deterministically(xp):
     assert b.get_state()["reseeds"] == 1
 
 
-def test_blas_threads_limits_inside_and_restores_after():
+def test_blas_threads_limits_inside_and_restores_after(numpy_backend):
     from threadpoolctl import threadpool_info
 
     from npgan.backend import blas_threads
