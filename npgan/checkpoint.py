@@ -8,12 +8,18 @@ parameters and the config: what ``pretrained/`` ships.
 
 Files are written to a temporary file in the target directory, flushed to disk, then
 renamed over the target (``os.replace`` is atomic on POSIX), so a crash at any moment
-leaves either the old file or the new one, never half of one. Loading uses
+leaves either the old file or the new one, never half of one. The zip entries carry a
+fixed date, so the same state always gives the same bytes. Loading uses
 ``allow_pickle=False``: a checkpoint cannot execute code.
+
+The format is versioned (``FORMAT``, the string ``npgan-checkpoint-N``): this code reads
+version 1, and refuses a file of a later version naming both. ``tests/test_formats.py``
+keeps files written by earlier code loading, sampling and resuming.
 """
 
 import json
 import os
+import re
 import zipfile
 
 import numpy
@@ -22,8 +28,10 @@ from npgan.backend import asarray, to_numpy
 from npgan.files import atomic_write
 from npgan.presets import Config
 
-FORMAT = "npgan-checkpoint-1"
+FORMAT_VERSION = 1
+FORMAT = f"npgan-checkpoint-{FORMAT_VERSION}"
 KINDS = ("training", "generator")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 
 
 class CheckpointError(ValueError):
@@ -51,7 +59,16 @@ def save(path, config, state, networks, optimizers=None, kind="training", dtype=
     for prefix, opt in (optimizers or {}).items():
         for key, value in opt.state_dict().items():
             arrays[f"opt_{prefix}/{key}"] = value
-    atomic_write(path, lambda f: numpy.savez(f, **arrays))
+    atomic_write(path, lambda f: write_npz(f, arrays))
+
+
+def write_npz(f, arrays):
+    """``numpy.savez(f, **arrays)`` with every entry dated ``_ZIP_DATE`` (reproducible bytes)."""
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            with archive.open(info, "w", force_zip64=True) as entry:
+                numpy.lib.format.write_array(entry, numpy.asanyarray(value), allow_pickle=False)
 
 
 def read(path):
@@ -62,13 +79,15 @@ def read(path):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not an npgan checkpoint (not an .npz archive)")
     try:
         with numpy.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise CheckpointError(f"{path}: not a readable .npz checkpoint ({exc})") from None
-    if str(arrays.get("format", "")) != FORMAT:
-        raise CheckpointError(f"{path}: not an npgan checkpoint (expected format {FORMAT!r})")
+        reason = "it holds Python objects" if "allow_pickle" in str(exc) else exc
+        raise CheckpointError(f"{path}: not a readable npgan checkpoint ({reason})") from None
+    _check_format(path, arrays.get("format"))
     try:
         values = json.loads(str(arrays.pop("config")))
         values.setdefault("momentum_ramp", "late")  # files from before the field trained so
@@ -76,8 +95,9 @@ def read(path):
         state = json.loads(str(arrays.pop("state")))
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: damaged configuration or state ({exc})") from None
-    state["kind"] = str(arrays.pop("kind"))
+    state["kind"] = str(arrays.pop("kind", ""))
     arrays.pop("format")
+    _check_contents(path, state, arrays)
     return config, state, arrays
 
 
@@ -89,8 +109,32 @@ class NamedArrays:
         self.params = params
 
 
+def _check_format(path, value):
+    match = re.fullmatch(r"npgan-checkpoint-(\d+)", str(value)) if value is not None and value.ndim == 0 else None
+    if match is None:
+        raise CheckpointError(f"{path}: not an npgan checkpoint (no format {FORMAT!r} inside)")
+    if int(match.group(1)) > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: written in checkpoint format {match.group(1)} by a newer npgan; "
+                              f"this npgan reads format {FORMAT_VERSION}: upgrade npgan")
+
+
+def _check_contents(path, state, arrays):
+    """What every file of its kind must hold, so that a hand-made or damaged one fails here."""
+    if state["kind"] not in KINDS:
+        raise CheckpointError(f"{path}: unknown checkpoint kind {state['kind']!r}; expected one of {KINDS}")
+    if state["kind"] == "training":
+        missing = [key for key in ("rng", "epoch", "iteration") if key not in state]
+        missing += [name for name in ("opt_G/updates", "opt_G/momentum", "opt_D/updates", "opt_D/momentum")
+                    if name not in arrays]
+        if missing:
+            raise CheckpointError(f"{path}: a training checkpoint without {', '.join(missing)}; "
+                                  "it cannot be resumed (it may still be loaded if it holds G)")
+        if state["iteration"] and not state.get("stats"):
+            raise CheckpointError(f"{path}: stopped inside an epoch but holds no statistics for it")
+
+
 def load_into(path, arrays, prefix, network):
-    """Copy ``prefix/<key>`` arrays into a network's parameters, checking every shape."""
+    """Copy ``prefix/<key>`` arrays into a network's parameters, checking every shape and value."""
     for key, value in network.params.items():
         name = f"{prefix}/{key}"
         if name not in arrays:
@@ -98,6 +142,8 @@ def load_into(path, arrays, prefix, network):
         if arrays[name].shape != tuple(value.shape):
             raise CheckpointError(
                 f"{path}: parameter {name} has shape {arrays[name].shape}, the config builds {tuple(value.shape)}")
+        if arrays[name].dtype.kind != "f" or not numpy.isfinite(arrays[name]).all():
+            raise CheckpointError(f"{path}: parameter {name} holds NaN, Inf or non-float values")
         value[...] = asarray(arrays[name], dtype=value.dtype)
 
 

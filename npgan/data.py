@@ -247,6 +247,9 @@ def load_mnist(data_dir=None, download=True, mirrors=MIRRORS, timeout=DOWNLOAD_T
     and are read-only; copy them before changing them.
     """
     directory = os.path.abspath(data_dir or default_data_dir())
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise DataError(f"MNIST data directory {directory} is a file; expected a folder for the four MNIST files "
+                        "(set NPGAN_DATA_DIR to one)")
     return _load_cached(directory, bool(download), tuple(mirrors), float(timeout))
 
 

@@ -20,6 +20,7 @@ so that nothing forces a host/device sync inside the loop.
 """
 
 import math
+import numbers
 
 from npgan import kernels, losses
 from npgan.backend import get_backend
@@ -62,6 +63,8 @@ class GAN:
         rng: where the noise comes from; pass a separate ``Random`` to sample
         without disturbing the training stream (pictures and evaluations do).
         """
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"GAN.sample: n must be an integer >= 1, got {n!r}")
         xp = get_backend()
         parts = [self.G.forward(self.sample_noise(min(batch_size, n - i), rng), training=False)
                  for i in range(0, n, batch_size)]
@@ -92,7 +95,8 @@ class GAN:
     def _check_real(self, real):
         width = self.features
         if getattr(real, "ndim", None) != 2 or real.shape[1] != width:
-            raise ValueError(f"GAN: expected a real minibatch of shape (m, {width}), got {getattr(real, 'shape', None)}")
+            got = getattr(real, "shape", None)
+            raise ValueError(f"GAN: expected a real minibatch of shape (m, {width}), got {got}")
 
     def d_step(self, real, d_optimizer):
         """Algorithm 1, lines 3-5: one discriminator update on ``real`` and fresh noise.

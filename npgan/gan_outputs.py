@@ -1,7 +1,9 @@
 """What a GAN's run folder shows as it trains: sample pictures, Figure 1, Parzen logs.
 
 ``epoch_outputs(model, epoch, out_dir, say)`` is called by the trainer after epoch
-``epoch`` is saved (and with ``epoch = 0`` before the first step of a new run):
+``epoch``, just before its checkpoint (and with ``epoch = 0`` before the first step of a
+new run). An epoch redone after a crash writes its files again: pictures and snapshots
+are replaced, and a Parzen row replaces the row of the same epoch.
 
     samples/epoch-NNNN.png      every ``sample_every`` epochs and at the last
     figure1.png                 1-D data: the paper's Figure 1 after epochs 0 (start), 1,
@@ -25,6 +27,7 @@ import os
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray
 from npgan.data import load_mnist
+from npgan.files import atomic_write
 from npgan.parzen import parzen_protocol
 from npgan.toy import make_toy
 
@@ -66,12 +69,8 @@ def _parzen(model, epoch, out_dir, say):
             continue
         samples = gan.sample(10000, rng=Random(model.config.seed + 1))
         result = parzen_protocol(samples, asarray(mnist.valid_x), asarray(mnist.test_x))
-        path = os.path.join(out_dir, name)
-        new = not os.path.exists(path)
-        with open(path, "a") as f:
-            if new:
-                f.write(PARZEN_FIELDS)
-            f.write(f"{epoch},{result['sigma']:.6g},{result['test_ll']:.4f},{result['test_se']:.4f}\n")
+        row = f"{epoch},{result['sigma']:.6g},{result['test_ll']:.4f},{result['test_se']:.4f}\n"
+        _write_row(os.path.join(out_dir, name), PARZEN_FIELDS, epoch, row)
         what = "Parzen" if gan is model.gan else f"Parzen, G averaged over {model.n_averaged} epochs"
         say(f"  {what}: {result['test_ll']:.1f} +- {result['test_se']:.1f} nats (sigma {result['sigma']:.3f})")
 
@@ -83,12 +82,17 @@ def _metrics(model, epoch, out_dir, say):
         if gan is None:
             continue
         scores = training_scores(gan.sample(2000, rng=Random(model.config.seed + 2)))
-        path = os.path.join(out_dir, name)
-        new = not os.path.exists(path)
-        with open(path, "a") as f:
-            if new:
-                f.write(METRICS_FIELDS)
-            f.write(f"{epoch},{scores['frechet_distance']:.4f},{scores['class_kl']:.5f},{scores['mean_confidence']:.5f}\n")
+        row = f"{epoch},{scores['frechet_distance']:.4f},{scores['class_kl']:.5f},{scores['mean_confidence']:.5f}\n"
+        _write_row(os.path.join(out_dir, name), METRICS_FIELDS, epoch, row)
         what = "metrics" if gan is model.gan else "metrics, averaged G"
         say(f"  {what}: Frechet distance {scores['frechet_distance']:.2f}, class KL {scores['class_kl']:.4f}, "
             f"confidence {scores['mean_confidence']:.3f}")
+
+
+def _write_row(path, header, epoch, row):
+    """Append ``row`` for ``epoch`` to a CSV log, dropping rows of this epoch or later (a redone epoch)."""
+    kept = [header]
+    if os.path.exists(path):
+        with open(path) as f:
+            kept += [line for line in f.readlines()[1:] if int(line.split(",")[0]) < epoch]
+    atomic_write(path, lambda f: f.write("".join(kept + [row]).encode()))

@@ -9,8 +9,8 @@ gives what its plain form gives (bit for bit where the operations are the same),
 
 import numpy
 
-from npgan.backend import get_backend
 from npgan import functional as F
+from npgan.backend import get_backend
 
 
 def sigmoid(x):

@@ -28,7 +28,8 @@ def softplus(t):
 
 def _check_logits(logits, name):
     if getattr(logits, "ndim", None) not in (1, 2) or (logits.ndim == 2 and logits.shape[1] != 1):
-        raise ValueError(f"{name}: expected logits of shape (batch,) or (batch, 1), got {getattr(logits, 'shape', None)}")
+        got = getattr(logits, "shape", None)
+        raise ValueError(f"{name}: expected logits of shape (batch,) or (batch, 1), got {got}")
     if logits.shape[0] == 0:
         raise ValueError(f"{name}: expected a non-empty batch of logits")
 

@@ -54,6 +54,9 @@ def discriminator(in_dim, hidden, rng, n_pieces=5, keep_input=0.8, keep_hidden=0
     """
     if activation not in HIDDEN:
         raise ValueError(f"discriminator: activation must be one of {HIDDEN}, got {activation!r}")
+    if not (0 < keep_input <= 1 and 0 < keep_hidden <= 1):
+        raise ValueError("discriminator: keep_input and keep_hidden must be in (0, 1], "
+                         f"got {keep_input}, {keep_hidden}")
     layers, width, keep = [], in_dim, keep_input
     for h in hidden:
         if keep < 1.0:

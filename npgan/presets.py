@@ -70,9 +70,20 @@ class Config:
     dtype: str = "float32"
 
     def __post_init__(self):
+        for field in dataclasses.fields(self):
+            _check_type(field, getattr(self, field.name))
         for name in ("g_hidden", "d_hidden"):
-            object.__setattr__(self, name, tuple(int(w) for w in getattr(self, name)))
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        reals = [f.name for f in dataclasses.fields(self) if f.type is float]
+        infinite = [name for name in reals if not math.isfinite(getattr(self, name))]
         checks = [
+            (all(w >= 1 for w in self.g_hidden + self.d_hidden), "every hidden layer needs width >= 1"),
+            (self.seed >= 0, "seed must be >= 0"),
+            (not infinite, f"{', '.join(infinite)} must be finite"),
+            (self.sample_every >= 0 and self.parzen_every >= 0 and self.iters_per_epoch >= 0,
+             "sample_every, parzen_every and iters_per_epoch must be >= 0"),
+            (self.lr_min >= 0 and self.noise_scale > 0 and self.g_init_range > 0 and self.d_init_range > 0
+             and self.d_bias_range >= 0, "lr_min and d_bias_range must be >= 0, noise_scale and init ranges > 0"),
             (self.dataset in DATASETS, f"dataset must be one of {DATASETS}"),
             (self.noise in NOISE_PRIORS, f"noise must be one of {NOISE_PRIORS}"),
             (self.gen_loss in GENERATOR_LOSSES, f"gen_loss must be one of {GENERATOR_LOSSES}"),
@@ -82,6 +93,8 @@ class Config:
             (self.g_output_bias in ("data_logit_mean", "zero"), "g_output_bias must be 'data_logit_mean' or 'zero'"),
             (self.d_activation in HIDDEN, f"d_activation must be one of {HIDDEN}"),
             (self.k >= 1, "k (discriminator steps per generator step) must be >= 1"),
+            (self.k == 1 or self.update == "alternating",
+             f"k = {self.k} discriminator steps need update='alternating' (the simultaneous update has one)"),
             (self.lr > 0, "learning rate must be > 0"),
             (self.lr_decay >= 1, "lr_decay must be >= 1 (the learning rate is divided by it)"),
             (0 <= self.momentum_start < 1 and 0 <= self.momentum_end < 1, "momentum must be in [0, 1)"),
@@ -112,6 +125,21 @@ class Config:
         if unknown:
             raise ValueError(f"Config: unknown fields {sorted(unknown)}")
         return cls(**values)
+
+
+def _check_type(field, value):
+    """``ValueError`` unless ``value`` has the field's type (an int is a float too; a list a tuple)."""
+    if field.type is tuple:
+        ok = isinstance(value, (tuple, list)) and all(isinstance(w, int) and not isinstance(w, bool) for w in value)
+        expected = "a list of integers"
+    elif field.type is int:
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif field.type is float:
+        ok, expected = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+    else:
+        ok, expected = isinstance(value, str), "a string"
+    if not ok:
+        raise ValueError(f"Config: {field.name} must be {expected}, got {value!r}")
 
 
 # The paper's MNIST model, transcribed from its public code (mnist.yaml). That code

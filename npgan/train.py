@@ -16,7 +16,9 @@ step consumes, and its state. A model has:
     restore(path, state, arrays)    the inverse, from a checkpoint
 
 and ``outputs(model, epoch, out_dir, say)``, given beside it, writes pictures and
-evaluations after each epoch is saved (and at epoch 0, before a new run's first step).
+evaluations after each epoch, just before its checkpoint (and at epoch 0, before a new
+run's first step). An epoch that is run again after a crash redoes them, so they must
+replace, not repeat, what they wrote for it.
 
 A run directory ``OUT`` holds ``checkpoint.npz`` (every epoch end, and on SIGINT/SIGTERM)
 and ``log.csv`` (one row per epoch: seconds and the model's log fields), and whatever
@@ -27,9 +29,10 @@ then saves a checkpoint at that point and raises ``Interrupted`` (the command li
 non-zero and prints how to resume). A NaN or Inf in a statistic raises
 ``NonFiniteError`` naming the epoch and iteration; no checkpoint is written after it, so
 the last good one stays. At an epoch's end the checkpoint is written before the log
-row, and the row is also kept in the checkpoint, so a resume repairs ``log.csv`` to
-exactly the rows of the epochs the checkpoint holds: after any interrupt the log equals
-an uninterrupted run's (seconds aside). On the NumPy backend a resumed run ends
+row, and the row is also kept in the checkpoint (without its seconds), so a resume
+repairs ``log.csv`` to exactly the rows of the epochs the checkpoint holds: after any
+interrupt the log equals an uninterrupted run's, seconds aside (a row restored from the
+checkpoint reads ``nan`` seconds), and so do the checkpoint's bytes. On the NumPy backend a resumed run ends
 bit-identical to an uninterrupted one.
 """
 
@@ -69,6 +72,7 @@ class Trainer:
         self.stats = None  # (iterations, stats) of the current epoch, on the backend
         self.stop_signal = None
         self._saved_any = False
+        self._resumed_log_row = None  # set by restore; run() repairs the log with it
 
     @property
     def checkpoint_path(self):
@@ -81,8 +85,11 @@ class Trainer:
     # ---- checkpoints -------------------------------------------------------------
 
     def save(self, log_row=None):
+        """Write the checkpoint; ``log_row``: the epoch's log row, kept (seconds aside) to repair the log."""
         mid_epoch = self.iteration > 0
         state, networks, optimizers = self.model.checkpoint_parts(mid_epoch)
+        if log_row is not None:  # the wall-clock time stays out: the same run, the same bytes
+            log_row = {key: value for key, value in log_row.items() if key != "seconds"}
         state.update(epoch=self.epoch, iteration=self.iteration, log_row=log_row)
         if mid_epoch:  # inside an epoch: keep the statistics so far
             state["stats"] = to_numpy(self.stats[:self.iteration]).tolist()
@@ -101,7 +108,7 @@ class Trainer:
             self._new_stats()
             self.stats[:self.iteration] = get_backend().asarray(stats)
         self._saved_any = True
-        self._repair_log(state.get("log_row"))
+        self._resumed_log_row = state.get("log_row")
 
     def _repair_log(self, last_row):
         """Make ``log.csv`` hold exactly the rows of epochs 1..epoch (the checkpoint's)."""
@@ -110,7 +117,7 @@ class Trainer:
         with open(self.log_path, newline="") as f:
             rows = [row for row in csv.DictReader(f) if int(row["epoch"]) <= self.epoch]
         if last_row and self.epoch and (not rows or int(rows[-1]["epoch"]) < self.epoch):
-            rows.append(last_row)  # the crash came between the checkpoint and the log row
+            rows.append({**last_row, "seconds": "nan"})  # lost between the checkpoint and the log row
         with open(self.log_path, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=["epoch", "seconds", *self.model.log_fields])
             writer.writeheader()
@@ -121,6 +128,8 @@ class Trainer:
     def run(self):
         """Train until ``config.epochs``; returns the model."""
         os.makedirs(self.out_dir, exist_ok=True)
+        if self._saved_any:  # resumed: the log holds exactly the checkpoint's epochs
+            self._repair_log(self._resumed_log_row)
         handlers = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             with blas_threads(self.model.blas_threads):
@@ -168,9 +177,9 @@ class Trainer:
         row = {"epoch": self.epoch, "seconds": seconds, **dict(zip(self.model.stat_names, means)),
                **self.model.end_epoch(self.epoch)}
         row = {key: (f"{value:.6g}" if isinstance(value, float) else str(value)) for key, value in row.items()}
+        self._outputs()  # before the save: what they add to the model's state is saved with it
         self.save(log_row=row)
         self._log(row)
-        self._outputs()
         if self.stop_signal:
             raise Interrupted(self._interrupt_message())
 

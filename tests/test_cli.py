@@ -23,16 +23,16 @@ def in_tmp(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
-    (["train", "--k", "0"], "--k: must be >= 1"),
+    (["train", "--k", "0"], "--k: expected an integer >= 1, got 0"),
     (["train", "--lr", "0"], "learning rate must be > 0"),
     (["train", "--lr", "-0.1", "--preset", "toy-1d"], "learning rate must be > 0"),
     (["train", "--preset", "cifar"], "unknown preset 'cifar'; expected one of mnist-paper, mnist"),
     (["train", "--gen-loss", "wasserstein"], "invalid choice: 'wasserstein'"),
     (["train", "--resume", "missing.npz"], "missing.npz: no such checkpoint file"),
     (["train", "--resume", "foreign.npz"], "foreign.npz: not an npgan checkpoint"),
-    (["train", "--resume", "junk.npz"], "junk.npz: not a readable .npz checkpoint"),
+    (["train", "--resume", "junk.npz"], "junk.npz: not an npgan checkpoint"),
     (["train", *FAST, "--out", "a_file"], "output directory a_file is a file"),
-    (["sample", "junk.npz", "-o", "x.png"], "junk.npz: not a readable .npz checkpoint"),
+    (["sample", "junk.npz", "-o", "x.png"], "junk.npz: not an npgan checkpoint"),
     (["sample", "missing.npz", "-o", "x.gif"], "must end in .png or .npy"),
     (["train", "--backend", "tpu"], "invalid choice: 'tpu'"),
 ])
@@ -192,3 +192,45 @@ def test_training_with_parzen_evaluates_the_averaged_generator_too(mnist_checkpo
         rows = (tmp_path / "run" / name).read_text().splitlines()
         assert rows[0] == "epoch,sigma,log_likelihood,standard_error" and rows[1].startswith("1,")
         assert np.isfinite(float(rows[1].split(",")[2]))
+
+
+def test_two_trainings_into_one_folder_the_second_is_refused(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "npgan", "train", "--preset", "toy-1d", "--epochs", "1000", "--out", str(out),
+           "--quiet"]
+    first = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not (out / "checkpoint.npz").exists() and time.time() < deadline:
+            time.sleep(0.1)
+        second = subprocess.run([sys.executable, "-m", "npgan", "train", "--resume", str(out / "checkpoint.npz"),
+                                 "--epochs", "2000", "--quiet"], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert f"is being trained by another npgan process (pid {first.pid})" in second.stderr
+        assert second.stderr.count("\n") == 1
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert first.returncode == 128 + signal.SIGINT  # and its lock went with it:
+    again = subprocess.run([sys.executable, "-m", "npgan", "train", "--resume", str(out / "checkpoint.npz"),
+                            "--epochs", str(npgan_epoch(out) + 1), "--quiet"], capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 0, again.stderr
+
+
+def npgan_epoch(out):
+    import npgan
+
+    return npgan.load(out / "checkpoint.npz").state["epoch"]
+
+
+def test_ctrl_c_during_parzen_is_one_line_and_prompt(mnist_checkpoint, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "npgan", "parzen", str(mnist_checkpoint), "-o",
+                             str(tmp_path / "p.json")], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    time.sleep(2.5)  # inside the evaluation (imports and MNIST take about a second)
+    proc.send_signal(signal.SIGINT)
+    start = time.time()
+    _, err = proc.communicate(timeout=30)
+    assert time.time() - start < 10
+    assert proc.returncode == 130 and err == "npgan parzen: interrupted\n", err
+    assert not (tmp_path / "p.json").exists()

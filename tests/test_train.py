@@ -77,11 +77,11 @@ def test_crash_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monke
     train(SMALL.replace(epochs=1), out, quiet=True)
     before = (out / "checkpoint.npz").read_bytes()
 
-    def dies_half_way(f, **arrays):
+    def dies_half_way(f, arrays):
         f.write(b"PK\x03\x04 half a zip file")
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(np, "savez", dies_half_way)
+    monkeypatch.setattr(checkpoint, "write_npz", dies_half_way)
     with pytest.raises(OSError, match="simulated"):
         train(SMALL.replace(epochs=2), out, resume=out / "checkpoint.npz", quiet=True)
     monkeypatch.undo()
@@ -135,7 +135,7 @@ def test_foreign_and_damaged_checkpoints_are_refused(tmp_path):
     with pytest.raises(checkpoint.CheckpointError, match="foreign.npz: not an npgan checkpoint"):
         checkpoint.read(tmp_path / "foreign.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(checkpoint.CheckpointError, match="junk.npz: not a readable .npz checkpoint"):
+    with pytest.raises(checkpoint.CheckpointError, match="junk.npz: not an npgan checkpoint"):
         checkpoint.read(tmp_path / "junk.npz")
     with pytest.raises(checkpoint.CheckpointError, match="no such checkpoint"):
         checkpoint.read(tmp_path / "missing.npz")
@@ -200,3 +200,58 @@ def test_averaged_generator_is_the_mean_of_the_epoch_ends_and_resumes_exactly(tm
     train(SMALL.replace(epochs=1), tmp_path / "plain", quiet=True)  # no averaging
     with pytest.raises(checkpoint.CheckpointError, match="holds no averaged generator"):
         npgan.load(tmp_path / "plain" / "checkpoint.npz", averaged=True)
+
+
+def _log_without_seconds(path):
+    rows = path.read_text().splitlines()
+    return [",".join(cell for i, cell in enumerate(row.split(",")) if i != 1) for row in rows]
+
+
+def test_a_crash_between_checkpoint_and_log_resumes_to_the_same_log_and_bytes(tmp_path, monkeypatch):
+    """Epoch 2's checkpoint is written, then the process dies before its log row: the resumed
+    run's log.csv (seconds aside) and final checkpoint equal an uninterrupted run's, byte for byte."""
+    config = SMALL.replace(average_from=2, sample_every=0)
+    train(config, tmp_path / "whole", quiet=True)
+
+    log = Trainer._log
+
+    def dies_at_epoch_2(self, row):
+        if self.epoch == 2:
+            raise KeyboardInterrupt("killed between the checkpoint and the log row (simulated)")
+        return log(self, row)
+
+    monkeypatch.setattr(Trainer, "_log", dies_at_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "split", quiet=True)
+    monkeypatch.undo()
+    assert _log_without_seconds(tmp_path / "split" / "log.csv")[-1].startswith("1,")
+    train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
+    assert _log_without_seconds(tmp_path / "split" / "log.csv") == _log_without_seconds(tmp_path / "whole" / "log.csv")
+    assert (tmp_path / "split" / "log.csv").read_text().splitlines()[2].split(",")[1] == "nan"  # its time was lost
+    whole, split = (tmp_path / d / "checkpoint.npz" for d in ("whole", "split"))
+    assert whole.read_bytes() == split.read_bytes()
+
+
+def test_a_resumed_figure1_keeps_the_panels_drawn_before(tmp_path):
+    config = get_preset("toy-1d").replace(epochs=6, iters_per_epoch=3)
+    train(config.replace(epochs=2), tmp_path, quiet=True)  # panels: start, 1 and the last, 2
+    _, state, _ = checkpoint.read(tmp_path / "checkpoint.npz")
+    assert [p["label"] for p in state["figure1"]] == ["start", "epoch 1", "epoch 2"]
+    train(config, tmp_path, resume=tmp_path / "checkpoint.npz", quiet=True)
+    _, state, _ = checkpoint.read(tmp_path / "checkpoint.npz")
+    assert [p["label"] for p in state["figure1"]] == ["start", "epoch 1", "epoch 2", "epoch 6"]
+
+
+def test_the_momentum_of_each_epoch_follows_pylearn2(tmp_path):
+    """pylearn2's MomentumAdjustor gives epoch e (from 1) alpha = (e - start) / (saturate - start)."""
+    config = SMALL.replace(epochs=3, momentum_start=0.5, momentum_end=0.7, momentum_start_epoch=1,
+                           momentum_saturate_epoch=3, sample_every=0)
+    train(config, tmp_path / "new", quiet=True)
+    train(config.replace(momentum_ramp="late"), tmp_path / "late", quiet=True)
+
+    def momenta(run):
+        rows = (tmp_path / run / "log.csv").read_text().splitlines()[1:]
+        return [float(row.split(",")[-1]) for row in rows]
+
+    assert momenta("new") == pytest.approx([0.5, 0.6, 0.7])
+    assert momenta("late") == pytest.approx([0.5, 0.5, 0.6])

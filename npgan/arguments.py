@@ -1,0 +1,84 @@
+"""Checks of command-line input, shared by every ``npgan`` command: each bad value is one line.
+
+argparse types raise ``argparse.ArgumentTypeError`` (argparse prints its message after
+the flag's name); the path checks raise ``UsageError``. All of them run before any
+expensive work, so a bad output path never costs a training run or an evaluation.
+"""
+
+import argparse
+import os
+import zipfile
+
+import numpy
+
+from npgan.errors import UsageError
+
+
+def _integer(text, low, what):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+    return value
+
+
+def positive_int(text):
+    """An integer >= 1."""
+    return _integer(text, 1, "an integer >= 1")
+
+
+def non_negative_int(text):
+    """An integer >= 0 (0 usually meaning "never")."""
+    return _integer(text, 0, "an integer >= 0")
+
+
+def seed(text):
+    """A random seed: an integer >= 0."""
+    return _integer(text, 0, "a seed, an integer >= 0")
+
+
+def plural(n, word):
+    """``"1 epoch"``, ``"3 epochs"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def is_training_checkpoint(path):
+    """True when ``path`` is an npgan training checkpoint (a file a run could resume from)."""
+    if not zipfile.is_zipfile(path):
+        return False
+    try:
+        with numpy.load(path, allow_pickle=False) as npz:
+            return "kind" in npz.files and str(npz["kind"]) == "training"
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        return False
+
+
+def output_file(path, suffixes, force=False, inputs=()):
+    """Check that ``path`` can take a new output file now; ``UsageError`` naming what is wrong.
+
+    suffixes: the endings accepted (e.g. ``(".png", ".npy")``). An existing file is
+    replaced only with ``force``, and never when it is one of ``inputs`` or a training
+    checkpoint (a run could no longer resume).
+    """
+    if not path:
+        raise UsageError("the output file name is empty")
+    if not path.endswith(suffixes):
+        raise UsageError(f"output file {path} must end in {' or '.join(suffixes)}")
+    if os.path.isdir(path):
+        raise UsageError(f"output file {path} is a directory")
+    if os.path.abspath(path) in {os.path.abspath(p) for p in inputs}:
+        raise UsageError(f"output file {path} is one of the inputs")
+    if os.path.exists(path):
+        if is_training_checkpoint(path):
+            raise UsageError(f"output file {path} is a training checkpoint; it is never overwritten "
+                             "(a run could no longer resume from it): choose another name")
+        if not force:
+            raise UsageError(f"output file {path} exists; pass --force to replace it, or choose another name")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"directory {parent} of the output file does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"directory {parent} of the output file is not writable")
+    return path
