@@ -1,7 +1,7 @@
 """A GAN from a ``Config``, and ``GANModel``: what the trainer trains for a GAN.
 
 ``build_gan`` makes the networks, ``data_logit_mean`` the paper's initial output bias,
-``build_optimizers`` the two momentum-SGD optimisers. ``GANModel`` holds them with the
+``build_optimizers`` the two optimisers (momentum SGD or Adam). ``GANModel`` holds them with the
 real data stream and owns one training iteration (``step``) and its state; the loop
 around it, with checkpoints, logs and signals, is ``train.Trainer``. Every parameter is
 drawn from the ``Random`` passed in (``GANModel``: ``Random(config.seed)``); nothing here
@@ -16,7 +16,7 @@ from npgan.batches import DistributionBatches, ShuffledBatches
 from npgan.checkpoint import NamedArrays, load_into, optimizer_state
 from npgan.data import load_mnist
 from npgan.gan import GAN
-from npgan.optim import ExponentialDecay, LinearRamp, MomentumSGD
+from npgan.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
 from npgan.toy import make_toy
 
 MNIST_FEATURES = 784  # 28 x 28 pixels
@@ -54,13 +54,18 @@ def build_gan(config, rng, output_bias=None):
 
 
 def build_optimizers(config, gan):
-    """``(d_optimizer, g_optimizer)``: momentum SGD for D and for G, each with its own state,
-    the learning rate decaying as ``config`` says (pylearn2's ``ExponentialDecay``)."""
-    def sgd(network):
+    """``(d_optimizer, g_optimizer)``: one for D and one for G, each with its own state.
+
+    ``config.optimizer``: ``"momentum"`` (momentum SGD, the paper's) or ``"adam"``; the
+    learning rate decays as ``config`` says either way (pylearn2's ``ExponentialDecay``).
+    """
+    def optimizer(network):
         decay = ExponentialDecay(config.lr, config.lr_decay, config.lr_min)
+        if config.optimizer == "adam":
+            return Adam(network, config.lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
         return MomentumSGD(network, config.lr, config.momentum_start, decay)
 
-    return sgd(gan.D), sgd(gan.G)
+    return optimizer(gan.D), optimizer(gan.G)
 
 
 def momentum_ramp(config):
@@ -120,8 +125,9 @@ class GANModel:
         if fresh:
             self.data.new_epoch()
         # pylearn2's MomentumAdjustor sets epoch e's momentum (e counted from 1) from e.
-        index = epoch + 1 if self.config.momentum_ramp == "pylearn2" else epoch
-        self.d_optimizer.momentum = self.g_optimizer.momentum = self.momentum(index)
+        if self.config.optimizer == "momentum":
+            index = epoch + 1 if self.config.momentum_ramp == "pylearn2" else epoch
+            self.d_optimizer.momentum = self.g_optimizer.momentum = self.momentum(index)
 
     def step(self, i):
         """Iteration ``i`` of the epoch: Algorithm 1's k discriminator steps, then one generator step."""

@@ -1,4 +1,4 @@
-"""Momentum SGD and the schedules of the paper's code (pylearn2).
+"""Momentum SGD and the schedules of the paper's code (pylearn2); Adam.
 
 The update, per parameter ``p`` with gradient ``g``:
 
@@ -125,3 +125,84 @@ class MomentumSGD:
             v[...] = xp.asarray(saved, dtype=v.dtype)
         self.updates = int(state["updates"])
         self.momentum = float(state["momentum"])
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2015) over every parameter of a network, with bias correction.
+
+    Per parameter ``p`` with gradient ``g``, at update ``t = 1, 2, ...``:
+
+        m <- beta1 m + (1 - beta1) g               first moment: a running mean of g
+        v <- beta2 v + (1 - beta2) g^2             second moment: a running mean of g^2
+        m_hat = m / (1 - beta1^t)                  both start at 0, so early means are too
+        v_hat = v / (1 - beta2^t)                  small by exactly these factors: undo it
+        p <- p - lr m_hat / (sqrt(v_hat) + eps)
+
+    Unrolled, ``m_t = (1 - beta1) sum_{s<=t} beta1^(t-s) g_s``, whose weights sum to
+    ``1 - beta1^t``; dividing by that makes ``m_hat`` an average of past gradients (and
+    ``v_hat`` of their squares), so the step is about ``lr`` in size whatever the scale of
+    ``g``. ``momentum`` is ``beta1`` (read by the logs; the trainer's momentum ramp does
+    not apply to Adam). The same interface as ``MomentumSGD``.
+    """
+
+    def __init__(self, network, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8, lr_schedule=None):
+        if lr <= 0:
+            raise ValueError(f"Adam: learning rate must be > 0, got {lr}")
+        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            raise ValueError(f"Adam: beta1 and beta2 must be in [0, 1), got {beta1}, {beta2}")
+        if eps <= 0:
+            raise ValueError(f"Adam: eps must be > 0, got {eps}")
+        self.network = network
+        self.lr_schedule = lr_schedule or ExponentialDecay(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.updates = 0
+        xp = get_backend()
+        self.first = {key: xp.zeros_like(layer.params[name]) for key, layer, name in network.parameters()}
+        self.second = {key: xp.zeros_like(layer.params[name]) for key, layer, name in network.parameters()}
+
+    @property
+    def momentum(self):
+        return self.beta1
+
+    @property
+    def lr(self):
+        """The learning rate the next update will use."""
+        return self.lr_schedule(self.updates)
+
+    def step(self):
+        """One update of every parameter from the gradients the last ``backward`` left."""
+        xp = get_backend()
+        lr, t = self.lr, self.updates + 1
+        correction1, correction2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t
+        for key, layer, name in self.network.parameters():
+            p, g = layer.params[name], layer.grads[name]
+            if g.shape != p.shape:
+                raise ValueError(f"Adam: gradient of {key} has shape {g.shape}, parameter {p.shape}")
+            m, v = self.first[key], self.second[key]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            denominator = xp.sqrt(v / correction2)
+            denominator += self.eps
+            p -= (lr / correction1) * m / denominator
+        self.updates = t
+
+    def state_dict(self):
+        """Host arrays and numbers that restore this optimiser exactly."""
+        state = {f"first/{key}": to_numpy(m) for key, m in self.first.items()}
+        state.update({f"second/{key}": to_numpy(v) for key, v in self.second.items()})
+        state["updates"] = numpy.asarray(self.updates, dtype=numpy.int64)
+        state["momentum"] = numpy.asarray(self.beta1, dtype=numpy.float64)
+        return state
+
+    def load_state_dict(self, state):
+        xp = get_backend()
+        for prefix, moments in (("first", self.first), ("second", self.second)):
+            for key, value in moments.items():
+                saved = state[f"{prefix}/{key}"]
+                if tuple(saved.shape) != tuple(value.shape):
+                    raise ValueError(f"Adam: saved {prefix} moment {key} has shape {saved.shape}, "
+                                     f"expected {value.shape}")
+                value[...] = xp.asarray(saved, dtype=value.dtype)
+        self.updates = int(state["updates"])

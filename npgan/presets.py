@@ -14,6 +14,7 @@ from npgan.models import HIDDEN, OUTPUTS
 
 DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25")
 UPDATES = ("alternating", "simultaneous")
+OPTIMIZERS = ("momentum", "adam")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +41,10 @@ class Config:
     gen_loss: str = "nonsaturating"
     k: int = 1
     update: str = "alternating"
-    # optimisation
+    # optimisation: "momentum" (SGD, the paper's) or "adam" (beta1, beta2 below; no momentum ramp)
+    optimizer: str = "momentum"
+    adam_beta1: float = 0.5
+    adam_beta2: float = 0.999
     batch_size: int = 100
     lr: float = 0.1
     lr_decay: float = 1.000004
@@ -96,6 +100,8 @@ class Config:
             (self.k == 1 or self.update == "alternating",
              f"k = {self.k} discriminator steps need update='alternating' (the simultaneous update has one)"),
             (self.lr > 0, "learning rate must be > 0"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
+            (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1, "adam_beta1 and adam_beta2 must be in [0, 1)"),
             (self.lr_decay >= 1, "lr_decay must be >= 1 (the learning rate is divided by it)"),
             (0 <= self.momentum_start < 1 and 0 <= self.momentum_end < 1, "momentum must be in [0, 1)"),
             (self.batch_size >= 1, "batch_size must be >= 1"),

@@ -31,9 +31,11 @@ def assert_bit_identical(a, b):
         np.testing.assert_array_equal(pa[k], pb[k], err_msg=k)
 
 
-@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
-def test_resume_at_an_epoch_boundary_is_bit_identical(tmp_path, update):
-    config = SMALL.replace(update=update, k=1 if update == "simultaneous" else 2)
+@pytest.mark.parametrize("update, optimizer", [("alternating", "momentum"), ("simultaneous", "momentum"),
+                                               ("alternating", "adam")])
+def test_resume_at_an_epoch_boundary_is_bit_identical(tmp_path, update, optimizer):
+    config = SMALL.replace(update=update, k=1 if update == "simultaneous" else 2, optimizer=optimizer,
+                           lr=0.02 if optimizer == "momentum" else 0.001)
     whole = train(config, tmp_path / "whole", quiet=True)
     train(config.replace(epochs=2), tmp_path / "split", quiet=True)
     resumed = train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
