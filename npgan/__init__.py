@@ -6,8 +6,8 @@ docstring, and ``npgan.gradcheck`` proves each one in float64. Set
 """
 
 from npgan.backend import Random, backend_name, get_backend, set_backend, to_numpy
+from npgan.families import load
 from npgan.gan import GAN
-from npgan.loading import load
 
 __version__ = "0.1.0"
 

@@ -16,10 +16,9 @@ from npgan.arguments import output_file, plural
 from npgan.backend import Random, asarray, backend_name, to_numpy
 from npgan.data import DataError, load_mnist
 from npgan.errors import UsageError
+from npgan.families import family, load, require
 from npgan.files import atomic_write, write_json
-from npgan.gan_model import GANModel
-from npgan.gan_outputs import epoch_outputs
-from npgan.loading import average_generators, load
+from npgan.loading import average_generators
 from npgan.neighbours import nearest_rows
 from npgan.parzen import parzen_protocol
 from npgan.runfolder import claim, holds_a_run
@@ -39,11 +38,14 @@ def read_checkpoint(path):
         raise UsageError(str(exc)) from None
 
 
-def load_gan(path, averaged=False):
+def load_model(path, ability, averaged=False):
+    """The model in ``path``; ``UsageError`` if it cannot be read or cannot do ``ability``."""
     try:
-        return load(path, averaged=averaged)
+        loaded = load(path, averaged=averaged)
     except checkpoint.CheckpointError as exc:
         raise UsageError(str(exc)) from None
+    require(loaded, ability, path)
+    return loaded
 
 
 # ---- train ---------------------------------------------------------------------------
@@ -81,13 +83,14 @@ def cmd_train(args):
         raise UsageError("--out is empty; expected a directory name")
     out = args.out or (os.path.dirname(os.path.abspath(args.resume)) if args.resume
                        else os.path.join("runs", args.preset or "mnist"))
+    chosen = family(config)
     try:
-        model = GANModel(config)
+        model = chosen.build(config)
     except DataError:
         raise  # the data files, not the command line: exit 1
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    trainer = Trainer(model, out, epoch_outputs, quiet=args.quiet)
+    trainer = Trainer(model, out, chosen.outputs, quiet=args.quiet)
     if args.resume:
         if os.path.abspath(out) != os.path.dirname(os.path.abspath(args.resume)) and holds_a_run(out):
             raise UsageError(f"{out} already holds another run; resume {args.resume} in its own folder "
@@ -132,7 +135,7 @@ def cmd_sample(args):
     output_file(args.output, (".png", ".npy"), args.force, [args.checkpoint])
     if args.output.endswith(".png") and args.n > MAX_GRID:
         raise UsageError(f"-n {args.n} is too many for one picture; expected at most {MAX_GRID} (or write a .npy)")
-    gan = load_gan(args.checkpoint, args.averaged)
+    gan = load_model(args.checkpoint, "sample", args.averaged)
     if args.nearest and (gan.config.dataset != "mnist" or args.output.endswith(".npy")):
         raise UsageError("--nearest draws a .png picture of an MNIST model's samples")
     rng = Random(args.seed)
@@ -173,7 +176,7 @@ def _save_samples_npy(gan, n, rng, path):
 def cmd_parzen(args):
     out = args.output or os.path.splitext(args.checkpoint)[0] + "-parzen.json"
     output_file(out, (".json",), args.force, [args.checkpoint])
-    gan = load_gan(args.checkpoint, args.averaged)
+    gan = load_model(args.checkpoint, "parzen", args.averaged)
     if gan.config.dataset != "mnist":
         raise UsageError(f"{args.checkpoint}: Parzen evaluation is for MNIST models, this one is {gan.config.dataset}")
     mnist = load_mnist()
@@ -209,7 +212,7 @@ def cmd_presets(args):
 
 def cmd_export(args):
     output_file(args.output, (".npz",), args.force, [args.checkpoint])
-    gan = load_gan(args.checkpoint, args.averaged)
+    gan = load_model(args.checkpoint, "sample", args.averaged)
     state = {"epoch": gan.state.get("epoch"), "source": os.path.basename(args.checkpoint)}
     if args.averaged:
         state["averaged_epochs"] = gan.state["averaged_epochs"]

@@ -1,8 +1,9 @@
-"""Loading a trained GAN from a file, and averaging the generators of several files.
+"""Loading a trained model from a file, and averaging the generators of several files.
 
-``load`` builds the networks a checkpoint's ``Config`` describes and fills them from
-the file (``checkpoint`` is the file format; this module is what to do with one).
-``average_generators`` is Polyak averaging over a run's saved generators.
+``load_gan`` builds the networks a GAN checkpoint's ``Config`` describes and fills them
+from the file (``checkpoint`` is the file format; this module is what to do with one);
+``families.load`` calls it for the "gan" family. ``average_generators`` is Polyak
+averaging over a run's saved generators.
 """
 
 import os
@@ -12,16 +13,15 @@ from npgan.checkpoint import CheckpointError, NamedArrays, load_into, read
 from npgan.gan_model import build_gan
 
 
-def load(path, averaged=False):
-    """The GAN stored in a checkpoint (``.npz``), ready to sample from.
+def load_gan(path, config, state, arrays, averaged=False):
+    """The GAN of a checkpoint already read (``checkpoint.read``).
 
     A training checkpoint gives G and D; a generator file (``pretrained/``) gives G,
     and ``gan.D`` is ``None``. ``averaged=True`` takes G's parameters from the running
     mean that a run with ``average_from`` keeps (training checkpoints only). The GAN's
-    noise comes from ``Random(config.seed)``; pass your own generator to
+    noise comes from ``Random(config.seed)``; pass your own ``Random`` to
     ``gan.sample(n, rng=...)`` for other draws.
     """
-    config, state, arrays = read(path)
     rng = Random(config.seed)
     gan = build_gan(config, rng)
     if averaged and not state.get("n_averaged"):
@@ -59,7 +59,7 @@ def average_generators(paths):
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise ValueError("average_generators: give at least one checkpoint or generator file")
-    first = load(paths[0])
+    first = load_gan(paths[0], *read(paths[0]))
     xp = get_backend()
     sums = {key: value.astype("float64") for key, value in first.G.params.items()}
     part = NamedArrays({key: xp.empty_like(total) for key, total in sums.items()})

@@ -14,11 +14,13 @@ from npgan.models import HIDDEN, OUTPUTS
 
 DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25")
 UPDATES = ("alternating", "simultaneous")
+MODELS = ("gan",)  # the model families (npgan.families); each has an entry there
 OPTIMIZERS = ("momentum", "adam")
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    model: str = "gan"
     dataset: str = "mnist"
     # noise prior p_z
     noise_dim: int = 100
@@ -88,6 +90,7 @@ class Config:
              "sample_every, parzen_every and iters_per_epoch must be >= 0"),
             (self.lr_min >= 0 and self.noise_scale > 0 and self.g_init_range > 0 and self.d_init_range > 0
              and self.d_bias_range >= 0, "lr_min and d_bias_range must be >= 0, noise_scale and init ranges > 0"),
+            (self.model in MODELS, f"model must be one of {MODELS}"),
             (self.dataset in DATASETS, f"dataset must be one of {DATASETS}"),
             (self.noise in NOISE_PRIORS, f"noise must be one of {NOISE_PRIORS}"),
             (self.gen_loss in GENERATOR_LOSSES, f"gen_loss must be one of {GENERATOR_LOSSES}"),

@@ -47,8 +47,7 @@ from tqdm import tqdm
 
 from npgan import checkpoint
 from npgan.backend import blas_threads, get_backend, to_numpy
-from npgan.gan_model import GANModel
-from npgan.gan_outputs import epoch_outputs
+from npgan.families import family
 
 CHECK_EVERY = 50  # iterations between NaN checks (each check is one device->host copy)
 
@@ -227,8 +226,14 @@ class Trainer:
 
 
 def train(config, out_dir, resume=None, quiet=False, progress=None):
-    """Train ``config`` into ``out_dir`` (optionally resuming a checkpoint); returns the GAN."""
-    trainer = Trainer(GANModel(config), out_dir, epoch_outputs, quiet=quiet, progress=progress)
+    """Train ``config`` into ``out_dir`` (optionally resuming a checkpoint); returns the model.
+
+    The model is what ``config.model``'s family builds (``families``); for a GAN the
+    result is the ``GAN`` itself (``model.gan``), ready to sample from.
+    """
+    chosen = family(config)
+    trainer = Trainer(chosen.build(config), out_dir, chosen.outputs, quiet=quiet, progress=progress)
     if resume:
         trainer.restore(resume)
-    return trainer.run().gan
+    model = trainer.run()
+    return getattr(model, "gan", model)

@@ -1,0 +1,72 @@
+"""The model families npgan trains, and what each one's checkpoints can do.
+
+A ``Config``'s ``model`` field names its family (``presets.MODELS``). A family gives:
+
+    build(config)            the model ``train.Trainer`` trains (its interface: train.py)
+    outputs(model, epoch, out_dir, say)   pictures and evaluations in the run folder
+    load(path, config, state, arrays, averaged)   the trained object a file holds (a
+                             ``GAN`` for the "gan" family), with ``.config`` and ``.state``;
+                             ``families.load(path)`` (``npgan.load``) reads and dispatches
+    can                      what its files can be used for, from ``ABILITIES``
+
+Adding a family is one entry in ``FAMILIES`` (and its name in ``presets.MODELS``); the
+loop, checkpoints, resume, locking and the commands' one-line refusals come with it.
+"""
+
+import dataclasses
+import os
+
+from npgan.checkpoint import CheckpointError, read
+from npgan.errors import UsageError
+from npgan.gan_model import GANModel
+from npgan.gan_outputs import epoch_outputs
+from npgan.loading import load_gan
+
+ABILITIES = ("sample", "parzen", "evaluate", "encode", "reconstruct", "classify", "inpaint")
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    name: str
+    build: object
+    outputs: object
+    load: object
+    can: frozenset
+    description: str
+
+
+FAMILIES = {
+    "gan": Family("gan", GANModel, epoch_outputs, load_gan, frozenset({"sample", "parzen", "evaluate"}),
+                  "a GAN: generator and discriminator trained by Algorithm 1"),
+}
+
+
+def family(config):
+    """The ``Family`` of ``config.model``."""
+    try:
+        return FAMILIES[config.model]
+    except KeyError:
+        raise ValueError(f"no model family {config.model!r}; expected one of {', '.join(FAMILIES)}") from None
+
+
+def load(path, averaged=False):
+    """The model stored in a checkpoint (``.npz``): for a GAN, a ``GAN`` ready to sample from.
+
+    ``averaged=True``: the running mean of G that a run with ``average_from`` keeps.
+    Raises ``CheckpointError`` for a file that cannot be read or used.
+    """
+    config, state, arrays = read(path)
+    try:
+        chosen = family(config)
+    except ValueError as exc:
+        raise CheckpointError(f"{os.fspath(path)}: {exc}") from None
+    return chosen.load(path, config, state, arrays, averaged)
+
+
+def require(loaded, ability, path):
+    """``UsageError`` in one line unless the object loaded from ``path`` can do ``ability``."""
+    chosen = family(loaded.config)
+    if ability not in chosen.can:
+        can = ", ".join(sorted(chosen.can)) or "nothing"
+        raise UsageError(f"{path} holds a {chosen.name} model ({chosen.description}), which cannot {ability}; "
+                         f"it can: {can}")
