@@ -102,13 +102,24 @@ def build_parser():
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=commands.cmd_average)
 
+    for name, what, suffixes in (("encode", "the codes E(x) of the first N MNIST test images", ".npy (N, code)"),
+                                  ("reconstruct", "G(E(x)) for the first N MNIST test images",
+                                   ".npy (N, 784), or .png with the originals above")):
+        p = sub.add_parser(name, parents=[common], help=f"{what} (models with an encoder)")
+        p.add_argument("checkpoint")
+        p.add_argument("--images", type=positive_int, default=100, help="the first N test images (default 100)")
+        p.add_argument("-o", "--output", required=True, help=suffixes)
+        p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+        p.set_defaults(func=getattr(commands, f"cmd_{name}"))
+
     evaluate.add_parser(sub, common)
     return parser
 
 
 def _command_name(argv):
     """``npgan train`` for the words of a command line (before it is parsed), else ``npgan``."""
-    names = {"train", "sample", "parzen", "gradcheck", "presets", "export", "average", "evaluate"}
+    names = {"train", "sample", "parzen", "gradcheck", "presets", "export", "average", "evaluate", "encode",
+             "reconstruct", "classify", "inpaint"}
     first = next((word for word in argv if not word.startswith("-")), None)
     return f"npgan {first}" if first in names else "npgan"
 

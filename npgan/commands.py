@@ -235,3 +235,39 @@ def cmd_average(args):
     epochs = gan.state["averaged_epochs"]
     print(f"wrote the mean of {plural(len(epochs), 'generator')} (epochs {epochs[0]}..{epochs[-1]}) to {args.output}")
     return 0
+
+
+# ---- encode, reconstruct (families that can) ----------------------------------------------
+
+def test_images(loaded, n):
+    """The first ``n`` test images of the data set ``loaded`` was trained on, on the backend."""
+    if loaded.config.dataset != "mnist":
+        raise UsageError(f"--images reads MNIST test images; this model was trained on {loaded.config.dataset}")
+    test_x = load_mnist().test_x
+    if n > len(test_x):
+        raise UsageError(f"--images {n}: the test set has {len(test_x)} images")
+    return asarray(test_x[:n])
+
+
+def cmd_encode(args):
+    output_file(args.output, (".npy",), args.force, [args.checkpoint])
+    loaded = load_model(args.checkpoint, "encode")
+    codes = to_numpy(loaded.encode(test_images(loaded, args.images)))
+    atomic_write(args.output, lambda f: numpy.save(f, codes))
+    print(f"wrote the codes of {plural(args.images, 'test image')}, shape {codes.shape}, to {args.output}")
+    return 0
+
+
+def cmd_reconstruct(args):
+    output_file(args.output, (".png", ".npy"), args.force, [args.checkpoint])
+    if args.output.endswith(".png") and args.images > MAX_GRID // 2:
+        raise UsageError(f"--images {args.images} is too many for one picture; expected at most {MAX_GRID // 2}")
+    loaded = load_model(args.checkpoint, "reconstruct")
+    originals = test_images(loaded, args.images)
+    rebuilt = to_numpy(loaded.reconstruct(originals))
+    if args.output.endswith(".npy"):
+        atomic_write(args.output, lambda f: numpy.save(f, rebuilt))
+    else:
+        plots.originals_and_reconstructions(to_numpy(originals), rebuilt, args.output)
+    print(f"wrote the reconstructions of {plural(args.images, 'test image')} to {args.output}")
+    return 0

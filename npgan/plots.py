@@ -76,6 +76,24 @@ def nearest_grid(samples, neighbours, path, ncols=10, title=None):
     _save(fig, path)
 
 
+def originals_and_reconstructions(originals, reconstructions, path, ncols=10):
+    """Rows of ``ncols`` originals, each with the row of their reconstructions below it."""
+    originals, reconstructions = to_numpy(originals), to_numpy(reconstructions)
+    rows = []
+    for start in range(0, len(originals), ncols):
+        block = slice(start, start + ncols)
+        pad = ncols - len(originals[block])
+        filler = numpy.ones((pad, originals.shape[1]))
+        rows += [originals[block], filler, reconstructions[block], filler]
+    plt = _pyplot()
+    canvas = tile_images(numpy.concatenate(rows), ncols)
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] / 28, canvas.shape[0] / 28 + 0.4))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    ax.set_title("test images (odd rows) and their reconstructions (even rows)")
+    _save(fig, path)
+
+
 def scatter_2d(samples, path, centres=None, title=None):
     """2-D samples as dots, with the data's mode centres as crosses."""
     plt = _pyplot()

@@ -180,3 +180,14 @@ def test_the_python_api_refuses_what_the_command_refuses():
         with pytest.raises(ValueError, match="n must be an integer >= 1"):
             gan.sample(n)
     shutil.rmtree("/tmp/npgan-api-refusal-run")
+
+
+def test_a_gan_cannot_encode_or_reconstruct(workspace, monkeypatch, capsys):
+    monkeypatch.chdir(workspace)
+    before = tree_hash(workspace)
+    for command in ("encode", "reconstruct"):
+        assert main([command, "g.npz", "--images", "5", "-o", "x.npy"]) == 2
+        err = capsys.readouterr().err
+        assert "g.npz holds a gan model" in err and f"which cannot {command}; it can: evaluate, parzen, sample" in err
+        assert err.count("\n") == 1
+    assert tree_hash(workspace) == before
