@@ -28,9 +28,9 @@ def _have_mnist():
     return all(any((Path(MNIST_DIR) / (name + ext)).exists() for ext in ("", ".gz")) for name in MNIST_FILES)
 
 
-def test_tutorials_are_numbered_from_one_without_gaps():
-    assert len(TUTORIALS) >= 6
-    assert [int(p.name[:2]) for p in TUTORIALS] == list(range(1, len(TUTORIALS) + 1))
+def test_tutorials_are_numbered_once_each_from_one():
+    numbers = [int(p.name[:2]) for p in TUTORIALS]
+    assert numbers[:6] == [1, 2, 3, 4, 5, 6] and len(set(numbers)) == len(numbers)
 
 
 def _files(folder):
