@@ -112,12 +112,12 @@ class GANModel:
     @property
     def blas_threads(self):
         """1 for networks whose products are too small to share between BLAS threads, else ``None``."""
-        c = self.config
-        g = [c.noise_dim, *c.g_hidden, feature_count(c)]
-        pieces = c.d_pieces if c.d_activation == "maxout" else 1
-        d = [feature_count(c), *c.d_hidden]
+        config = self.config
+        g = [config.noise_dim, *config.g_hidden, feature_count(config)]
+        pieces = config.d_pieces if config.d_activation == "maxout" else 1
+        d = [feature_count(config), *config.d_hidden]
         widths = list(zip(g, g[1:])) + [(a, b * pieces) for a, b in zip(d, d[1:])]
-        largest = 2 * c.batch_size * max(a * b for a, b in widths)  # D sees two batches at once
+        largest = 2 * config.batch_size * max(a * b for a, b in widths)  # D sees two batches at once
         return 1 if largest < SMALL_PRODUCT else None
 
     def begin_epoch(self, epoch, fresh):
@@ -131,12 +131,12 @@ class GANModel:
 
     def step(self, i):
         """Iteration ``i`` of the epoch: Algorithm 1's k discriminator steps, then one generator step."""
-        c, gan = self.config, self.gan
-        if c.update == "simultaneous":
+        config, gan = self.config, self.gan
+        if config.update == "simultaneous":
             return gan.simultaneous_step(self.data.batch(i), self.d_optimizer, self.g_optimizer)
-        for j in range(c.k):  # lines 2-6: k steps of the discriminator, each on a fresh minibatch
-            out = gan.d_step(self.data.batch(i * c.k + j), self.d_optimizer)
-        out.update(gan.g_step(c.batch_size, self.g_optimizer))  # lines 7-8: one generator step
+        for j in range(config.k):  # lines 2-6: k steps of the discriminator, each on a fresh minibatch
+            out = gan.d_step(self.data.batch(i * config.k + j), self.d_optimizer)
+        out.update(gan.g_step(config.batch_size, self.g_optimizer))  # lines 7-8: one generator step
         return out
 
     def end_epoch(self, epoch):

@@ -36,17 +36,21 @@ METRICS_FIELDS = "epoch,frechet_distance,class_kl,mean_confidence\n"
 
 
 def epoch_outputs(model, epoch, out_dir, say):
-    c = model.config
-    if c.dataset == "gaussian-1d" and epoch in {0, 1, max(2, c.epochs // 3), c.epochs}:
+    config = model.config
+
+    def due(every):  # every ``every`` epochs and at the last (0: never)
+        return every and (epoch % every == 0 or epoch == config.epochs)
+
+    if config.dataset == "gaussian-1d" and epoch in {0, 1, max(2, config.epochs // 3), config.epochs}:
         _figure1_stage(model, epoch, out_dir)
     if epoch == 0:
         return
-    if c.sample_every and (epoch % c.sample_every == 0 or epoch == c.epochs):
-        plots.save_samples(model.gan, c.dataset, os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
+    if due(config.sample_every):
+        plots.save_samples(model.gan, config.dataset, os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
                            title=f"epoch {epoch}")
-    if c.parzen_every and c.dataset == "mnist" and (epoch % c.parzen_every == 0 or epoch == c.epochs):
+    if config.dataset == "mnist" and due(config.parzen_every):
         _parzen(model, epoch, out_dir, say)
-    if c.eval_every and c.dataset == "mnist" and (epoch % c.eval_every == 0 or epoch == c.epochs):
+    if config.dataset == "mnist" and due(config.eval_every):
         _metrics(model, epoch, out_dir, say)
 
 
