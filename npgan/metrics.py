@@ -43,7 +43,8 @@ def _as_2d(x, name):
 
 
 def _squared_norms(x):
-    return (x * x).sum(axis=1)
+    """``|x_i|^2`` per row, without an ``x``-sized temporary (``x * x`` of the training set is 157 MB)."""
+    return get_backend().einsum("ij,ij->i", x, x)
 
 
 def _squared_distances(a, a_norms, b, b_norms):
@@ -206,7 +207,7 @@ def neighbour_radii(features, k=3, chunk=DEFAULT_CHUNK):
     parts = []
     for start in range(0, n, rows):
         d2 = _squared_distances(x[start:start + rows], norms[start:start + rows], x, norms)
-        parts.append(xp.partition(d2, k, axis=1)[:, k])
+        parts.append(xp.partition(d2, k, axis=1)[:, k].copy())  # a copy: a view would keep the block alive
     return xp.concatenate(parts)
 
 
@@ -249,19 +250,26 @@ def precision_recall(real, fake, k=3, chunk=DEFAULT_CHUNK):
 # ---- the copy detector ---------------------------------------------------------------
 
 def nearest_distances(queries, reference, chunk=DEFAULT_CHUNK):
-    """Euclidean distance from each query to its nearest reference row (n,), on the backend."""
+    """Euclidean distance from each query to its nearest reference row (n,), on the backend.
+
+    ``|q - r|^2 = |q|^2 + (|r|^2 - 2 q.r)``, and ``|q|^2`` is the same for every
+    candidate, so the minimum over a block needs only ``|r|^2 - 2 q.r``; ``|q|^2`` is
+    added once to the minimum (and the sum clamped at 0 against rounding).
+    """
     xp = get_backend()
     q, r = _as_2d(queries, "nearest_distances"), _as_2d(reference, "nearest_distances")
-    q_norms, r_norms = _squared_norms(q), _squared_norms(r)
-    best = xp.full(q.shape[0], xp.inf, dtype=q_norms.dtype)
+    r_norms = _squared_norms(r)
+    best = xp.full(q.shape[0], xp.inf, dtype=r_norms.dtype)
     ref_rows = min(r.shape[0], 10000)
     rows = _rows_per_block(ref_rows, chunk)
     for r_start in range(0, r.shape[0], ref_rows):
         block, block_norms = r[r_start:r_start + ref_rows], r_norms[r_start:r_start + ref_rows]
         for start in range(0, q.shape[0], rows):
-            d2 = _squared_distances(q[start:start + rows], q_norms[start:start + rows], block, block_norms)
-            xp.minimum(best[start:start + rows], d2.min(axis=1), out=best[start:start + rows])
-    return xp.sqrt(best)
+            partial = q[start:start + rows] @ block.T  # (rows, ref_rows)
+            partial *= -2
+            partial += block_norms[None, :]
+            xp.minimum(best[start:start + rows], partial.min(axis=1), out=best[start:start + rows])
+    return xp.sqrt(xp.maximum(best + _squared_norms(q), 0))
 
 
 def copy_threshold(train=None, test=None, percentile=1.0, chunk=DEFAULT_CHUNK, test_to_train=None):
