@@ -82,25 +82,20 @@ def _read_npy(path, n, features):
 
 
 def _sample_checkpoint(path, n, seed, averaged, dataset):
-    """``(images, dataset)`` drawn from a GAN checkpoint or generator file."""
-    import npgan
+    """``(images, dataset)`` drawn from a checkpoint or generator file whose family can be evaluated."""
     from npgan.backend import Random, to_numpy
-    from npgan.checkpoint import CheckpointError
+    from npgan.commands import load_model
 
-    try:
-        gan = npgan.load(path, averaged=averaged)
-    except (CheckpointError, OSError) as exc:
-        raise UsageError(str(exc)) from None
-    # Every model kind says here what it can be scored on. A GAN on MNIST: all of it.
-    # A conditional checkpoint, when one exists, plugs in here: n/10 samples per label,
-    # and a Frechet distance per label beside the overall one.
-    own = gan.config.dataset
+    model = load_model(path, "evaluate", averaged)  # one line naming what the file can do, if not this
+    # A conditional family, when one exists, plugs in here: n/10 samples per label, and a
+    # Frechet distance per label beside the overall one.
+    own = model.config.dataset
     if own not in FEATURES:
         raise UsageError(f"{path}: a {own} model; npgan evaluate scores image models (mnist), "
                          "toy models are scored by their mode counts (see DESIGN.md)")
     if dataset is not None and dataset != own:
         raise UsageError(f"{path}: the model was trained on {own}; --dataset {dataset} does not apply")
-    images = to_numpy(gan.sample(n, rng=Random(seed)))
+    images = to_numpy(model.sample(n, rng=Random(seed)))
     check_images(images, f"{path} (its samples)", FEATURES[own])
     return images, own
 

@@ -27,6 +27,7 @@ def in_tmp(tmp_path, monkeypatch):
     np.save(tmp_path / "nan.npy", nan)
     np.save(tmp_path / "few.npy", rng.random((5, 784), dtype=np.float32))
     (tmp_path / "junk.npy").write_bytes(b"junk")
+    (tmp_path / "junk.npz").write_bytes(b"junk")
     (tmp_path / "taken.json").write_text("{}")
     return tmp_path
 
@@ -39,6 +40,8 @@ def in_tmp(tmp_path, monkeypatch):
     (["few.npy"], "expected at least 10 images, got 5"),
     (["junk.npy"], "junk.npy: not a readable .npy array"),
     (["missing.npy"], "missing.npy: no such file"),
+    (["junk.npz"], "junk.npz: not a readable .npz checkpoint"),
+    (["junk.npz", "--dataset", "fashion-mnist"], "--dataset fashion-mnist is not available yet"),
     (["good.npy", "--dataset", "fashion-mnist"], "--dataset fashion-mnist is not available yet"),
     (["good.npy", "--dataset", "cifar"], "invalid choice: 'cifar'"),
     (["good.npy", "--averaged"], "--averaged applies to a checkpoint"),
