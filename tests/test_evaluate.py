@@ -40,7 +40,7 @@ def in_tmp(tmp_path, monkeypatch):
     (["few.npy"], "expected at least 10 images, got 5"),
     (["junk.npy"], "junk.npy: not a readable .npy array"),
     (["missing.npy"], "missing.npy: no such file"),
-    (["junk.npz"], "junk.npz: not a readable .npz checkpoint"),
+    (["junk.npz"], "junk.npz: not an npgan checkpoint"),
     (["junk.npz", "--dataset", "fashion-mnist"], "--dataset fashion-mnist is not available yet"),
     (["good.npy", "--dataset", "fashion-mnist"], "--dataset fashion-mnist is not available yet"),
     (["good.npy", "--dataset", "cifar"], "invalid choice: 'cifar'"),
