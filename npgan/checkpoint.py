@@ -124,8 +124,10 @@ def _check_contents(path, state, arrays):
         raise CheckpointError(f"{path}: unknown checkpoint kind {state['kind']!r}; expected one of {KINDS}")
     if state["kind"] == "training":
         missing = [key for key in ("rng", "epoch", "iteration") if key not in state]
-        missing += [name for name in ("opt_G/updates", "opt_G/momentum", "opt_D/updates", "opt_D/momentum")
-                    if name not in arrays]
+        # the optimisers the state names (a GAN's, which name none: G's and D's)
+        optimizers = state.get("optimizers", ["G", "D"])
+        missing += [f"opt_{name}/{key}" for name in optimizers for key in ("updates", "momentum")
+                    if f"opt_{name}/{key}" not in arrays]
         if missing:
             raise CheckpointError(f"{path}: a training checkpoint without {', '.join(missing)}; "
                                   "it cannot be resumed (it may still be loaded if it holds G)")

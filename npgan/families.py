@@ -16,13 +16,14 @@ loop, checkpoints, resume, locking and the commands' one-line refusals come with
 import dataclasses
 import os
 
+from npgan.autoencoder_model import AutoencoderModel, autoencoder_outputs, load_autoencoder
 from npgan.checkpoint import CheckpointError, read
 from npgan.errors import UsageError
 from npgan.gan_model import GANModel
 from npgan.gan_outputs import epoch_outputs
 from npgan.loading import load_gan
 
-ABILITIES = ("sample", "parzen", "evaluate", "encode", "reconstruct", "classify", "inpaint")
+ABILITIES = ("sample", "parzen", "evaluate", "encode", "reconstruct", "classify", "inpaint", "elbo")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +39,18 @@ class Family:
 FAMILIES = {
     "gan": Family("gan", GANModel, epoch_outputs, load_gan, frozenset({"sample", "parzen", "evaluate"}),
                   "a GAN: generator and discriminator trained by Algorithm 1"),
+    # The autoencoders: three families of one model class (npgan.autoencoders), since what
+    # their files can do differs: only the VAE has a prior to sample and a bound on log p(x).
+    # An autoencoder's "evaluate" scores its reconstructions of test images.
+    "ae": Family("ae", AutoencoderModel, autoencoder_outputs, load_autoencoder,
+                 frozenset({"encode", "reconstruct", "evaluate"}),
+                 "an autoencoder: deterministic encoder and decoder, no prior to sample from"),
+    "dae": Family("dae", AutoencoderModel, autoencoder_outputs, load_autoencoder,
+                  frozenset({"encode", "reconstruct", "evaluate"}),
+                  "a denoising autoencoder: deterministic encoder and decoder, no prior to sample from"),
+    "vae": Family("vae", AutoencoderModel, autoencoder_outputs, load_autoencoder,
+                  frozenset({"sample", "parzen", "evaluate", "encode", "reconstruct", "elbo"}),
+                  "a variational autoencoder: encoder q(z|x), decoder p(x|z), prior N(0, I)"),
 }
 
 

@@ -8,14 +8,16 @@ import dataclasses
 import json
 import math
 
+from npgan.autoencoders import CORRUPTIONS, RECONSTRUCTION_LOSSES
 from npgan.gan import NOISE_PRIORS
 from npgan.losses import GENERATOR_LOSSES
 from npgan.models import HIDDEN, OUTPUTS
 
 DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25")
 UPDATES = ("alternating", "simultaneous")
-MODELS = ("gan",)  # the model families (npgan.families); each has an entry there
+MODELS = ("gan", "ae", "dae", "vae")  # the model families (npgan.families); each has an entry there
 OPTIMIZERS = ("momentum", "adam")
+AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,15 +75,30 @@ class Config:
     # Training is unchanged; the average is a second generator, saved in checkpoints
     # (``npgan export --averaged``, ``npgan.load(path, averaged=True)``).
     average_from: int = 0
+    # autoencoders (model "ae", "dae", "vae"; npgan/autoencoders.py): the encoder's ReLU
+    # hidden widths down to a code of ae_code numbers (the VAE's: mean and log-variance of
+    # ae_code Gaussian latents), the decoder the same widths back up to one logit per pixel;
+    # ae_loss: "bernoulli" cross-entropy from the logits (the VAE's) or "squared" error;
+    # ae_corruption (a DAE's): "masking" (each pixel zeroed with probability ae_noise) or
+    # "gaussian" (noise of standard deviation ae_noise); ae_binarize "stochastic": each
+    # training pixel drawn as a Bernoulli of its grey value, afresh for every minibatch
+    # (evaluation images binarised once: autoencoder_model.evaluation_images).
+    ae_hidden: tuple = (200, 200)
+    ae_code: int = 50
+    ae_loss: str = "bernoulli"
+    ae_corruption: str = "none"
+    ae_noise: float = 0.0
+    ae_binarize: str = "none"
     dtype: str = "float32"
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
             _check_type(field, getattr(self, field.name))
-        for name in ("g_hidden", "d_hidden"):
+        for name in (field.name for field in dataclasses.fields(self) if field.type is tuple):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         reals = [f.name for f in dataclasses.fields(self) if f.type is float]
         infinite = [name for name in reals if not math.isfinite(getattr(self, name))]
+        autoencoder = self.model in AUTOENCODERS
         checks = [
             (all(w >= 1 for w in self.g_hidden + self.d_hidden), "every hidden layer needs width >= 1"),
             (self.seed >= 0, "seed must be >= 0"),
@@ -115,6 +132,20 @@ class Config:
             (0 < self.keep_input <= 1 and 0 < self.keep_hidden <= 1, "keep probabilities must be in (0, 1]"),
             (self.dataset == "mnist" or self.iters_per_epoch >= 1, "toy datasets need iters_per_epoch >= 1"),
             (self.dtype in ("float32", "float64"), "dtype must be 'float32' or 'float64'"),
+            # the autoencoder families
+            (not autoencoder or self.dataset == "mnist", f"model {self.model!r} trains on mnist"),
+            (not autoencoder or self.ae_code >= 1 and all(w >= 1 for w in self.ae_hidden),
+             "ae_code and every ae_hidden width must be >= 1"),
+            (not autoencoder or self.ae_loss in (("bernoulli",) if self.model == "vae" else RECONSTRUCTION_LOSSES),
+             f"ae_loss must be one of {RECONSTRUCTION_LOSSES} (a VAE's decoder is Bernoulli: 'bernoulli')"),
+            (not autoencoder or self.ae_corruption in CORRUPTIONS
+             and (self.ae_corruption != "none") == (self.model == "dae"),
+             f"ae_corruption must be one of {CORRUPTIONS}: a dae needs a corruption, ae and vae take 'none'"),
+            (not autoencoder or self.ae_noise >= 0 and (self.model != "dae" or self.ae_noise > 0)
+             and (self.ae_corruption != "masking" or self.ae_noise < 1),
+             "ae_noise must be >= 0, > 0 for a dae, and below 1 for masking (a probability)"),
+            (not autoencoder or self.ae_binarize in ("none", "stochastic"),
+             "ae_binarize must be 'none' or 'stochastic'"),
         ]
         for ok, message in checks:
             if not ok:
@@ -176,6 +207,9 @@ _TOY_1D = dict(_TOY, noise_dim=4, g_hidden=(32, 32), d_hidden=(32, 32), d_pieces
                momentum_start=0.0, momentum_end=0.0, epochs=20, iters_per_epoch=100,
                sample_every=20, seed=1)
 
+_AUTOENCODER = dict(optimizer="adam", lr=1e-3, adam_beta1=0.9, adam_beta2=0.999, lr_min=0.0, batch_size=100,
+                    sample_every=10)
+
 PRESETS = {
     "mnist-paper": (
         "the paper's exact MNIST configuration (maxout D with dropout, 1200-1200 ReLU G; "
@@ -197,6 +231,24 @@ PRESETS = {
         "2-D 5x5 grid of 25 Gaussians (mode-collapse benchmark); about 25 seconds",
         Config(dataset="grid-25", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
                batch_size=100, lr=0.02, lr_decay=1.0004, lr_min=0.001, epochs=60, iters_per_epoch=100))),
+    # The autoencoders: 784-200-200-50 (the IWAE paper's VAE widths, with ReLU for its tanh),
+    # Adam with beta1 = 0.9 (Kingma and Ba's default, the IWAE paper's optimiser): the loss
+    # sums 784 pixels, so its gradients are large and their scale shifts as training goes,
+    # which Adam's per-parameter step absorbs where momentum SGD needs a rate tuned to it.
+    # The learning rate falls from 1e-3 about tenfold over each preset's run.
+    "mnist-ae": (
+        "autoencoder 784-200-200-50-200-200-784, Bernoulli cross-entropy; Adam, 50 epochs, about 3 minutes",
+        Config(model="ae", **_AUTOENCODER, epochs=50, lr_decay=1.000092)),
+    "mnist-dae": (
+        "denoising autoencoder: mnist-ae with 25% of the pixels zeroed (masking noise); about 3 minutes",
+        Config(model="dae", **_AUTOENCODER, ae_corruption="masking", ae_noise=0.25, epochs=50, lr_decay=1.000092)),
+    "mnist-vae": (
+        "VAE with a 50-d Gaussian code, Bernoulli decoder, on grey pixels; Adam, 100 epochs, about 6 minutes",
+        Config(model="vae", **_AUTOENCODER, epochs=100, lr_decay=1.000046)),
+    "mnist-vae-binary": (
+        "mnist-vae on stochastically binarised pixels (redrawn every minibatch): the IWAE paper's "
+        "setting, for its log-likelihood bounds; 150 epochs, about 9 minutes",
+        Config(model="vae", **_AUTOENCODER, ae_binarize="stochastic", epochs=150, lr_decay=1.0000307)),
 }
 
 
