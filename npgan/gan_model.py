@@ -94,11 +94,11 @@ class GANModel:
     def __init__(self, config):
         self.config = config
         self.rng = Random(config.seed)
-        self.data = real_batches(config, self.rng)
+        self.data = self.build_data(self.rng)
         bias = None
         if config.dataset == "mnist" and config.g_output_bias == "data_logit_mean":
             bias = data_logit_mean(self.data.x, config.dtype)
-        self.gan = build_gan(config, self.rng, bias)
+        self.gan = self.build_networks(self.rng, bias)
         self.d_optimizer, self.g_optimizer = build_optimizers(config, self.gan)
         self.momentum = momentum_ramp(config)
         self.iterations_per_epoch = self.data.batches_per_epoch // (1 if config.update == "simultaneous" else config.k)
@@ -108,6 +108,15 @@ class GANModel:
                              f"{self.data.batches_per_epoch}")
         self.g_average, self.n_averaged = None, 0  # mean of G's parameters (average_from)
         self.figure1 = []  # panels of Figure 1 drawn so far (1-D data)
+
+    # What a family built on this model changes (npgan.dcgan: other networks and data sets).
+    def build_networks(self, rng, output_bias):
+        """The ``GAN`` this model trains, its parameters drawn from ``rng``."""
+        return build_gan(self.config, rng, output_bias)
+
+    def build_data(self, rng):
+        """The stream of real minibatches (``batches``)."""
+        return real_batches(self.config, rng)
 
     @property
     def blas_threads(self):

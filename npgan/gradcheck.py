@@ -234,4 +234,6 @@ def report(seed=0):
     labels = rng.integers(0, 5, (8,))
     rows.append(("softmax cross-entropy", "dlogits",
                  check_loss(lambda l: losses.softmax_cross_entropy(l, labels), data(8, 5) * 3), LAYER_TOLERANCE))
+    from npgan.conv_checks import gradcheck_rows  # the image layers and DCGAN (it imports this module)
+    rows += gradcheck_rows(seed)
     return rows

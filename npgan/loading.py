@@ -13,8 +13,8 @@ from npgan.checkpoint import CheckpointError, NamedArrays, load_into, read
 from npgan.gan_model import build_gan
 
 
-def load_gan(path, config, state, arrays, averaged=False):
-    """The GAN of a checkpoint already read (``checkpoint.read``).
+def load_gan(path, config, state, arrays, averaged=False, build=build_gan):
+    """The GAN of a checkpoint already read (``checkpoint.read``), its networks made by ``build``.
 
     A training checkpoint gives G and D; a generator file (``pretrained/``) gives G,
     and ``gan.D`` is ``None``. ``averaged=True`` takes G's parameters from the running
@@ -23,7 +23,7 @@ def load_gan(path, config, state, arrays, averaged=False):
     ``gan.sample(n, rng=...)`` for other draws.
     """
     rng = Random(config.seed)
-    gan = build_gan(config, rng)
+    gan = build(config, rng)
     if averaged and not state.get("n_averaged"):
         raise CheckpointError(
             f"{os.fspath(path)}: holds no averaged generator (a training checkpoint of a run with "
