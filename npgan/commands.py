@@ -180,6 +180,8 @@ def cmd_parzen(args):
     if gan.config.dataset != "mnist":
         raise UsageError(f"{args.checkpoint}: Parzen evaluation is for MNIST models, this one is {gan.config.dataset}")
     mnist = load_mnist()
+    print(f"Parzen window of {plural(args.samples, 'sample')} from {args.checkpoint}: sigma chosen on 1000 "
+          f"validation images, the {len(mnist.test_x)} test images scored", flush=True)
     start = time.perf_counter()
     samples = gan.sample(args.samples, rng=Random(args.seed))
     result = parzen_protocol(samples, asarray(mnist.valid_x), asarray(mnist.test_x))
