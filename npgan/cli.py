@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from npgan import backend, commands, evaluate
+from npgan import backend, commands, evaluate, likelihood_bounds
 from npgan.arguments import non_negative_int, positive_int, seed
 from npgan.data import DataError
 from npgan.errors import UsageError
@@ -113,13 +113,14 @@ def build_parser():
         p.set_defaults(func=getattr(commands, f"cmd_{name}"))
 
     evaluate.add_parser(sub, common)
+    likelihood_bounds.add_parser(sub, common)
     return parser
 
 
 def _command_name(argv):
     """``npgan train`` for the words of a command line (before it is parsed), else ``npgan``."""
     names = {"train", "sample", "parzen", "gradcheck", "presets", "export", "average", "evaluate", "encode",
-             "reconstruct", "classify", "inpaint"}
+             "reconstruct", "classify", "inpaint", "elbo"}
     first = next((word for word in argv if not word.startswith("-")), None)
     return f"npgan {first}" if first in names else "npgan"
 

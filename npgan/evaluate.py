@@ -82,9 +82,16 @@ def _read_npy(path, n, features):
 
 
 def _sample_checkpoint(path, n, seed, averaged, dataset):
-    """``(images, dataset)`` drawn from a checkpoint or generator file whose family can be evaluated."""
-    from npgan.backend import Random, to_numpy
+    """``(images, dataset, what)`` from a checkpoint or generator file whose family can be evaluated.
+
+    A family that can sample is scored on ``n`` samples; one that cannot (a deterministic
+    autoencoder, which has no prior) on its reconstructions of the first ``n`` test images,
+    and ``what`` says which.
+    """
+    from npgan.backend import Random, asarray, to_numpy
     from npgan.commands import load_model
+    from npgan.data import load_mnist
+    from npgan.families import family
 
     model = load_model(path, "evaluate", averaged)  # one line naming what the file can do, if not this
     # A conditional family, when one exists, plugs in here: n/10 samples per label, and a
@@ -95,13 +102,18 @@ def _sample_checkpoint(path, n, seed, averaged, dataset):
                          "toy models are scored by their mode counts (see DESIGN.md)")
     if dataset is not None and dataset != own:
         raise UsageError(f"{path}: the model was trained on {own}; --dataset {dataset} does not apply")
-    images = to_numpy(model.sample(n, rng=Random(seed)))
-    check_images(images, f"{path} (its samples)", FEATURES[own])
-    return images, own
+    if "sample" in family(model.config).can:
+        images, what = model.sample(n, rng=Random(seed)), "samples"
+    else:
+        images, what = model.reconstruct(asarray(load_mnist().test_x[:n])), "reconstructions of test images"
+    images = to_numpy(images)
+    check_images(images, f"{path} (its {what})", FEATURES[own])
+    return images, own, what
 
 
 def load_source(source, n, seed=0, averaged=False, dataset=None):
-    """The images to score and their data set, from a ``.npy`` or a checkpoint."""
+    """``(images, dataset, what)``: the images to score, their data set and what they are, from a
+    ``.npy`` ("images") or a checkpoint ("samples", or an autoencoder's "reconstructions of test images")."""
     if not os.path.isfile(source):
         raise UsageError(f"{source}: no such file")
     if source.endswith(".npy"):
@@ -109,7 +121,7 @@ def load_source(source, n, seed=0, averaged=False, dataset=None):
             raise UsageError("--averaged applies to a checkpoint, not to a .npy of images")
         dataset = dataset or "mnist"
         _require_available(dataset)
-        return _read_npy(source, n, FEATURES[dataset]), dataset
+        return _read_npy(source, n, FEATURES[dataset]), dataset, "images"
     if dataset is not None:
         _require_available(dataset)
     return _sample_checkpoint(source, n, seed, averaged, dataset)
@@ -123,11 +135,13 @@ def _require_available(dataset):
 
 # ---- the evaluation ----------------------------------------------------------------------
 
-def evaluate(images, data, classifier, n_images=None, k=3):
+def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
     """Every metric for ``images`` (n, 784) against an ``npgan.data.MNIST`` split.
 
-    n_images: use the first ``n_images`` test images (default all). Returns a dict of
-    Python numbers, with ``seconds`` per metric.
+    n_images: use the first ``n_images`` test images (default all). parzen: ``False`` for
+    images made from the test images themselves (an autoencoder's reconstructions), whose
+    Parzen window would sit on the very images it scores; ``result["parzen"]`` is then
+    ``None``. Returns a dict of Python numbers, with ``seconds`` per metric.
     """
     from npgan import metrics
     from npgan.backend import asarray
@@ -158,8 +172,10 @@ def evaluate(images, data, classifier, n_images=None, k=3):
     else:
         result["copy_threshold"] = timed("copy_threshold", lambda: metrics.copy_threshold(train, test))
     result["copy_share"] = timed("copy_share", lambda: metrics.copy_share(samples, train, result["copy_threshold"]))
-    parzen = timed("parzen", lambda: parzen_protocol(samples, asarray(data.valid_x), test))
-    result["parzen"] = {key: parzen[key] for key in ("test_ll", "test_se", "sigma")}
+    result["parzen"] = None
+    if parzen:
+        window = timed("parzen", lambda: parzen_protocol(samples, asarray(data.valid_x), test))
+        result["parzen"] = {key: window[key] for key in ("test_ll", "test_se", "sigma")}
     result["seconds"] = seconds
     return result
 
@@ -205,7 +221,8 @@ def format_table(result):
         (f"copies (closer to a training image than {result['copy_threshold']:.3f})",
          f"{100 * result['copy_share']:.2f}%"),
         ("Parzen test log-likelihood (nats)",
-         f"{parzen['test_ll']:.2f} +- {parzen['test_se']:.2f} (sigma {parzen['sigma']:.3f})"),
+         f"{parzen['test_ll']:.2f} +- {parzen['test_se']:.2f} (sigma {parzen['sigma']:.3f})" if parzen
+         else "not computed: the images are made from the test images it would score"),
     ]
     width = max(len(name) for name, _ in rows)
     return [f"{name:{width}s}  {value}" for name, value in rows]
@@ -226,17 +243,16 @@ def run(args):
         if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
             raise UsageError(f"the directory of the output file {args.output} does not exist")
     start = time.perf_counter()
-    images, dataset = load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
+    images, dataset, what = load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
     classifier_path = args.classifier or classifiers.PRETRAINED
     if not os.path.isfile(classifier_path):
         raise UsageError(f"classifier file {classifier_path} not found (python results/train_classifier.py makes it)")
     classifier, state = classifiers.load(classifier_path)
     data = load_mnist()
-    result = evaluate(images, data, classifier, n_images=args.images)
-    result.update(source=args.source, dataset=dataset, seed=args.seed, averaged=args.averaged,
+    result = evaluate(images, data, classifier, n_images=args.images, parzen=what != "reconstructions of test images")
+    result.update(source=args.source, dataset=dataset, scored=what, seed=args.seed, averaged=args.averaged,
                   classifier=classifier_path, classifier_test_accuracy=state.get("test_accuracy"),
                   total_seconds=round(time.perf_counter() - start, 2))
-    what = "samples" if not args.source.endswith(".npy") else "images"
     print(f"{args.source}: {result['n']} {what}"
           + (f" (seed {args.seed}{', averaged G' if args.averaged else ''})" if what == "samples" else "")
           + f" against {result['test_images']} {dataset} test images")

@@ -236,4 +236,6 @@ def report(seed=0):
                  check_loss(lambda l: losses.softmax_cross_entropy(l, labels), data(8, 5) * 3), LAYER_TOLERANCE))
     from npgan.conv_checks import gradcheck_rows  # the image layers and DCGAN (it imports this module)
     rows += gradcheck_rows(seed)
+    from npgan.autoencoder_checks import rows as autoencoder_rows  # the autoencoders (it imports this module)
+    rows += autoencoder_rows(seed)
     return rows
