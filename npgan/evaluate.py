@@ -11,24 +11,23 @@ in pixel space against the training images, and the paper's Parzen-window estima
 ``-o`` also writes every number, with the time each took, as JSON.
 """
 
-import argparse
-import functools
 import os
 import time
 
 import numpy
 
+from npgan import classifier as classifiers
+from npgan.arguments import output_file, positive_int, seed
+from npgan.backend import Random, asarray, to_numpy
+from npgan.commands import load_model
+from npgan.data import load_mnist
 from npgan.errors import UsageError
+from npgan.evaluation import evaluate
+from npgan.families import family
+from npgan.files import write_json
 
 DATASETS = ("mnist", "fashion-mnist")
 FEATURES = {"mnist": 784}
-
-
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def add_parser(sub, common):
@@ -38,13 +37,13 @@ def add_parser(sub, common):
                             "class balance, copies, Parzen")
     p.add_argument("source", metavar="CKPT|SAMPLES.npy",
                    help="a checkpoint or generator file, or a .npy array (n, 784) with values in [0, 1]")
-    p.add_argument("-n", type=_positive_int, default=10000,
+    p.add_argument("-n", type=positive_int, default=10000,
                    help="samples to draw from a checkpoint (a .npy: its first n rows); default 10000")
-    p.add_argument("--seed", type=int, default=0, help="seed of the generator's noise (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the generator's noise (default 0)")
     p.add_argument("--averaged", action="store_true", help="score the run's averaged generator (average_from > 0)")
     p.add_argument("--dataset", choices=DATASETS,
                    help="the data set a .npy is scored against (default mnist); a checkpoint knows its own")
-    p.add_argument("--images", type=_positive_int, default=10000,
+    p.add_argument("--images", type=positive_int, default=10000,
                    help="use the first N test images (default: all 10000)")
     p.add_argument("--classifier", help="classifier file (default: pretrained/npgan-mnist-classifier.npz)")
     p.add_argument("-o", "--output", help="also write the results as JSON to this file")
@@ -88,11 +87,6 @@ def _sample_checkpoint(path, n, seed, averaged, dataset):
     autoencoder, which has no prior) on its reconstructions of the first ``n`` test images,
     and ``what`` says which.
     """
-    from npgan.backend import Random, asarray, to_numpy
-    from npgan.commands import load_model
-    from npgan.data import load_mnist
-    from npgan.families import family
-
     model = load_model(path, "evaluate", averaged)  # one line naming what the file can do, if not this
     # A conditional family, when one exists, plugs in here: n/10 samples per label, and a
     # Frechet distance per label beside the overall one.
@@ -133,79 +127,6 @@ def _require_available(dataset):
                          f"or classifier; available: {', '.join(FEATURES)}")
 
 
-# ---- the evaluation ----------------------------------------------------------------------
-
-def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
-    """Every metric for ``images`` (n, 784) against an ``npgan.data.MNIST`` split.
-
-    n_images: use the first ``n_images`` test images (default all). parzen: ``False`` for
-    images made from the test images themselves (an autoencoder's reconstructions), whose
-    Parzen window would sit on the very images it scores; ``result["parzen"]`` is then
-    ``None``. Returns a dict of Python numbers, with ``seconds`` per metric.
-    """
-    from npgan import metrics
-    from npgan.backend import asarray
-    from npgan.parzen import parzen_protocol
-
-    test = asarray(data.test_x[:n_images])
-    samples = asarray(images)
-    seconds, result = {}, {"n": int(len(images)), "test_images": int(len(test))}
-
-    def timed(name, fn):
-        start = time.perf_counter()
-        value = fn()
-        seconds[name] = round(time.perf_counter() - start, 3)
-        return value
-
-    sample_features, test_features = timed(
-        "features", lambda: (classifier.features(samples), classifier.features(test)))
-    logits = classifier.logits_from_features(sample_features)
-    result["frechet_distance"] = timed("frechet_distance",
-                                       lambda: metrics.frechet_distance(sample_features, test_features))
-    result["inception_score"] = timed("inception_score", lambda: metrics.inception_score(logits))
-    result.update(timed("precision_recall", lambda: metrics.precision_recall(test_features, sample_features, k)))
-    result["class_balance"] = timed("class_balance", lambda: metrics.class_balance(logits))
-    train = asarray(data.train_x)
-    known = getattr(classifier, "reference", {}).get("test_to_train")
-    if known is not None and len(known) >= len(test):  # stored with the classifier: no need to recompute
-        result["copy_threshold"] = metrics.copy_threshold(test_to_train=known[:len(test)])
-    else:
-        result["copy_threshold"] = timed("copy_threshold", lambda: metrics.copy_threshold(train, test))
-    result["copy_share"] = timed("copy_share", lambda: metrics.copy_share(samples, train, result["copy_threshold"]))
-    result["parzen"] = None
-    if parzen:
-        window = timed("parzen", lambda: parzen_protocol(samples, asarray(data.valid_x), test))
-        result["parzen"] = {key: window[key] for key in ("test_ll", "test_se", "sigma")}
-    result["seconds"] = seconds
-    return result
-
-
-@functools.lru_cache(maxsize=1)
-def _reference(classifier_path, n_images):
-    """The classifier and the features of the first ``n_images`` MNIST test images (cached)."""
-    from npgan import classifier as classifiers
-    from npgan.data import load_mnist
-
-    classifier, _ = classifiers.load(classifier_path)
-    return classifier, classifier.features(load_mnist().test_x[:n_images])
-
-
-def training_scores(samples, classifier_path=None, n_images=10000):
-    """The cheap metrics a training run logs beside Parzen: Frechet distance and class balance.
-
-    ``{"frechet_distance", "class_kl", "mean_confidence"}`` for ``samples`` (n, 784); the
-    classifier and the test features are loaded once per process.
-    """
-    from npgan import classifier as classifiers
-    from npgan import metrics
-
-    classifier, test_features = _reference(classifier_path or classifiers.PRETRAINED, n_images)
-    features = classifier.features(samples)
-    balance = metrics.class_balance(classifier.logits_from_features(features))
-    return {"frechet_distance": metrics.frechet_distance(features, test_features),
-            "class_kl": balance["kl_to_uniform"], "mean_confidence": balance["mean_confidence"]}
-
-
 def format_table(result):
     """The results as the lines of a two-column table."""
     balance = result["class_balance"]
@@ -229,19 +150,8 @@ def format_table(result):
 
 
 def run(args):
-    from npgan import classifier as classifiers
-    from npgan.data import load_mnist
-    from npgan.files import write_json
-
     if args.output:
-        if not args.output.endswith(".json"):
-            raise UsageError(f"output file {args.output} must end in .json")
-        if os.path.isdir(args.output):
-            raise UsageError(f"output file {args.output} is a directory")
-        if os.path.exists(args.output) and not args.force:
-            raise UsageError(f"{args.output} exists; pass --force to overwrite it")
-        if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
-            raise UsageError(f"the directory of the output file {args.output} does not exist")
+        output_file(args.output, (".json",), args.force, [args.source])
     start = time.perf_counter()
     images, dataset, what = load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
     classifier_path = args.classifier or classifiers.PRETRAINED

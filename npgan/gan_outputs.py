@@ -27,6 +27,7 @@ import os
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray
 from npgan.data import load_mnist
+from npgan.evaluation import training_scores
 from npgan.files import atomic_write
 from npgan.parzen import parzen_protocol
 from npgan.toy import make_toy
@@ -80,8 +81,6 @@ def _parzen(model, epoch, out_dir, say):
 
 
 def _metrics(model, epoch, out_dir, say):
-    from npgan.evaluate import training_scores
-
     for name, gan in (("metrics.csv", model.gan), ("metrics-averaged.csv", model.averaged_gan())):
         if gan is None:
             continue

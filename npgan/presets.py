@@ -13,9 +13,10 @@ from npgan.gan import NOISE_PRIORS
 from npgan.losses import GENERATOR_LOSSES
 from npgan.models import HIDDEN, OUTPUTS
 
-DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25")
+DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10")
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.dcgan)
 UPDATES = ("alternating", "simultaneous")
-MODELS = ("gan", "ae", "dae", "vae")  # the model families (npgan.families); each has an entry there
+MODELS = ("gan", "ae", "dae", "vae", "dcgan")  # the model families (npgan.families); each has an entry there
 OPTIMIZERS = ("momentum", "adam")
 AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
 
@@ -69,7 +70,7 @@ class Config:
     parzen_every: int = 0
     # MNIST: every this many epochs (and at the last), the Frechet distance and class
     # balance of 2,000 samples in npgan's classifier's features, beside Parzen
-    # (metrics.csv; see npgan.evaluate.training_scores); 0: never.
+    # (metrics.csv; see npgan.evaluation.training_scores); 0: never.
     eval_every: int = 0
     # Keep the mean of G's parameters at the end of every epoch from this one on (0: off).
     # Training is unchanged; the average is a second generator, saved in checkpoints
@@ -89,6 +90,15 @@ class Config:
     ae_corruption: str = "none"
     ae_noise: float = 0.0
     ae_binarize: str = "none"
+    # DCGAN (model "dcgan", npgan/dcgan.py): D convolves to conv_width then 2 * conv_width
+    # channels, G's transposed convolutions go from 2 * conv_width to conv_width; weights
+    # N(0, conv_init_std^2); leaky_slope is D's LeakyReLU; batchnorm_momentum the rate of the
+    # running averages that batch norm evaluates with. noise, gen_loss, k, the optimiser
+    # and the run-length fields apply as for a GAN; the MLP and dropout fields do not.
+    conv_width: int = 64
+    conv_init_std: float = 0.02
+    leaky_slope: float = 0.2
+    batchnorm_momentum: float = 0.1
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -99,6 +109,7 @@ class Config:
         reals = [f.name for f in dataclasses.fields(self) if f.type is float]
         infinite = [name for name in reals if not math.isfinite(getattr(self, name))]
         autoencoder = self.model in AUTOENCODERS
+        dcgan = self.model == "dcgan"
         checks = [
             (all(w >= 1 for w in self.g_hidden + self.d_hidden), "every hidden layer needs width >= 1"),
             (self.seed >= 0, "seed must be >= 0"),
@@ -130,7 +141,7 @@ class Config:
             (self.eval_every >= 0, "eval_every must be >= 0 (0: never)"),
             (self.noise_dim >= 1 and self.d_pieces >= 1, "noise_dim and d_pieces must be >= 1"),
             (0 < self.keep_input <= 1 and 0 < self.keep_hidden <= 1, "keep probabilities must be in (0, 1]"),
-            (self.dataset == "mnist" or self.iters_per_epoch >= 1, "toy datasets need iters_per_epoch >= 1"),
+            (self.dataset in IMAGE_DATASETS or self.iters_per_epoch >= 1, "toy datasets need iters_per_epoch >= 1"),
             (self.dtype in ("float32", "float64"), "dtype must be 'float32' or 'float64'"),
             # the autoencoder families
             (not autoencoder or self.dataset == "mnist", f"model {self.model!r} trains on mnist"),
@@ -146,6 +157,17 @@ class Config:
              "ae_noise must be >= 0, > 0 for a dae, and below 1 for masking (a probability)"),
             (not autoencoder or self.ae_binarize in ("none", "stochastic"),
              "ae_binarize must be 'none' or 'stochastic'"),
+            # the dcgan family
+            (dcgan or self.dataset not in ("fashion-mnist", "cifar10"),
+             f"dataset {self.dataset!r} trains the dcgan model (model='dcgan') only"),
+            (not dcgan or self.dataset in IMAGE_DATASETS, f"model 'dcgan' trains on one of {IMAGE_DATASETS}"),
+            (not dcgan or self.conv_width >= 1 and self.conv_init_std > 0 and 0 <= self.leaky_slope < 1
+             and 0 < self.batchnorm_momentum <= 1,
+             "conv_width must be >= 1, conv_init_std > 0, leaky_slope in [0, 1) and batchnorm_momentum in (0, 1]"),
+            (not dcgan or self.update == "alternating",
+             "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
+            (not dcgan or self.g_output == "sigmoid" and self.g_output_bias == "zero",
+             "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -210,6 +232,12 @@ _TOY_1D = dict(_TOY, noise_dim=4, g_hidden=(32, 32), d_hidden=(32, 32), d_pieces
 _AUTOENCODER = dict(optimizer="adam", lr=1e-3, adam_beta1=0.9, adam_beta2=0.999, lr_min=0.0, batch_size=100,
                     sample_every=10)
 
+# DCGAN as Radford et al. trained it: Adam with lr 2e-4 and beta1 0.5, a constant rate,
+# batch 128, no dropout; N(0, 1) noise; sigmoid output since the pixels are in [0, 1].
+_DCGAN = dict(model="dcgan", noise="gaussian", noise_scale=1.0, g_output_bias="zero", optimizer="adam",
+              lr=2e-4, adam_beta1=0.5, adam_beta2=0.999, lr_decay=1.0, lr_min=0.0, batch_size=128,
+              epochs=5, sample_every=1)
+
 PRESETS = {
     "mnist-paper": (
         "the paper's exact MNIST configuration (maxout D with dropout, 1200-1200 ReLU G; "
@@ -249,6 +277,16 @@ PRESETS = {
         "mnist-vae on stochastically binarised pixels (redrawn every minibatch): the IWAE paper's "
         "setting, for its log-likelihood bounds; 150 epochs, about 9 minutes",
         Config(model="vae", **_AUTOENCODER, ae_binarize="stochastic", epochs=150, lr_decay=1.0000307)),
+    "mnist-dcgan": (
+        "DCGAN on MNIST: conv D 64-128, transposed-conv G, batch norm, Adam; 5 epochs, "
+        "about 15 minutes on 2 cores", Config(dataset="mnist", eval_every=1, **_DCGAN)),
+    "fashion-dcgan": (
+        "DCGAN on Fashion-MNIST (files in NPGAN_FASHION_DIR, else fashion-mnist beside MNIST's); "
+        "5 epochs, about 15 minutes on 2 cores", Config(dataset="fashion-mnist", **_DCGAN)),
+    "cifar10-dcgan": (
+        "DCGAN on CIFAR-10, 3x32x32 (needs cifar-10-binary.tar.gz in NPGAN_CIFAR10_DIR, else cifar10 "
+        "beside MNIST's folder); untested here: the data is not reachable",
+        Config(dataset="cifar10", **dict(_DCGAN, epochs=25))),
 }
 
 

@@ -48,3 +48,18 @@ def mnist_dir():
     here = os.path.dirname(os.path.abspath(__file__))
     shared = os.path.normpath(os.path.join(here, "..", "..", "shared", "data", "mnist"))
     return os.environ.get("NPGAN_DATA_DIR") or shared
+
+
+def pretrained_classifier_and_mnist():
+    """npgan's committed classifier and the MNIST split, or a skip saying which is missing."""
+    from npgan import classifier
+    from npgan.data import load_mnist
+
+    if not os.path.exists(classifier.PRETRAINED):
+        pytest.skip("pretrained/npgan-mnist-classifier.npz is absent")
+    try:
+        data = load_mnist(mnist_dir(), download=False)
+    except Exception as exc:
+        pytest.skip(f"MNIST not available: {exc}")
+    net, state = classifier.load()
+    return net, state, data

@@ -45,7 +45,7 @@ def in_tmp(tmp_path, monkeypatch):
     (["good.npy", "--dataset", "fashion-mnist"], "--dataset fashion-mnist is not available yet"),
     (["good.npy", "--dataset", "cifar"], "invalid choice: 'cifar'"),
     (["good.npy", "--averaged"], "--averaged applies to a checkpoint"),
-    (["good.npy", "-n", "0"], "must be >= 1"),
+    (["good.npy", "-n", "0"], "-n: expected an integer >= 1, got 0"),
     (["good.npy", "-o", "taken.json"], "taken.json exists; pass --force"),
     (["good.npy", "-o", "out.txt"], "must end in .json"),
     (["good.npy", "-o", "nowhere/out.json"], "does not exist"),

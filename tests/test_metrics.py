@@ -3,11 +3,10 @@ backend, and real MNIST images in the committed classifier's feature space (skip
 the data or the weights are absent)."""
 
 import math
-import os
 
 import numpy as np
 import pytest
-from conftest import mnist_dir
+from conftest import pretrained_classifier_and_mnist
 
 from npgan import metrics
 from npgan.backend import asarray, to_numpy
@@ -143,16 +142,7 @@ def test_copy_detector_flags_training_rows_and_about_one_percent_of_new_ones(xp)
 
 @pytest.fixture(scope="module")
 def mnist_features():
-    from npgan import classifier
-    from npgan.data import load_mnist
-
-    if not os.path.exists(classifier.PRETRAINED):
-        pytest.skip("pretrained/npgan-mnist-classifier.npz is absent")
-    try:
-        data = load_mnist(mnist_dir(), download=False)
-    except Exception as exc:
-        pytest.skip(f"MNIST not available: {exc}")
-    net, _ = classifier.load()
+    net, _, data = pretrained_classifier_and_mnist()
     n = 2000
     rng = np.random.default_rng(0)
 
