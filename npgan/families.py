@@ -18,6 +18,7 @@ import os
 
 from npgan.autoencoder_model import AutoencoderModel, autoencoder_outputs, load_autoencoder
 from npgan.checkpoint import CheckpointError, read
+from npgan.dcgan import DCGANModel, load_dcgan
 from npgan.errors import UsageError
 from npgan.gan_model import GANModel
 from npgan.gan_outputs import epoch_outputs
@@ -39,6 +40,8 @@ class Family:
 FAMILIES = {
     "gan": Family("gan", GANModel, epoch_outputs, load_gan, frozenset({"sample", "parzen", "evaluate"}),
                   "a GAN: generator and discriminator trained by Algorithm 1"),
+    "dcgan": Family("dcgan", DCGANModel, epoch_outputs, load_dcgan, frozenset({"sample", "parzen", "evaluate"}),
+                    "a DCGAN: convolutional G and D with batch norm, trained by Algorithm 1"),
     # The autoencoders: three families of one model class (npgan.autoencoders), since what
     # their files can do differs: only the VAE has a prior to sample and a bound on log p(x).
     # An autoencoder's "evaluate" scores its reconstructions of test images.

@@ -155,14 +155,14 @@ def figure1_panel(gan, data, grid, label, n=20000, seed=1):
 
 
 def save_samples(gan, dataset, path, n=None, title=None, seed=1):
-    """A picture of ``n`` samples of ``gan``: an image grid (MNIST) or a scatter/density (toy data).
+    """A picture of ``n`` samples of ``gan``: an image grid (MNIST, Fashion-MNIST) or a scatter/density (toy data).
 
     The noise comes from its own ``Random(seed)``, so pictures never disturb the training
     stream and show the same ``z`` at every epoch.
     """
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     rng = Random(seed)
-    if dataset == "mnist":
+    if dataset in ("mnist", "fashion-mnist"):
         image_grid(gan.sample(n or 100, rng=rng), path, title=title)
         return
     data = make_toy(dataset)

@@ -1,0 +1,149 @@
+"""Fashion-MNIST and CIFAR-10 readers: verified files, the split, one-line errors; CIFAR-10's
+download tested against a small synthetic archive served from 127.0.0.1 (no network)."""
+
+import gzip
+import hashlib
+import http.server
+import io
+import os
+import tarfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from npgan import cifar10, fashion
+from npgan.data import DataError, DataNotFoundError
+
+FASHION_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist"
+
+
+@pytest.fixture
+def fashion_dir():
+    directory = os.environ.get("NPGAN_FASHION_DIR") or str(FASHION_DIR)
+    if not os.path.isfile(os.path.join(directory, "t10k-labels-idx1-ubyte.gz")):
+        pytest.skip(f"Fashion-MNIST not found in {directory} (set NPGAN_FASHION_DIR)")
+    return directory
+
+
+def test_fashion_mnist_is_read_verified_in_mnist_s_split(fashion_dir):
+    data = fashion.load_fashion_mnist(fashion_dir)
+    assert (data.train_x.shape, data.valid_x.shape, data.test_x.shape) == ((50000, 784), (10000, 784), (10000, 784))
+    assert data.train_x.dtype == np.float32 and 0 <= data.train_x.min() and data.train_x.max() <= 1
+    np.testing.assert_array_equal(np.bincount(data.test_y), [1000] * 10)  # the published 1,000 a class
+    all_train = np.concatenate([data.train_y, data.valid_y])
+    np.testing.assert_array_equal(np.bincount(all_train), [6000] * 10)
+    mean = np.concatenate([data.train_x, data.valid_x]).mean()
+    assert abs(mean - 0.2860) < 5e-4  # the published mean pixel of the training images
+    assert not data.train_x.flags.writeable
+
+
+def test_a_changed_fashion_file_is_refused_naming_the_check(fashion_dir, tmp_path):
+    for name in fashion.FASHION_FILES:
+        (tmp_path / (name + ".gz")).write_bytes((Path(fashion_dir) / (name + ".gz")).read_bytes())
+    raw = bytearray(gzip.decompress((tmp_path / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    raw[100] = (raw[100] + 1) % 10  # one label changed: a valid file, but not Fashion-MNIST's
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="SHA-256 of the decompressed data"):
+        fashion.load_fashion_mnist(str(tmp_path))
+
+
+def test_missing_fashion_files_are_one_line_naming_the_folder(tmp_path):
+    with pytest.raises(DataNotFoundError) as info:
+        fashion.load_fashion_mnist(str(tmp_path))
+    assert str(tmp_path) in str(info.value) and "\n" not in str(info.value) and "NPGAN_FASHION_DIR" in str(info.value)
+
+
+def test_fashion_folder_defaults_beside_mnist_s(monkeypatch, tmp_path):
+    monkeypatch.delenv("NPGAN_FASHION_DIR", raising=False)
+    monkeypatch.setenv("NPGAN_DATA_DIR", str(tmp_path / "mnist"))
+    assert fashion.default_fashion_dir() == str(tmp_path / "fashion-mnist")
+    monkeypatch.setenv("NPGAN_CIFAR10_DIR", str(tmp_path / "c"))
+    assert cifar10.default_cifar10_dir() == str(tmp_path / "c")
+
+
+# ---- CIFAR-10: a synthetic archive in the binary release's layout -----------------------------
+
+def _records(rng, n):
+    """``n`` records: a label byte, then 3,072 pixel bytes (R, G, B planes of 32 x 32)."""
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    pixels = rng.integers(0, 256, (n, 3072)).astype(np.uint8)
+    return labels, pixels, np.concatenate([labels[:, None], pixels], axis=1).tobytes()
+
+
+def _archive(path, per_file=4, test=3):
+    """Write a synthetic ``cifar-10-binary.tar.gz``; returns (md5, {file: (labels, pixels)})."""
+    rng = np.random.default_rng(0)
+    contents = {}
+    with tarfile.open(path, "w:gz") as archive:
+        for name in cifar10.TRAIN_FILES + (cifar10.TEST_FILE,):
+            labels, pixels, data = _records(rng, test if name == cifar10.TEST_FILE else per_file)
+            contents[name] = (labels, pixels)
+            info = tarfile.TarInfo(f"{cifar10.FOLDER}/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return hashlib.md5(Path(path).read_bytes()).hexdigest(), contents
+
+
+def test_cifar10_reader_gives_the_split_in_nchw_rows(tmp_path):
+    md5, contents = _archive(tmp_path / cifar10.ARCHIVE, per_file=4)
+    data = cifar10.load_cifar10(str(tmp_path), md5=md5)
+    train_labels = np.concatenate([contents[name][0] for name in cifar10.TRAIN_FILES])
+    train_pixels = np.concatenate([contents[name][1] for name in cifar10.TRAIN_FILES])
+    assert data.train_x.shape == (18, 3072) and data.valid_x.shape == (2, 3072) and data.test_x.shape == (3, 3072)
+    np.testing.assert_array_equal(data.train_y, train_labels[:18])
+    np.testing.assert_array_equal(data.valid_y, train_labels[18:])
+    np.testing.assert_allclose(data.train_x * 255, train_pixels[:18], atol=1e-4)
+    first = data.test_x[0].reshape(3, 32, 32)  # channel, row, column
+    assert first[1, 0, 5] * 255 == pytest.approx(contents[cifar10.TEST_FILE][1][0][1024 + 5], abs=1e-4)
+
+
+def test_cifar10_archive_with_another_checksum_or_missing_is_refused(tmp_path):
+    _archive(tmp_path / cifar10.ARCHIVE)
+    with pytest.raises(DataError, match="MD5 is"):
+        cifar10.load_cifar10(str(tmp_path))  # the real release's MD5
+    with pytest.raises(DataNotFoundError) as info:
+        cifar10.load_cifar10(str(tmp_path / "empty"))
+    message = str(info.value)
+    assert "\n" not in message and "put cifar-10-binary.tar.gz" in message and str(tmp_path / "empty") in message
+
+
+@pytest.fixture
+def local_server(tmp_path):
+    """An HTTP server on 127.0.0.1 serving ``tmp_path / "served"``; yields its base URL."""
+    served = tmp_path / "served"
+    served.mkdir()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", served
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_cifar10_download_is_verified_before_it_lands(local_server, tmp_path):
+    url, served = local_server
+    md5, _ = _archive(served / cifar10.ARCHIVE)
+    target = tmp_path / "data"
+    path = cifar10.download(str(target), url=f"{url}/{cifar10.ARCHIVE}", md5=md5)
+    assert Path(path) == target / cifar10.ARCHIVE and hashlib.md5(Path(path).read_bytes()).hexdigest() == md5
+    assert cifar10.load_cifar10(str(target), md5=md5).test_x.shape == (3, 3072)
+    # A download whose checksum is wrong, or that is not there at all, leaves nothing behind.
+    other = tmp_path / "other"
+    for bad_url, bad_md5, message in [(f"{url}/{cifar10.ARCHIVE}", "0" * 32, "MD5 of the download"),
+                                      (f"{url}/missing.tar.gz", md5, "404")]:
+        with pytest.raises(DataNotFoundError, match=message) as info:
+            cifar10.download(str(other), url=bad_url, md5=bad_md5)
+        assert "\n" not in str(info.value) and os.listdir(other) == []
