@@ -65,6 +65,7 @@ class AutoencoderModel:
         self.rng = Random(config.seed)
         self.data = ShuffledBatches(asarray(load_mnist().train_x, dtype=config.dtype), config.batch_size, self.rng)
         self.net = build(config, self.rng)
+        self.net.config = config  # as a loaded one has it (load_autoencoder)
         self.optimizers = {name: build_optimizer(config, getattr(self.net, name)) for name in OPTIMIZED}
         self.momentum = momentum_ramp(config)
         self.iterations_per_epoch = self.data.batches_per_epoch
