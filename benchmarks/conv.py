@@ -1,0 +1,233 @@
+"""npgan's convolution layers and one DCGAN iteration beside PyTorch on the CPU, in one process.
+
+    python benchmarks/conv.py [--quick] [--batch 128] [--threads T] [--rounds 7]
+
+Rows (float32, the shapes of ``mnist-dcgan`` at batch m = ``--batch``):
+
+* each convolution of DCGAN's D and G, forward then backward (dx, dW and db when the
+  layer has a bias), on the activations it sees in training, and batch norm over
+  (m, 128, 7, 7) in training mode;
+* one training iteration of ``mnist-dcgan``: ``DCGAN.d_step`` (G in training mode, D on
+  the real and the generated minibatch in separate passes) then ``GAN.g_step``, Adam
+  with lr 2e-4 and beta1 0.5, against the same model and the same step in PyTorch
+  (``torch.nn`` layers of the same shapes and initialisation, BN in training mode, the
+  two D passes backpropagated before one Adam step, D's parameters frozen in the G step).
+
+Each row runs npgan and torch in alternating blocks of ``--reps`` calls for ``--rounds``
+rounds (so a change of load hits both alike) and reports the median milliseconds of
+each and their ratio npgan / torch. Peak memory, the one figure not from the shared
+process: each library's model is built in a fresh Python process, which then runs three
+iterations; the memory they add is the resident set's high-water mark over them
+(``VmHWM``, reset just before them through ``/proc/self/clear_refs``; Linux) minus the
+resident set before them (npgan's holds MNIST, torch's one random minibatch: the
+difference is the iterations' own). ``--threads`` sets NumPy's BLAS
+threads (threadpoolctl) and torch's; the default is every core. A full run appends one
+JSON line to ``benchmarks/results/conv.jsonl``; ``--quick`` (batch 16, few rounds)
+records nothing.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy
+from _common import append_result
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from npgan.backend import Random
+from npgan.dcgan import DCGANModel
+from npgan.image_layers import BatchNorm, Conv2d, ConvTranspose2d
+from npgan.presets import get_preset
+
+
+def _status_mib(field):
+    with open("/proc/self/status") as f:
+        return int(re.search(rf"{field}:\s+(\d+)", f.read()).group(1)) / 1024  # kB -> MiB
+
+
+def memory_child(library, m, threads):
+    """In a fresh process: build ``library``'s mnist-dcgan, run three iterations, print the peak they add."""
+    import torch
+
+    torch.set_num_threads(threads)
+    with threadpool_limits(threads, user_api="blas"):
+        if library == "npgan":
+            model = DCGANModel(get_preset("mnist-dcgan").replace(batch_size=m))
+            model.begin_epoch(0, True)
+            step = iter(range(3)).__next__
+            run = lambda: model.step(step())  # noqa: E731
+        else:
+            run = TorchDCGAN(m, torch).step
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # the high-water mark starts again from the resident set now
+        before = _status_mib("VmRSS")
+        for _ in range(3):
+            run()
+    print(json.dumps({"before_mib": before, "added_mib": _status_mib("VmHWM") - before}))
+
+
+def peak_mib(library, m, threads):
+    """``memory_child`` of ``library`` in a new Python process: ``{"before_mib", "added_mib"}``."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", library, "--batch", str(m),
+                          "--threads", str(threads)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed_pair(ours, theirs, rounds, reps):
+    """Median milliseconds per call of ``ours`` and ``theirs``, alternating blocks of ``reps`` calls."""
+    ours(), theirs()  # warm up
+    times = ([], [])
+    for _ in range(rounds):
+        for fn, out in ((ours, times[0]), (theirs, times[1])):
+            for _ in range(reps):
+                start = time.perf_counter()
+                fn()
+                out.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times[0]), 1e3 * statistics.median(times[1])
+
+
+# ---- the layers ---------------------------------------------------------------------------
+
+def layer_cases(m):
+    """``(name, npgan layer, torch module, input shape)`` for each convolution of mnist-dcgan, and a batch norm."""
+    import torch
+
+    rng = Random(0)
+    return [
+        ("D conv 1->64, 28->14", Conv2d(1, 64, 4, rng, 2, 1), torch.nn.Conv2d(1, 64, 4, 2, 1), (m, 1, 28, 28)),
+        ("D conv 64->128, 14->7", Conv2d(64, 128, 4, rng, 2, 1, bias=False),
+         torch.nn.Conv2d(64, 128, 4, 2, 1, bias=False), (m, 64, 14, 14)),
+        ("G convT 100->128, 1->7", ConvTranspose2d(100, 128, 7, rng, bias=False),
+         torch.nn.ConvTranspose2d(100, 128, 7, bias=False), (m, 100, 1, 1)),
+        ("G convT 128->64, 7->14", ConvTranspose2d(128, 64, 4, rng, 2, 1, bias=False),
+         torch.nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), (m, 128, 7, 7)),
+        ("G convT 64->1, 14->28", ConvTranspose2d(64, 1, 4, rng, 2, 1), torch.nn.ConvTranspose2d(64, 1, 4, 2, 1),
+         (m, 64, 14, 14)),
+        ("BatchNorm(128) on 7x7", BatchNorm(128), torch.nn.BatchNorm2d(128), (m, 128, 7, 7)),
+    ]
+
+
+def layer_rows(m, rounds, reps):
+    import torch
+
+    rows = []
+    for name, ours, theirs, shape in layer_cases(m):
+        x = numpy.random.default_rng(1).standard_normal(shape, dtype=numpy.float32)
+        dy = numpy.random.default_rng(2).standard_normal(ours.forward(x).shape, dtype=numpy.float32)
+        tx, tdy = torch.tensor(x, requires_grad=True), torch.tensor(dy)
+        inputs = [tx, *theirs.parameters()]
+
+        def npgan_pass():
+            ours.forward(x)
+            ours.backward(dy)
+
+        def torch_pass():
+            torch.autograd.grad(theirs(tx), inputs, tdy)
+
+        ms = timed_pair(npgan_pass, torch_pass, rounds, reps)
+        rows.append({"what": name, "npgan_ms": ms[0], "torch_ms": ms[1]})
+    return rows
+
+
+# ---- one DCGAN iteration ----------------------------------------------------------------------
+
+class TorchDCGAN:
+    """mnist-dcgan in PyTorch: the same layers, initialisation, step order and Adam."""
+
+    def __init__(self, m, torch):
+        nn = torch.nn
+        self.torch, self.m = torch, m
+        torch.manual_seed(0)
+        self.G = nn.Sequential(nn.Unflatten(1, (100, 1, 1)), nn.ConvTranspose2d(100, 128, 7, bias=False),
+                               nn.BatchNorm2d(128), nn.ReLU(), nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False),
+                               nn.BatchNorm2d(64), nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Flatten(),
+                               nn.Sigmoid())
+        self.D = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+                               nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                               nn.Flatten(), nn.Linear(6272, 1))
+        for net in (self.G, self.D):
+            for module in net.modules():
+                if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+                    nn.init.normal_(module.weight, 0.0, 0.02)
+                if isinstance(module, nn.Linear):
+                    nn.init.uniform_(module.weight, -0.02 * 3**0.5, 0.02 * 3**0.5)
+        self.d_opt = torch.optim.Adam(self.D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.g_opt = torch.optim.Adam(self.G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.real = torch.rand(m, 784)
+        self.bce = nn.BCEWithLogitsLoss()
+
+    def step(self):
+        torch, m = self.torch, self.m
+        with torch.no_grad():
+            fake = self.G(torch.randn(m, 100))  # G in training mode, as npgan's D step
+        self.d_opt.zero_grad(set_to_none=True)
+        ones, zeros = torch.ones(m, 1), torch.zeros(m, 1)
+        (0.5 * self.bce(self.D(self.real), ones)).backward()  # two passes, each its own batch statistics
+        (0.5 * self.bce(self.D(fake), zeros)).backward()
+        self.d_opt.step()
+        self.D.requires_grad_(False)
+        self.g_opt.zero_grad(set_to_none=True)
+        self.bce(self.D(self.G(torch.randn(m, 100))), ones).backward()
+        self.g_opt.step()
+        self.D.requires_grad_(True)
+
+
+def iteration_row(m, rounds, reps):
+    import torch
+
+    model = DCGANModel(get_preset("mnist-dcgan").replace(batch_size=m))  # real MNIST, as npgan train reads it
+    model.begin_epoch(0, True)
+    counter = iter(range(10**9))
+
+    def npgan_step():
+        model.step(next(counter) % model.iterations_per_epoch)
+
+    theirs = TorchDCGAN(m, torch)
+    ms = timed_pair(npgan_step, theirs.step, rounds, reps)
+    return {"what": f"DCGAN iteration (D step + G step, batch {m})", "npgan_ms": ms[0], "torch_ms": ms[1]}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke test: batch 16, 2 rounds; records nothing")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: every core)")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--memory-child", choices=("npgan", "torch"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        import torch
+    except ImportError:
+        sys.exit("benchmarks/conv.py compares with PyTorch: pip install -e .[bench]")
+    m, rounds, reps = (16, 2, 2) if args.quick else (args.batch, args.rounds, args.reps)
+    threads = args.threads or len(os.sched_getaffinity(0))
+    if args.memory_child:
+        return memory_child(args.memory_child, m, threads)
+    torch.set_num_threads(threads)
+    with threadpool_limits(threads, user_api="blas"):
+        rows = layer_rows(m, rounds, reps) + [iteration_row(m, rounds, reps)]
+    blas = next((f"{i['internal_api']} {i.get('architecture', '')}".strip() for i in threadpool_info()
+                 if i["user_api"] == "blas"), "unknown")
+    print(f"float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
+          f"median ms of {rounds} x {reps} calls each")
+    print(f"{'what':44s} {'npgan ms':>9s} {'torch ms':>9s} {'npgan/torch':>11s}")
+    for row in rows:
+        row["ratio"] = row["npgan_ms"] / row["torch_ms"]
+        print(f"{row['what']:44s} {row['npgan_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:11.2f}")
+    memory = {library: peak_mib(library, m, threads) for library in ("npgan", "torch")}
+    print("memory three iterations add to a fresh process (peak resident set after them minus before): "
+          + ", ".join(f"{library} {value['added_mib']:.0f} MiB" for library, value in memory.items()))
+    if not args.quick:
+        path = append_result("conv", {"batch": m, "threads": threads, "blas": blas, "torch": torch.__version__,
+                                      "rounds": rounds, "reps": reps, "rows": rows, "memory": memory})
+        print(f"appended to {path}")
+
+
+if __name__ == "__main__":
+    main()
