@@ -14,6 +14,11 @@ Algorithm 1 of the paper, per training iteration:
 with fresh real minibatches, then ``g_step`` once. ``simultaneous_step`` is the update of
 the paper's public code instead: both gradients from one batch, applied together.
 
+Two remedies of ``npgan.remedies`` live in the steps: ``label_smoothing`` (D's target for
+real examples) and ``input_noise`` (instance noise on every input of D, real and
+generated). The others are in D itself (packing, the minibatch feature; D then gives one
+logit per pack of samples) or in the optimisers (two learning rates).
+
 The discriminator returns logits ``l`` with ``D(x) = sigmoid(l)``; the objectives work
 from logits (see ``npgan.losses``). Steps return their statistics as 0-d backend arrays
 so that nothing forces a host/device sync inside the loop.
@@ -35,10 +40,11 @@ class GAN:
     ``sqrt(3)``, unit variance) or ``"gaussian"`` with standard deviation ``noise_scale``.
     rng: the ``Random`` the noise comes from (dropout masks come from the ``Random`` each
     Dropout layer was built with; ``build_gan`` passes one to all of them).
+    label_smoothing: ``s``, so that D's target for real examples is ``1 - s``.
     """
 
     def __init__(self, generator, discriminator, rng, noise_dim, noise="uniform",
-                 noise_scale=math.sqrt(3), gen_loss="nonsaturating"):
+                 noise_scale=math.sqrt(3), gen_loss="nonsaturating", label_smoothing=0.0):
         if noise not in NOISE_PRIORS:
             raise ValueError(f"GAN: noise must be one of {NOISE_PRIORS}, got {noise!r}")
         if gen_loss not in losses.GENERATOR_LOSSES:
@@ -46,6 +52,7 @@ class GAN:
         self.G, self.D = generator, discriminator
         self.noise_dim, self.noise, self.noise_scale = noise_dim, noise, float(noise_scale)
         self.gen_loss = gen_loss
+        self.real_target = 1.0 - label_smoothing  # one-sided label smoothing (losses.discriminator_loss)
         self.rng = rng
         self.dtype = next(iter(generator.params.values())).dtype
         self._pair = None  # reused (2m, features) buffer for D's joint pass
@@ -98,61 +105,75 @@ class GAN:
             got = getattr(real, "shape", None)
             raise ValueError(f"GAN: expected a real minibatch of shape (m, {width}), got {got}")
 
-    def d_step(self, real, d_optimizer):
+    def _with_input_noise(self, x, std):
+        """Instance noise: ``x + e``, ``e ~ N(0, std^2)`` from the GAN's stream (``x`` itself for 0).
+
+        Its backward is the identity (``d(x + e)/dx = I``): the gradient D passes back
+        is already the gradient with respect to ``x``. With ``std = 0`` nothing is drawn,
+        so the random stream is that of a run without instance noise.
+        """
+        return x if std == 0 else x + self.rng.normal(x.shape, x.dtype, std=std)
+
+    def d_step(self, real, d_optimizer, input_noise=0.0):
         """Algorithm 1, lines 3-5: one discriminator update on ``real`` and fresh noise.
 
         D sees real and fake rows in one forward pass (one set of matrix products, one
-        dropout draw). Its loss is ``-V/2`` on the minibatch (``losses.discriminator_loss``);
-        only D's parameters move. Returns ``{"d_loss", "d_real", "d_fake"}`` with the mean
-        ``D(x)`` and ``D(G(z))``.
+        dropout draw). Its loss is ``-V/2`` on the minibatch (``losses.discriminator_loss``,
+        with the real target ``1 - label_smoothing``); only D's parameters move.
+        input_noise: the standard deviation of instance noise on D's inputs (0: none).
+        Returns ``{"d_loss", "d_real", "d_fake"}`` with the mean ``D(x)`` and ``D(G(z))``.
         """
         self._check_real(real)
         m = real.shape[0]
         fake = self.G.forward(self.sample_noise(m), training=False)  # line 3: z ~ p_z
-        logits = self.D.forward(self._joint_batch(real, fake), training=True)  # (2m, 1)
-        loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])  # line 5
+        pair = self._with_input_noise(self._joint_batch(real, fake), input_noise)
+        logits = self.D.forward(pair, training=True)  # (2m, 1), or (2m / pack, 1) packed
+        half = logits.shape[0] // 2
+        loss, dreal, dfake = losses.discriminator_loss(logits[:half], logits[half:], self.real_target)  # line 5
         self.D.backward(get_backend().concatenate([dreal, dfake]), input_grad=False)
         d_optimizer.step()
-        return {"d_loss": loss, **self._mean_outputs(logits, m)}
+        return {"d_loss": loss, **self._mean_outputs(logits, half)}
 
-    def g_step(self, m, g_optimizer):
+    def g_step(self, m, g_optimizer, input_noise=0.0):
         """Algorithm 1, lines 7-8: one generator update on ``m`` fresh noise samples.
 
         The gradient of the generator objective flows back through D (in training mode,
         dropout included, as the paper's code did) into G. D's weight gradients are not
         computed (``param_grads=False``) and D does not move; only G's parameters move.
-        Returns ``{"g_loss"}``.
+        input_noise: instance noise on D's input, as in ``d_step``. Returns ``{"g_loss"}``.
         """
         fake = self.G.forward(self.sample_noise(m), training=True)  # line 7
-        logits = self.D.forward(fake, training=True)
+        logits = self.D.forward(self._with_input_noise(fake, input_noise), training=True)
         loss, dlogits = losses.generator_loss(logits, self.gen_loss)  # line 8
-        dfake = self.D.backward(dlogits, param_grads=False)
+        dfake = self.D.backward(dlogits, param_grads=False)  # (m, features): a packed D unpacks it
         self.G.backward(dfake, input_grad=False)
         g_optimizer.step()
         return {"g_loss": loss}
 
-    def simultaneous_step(self, real, d_optimizer, g_optimizer):
+    def simultaneous_step(self, real, d_optimizer, g_optimizer, input_noise=0.0):
         """The update of the paper's public code: D's and G's gradients from the same
         generated samples and the same dropout masks, then both applied at once.
 
         One forward of D over ``[real; G(z)]``; D's loss backpropagates into D's
         parameters, and G's loss (on the same fake logits) backpropagates through the
-        same D pass, with the same masks, into G.
+        same D pass, with the same masks, into G. input_noise: as in ``d_step``.
         """
         self._check_real(real)
         xp = get_backend()
         m = real.shape[0]
         fake = self.G.forward(self.sample_noise(m), training=True)
-        logits = self.D.forward(self._joint_batch(real, fake), training=True)
-        d_loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])
-        g_loss, g_dlogits = losses.generator_loss(logits[m:], self.gen_loss)
+        pair = self._with_input_noise(self._joint_batch(real, fake), input_noise)
+        logits = self.D.forward(pair, training=True)
+        half = logits.shape[0] // 2
+        d_loss, dreal, dfake = losses.discriminator_loss(logits[:half], logits[half:], self.real_target)
+        g_loss, g_dlogits = losses.generator_loss(logits[half:], self.gen_loss)
         self.D.backward(xp.concatenate([dreal, dfake]), input_grad=False)
         # The same D pass again, now for G's objective: only the fake rows carry gradient.
         dpair = self.D.backward(xp.concatenate([xp.zeros_like(dreal), g_dlogits]), param_grads=False)
         self.G.backward(dpair[m:], input_grad=False)
         d_optimizer.step()
         g_optimizer.step()
-        return {"d_loss": d_loss, "g_loss": g_loss, **self._mean_outputs(logits, m)}
+        return {"d_loss": d_loss, "g_loss": g_loss, **self._mean_outputs(logits, half)}
 
     @staticmethod
     def _mean_outputs(logits, m):

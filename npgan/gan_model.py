@@ -17,6 +17,7 @@ from npgan.checkpoint import NamedArrays, load_into, optimizer_state
 from npgan.data import load_mnist
 from npgan.gan import GAN
 from npgan.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
+from npgan.remedies import annealed_std
 from npgan.toy import make_toy
 
 MNIST_FEATURES = 784  # 28 x 28 pixels
@@ -49,8 +50,9 @@ def build_gan(config, rng, output_bias=None):
                          config.g_init_range, output_bias, config.dtype)
     D = models.discriminator(features, config.d_hidden, rng, config.d_pieces, config.keep_input,
                              config.keep_hidden, config.d_init_range, config.d_activation,
-                             config.dtype, config.d_bias_range)
-    return GAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss)
+                             config.dtype, config.d_bias_range, config.pack, config.minibatch_std)
+    return GAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
+               config.label_smoothing)
 
 
 def build_optimizers(config, gan):
@@ -58,14 +60,16 @@ def build_optimizers(config, gan):
 
     ``config.optimizer``: ``"momentum"`` (momentum SGD, the paper's) or ``"adam"``; the
     learning rate decays as ``config`` says either way (pylearn2's ``ExponentialDecay``).
+    G's rate and its floor are ``config.g_lr_ratio`` times D's (two time scales).
     """
-    def optimizer(network):
-        decay = ExponentialDecay(config.lr, config.lr_decay, config.lr_min)
+    def optimizer(network, scale):
+        lr = config.lr * scale
+        decay = ExponentialDecay(lr, config.lr_decay, config.lr_min * scale)
         if config.optimizer == "adam":
-            return Adam(network, config.lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
-        return MomentumSGD(network, config.lr, config.momentum_start, decay)
+            return Adam(network, lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
+        return MomentumSGD(network, lr, config.momentum_start, decay)
 
-    return optimizer(gan.D), optimizer(gan.G)
+    return optimizer(gan.D, 1.0), optimizer(gan.G, config.g_lr_ratio)
 
 
 def momentum_ramp(config):
@@ -108,6 +112,7 @@ class GANModel:
                              f"{self.data.batches_per_epoch}")
         self.g_average, self.n_averaged = None, 0  # mean of G's parameters (average_from)
         self.figure1 = []  # panels of Figure 1 drawn so far (1-D data)
+        self.epoch = 0  # the epoch being trained (from 0), for the instance-noise schedule
 
     # What a family built on this model changes (npgan.dcgan: other networks and data sets).
     def build_networks(self, rng, output_bias):
@@ -131,6 +136,7 @@ class GANModel:
 
     def begin_epoch(self, epoch, fresh):
         """Before the steps of epoch ``epoch`` (0-based); ``fresh``: from its first step, not a resume."""
+        self.epoch = epoch
         if fresh:
             self.data.new_epoch()
         # pylearn2's MomentumAdjustor sets epoch e's momentum (e counted from 1) from e.
@@ -141,11 +147,18 @@ class GANModel:
     def step(self, i):
         """Iteration ``i`` of the epoch: Algorithm 1's k discriminator steps, then one generator step."""
         config, gan = self.config, self.gan
+        # Instance noise, annealed over the run's iterations (a "gan"-family remedy: Config
+        # refuses it for the others, whose steps take no input_noise).
+        noise = {}
+        if config.instance_noise:
+            t = self.epoch * self.iterations_per_epoch + i
+            noise["input_noise"] = annealed_std(config.instance_noise,
+                                                config.instance_noise_epochs * self.iterations_per_epoch, t)
         if config.update == "simultaneous":
-            return gan.simultaneous_step(self.data.batch(i), self.d_optimizer, self.g_optimizer)
+            return gan.simultaneous_step(self.data.batch(i), self.d_optimizer, self.g_optimizer, **noise)
         for j in range(config.k):  # lines 2-6: k steps of the discriminator, each on a fresh minibatch
-            out = gan.d_step(self.data.batch(i * config.k + j), self.d_optimizer)
-        out.update(gan.g_step(config.batch_size, self.g_optimizer))  # lines 7-8: one generator step
+            out = gan.d_step(self.data.batch(i * config.k + j), self.d_optimizer, **noise)
+        out.update(gan.g_step(self.data.batch_size, self.g_optimizer, **noise))  # lines 7-8: one generator step
         return out
 
     def end_epoch(self, epoch):
@@ -213,9 +226,13 @@ class GANModel:
 
 
 def real_batches(config, rng):
-    """The stream of real minibatches: MNIST's training split in shuffled epochs, or a toy distribution."""
+    """The stream of real minibatches: MNIST's training split in shuffled epochs, or a toy distribution.
+
+    A minibatch holds ``batch_size * pack`` examples: with PacGAN's packing
+    (``config.pack``), ``batch_size`` counts D's packed rows.
+    """
+    m = config.batch_size * config.pack
     if config.dataset == "mnist":
         x = asarray(load_mnist().train_x, dtype=config.dtype)
-        return ShuffledBatches(x, config.batch_size, rng)
-    return DistributionBatches(make_toy(config.dataset), config.batch_size, config.iters_per_epoch,
-                               rng, config.dtype)
+        return ShuffledBatches(x, m, rng)
+    return DistributionBatches(make_toy(config.dataset), m, config.iters_per_epoch, rng, config.dtype)

@@ -54,7 +54,7 @@ def sigmoid_cross_entropy(logits, target):
     return loss, dlogits.astype(logits.dtype, copy=False)
 
 
-def discriminator_loss(real_logits, fake_logits):
+def discriminator_loss(real_logits, fake_logits, real_target=1.0):
     """The discriminator's objective, as a loss to *minimise*:
 
         L_D = 0.5 * (BCE(D(x), 1) + BCE(D(G(z)), 0))
@@ -63,8 +63,16 @@ def discriminator_loss(real_logits, fake_logits):
     i.e. minus half the value function ``V(D, G)`` estimated on the minibatch, so
     descending ``L_D`` ascends ``V`` as Algorithm 1 asks. Returns
     ``(loss, dreal_logits, dfake_logits)``.
+
+    real_target: one-sided label smoothing (``npgan.remedies``) replaces the real target 1
+    by ``t = 1 - s``; by ``sigmoid_cross_entropy``'s derivation ``dL_D/dl = 0.5
+    (sigmoid(l) - t) / N`` on the real logits. Pointwise, ``t p_data log D + p_g log(1 - D)``
+    is largest at ``D*(x) = t p_data(x) / (p_data(x) + p_g(x))``: still 0 where there is
+    no data, so G is still pushed off it. Smoothing the fake target too would put
+    ``s p_g / (p_data + p_g)`` in D*, which rewards G's samples where there is no data:
+    hence one-sided.
     """
-    real_loss, dreal = sigmoid_cross_entropy(real_logits, 1.0)
+    real_loss, dreal = sigmoid_cross_entropy(real_logits, real_target)
     fake_loss, dfake = sigmoid_cross_entropy(fake_logits, 0.0)
     return 0.5 * (real_loss + fake_loss), 0.5 * dreal, 0.5 * dfake
 

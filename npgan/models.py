@@ -8,6 +8,7 @@ where the numerically stable forms live.
 """
 
 from npgan.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
+from npgan.remedies import MinibatchStddev, Pack
 
 OUTPUTS = ("sigmoid", "linear")
 HIDDEN = ("maxout", "relu")
@@ -39,8 +40,9 @@ def generator(noise_dim, hidden, out_dim, rng, output="sigmoid", init_range=0.05
 
 
 def discriminator(in_dim, hidden, rng, n_pieces=5, keep_input=0.8, keep_hidden=0.5,
-                  init_range=0.005, activation="maxout", dtype="float32", bias_range=0.0):
-    """Samples (N, in_dim) -> logits (N, 1).
+                  init_range=0.005, activation="maxout", dtype="float32", bias_range=0.0,
+                  pack=1, minibatch_std=0):
+    """Samples (N, in_dim) -> logits (N, 1), or (N / pack, 1) with ``pack > 1``.
 
     hidden: widths of the hidden layers, e.g. ``(240, 240)`` maxout units for the
     paper's MNIST D. Dropout keeps ``keep_input`` of the inputs and ``keep_hidden`` of
@@ -51,6 +53,10 @@ def discriminator(in_dim, hidden, rng, n_pieces=5, keep_input=0.8, keep_hidden=0
     kinks sit at ``x = 0`` and D is *linear* over data far from it (the 1-D Gaussian at
     4): it cannot represent ``D*`` until its biases have crawled there. Random biases
     spread the kinks over the data (the paper's MNIST D keeps zeros).
+
+    pack: PacGAN's packing, ``pack`` samples judged as one (``remedies.Pack``, first).
+    minibatch_std: groups of this many rows get their standard deviation as one more
+    input of the last hidden layer (``remedies.MinibatchStddev``); 0: none.
     """
     if activation not in HIDDEN:
         raise ValueError(f"discriminator: activation must be one of {HIDDEN}, got {activation!r}")
@@ -58,7 +64,13 @@ def discriminator(in_dim, hidden, rng, n_pieces=5, keep_input=0.8, keep_hidden=0
         raise ValueError("discriminator: keep_input and keep_hidden must be in (0, 1], "
                          f"got {keep_input}, {keep_hidden}")
     layers, width, keep = [], in_dim, keep_input
-    for h in hidden:
+    if pack > 1:
+        layers.append(Pack(pack, in_dim))
+        width = pack * in_dim
+    for index, h in enumerate(hidden):
+        if minibatch_std and index == len(hidden) - 1:
+            layers.append(MinibatchStddev(minibatch_std))
+            width += 1
         if keep < 1.0:
             layers.append(Dropout(keep, rng))
         if activation == "maxout":

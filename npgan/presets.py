@@ -99,6 +99,22 @@ class Config:
     conv_init_std: float = 0.02
     leaky_slope: float = 0.2
     batchnorm_momentum: float = 0.1
+    # Remedies for unstable training (issue 18; npgan/remedies.py), all off by default.
+    # label_smoothing s: D's target for real examples is 1 - s (one-sided). instance_noise:
+    # the standard deviation of Gaussian noise added to every input of D, real and
+    # generated, falling linearly to 0 over the first instance_noise_epochs epochs.
+    # g_lr_ratio: G's learning rate and its floor as a multiple of D's (two time scales;
+    # log.csv's lr is G's). pack: D judges pack samples at once, concatenated (PacGAN;
+    # batch_size then counts packs: a minibatch holds batch_size * pack samples).
+    # minibatch_std: groups of this many of D's rows share one more input of its last
+    # hidden layer, their standard deviation (Karras et al.); 0: off. All but g_lr_ratio
+    # are the "gan" family's; g_lr_ratio applies to "dcgan" too.
+    label_smoothing: float = 0.0
+    instance_noise: float = 0.0
+    instance_noise_epochs: int = 0
+    g_lr_ratio: float = 1.0
+    pack: int = 1
+    minibatch_std: int = 0
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -168,6 +184,22 @@ class Config:
              "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
             (not dcgan or self.g_output == "sigmoid" and self.g_output_bias == "zero",
              "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
+            # the remedies (npgan.remedies)
+            (0 <= self.label_smoothing < 0.5, "label_smoothing must be in [0, 0.5) (the real target is 1 - s)"),
+            (self.instance_noise >= 0 and self.instance_noise_epochs >= 0
+             and (self.instance_noise > 0) == (self.instance_noise_epochs > 0),
+             "instance_noise and instance_noise_epochs (the epochs it anneals over) must be both 0 or both > 0"),
+            (self.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
+            (self.g_lr_ratio == 1 or self.model in ("gan", "dcgan"), "g_lr_ratio applies to the GAN families"),
+            (self.pack >= 1, "pack (samples per packed row of D) must be >= 1"),
+            (self.minibatch_std == 0 or self.minibatch_std >= 2 and self.batch_size % self.minibatch_std == 0
+             and bool(self.d_hidden), "minibatch_std must be 0 (off) or a group size >= 2 that divides batch_size, "
+             "with at least one hidden layer in D"),
+            (self.model == "gan" or (self.label_smoothing, self.instance_noise, self.pack, self.minibatch_std)
+             == (0, 0, 1, 0), f"label_smoothing, instance_noise, pack and minibatch_std apply to model 'gan', "
+             f"not {self.model!r}"),
+            (self.dataset != "gaussian-1d" or (self.pack, self.minibatch_std) == (1, 0),
+             "pack and minibatch_std need 2-D or image data: on gaussian-1d, Figure 1 draws D of single samples"),
         ]
         for ok, message in checks:
             if not ok:
@@ -287,6 +319,16 @@ PRESETS = {
         "DCGAN on CIFAR-10, 3x32x32 (needs cifar-10-binary.tar.gz in NPGAN_CIFAR10_DIR, else cifar10 "
         "beside MNIST's folder); untested here: the data is not reachable",
         Config(dataset="cifar10", **dict(_DCGAN, epochs=25))),
+    # The toy presets without remedies (issue 18): the baselines of
+    # benchmarks/results/mode_collapse.md.
+    "ring-8-plain": (
+        "ring-8 without remedies: momentum SGD, the rate falling 20x; the mode-collapse baseline, about 15 seconds",
+        Config(dataset="ring-8", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
+               batch_size=100, lr=0.02, lr_decay=1.000576, lr_min=0.001, epochs=40, iters_per_epoch=100))),
+    "grid-25-plain": (
+        "grid-25 without remedies: momentum SGD, the rate falling 20x; the mode-collapse baseline, about 25 seconds",
+        Config(dataset="grid-25", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
+               batch_size=100, lr=0.02, lr_decay=1.0004, lr_min=0.001, epochs=60, iters_per_epoch=100))),
 }
 
 
