@@ -218,8 +218,11 @@ def cmd_export(args):
     state = {"epoch": gan.state.get("epoch"), "source": os.path.basename(args.checkpoint)}
     if args.averaged:
         state["averaged_epochs"] = gan.state["averaged_epochs"]
-    checkpoint.save(args.output, gan.config, state, {"G": gan.G}, kind="generator", dtype="float32")
-    print(f"wrote the generator ({sum(p.size for p in gan.G.params.values())} float32 parameters) to {args.output}")
+    # G, and the encoder E of a family that has one (a VAE's file needs it to encode and reconstruct)
+    networks = {name: getattr(gan, name) for name in ("G", "E") if getattr(gan, name, None) is not None}
+    checkpoint.save(args.output, gan.config, state, networks, kind="generator", dtype="float32")
+    count = sum(p.size for network in networks.values() for p in network.params.values())
+    print(f"wrote {' and '.join(networks)} ({count} float32 parameters) to {args.output}")
     return 0
 
 

@@ -172,6 +172,9 @@ def test_a_model_file_holds_the_networks_alone_and_loads_like_the_checkpoint(run
     assert "cannot be resumed" in capsys.readouterr().err
     with pytest.raises(checkpoint.CheckpointError, match="has no averaged generator"):
         npgan.load(path, averaged=True)
+    assert main(["export", str(runs["vae"] / "checkpoint.npz"), "-o", str(tmp_path / "exported.npz")]) == 0
+    assert "wrote G and E" in capsys.readouterr().out  # the encoder travels with the decoder
+    np.testing.assert_array_equal(to_numpy(npgan.load(tmp_path / "exported.npz").encode(x)), to_numpy(vae.encode(x)))
 
 
 def test_autoencoder_configs_are_checked_before_anything_runs():
