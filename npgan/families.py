@@ -17,8 +17,10 @@ import dataclasses
 import os
 
 from npgan.autoencoder_model import AutoencoderModel, autoencoder_outputs, load_autoencoder
+from npgan.bigan_model import BiGANModel, bigan_outputs, load_bigan
 from npgan.checkpoint import CheckpointError, read
 from npgan.dcgan import DCGANModel, load_dcgan
+from npgan.encoder_model import EncoderModel, encoder_outputs, load_encoder
 from npgan.errors import UsageError
 from npgan.gan_model import GANModel
 from npgan.gan_outputs import epoch_outputs
@@ -54,6 +56,14 @@ FAMILIES = {
     "vae": Family("vae", AutoencoderModel, autoencoder_outputs, load_autoencoder,
                   frozenset({"sample", "parzen", "evaluate", "encode", "reconstruct", "elbo"}),
                   "a variational autoencoder: encoder q(z|x), decoder p(x|z), prior N(0, I)"),
+    # Learned approximate inference (npgan.inference): E post hoc for a frozen G (whose file
+    # its own names), and BiGAN, where E and G are trained together against a D of pairs.
+    "encoder": Family("encoder", EncoderModel, encoder_outputs, load_encoder,
+                      frozenset({"encode", "reconstruct", "evaluate"}),
+                      "a post-hoc encoder E: x -> z for a frozen generator, which it needs beside it to reconstruct"),
+    "bigan": Family("bigan", BiGANModel, bigan_outputs, load_bigan,
+                    frozenset({"sample", "parzen", "evaluate", "encode", "reconstruct"}),
+                    "a BiGAN: generator, encoder, and a discriminator of pairs (x, z)"),
 }
 
 

@@ -238,6 +238,8 @@ def report(seed=0):
     rows += gradcheck_rows(seed)
     from npgan.autoencoder_checks import rows as autoencoder_rows  # the autoencoders (it imports this module)
     rows += autoencoder_rows(seed)
+    from npgan.inference_checks import rows as inference_rows  # learned inference (it imports this module)
+    rows += inference_rows(seed)
     from npgan.remedy_checks import rows as remedy_rows  # the remedies of issue 18 (it imports this module)
     rows += remedy_rows(seed)
     return rows

@@ -16,7 +16,8 @@ from npgan.models import HIDDEN, OUTPUTS
 DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10")
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.dcgan)
 UPDATES = ("alternating", "simultaneous")
-MODELS = ("gan", "ae", "dae", "vae", "dcgan")  # the model families (npgan.families); each has an entry there
+# the model families (npgan.families); each has an entry there
+MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan")
 OPTIMIZERS = ("momentum", "adam")
 AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
 
@@ -99,6 +100,15 @@ class Config:
     conv_init_std: float = 0.02
     leaky_slope: float = 0.2
     batchnorm_momentum: float = 0.1
+    # Inference (models "encoder" and "bigan", npgan/inference.py): the encoder E, x -> z:
+    # maxout layers of e_hidden units x e_pieces, a Linear to noise_dim, and for a uniform
+    # prior noise_scale * tanh. "encoder" trains E post hoc for the frozen G in
+    # generator_file (a path, or one under the repository) on pairs (G(z), z),
+    # iters_per_epoch minibatches an epoch; "bigan" trains E with G against a D of pairs (x, z).
+    e_hidden: tuple = (240, 240)
+    e_pieces: int = 5
+    e_init_range: float = 0.05
+    generator_file: str = ""
     # Remedies for unstable training (issue 18; npgan/remedies.py), all off by default.
     # label_smoothing s: D's target for real examples is 1 - s (one-sided). instance_noise:
     # the standard deviation of Gaussian noise added to every input of D, real and
@@ -184,6 +194,14 @@ class Config:
              "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
             (not dcgan or self.g_output == "sigmoid" and self.g_output_bias == "zero",
              "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
+            # the inference families (npgan.inference)
+            (self.model not in ("encoder", "bigan") or all(w >= 1 for w in self.e_hidden) and self.e_pieces >= 1
+             and self.e_init_range > 0, "e_hidden widths and e_pieces must be >= 1, e_init_range > 0"),
+            (self.model != "encoder" or bool(self.generator_file) and self.iters_per_epoch >= 1,
+             "model 'encoder' needs generator_file (the generator it inverts) and iters_per_epoch >= 1"),
+            (self.model != "bigan" or not (self.parzen_every or self.eval_every or self.average_from),
+             "model 'bigan' keeps no snapshots or averages: parzen_every, eval_every and average_from must be 0 "
+             "(score its checkpoint with npgan parzen or npgan evaluate)"),
             # the remedies (npgan.remedies)
             (0 <= self.label_smoothing < 0.5, "label_smoothing must be in [0, 0.5) (the real target is 1 - s)"),
             (self.instance_noise >= 0 and self.instance_noise_epochs >= 0
@@ -319,6 +337,20 @@ PRESETS = {
         "DCGAN on CIFAR-10, 3x32x32 (needs cifar-10-binary.tar.gz in NPGAN_CIFAR10_DIR, else cifar10 "
         "beside MNIST's folder); untested here: the data is not reachable",
         Config(dataset="cifar10", **dict(_DCGAN, epochs=25))),
+    # Inference (npgan.inference; results/inference.md). mnist-encoder: E for the committed
+    # generator, Adam, the rate falling 10x over the run's 10,000 minibatches of (G(z), z).
+    "mnist-encoder": (
+        "post-hoc encoder E (maxout 240x5, 240x5) for pretrained/npgan-mnist-generator.npz, trained on "
+        "pairs (G(z), z); 20 epochs of 500 minibatches, about 6 minutes",
+        Config(model="encoder", generator_file="pretrained/npgan-mnist-generator.npz", optimizer="adam", lr=3e-4,
+               adam_beta1=0.9, lr_decay=1.00023, lr_min=0.0, iters_per_epoch=500, epochs=20, sample_every=5)),
+    # mnist-bigan: sized so that G and E fit a 5 MB file in float16 and an epoch takes
+    # about half a minute on one core; Adam as BiGAN's authors trained it.
+    "mnist-bigan": (
+        "BiGAN: G 100-512-512-784, E maxout 240x5, 240x5 -> 100, D maxout on (x, z); Adam, "
+        "40 epochs, about 25 minutes",
+        Config(model="bigan", g_hidden=(512, 512), optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0,
+               lr_min=0.0, epochs=40, sample_every=5)),
     # The toy presets without remedies (issue 18): the baselines of
     # benchmarks/results/mode_collapse.md.
     "ring-8-plain": (

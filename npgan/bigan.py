@@ -1,0 +1,162 @@
+"""BiGAN (Donahue et al., 2017) / ALI (Dumoulin et al., 2017): inference learned adversarially.
+
+Beside the generator ``G: z -> x`` an encoder ``E: x -> z`` (``inference.build_encoder``),
+and a discriminator that judges *pairs*: ``D(x, z)`` sees an image and a code side by
+side (one row of ``features + noise_dim`` numbers). The value function is the paper's,
+on pairs:
+
+    V(D, E, G) = E_x[log D(x, E(x))] + E_z[log(1 - D(G(z), z))].
+
+D ascends V; E and G, together, descend it. At the optimum the joint distributions of
+``(x, E(x))`` with ``x ~ p_data`` and of ``(G(z), z)`` with ``z ~ p_z`` are equal, and then
+E inverts G (Donahue et al., Theorems 1-2): the encoder is learned from real images,
+not only from G's samples as the post-hoc encoder is.
+
+The steps are Algorithm 1's with pairs in place of images:
+
+    for k steps:
+        x ~ p_data, z ~ p_z                                                   (lines 3-4)
+        update D by ascending 1/m sum [log D(x, E(x)) + log(1 - D(G(z), z))]  (line 5)
+    z ~ p_z (and the real minibatch of the last D step)                       (line 7)
+    update E and G by descending the same sum, or by the non-saturating form  (line 8)
+
+``d_step`` is lines 3-5 and ``eg_step`` lines 7-8; ``simultaneous_step`` computes both
+from one batch and applies them together, as ``GAN.simultaneous_step`` does.
+"""
+
+from npgan import losses, models
+from npgan.backend import get_backend
+from npgan.gan import GAN
+from npgan.gan_model import feature_count
+from npgan.inference import encoder_for
+from npgan.kernels import sigmoid
+
+
+class BiGAN(GAN):
+    """A ``GAN`` whose D judges pairs ``(x, z)``, with an encoder ``E`` trained beside ``G``.
+
+    Sampling (``sample``, ``sample_noise``) is the GAN's; ``encode(x) = E(x)`` and
+    ``reconstruct(x) = G(E(x))`` are new; the steps are those of the module docstring.
+    """
+
+    def __init__(self, generator, encoder, discriminator, rng, noise_dim, noise="uniform", noise_scale=3 ** 0.5,
+                 gen_loss="nonsaturating"):
+        super().__init__(generator, discriminator, rng, noise_dim, noise, noise_scale, gen_loss)
+        self.E = encoder
+
+    def encode(self, x, batch_size=1000):
+        """``E(x)`` in evaluation mode: codes (N, noise_dim)."""
+        xp = get_backend()
+        parts = [self.E.forward(x[i:i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+        return parts[0] if len(parts) == 1 else xp.concatenate(parts)
+
+    def reconstruct(self, x, batch_size=1000):
+        """``G(E(x))`` in evaluation mode: (N, features)."""
+        xp = get_backend()
+        parts = [self.G.forward(self.E.forward(x[i:i + batch_size], training=False), training=False)
+                 for i in range(0, len(x), batch_size)]
+        return parts[0] if len(parts) == 1 else xp.concatenate(parts)
+
+    def discriminate(self, x, z=None, batch_size=1000):
+        """``D(x, z)`` in evaluation mode, shape (n,); ``z`` defaults to ``E(x)``."""
+        xp = get_backend()
+        z = self.encode(x) if z is None else z
+        parts = [self.D.forward(xp.concatenate([x[i:i + batch_size], z[i:i + batch_size]], axis=1),
+                                training=False)[:, 0] for i in range(0, len(x), batch_size)]
+        return sigmoid(parts[0] if len(parts) == 1 else xp.concatenate(parts))
+
+    def _pairs(self, real, codes, fake, z):
+        """Rows ``[x, E(x)]`` then rows ``[G(z), z]``: (2m, features + noise_dim)."""
+        xp = get_backend()
+        return xp.concatenate([xp.concatenate([real, codes], axis=1), xp.concatenate([fake, z], axis=1)])
+
+    def forward_pairs(self, real, z, training):
+        """E on ``real``, G on ``z``, D (in training mode) on both pairs; returns D's logits (2m, 1)."""
+        codes = self.E.forward(real, training=training)
+        fake = self.G.forward(z, training=training)
+        return self.D.forward(self._pairs(real, codes, fake, z), training=True)
+
+    def eg_loss(self, logits, m):
+        """E's and G's loss on D's logits of ``m`` real pairs then ``m`` generated pairs: ``(loss, dreal, dfake)``.
+
+        ``"minimax"``: ``-L_D``, descending V itself. ``"nonsaturating"``: D's own loss with
+        the labels swapped, ``0.5 (BCE(D(x, E(x)), 0) + BCE(D(G(z), z), 1))``: E is pushed to
+        make real pairs look generated and G to make generated pairs look real, with a
+        gradient that does not vanish when D wins (the paper's remedy, applied to both).
+        """
+        if self.gen_loss == "nonsaturating":
+            loss, dfake, dreal = losses.discriminator_loss(logits[m:], logits[:m])
+            return loss, dreal, dfake
+        loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])
+        return -loss, -dreal, -dfake
+
+    def _backward_eg(self, dreal, dfake, m):
+        """D's input gradient, split: the code columns of the real rows go to E, the image
+        columns of the generated rows to G (the other halves are data and noise: no parameters)."""
+        xp = get_backend()
+        dpairs = self.D.backward(xp.concatenate([dreal, dfake]), param_grads=False)  # (2m, features + noise_dim)
+        f = self.features
+        self.E.backward(xp.ascontiguousarray(dpairs[:m, f:]), input_grad=False)
+        self.G.backward(xp.ascontiguousarray(dpairs[m:, :f]), input_grad=False)
+
+    def d_step(self, real, d_optimizer):
+        """Lines 3-5: one update of D on real pairs ``(x, E(x))`` against ``(G(z), z)``; only D moves.
+
+        Returns ``{"d_loss", "d_real", "d_fake"}`` with the mean ``D`` of each kind of pair.
+        """
+        self._check_real(real)
+        m = real.shape[0]
+        logits = self.forward_pairs(real, self.sample_noise(m), training=False)  # lines 3-4
+        loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])  # line 5
+        self.D.backward(get_backend().concatenate([dreal, dfake]), input_grad=False)
+        d_optimizer.step()
+        return {"d_loss": loss, **self._mean_outputs(logits, m)}
+
+    def eg_step(self, real, e_optimizer, g_optimizer):
+        """Lines 7-8: one update of E and of G through D's backward (D's parameters untouched).
+
+        The gradient reaches E through the code columns of the real pairs and G through the
+        image columns of the generated pairs. Returns ``{"eg_loss"}``.
+        """
+        self._check_real(real)
+        loss = self.eg_backward(real, self.sample_noise(real.shape[0]))  # line 7
+        e_optimizer.step()  # line 8, for both of D's opponents
+        g_optimizer.step()
+        return {"eg_loss": loss}
+
+    def eg_backward(self, real, z):
+        """E's and G's loss on real images and noise ``z``, its gradients left in ``E.grads`` and
+        ``G.grads`` (no update: ``eg_step`` applies them; the gradient checks compare them)."""
+        m = real.shape[0]
+        loss, dreal, dfake = self.eg_loss(self.forward_pairs(real, z, training=True), m)
+        self._backward_eg(dreal, dfake, m)
+        return loss
+
+    def g_step(self, m, g_optimizer):
+        raise TypeError("BiGAN: G is trained together with E by eg_step(real, e_optimizer, g_optimizer)")
+
+    def simultaneous_step(self, real, d_optimizer, e_optimizer, g_optimizer):
+        """D's, E's and G's gradients from one pass over one batch (and one dropout draw), applied together."""
+        self._check_real(real)
+        m = real.shape[0]
+        logits = self.forward_pairs(real, self.sample_noise(m), training=True)
+        d_loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])
+        eg_loss, eg_dreal, eg_dfake = self.eg_loss(logits, m)
+        self.D.backward(get_backend().concatenate([dreal, dfake]), input_grad=False)
+        self._backward_eg(eg_dreal, eg_dfake, m)  # the same D pass again, now for E's and G's loss
+        for optimizer in (d_optimizer, e_optimizer, g_optimizer):
+            optimizer.step()
+        return {"d_loss": d_loss, "eg_loss": eg_loss, **self._mean_outputs(logits, m)}
+
+
+def build_bigan(config, rng, output_bias=None):
+    """The ``BiGAN`` a ``Config`` describes: G and D as for a GAN (D one input wider, for the
+    code), E from ``e_hidden``, ``e_pieces``, ``e_init_range``; every draw from ``rng``."""
+    features = feature_count(config)
+    G = models.generator(config.noise_dim, config.g_hidden, features, rng, config.g_output,
+                         config.g_init_range, output_bias, config.dtype)
+    E = encoder_for(config, features, rng)
+    D = models.discriminator(features + config.noise_dim, config.d_hidden, rng, config.d_pieces, config.keep_input,
+                             config.keep_hidden, config.d_init_range, config.d_activation, config.dtype,
+                             config.d_bias_range)
+    return BiGAN(G, E, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss)

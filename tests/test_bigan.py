@@ -1,0 +1,113 @@
+"""BiGAN (npgan.bigan, npgan.bigan_model): which networks each step moves, training through the
+generic trainer with resume, and its files."""
+
+import numpy as np
+import pytest
+
+from npgan import checkpoint
+from npgan.backend import Random, to_numpy
+from npgan.bigan import build_bigan
+from npgan.bigan_model import save_bigan_file
+from npgan.families import load
+from npgan.losses import discriminator_loss
+from npgan.optim import Adam, MomentumSGD
+from npgan.presets import Config, get_preset
+from npgan.train import train
+
+# ring-8 with 2-d uniform noise and small networks: an epoch of 20 minibatches in a fraction of a second.
+SMALL = Config(model="bigan", dataset="ring-8", noise_dim=2, g_hidden=(16,), g_output="linear",
+               g_output_bias="zero", g_init_range=0.5, d_hidden=(16,), d_pieces=2, keep_input=1.0, keep_hidden=1.0,
+               d_init_range=0.5, e_hidden=(16,), e_pieces=2, e_init_range=0.5, optimizer="adam", lr=0.002,
+               lr_decay=1.0, batch_size=32, iters_per_epoch=20, epochs=3, sample_every=0)
+
+
+def snapshot(network):
+    return {key: to_numpy(value).copy() for key, value in network.params.items()}
+
+
+def moved(before, network):
+    return any(not np.array_equal(before[key], to_numpy(value)) for key, value in network.params.items())
+
+
+def test_d_step_moves_only_d_and_eg_step_only_e_and_g(xp):
+    gan = build_bigan(SMALL, Random(0))
+    optimizers = {name: Adam(getattr(gan, name), lr=0.01) for name in "DEG"}
+    real = Random(1).normal((32, 2))
+    for step, movers in ((lambda: gan.d_step(real, optimizers["D"]), {"D"}),
+                         (lambda: gan.eg_step(real, optimizers["E"], optimizers["G"]), {"E", "G"}),
+                         (lambda: gan.simultaneous_step(real, *optimizers.values()), {"D", "E", "G"})):
+        before = {name: snapshot(getattr(gan, name)) for name in "DEG"}
+        out = step()
+        assert {name for name in "DEG" if moved(before[name], getattr(gan, name))} == movers
+        assert all(np.isfinite(float(value)) for value in out.values())
+    with pytest.raises(TypeError, match="eg_step"):
+        gan.g_step(32, optimizers["G"])
+
+
+def test_the_two_objectives_are_d_loss_swapped_and_negated(xp):
+    gan = build_bigan(SMALL, Random(0))
+    logits = Random(2).normal((8, 1), dtype="float64")
+    swapped, dreal, dfake = gan.eg_loss(logits, 4)
+    # 0.5 (BCE(real, 0) + BCE(fake, 1)) = 0.5 (mean softplus(l_real) + mean softplus(-l_fake))
+    l = to_numpy(logits)[:, 0]
+    assert float(swapped) == pytest.approx(0.5 * (np.logaddexp(0, l[:4]).mean() + np.logaddexp(0, -l[4:]).mean()))
+    gan.gen_loss = "minimax"
+    minimax = float(gan.eg_loss(logits, 4)[0])
+    assert minimax == pytest.approx(-0.5 * (np.logaddexp(0, -l[:4]).mean() + np.logaddexp(0, l[4:]).mean()))
+    assert to_numpy(dreal).shape == (4, 1) and to_numpy(dfake).shape == (4, 1)
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_a_bigan_run_resumes_bit_identically(tmp_path, update):
+    config = SMALL.replace(update=update)
+    train(config, tmp_path / "whole", quiet=True)
+    train(config.replace(epochs=1), tmp_path / "split", quiet=True)
+    train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
+    assert (tmp_path / "whole" / "checkpoint.npz").read_bytes() == (tmp_path / "split" / "checkpoint.npz").read_bytes()
+    header = (tmp_path / "whole" / "log.csv").read_text().splitlines()[0].split(",")
+    assert header == ["epoch", "seconds", "d_loss", "eg_loss", "d_real", "d_fake", "held_out_code_mse",
+                      "valid_pixel_mse", "lr"]
+
+
+def test_each_step_descends_its_own_loss_on_its_own_batch(xp):
+    """D's step lowers D's loss, and E's and G's step lowers theirs, on the pairs the step saw
+    (plain gradient descent with a small rate: a step along the gradient must go down)."""
+    gan = build_bigan(SMALL, Random(0))
+    optimizers = {name: MomentumSGD(getattr(gan, name), lr=1e-3, momentum=0.0) for name in "DEG"}
+    real = Random(1).normal((32, 2))
+
+    def losses_on(z):
+        logits = gan.forward_pairs(real, z, training=True)
+        return float(discriminator_loss(logits[:32], logits[32:])[0]), float(gan.eg_loss(logits, 32)[0])
+
+    for step, which in ((lambda: gan.d_step(real, optimizers["D"]), 0),
+                        (lambda: gan.eg_step(real, optimizers["E"], optimizers["G"]), 1)):
+        state = gan.rng.get_state()
+        z = gan.sample_noise(32)  # the noise the step is about to draw
+        gan.rng.set_state(state)
+        before = losses_on(z)
+        step()
+        after = losses_on(z)
+        assert after[which] < before[which]
+
+
+def test_the_model_file_holds_g_and_e_in_float16_and_encodes_like_the_checkpoint(tmp_path):
+    trained = train(SMALL.replace(epochs=1), tmp_path / "run", quiet=True)
+    save_bigan_file(tmp_path / "bigan.npz", trained, {"epoch": 1})
+    _, state, arrays = checkpoint.read(tmp_path / "bigan.npz")
+    assert state["kind"] == "generator" and state["stored_dtype"] == "float16"
+    assert {name.split("/")[0] for name in arrays} == {"G", "E"}
+    assert all(value.dtype == np.float16 for value in arrays.values())
+    shipped = load(tmp_path / "bigan.npz")
+    assert shipped.D is None
+    x = Random(3).normal((16, 2))
+    np.testing.assert_allclose(to_numpy(shipped.encode(x)), to_numpy(trained.encode(x)), atol=2e-2)
+    assert to_numpy(shipped.reconstruct(x)).shape == (16, 2) and to_numpy(shipped.sample(5)).shape == (5, 2)
+    with pytest.raises(checkpoint.CheckpointError, match="no averaged generator"):
+        load(tmp_path / "bigan.npz", averaged=True)
+
+
+def test_bigan_refuses_what_it_does_not_keep():
+    with pytest.raises(ValueError, match="model 'bigan' keeps no snapshots"):
+        SMALL.replace(parzen_every=5)
+    assert get_preset("mnist-bigan").model == "bigan"
