@@ -7,7 +7,7 @@ import pytest
 
 from npgan import autoencoder_losses as AL
 from npgan.autoencoder_checks import rows
-from npgan.autoencoders import VAE, binarize, mlp
+from npgan.autoencoders import VAE, Autoencoder, binarize, mlp
 from npgan.backend import Random, to_numpy
 from npgan.gradcheck import numerical_gradient, randomize_parameters, rel_error
 from npgan.likelihood_bounds import bounds
@@ -120,3 +120,17 @@ def test_the_bounds_sit_below_the_exact_likelihood_and_the_importance_weighted_o
     assert np.all(many["elbo"] < exact - 0.1)  # q is not the posterior: the ELBO falls short
     np.testing.assert_allclose(many["iw"], exact, atol=0.05)  # L_k -> log p(x)
     assert few["iw"].mean() > many["elbo"].mean() + 0.3  # and 20 draws already close much of the gap
+
+
+def test_a_vae_and_a_dae_step_sample_and_bound_on_every_backend(xp):
+    rng = Random(9)
+    vae = VAE(mlp((12, 8, 6), rng, "float32"), mlp((3, 8, 12), rng, "float32"), rng)
+    x = binarize(rng.random((5, 12), "float32"), rng)
+    stats, _ = vae.loss(x)
+    assert all(np.isfinite(float(value)) for value in stats.values()) and vae.E.grads["0.W"].shape == (12, 8)
+    found = bounds(vae, x, 3, Random(10))
+    assert found["iw"].shape == (5,) and np.isfinite(to_numpy(found["iw"])).all()
+    assert to_numpy(vae.sample(4, rng=Random(11))).shape == (4, 12)
+    dae = Autoencoder(mlp((12, 8, 3), rng), mlp((3, 8, 12), rng), rng, loss="squared", corruption="gaussian", noise=0.3)
+    stats, _ = dae.loss(dae.corrupt(x), x)
+    assert np.isfinite(float(stats["loss"])) and to_numpy(dae.encode(x)).shape == (5, 3)
