@@ -126,6 +126,7 @@ def bigan_outputs(model, epoch, out_dir, say):
     if c.dataset == "mnist":
         originals = asarray(load_mnist().test_x[:50], dtype=c.dtype)
         path = os.path.join(out_dir, "reconstructions", f"epoch-{epoch:04d}.png")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         plots.originals_and_reconstructions(originals, model.gan.reconstruct(originals), path)
 
 
