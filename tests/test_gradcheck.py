@@ -5,7 +5,9 @@ import pytest
 from npgan import gradcheck
 
 
-def test_report_rows_all_pass(xp):
+def test_report_rows_all_pass(xp, request):
+    if request.node.callspec.params["xp"] == "cupy-surface":
+        pytest.skip("the whole table takes 40 s on the stand-in; each layer's own tests run there")
     rows = gradcheck.report()
     names = {r[0] for r in rows}
     assert {"ReLU", "Sigmoid", "paper-shaped D", "paper-shaped G", "G through D (G step)"} <= names
