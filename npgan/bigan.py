@@ -70,11 +70,19 @@ class BiGAN(GAN):
         xp = get_backend()
         return xp.concatenate([xp.concatenate([real, codes], axis=1), xp.concatenate([fake, z], axis=1)])
 
-    def forward_pairs(self, real, z, training):
-        """E on ``real``, G on ``z``, D (in training mode) on both pairs; returns D's logits (2m, 1)."""
+    def forward_pairs(self, real, z, training, input_noise=0.0):
+        """E on ``real``, G on ``z``, D (in training mode) on both pairs; returns D's logits (2m, 1).
+
+        input_noise: the standard deviation of Gaussian instance noise added to every number
+        of every pair D sees (``remedies``; Sonderby et al., 2017). Being added, it leaves D's
+        input gradient as it is: ``d(pairs + n)/d pairs = I``.
+        """
         codes = self.E.forward(real, training=training)
         fake = self.G.forward(z, training=training)
-        return self.D.forward(self._pairs(real, codes, fake, z), training=True)
+        pairs = self._pairs(real, codes, fake, z)
+        if input_noise:
+            pairs = pairs + self.rng.normal(tuple(pairs.shape), pairs.dtype.name, std=input_noise)
+        return self.D.forward(pairs, training=True)
 
     def eg_loss(self, logits, m):
         """E's and G's loss on D's logits of ``m`` real pairs then ``m`` generated pairs: ``(loss, dreal, dfake)``.
@@ -99,47 +107,47 @@ class BiGAN(GAN):
         self.E.backward(xp.ascontiguousarray(dpairs[:m, f:]), input_grad=False)
         self.G.backward(xp.ascontiguousarray(dpairs[m:, :f]), input_grad=False)
 
-    def d_step(self, real, d_optimizer):
+    def d_step(self, real, d_optimizer, input_noise=0.0):
         """Lines 3-5: one update of D on real pairs ``(x, E(x))`` against ``(G(z), z)``; only D moves.
 
         Returns ``{"d_loss", "d_real", "d_fake"}`` with the mean ``D`` of each kind of pair.
         """
         self._check_real(real)
         m = real.shape[0]
-        logits = self.forward_pairs(real, self.sample_noise(m), training=False)  # lines 3-4
+        logits = self.forward_pairs(real, self.sample_noise(m), False, input_noise)  # lines 3-4
         loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])  # line 5
         self.D.backward(get_backend().concatenate([dreal, dfake]), input_grad=False)
         d_optimizer.step()
         return {"d_loss": loss, **self._mean_outputs(logits, m)}
 
-    def eg_step(self, real, e_optimizer, g_optimizer):
+    def eg_step(self, real, e_optimizer, g_optimizer, input_noise=0.0):
         """Lines 7-8: one update of E and of G through D's backward (D's parameters untouched).
 
         The gradient reaches E through the code columns of the real pairs and G through the
         image columns of the generated pairs. Returns ``{"eg_loss"}``.
         """
         self._check_real(real)
-        loss = self.eg_backward(real, self.sample_noise(real.shape[0]))  # line 7
+        loss = self.eg_backward(real, self.sample_noise(real.shape[0]), input_noise)  # line 7
         e_optimizer.step()  # line 8, for both of D's opponents
         g_optimizer.step()
         return {"eg_loss": loss}
 
-    def eg_backward(self, real, z):
+    def eg_backward(self, real, z, input_noise=0.0):
         """E's and G's loss on real images and noise ``z``, its gradients left in ``E.grads`` and
         ``G.grads`` (no update: ``eg_step`` applies them; the gradient checks compare them)."""
         m = real.shape[0]
-        loss, dreal, dfake = self.eg_loss(self.forward_pairs(real, z, training=True), m)
+        loss, dreal, dfake = self.eg_loss(self.forward_pairs(real, z, True, input_noise), m)
         self._backward_eg(dreal, dfake, m)
         return loss
 
     def g_step(self, m, g_optimizer):
         raise TypeError("BiGAN: G is trained together with E by eg_step(real, e_optimizer, g_optimizer)")
 
-    def simultaneous_step(self, real, d_optimizer, e_optimizer, g_optimizer):
+    def simultaneous_step(self, real, d_optimizer, e_optimizer, g_optimizer, input_noise=0.0):
         """D's, E's and G's gradients from one pass over one batch (and one dropout draw), applied together."""
         self._check_real(real)
         m = real.shape[0]
-        logits = self.forward_pairs(real, self.sample_noise(m), training=True)
+        logits = self.forward_pairs(real, self.sample_noise(m), True, input_noise)
         d_loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])
         eg_loss, eg_dreal, eg_dfake = self.eg_loss(logits, m)
         self.D.backward(get_backend().concatenate([dreal, dfake]), input_grad=False)

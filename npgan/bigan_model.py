@@ -17,6 +17,7 @@ from npgan.bigan import build_bigan
 from npgan.checkpoint import CheckpointError, load_into, optimizer_state
 from npgan.data import load_mnist
 from npgan.gan_model import SMALL_PRODUCT, data_logit_mean, momentum_ramp, real_batches
+from npgan.remedies import annealed_std
 from npgan.toy import make_toy
 
 OPTIMIZED = ("D", "E", "G")  # each with its own optimiser
@@ -44,13 +45,17 @@ class BiGANModel:
             bias = data_logit_mean(self.data.x, config.dtype)
         self.gan = build_bigan(config, self.rng, bias)
         self.gan.config, self.gan.state = config, {}  # as a loaded one carries them
-        self.optimizers = {name: build_optimizer(config, getattr(self.gan, name)) for name in OPTIMIZED}
+        # E's rate and floor are e_lr_ratio times the others'
+        scaled = config.replace(lr=config.lr * config.e_lr_ratio, lr_min=config.lr_min * config.e_lr_ratio)
+        self.optimizers = {name: build_optimizer(scaled if name == "E" else config, getattr(self.gan, name))
+                           for name in OPTIMIZED}
         self.momentum = momentum_ramp(config)
         self.iterations_per_epoch = self.data.batches_per_epoch // (1 if config.update == "simultaneous" else config.k)
         if self.iterations_per_epoch < 1:
             raise ValueError(f"k = {config.k} discriminator steps need more than the {self.data.batches_per_epoch} "
                              f"minibatches of an epoch; expected k <= {self.data.batches_per_epoch}")
         self._held_out = None  # (z, images): what end_epoch scores, drawn at its first call
+        self.epoch = 0  # the epoch being run (begin_epoch), for the instance noise's annealing
 
     @property
     def blas_threads(self):
@@ -60,6 +65,7 @@ class BiGANModel:
         return 1 if 2 * self.config.batch_size * max(weights) < SMALL_PRODUCT else None
 
     def begin_epoch(self, epoch, fresh):
+        self.epoch = epoch
         if fresh:
             self.data.new_epoch()
         if self.config.optimizer == "momentum":
@@ -70,12 +76,14 @@ class BiGANModel:
     def step(self, i):
         """Iteration ``i``: k steps of D, then one of E and G on the last real minibatch (or the simultaneous step)."""
         c, gan, opt = self.config, self.gan, self.optimizers
+        noise = annealed_std(c.instance_noise, c.instance_noise_epochs * self.iterations_per_epoch,
+                             self.epoch * self.iterations_per_epoch + i)
         if c.update == "simultaneous":
-            return gan.simultaneous_step(self.data.batch(i), opt["D"], opt["E"], opt["G"])
+            return gan.simultaneous_step(self.data.batch(i), opt["D"], opt["E"], opt["G"], noise)
         for j in range(c.k):
             real = self.data.batch(i * c.k + j)
-            out = gan.d_step(real, opt["D"])
-        out.update(gan.eg_step(real, opt["E"], opt["G"]))
+            out = gan.d_step(real, opt["D"], noise)
+        out.update(gan.eg_step(real, opt["E"], opt["G"], noise))
         return out
 
     def _held_out_set(self):

@@ -7,7 +7,7 @@ import pytest
 from npgan import checkpoint
 from npgan.backend import Random, to_numpy
 from npgan.bigan import build_bigan
-from npgan.bigan_model import save_bigan_file
+from npgan.bigan_model import BiGANModel, save_bigan_file
 from npgan.families import load
 from npgan.losses import discriminator_loss
 from npgan.optim import Adam, MomentumSGD
@@ -59,7 +59,7 @@ def test_the_two_objectives_are_d_loss_swapped_and_negated(xp):
 
 @pytest.mark.parametrize("update", ["alternating", "simultaneous"])
 def test_a_bigan_run_resumes_bit_identically(tmp_path, update):
-    config = SMALL.replace(update=update)
+    config = SMALL.replace(update=update, instance_noise=0.2, instance_noise_epochs=2)  # annealed across the split
     train(config, tmp_path / "whole", quiet=True)
     train(config.replace(epochs=1), tmp_path / "split", quiet=True)
     train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
@@ -67,6 +67,14 @@ def test_a_bigan_run_resumes_bit_identically(tmp_path, update):
     header = (tmp_path / "whole" / "log.csv").read_text().splitlines()[0].split(",")
     assert header == ["epoch", "seconds", "d_loss", "eg_loss", "d_real", "d_fake", "held_out_code_mse",
                       "valid_pixel_mse", "lr"]
+
+
+def test_instance_noise_reaches_d_only_when_asked(xp):
+    gan = build_bigan(SMALL, Random(0))  # SMALL's D has no dropout: D's logits are a function of the pairs
+    real, z = Random(1).normal((32, 2), dtype="float32"), gan.sample_noise(32, Random(2))
+    clean = to_numpy(gan.forward_pairs(real, z, True))
+    np.testing.assert_array_equal(to_numpy(gan.forward_pairs(real, z, True, input_noise=0.0)), clean)
+    assert not np.allclose(to_numpy(gan.forward_pairs(real, z, True, input_noise=0.5)), clean)
 
 
 def test_each_step_descends_its_own_loss_on_its_own_batch(xp):
@@ -107,7 +115,12 @@ def test_the_model_file_holds_g_and_e_in_float16_and_encodes_like_the_checkpoint
         load(tmp_path / "bigan.npz", averaged=True)
 
 
-def test_bigan_refuses_what_it_does_not_keep():
+def test_bigan_refuses_what_it_does_not_keep_and_scales_only_es_rate():
     with pytest.raises(ValueError, match="model 'bigan' keeps no snapshots"):
         SMALL.replace(parzen_every=5)
+    with pytest.raises(ValueError, match="e_lr_ratio .* applies to model 'bigan'"):
+        Config(e_lr_ratio=0.5)
+    optimizers = BiGANModel(SMALL.replace(e_lr_ratio=0.1, lr_min=1e-4)).optimizers
+    assert optimizers["E"].lr == pytest.approx(0.1 * optimizers["D"].lr) and optimizers["G"].lr == optimizers["D"].lr
+    assert optimizers["E"].lr_schedule.lr_min == pytest.approx(1e-5)
     assert get_preset("mnist-bigan").model == "bigan"
