@@ -1,0 +1,266 @@
+# %% [markdown]
+# # 8. Inference: from x back to z
+#
+# A GAN's generator maps a code `z` to an image `x = G(z)`, but nothing in Algorithm 1
+# goes the other way: given a digit, which `z` draws it? The paper's Section 7 names the
+# fix as its second direction: "learned approximate inference can be performed by
+# training an auxiliary network to predict z given x ... with the advantage that the
+# inference net may be trained for a fixed generator net after the generator net has
+# finished training." This tutorial builds three routes with npgan's layers:
+#
+# 1. the **sleep phase**: G labels its own data, pairs `(G(z), z)`, and an encoder `E`
+#    learns `x -> z` from them by squared error, for the committed, frozen generator;
+# 2. **refinement**: gradient descent on `z` itself, with the gradient through G to its
+#    *input*, projected back into the prior's box after every step; and the bug the
+#    input gradient invites;
+# 3. **interpolation** between two test digits through their codes;
+# 4. **BiGAN** (Donahue et al., 2017; ALI, Dumoulin et al., 2017): E and G trained
+#    together against a D that judges pairs `(x, z)`.
+#
+# `npgan.inference` holds the math, `npgan.encoder_model` and `npgan.bigan_model` the two
+# families that `npgan train --preset mnist-encoder | mnist-bigan` trains, and
+# `results/inference.md` the measurements on all 10,000 test images. A full run takes a
+# few minutes on 2 cores; `NPGAN_FAST=1` shrinks it to seconds (and its pictures to nonsense).
+
+# %%
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # a busy machine: one BLAS thread per process
+
+import matplotlib
+
+if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keeps its own backend
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+import npgan
+from npgan.backend import Random, asarray, to_numpy
+from npgan.classifier import load as load_classifier
+from npgan.data import load_mnist
+from npgan.gradcheck import check_layer, numerical_gradient, rel_error
+from npgan.inference import ScaledTanh, build_encoder, code_loss, refine, refinement_gradient
+from npgan.inference_scores import class_kept, pixel_mse
+from npgan.optim import Adam
+from npgan.plots import tile_images
+from npgan.presets import get_preset
+from npgan.train import train
+
+FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+REPO = HERE.parent
+# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
+# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
+SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
+FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
+FIGURES.mkdir(parents=True, exist_ok=True)
+print("pictures go to", FIGURES)
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-08-"))
+
+mnist = load_mnist()
+gan = npgan.load(REPO / "pretrained" / "npgan-mnist-generator.npz")  # the committed generator, frozen
+G, BOUND = gan.G, gan.noise_scale  # z ~ uniform on [-sqrt(3), sqrt(3)]^100
+N_TEST = 20 if FAST else 200  # test images the pictures and numbers below use
+x_test, y_test = asarray(mnist.test_x[:N_TEST]), mnist.test_y[:N_TEST]
+clf = load_classifier()[0]  # npgan's MNIST classifier: does a reconstruction keep the digit?
+
+
+def grid(ax, images, ncols, title):
+    ax.imshow(tile_images(to_numpy(images), ncols), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+
+
+# %% [markdown]
+# ## 1. The sleep phase: the generator labels its own data
+#
+# Draw `z` from the prior, make `x = G(z)`: now `(x, z)` is an example whose answer is
+# known. An encoder trained on such pairs by the squared error
+#
+#     L = 1/(N K) sum_n sum_k (E(x_n)_k - z_nk)^2,      dL/dE(x_n)_k = 2 (E(x_n)_k - z_nk) / (N K)
+#
+# needs no real image at all (wake-sleep's sleep phase: the generative model dreams, the
+# recognition model learns from the dreams). Its minimiser is `E(x) = E[z | x]`, the mean
+# of the codes that G sends to `x`.
+#
+# E's last layer is `ScaledTanh(sqrt 3)`: `y = s tanh(a)` keeps every code inside the
+# prior's box, and its backward is `dx = dy * s * (1 - tanh(a)^2)`. A backward that
+# forgets the factor `s` is the bug this layer invites; the float64 check catches it:
+
+# %%
+layer, a = ScaledTanh(BOUND), Random(0).normal((4, 6), dtype="float64")
+print("ScaledTanh, dx relative error:", f"{check_layer(layer, a)['dx']:.1e}")
+
+
+class ForgetsTheScale(ScaledTanh):
+    def backward(self, dy, input_grad=True, param_grads=True):
+        t = self._take_cache()
+        return dy * (1 - t * t)  # d tanh/da, without the factor s = sqrt(3)
+
+
+print("the same without the scale:", f"{check_layer(ForgetsTheScale(BOUND), a)['dx']:.1e}")
+
+# %% [markdown]
+# Now the sleep phase itself, written out: each step draws fresh pairs, so E never sees
+# the same example twice and cannot overfit. (`npgan train --preset mnist-encoder` runs
+# exactly this step, `EncoderModel.step`, for 10,000 minibatches; here a short run.)
+
+# %%
+rng = Random(1)
+E = build_encoder(784, (32,) if FAST else (240, 240), 100, rng, pieces=5, init_range=0.05, bound=BOUND)
+optimizer = Adam(E, lr=3e-4, beta1=0.9)
+held_out = gan.sample_noise(500, Random(2))
+x_held = G.forward(held_out, training=False)
+curve = []
+for step in range(30 if FAST else 1500):
+    z = gan.sample_noise(100, rng)
+    x = G.forward(z, training=False)  # G frozen: evaluation mode, no gradients of its own
+    loss, dcodes = code_loss(E.forward(x), z)
+    E.backward(dcodes, input_grad=False)
+    optimizer.step()
+    if step % (10 if FAST else 100) == 0:
+        codes = E.forward(x_held, training=False)
+        recon = G.forward(codes, training=False)
+        curve.append((step, float(code_loss(codes, held_out)[0]), float(pixel_mse(recon, x_held).mean())))
+print("step, held-out code error, pixel error of G(E(G(z)))")
+for row in curve[:: max(1, len(curve) // 6)]:
+    print(f"{row[0]:5d}  {row[1]:.3f}  {row[2]:.4f}")
+
+# %% [markdown]
+# The code error falls from 1 (the prior's variance: what the constant code 0 scores) but
+# stays far above 0: G does not use all of its 100 input dimensions equally, and where
+# many codes draw nearly the same digit, the best E can answer is their mean. The pixel
+# error of `G(E(G(z)))` is the number that matters, and it falls steadily.
+#
+# From here on we use the committed encoder, `pretrained/npgan-mnist-encoder.npz`,
+# trained the same way for 10,000 steps. Its file holds E alone and names the generator
+# it inverts by SHA-256; `npgan.load` finds that file beside it and refuses another.
+
+# %%
+encoder = npgan.load(REPO / "pretrained" / "npgan-mnist-encoder.npz")
+print("generator:", encoder.state["generator"]["file"], encoder.state["generator"]["sha256"][:16], "...")
+z_e = encoder.encode(x_test)
+recon_e = G.forward(z_e, training=False)
+print(f"E alone on {N_TEST} test images: pixel error {float(pixel_mse(recon_e, x_test).mean()):.4f}, "
+      f"class kept {class_kept(clf, recon_e, y_test)[0]:.1%}")
+
+# %% [markdown]
+# ## 2. Refinement: the gradient through G to its input
+#
+# A test digit is not one of G's dreams, so E's answer is a guess. We can improve it for
+# each image by descending `r(z) = 1/D ||G(z) - x||^2` over `z`. The chain rule through G
+# is G's ordinary backward pass, stopped at the input instead of the weights:
+#
+#     dr/dz = J_G(z)^T dr/dG(z),        dr/dG(z) = 2 (G(z) - x) / D
+#
+# In npgan: `G.forward(z, training=False)`, then `G.backward(dx_hat, param_grads=False)`,
+# which returns `dz` and leaves G's weights and their gradients alone. After each step the
+# codes are clipped back into the box `[-sqrt 3, sqrt 3]^100` (the projection onto the
+# prior's support: G never saw a code outside it).
+#
+# The bug this invites: backpropagating from the wrong place. G ends in a sigmoid; a
+# hand-written loop that starts the backward pass at the last *Linear* (the pre-sigmoid
+# output) leaves out the factor `y (1 - y)`. Both against central differences, in float64:
+
+# %%
+G64 = npgan.load(REPO / "pretrained" / "npgan-mnist-generator.npz").G
+for _, layer, name in G64.parameters():
+    layer.params[name] = layer.params[name].astype("float64")
+z64, x64 = to_numpy(z_e[:2]).astype("float64"), to_numpy(x_test[:2]).astype("float64")
+_, dz = refinement_gradient(G64, z64, x64)
+numeric = numerical_gradient(lambda: refinement_gradient(G64, z64, x64)[0].sum(), z64)
+print(f"dz through G to its input: relative error {rel_error(dz, numeric):.1e}")
+h = z64
+for layer in G64.layers[:-1]:
+    h = layer.forward(h, training=False)  # the layers below the sigmoid, holding their caches
+dh = 2 * (G64.layers[-1].forward(h, training=False) - x64) / x64.shape[1]  # dr/dG(z) ...
+for layer in reversed(G64.layers[:-1]):  # ... sent into the Linear below the sigmoid: y (1 - y) is lost
+    dh = layer.backward(dh, param_grads=False)
+print(f"the same, backward started after the sigmoid: relative error {rel_error(dh, numeric):.1e}")
+
+# %% [markdown]
+# Now refine the encoder's codes of the test images for a growing number of steps and
+# watch the error and the share of digits that keep their class. Each step costs one
+# forward and one input-backward pass of G per image: 100 steps cost about 200 of E's
+# forward passes.
+
+# %%
+steps_list = (0, 10, 30) if FAST else (0, 10, 25, 50, 100, 200)
+curve = []
+for steps in steps_list:
+    z_r, r = refine(G, x_test, z_e, steps=steps, lr=0.02, bound=BOUND)
+    recon_r = G.forward(z_r, training=False)
+    curve.append((steps, float(r.mean()), class_kept(clf, recon_r, y_test)[0]))
+    print(f"{steps:4d} steps: pixel error {curve[-1][1]:.4f}, class kept {curve[-1][2]:.1%}")
+z_unprojected, _ = refine(G, x_test, z_e, steps=steps_list[-1], lr=0.02, bound=None)
+outside = float((np.abs(to_numpy(z_unprojected)) > BOUND).mean())
+print(f"without the projection {outside:.1%} of the coordinates end outside the box")
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.4), gridspec_kw={"width_ratios": [1, 1, 1.6]})
+axes[0].plot([c[0] for c in curve], [c[1] for c in curve], "o-")
+axes[0].set(xlabel="refinement steps", ylabel="pixel error", title="(a) error of G(z) against x")
+axes[1].plot([c[0] for c in curve], [c[2] for c in curve], "o-", color="C2")
+axes[1].set(xlabel="refinement steps", ylabel="share", title="(b) class kept (npgan's classifier)")
+rows = np.concatenate([to_numpy(x_test[:10]), to_numpy(recon_e[:10]), to_numpy(recon_r[:10])])
+grid(axes[2], rows, 10, f"(c) test images; G(E(x)); after {steps_list[-1]} refinement steps")
+fig.tight_layout()
+fig.savefig(FIGURES / "08_refinement.png", dpi=100)
+
+# %% [markdown]
+# ## 3. Interpolation between two test digits
+#
+# With a code for every test digit we can walk between two of them: `G((1 - t) z_a +
+# t z_b)` for `t` from 0 to 1. The box is convex, so every point of the line is a code G
+# knows. In pixel space the same walk is a cross-fade, two half-transparent digits; in z
+# space the strokes move.
+
+# %%
+pairs = [(0, 1), (3, 4), (8, 9)] if not FAST else [(0, 1)]
+t = np.linspace(0, 1, 10)[:, None]
+z_best = to_numpy(refine(G, x_test, z_e, steps=10 if FAST else 200, lr=0.02, bound=BOUND)[0])
+rows = []
+for a, b in pairs:
+    rows.append(to_numpy(G.forward(asarray((1 - t) * z_best[a] + t * z_best[b], dtype="float32"), training=False)))
+    rows.append((1 - t) * to_numpy(x_test[a]) + t * to_numpy(x_test[b]))
+fig, ax = plt.subplots(figsize=(8, 1.0 * len(rows) + 0.5))
+grid(ax, np.concatenate(rows), 10, "G along the line between two test digits' codes (odd rows); the pixel blend (even)")
+fig.savefig(FIGURES / "08_interpolation.png", dpi=100, bbox_inches="tight")
+
+# %% [markdown]
+# ## 4. BiGAN: learning E and G together
+#
+# The post-hoc encoder only ever sees G's dreams. BiGAN trains E on real images instead,
+# adversarially: D judges *pairs*, `(x, E(x))` with `x` a real digit against `(G(z), z)`
+# with `z` from the prior, on the paper's value function
+#
+#     V(D, E, G) = E_x[log D(x, E(x))] + E_z[log(1 - D(G(z), z))].
+#
+# D ascends V; E and G descend it (in practice each plays D's game with the labels
+# swapped). At the optimum the two joint distributions are equal, and then E inverts G.
+# D's input gradient carries both: its image columns of the generated pairs go to G, its
+# code columns of the real pairs go to E (`BiGAN.eg_backward`). `npgan gradcheck`
+# checks every parameter of E and G through it.
+#
+# Fast mode trains a tiny BiGAN for a few minibatches; a full run uses the committed
+# `pretrained/npgan-mnist-bigan.npz` (what it reached, and where it fails, is in
+# `results/inference.md`).
+
+# %%
+if FAST:
+    config = get_preset("mnist-bigan").replace(g_hidden=(16,), d_hidden=(8,), d_pieces=2, e_hidden=(8,), e_pieces=2,
+                                               batch_size=1000, epochs=1, sample_every=0)
+    bigan = train(config, RUNS / "bigan", quiet=True)
+else:
+    bigan = npgan.load(REPO / "pretrained" / "npgan-mnist-bigan.npz")
+recon_b = bigan.reconstruct(x_test)
+print(f"BiGAN on {N_TEST} test images: pixel error {float(pixel_mse(recon_b, x_test).mean()):.4f}, "
+      f"class kept {class_kept(clf, recon_b, y_test)[0]:.1%}")
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
+grid(axes[0], np.concatenate([to_numpy(x_test[:10]), to_numpy(recon_b[:10])]), 10,
+     "test images and BiGAN's G(E(x))")
+grid(axes[1], bigan.sample(20, rng=Random(0)), 10, "BiGAN's samples")
+fig.tight_layout()
+fig.savefig(FIGURES / "08_bigan.png", dpi=100)
