@@ -13,8 +13,10 @@ committed model of ``MODELS`` (or the ``--only`` ones) and updates the JSON:
   classifier metrics against the 10,000 test images, the copy detector, Parzen), for a
   family that can sample;
 - ``reconstructions``: the same metrics (Parzen skipped) for the reconstructions of the
-  10,000 test images, their squared error per image, and class preservation (the share
-  whose class, by npgan's classifier, is the image's label), for a family with an encoder;
+  10,000 test images, their squared error per image (and that of the reconstructions of
+  the test images with 25% of their pixels zeroed, the DAE's task), and class preservation
+  (the share whose class, by npgan's classifier, is the image's label), for a family with
+  an encoder;
 - ``bounds``: the ELBO and the importance-weighted bound (``npgan.likelihood_bounds``) of
   a VAE, for each ``(k, images)`` of ``BOUNDS``.
 """
@@ -76,8 +78,11 @@ def _reconstruction_scores(model, data, classifier):
     errors = ((rebuilt - test) ** 2).sum(axis=1)
     predicted = to_numpy(classifier.logits(rebuilt).argmax(axis=1))
     original = to_numpy(classifier.logits(test).argmax(axis=1))
+    masked = test * Random(0).bernoulli(0.75, test.shape, dtype=test.dtype)  # 25% of pixels zeroed, as in mnist-dae
+    denoised = ((model.reconstruct(masked) - test) ** 2).sum(axis=1)
     scores = evaluate(rebuilt, data, classifier, parzen=False)
-    scores.update(squared_error=summary(errors), class_preserved=float((predicted == data.test_y).mean()),
+    scores.update(squared_error=summary(errors), masked_squared_error=summary(denoised),
+                  class_preserved=float((predicted == data.test_y).mean()),
                   same_class_as_original=float((predicted == original).mean()),
                   classifier_on_originals=float((original == data.test_y).mean()))
     return scores
@@ -127,9 +132,10 @@ def figure(args):
     panels = [(f"{name}: samples (seed 0)", to_numpy(_load(name).sample(40, rng=Random(0))))
               for name in ("GAN (averaged G)", "VAE", "VAE, binarised")]
     rebuilt = [to_numpy(_load(name).reconstruct(asarray(test))) for name in ("AE", "DAE", "VAE")]
-    panels.append(("test images; their reconstructions by AE, DAE, VAE", numpy.concatenate([test, *rebuilt])))
-    fig, axes = plt.subplots(1, 4, figsize=(20, 5.2))
-    for ax, (title, images) in zip(axes, panels):
+    panels.append(("test images (2 rows); their reconstructions by AE, DAE, VAE (2 rows each)",
+                   numpy.concatenate([test, *rebuilt])))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 10))
+    for ax, (title, images) in zip(axes.ravel(), panels):
         ax.imshow(tile_images(images, 10), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(title, fontsize=10)
         ax.axis("off")
@@ -144,7 +150,8 @@ def _f(value, digits):
 
 def table(args):
     with open(JSON) as f:
-        results = json.load(f)
+        saved = json.load(f)
+    results = {name: saved[name] for name in MODELS if name in saved}  # the JSON's keys are sorted
     print("| model | images scored | Parzen (nats) | FD | precision | recall | class KL | IS-like | copies |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, entry in results.items():
@@ -157,17 +164,19 @@ def table(args):
             print(f"| {name} | {what} | {parzen} | {s['frechet_distance']:.3f} | {s['precision']:.3f} | "
                   f"{s['recall']:.3f} | {s['class_balance']['kl_to_uniform']:.4f} | {s['inception_score']:.2f} | "
                   f"{100 * s['copy_share']:.2f}% |")
-    print("\n| model | squared error per image | class preserved | same class as the original | epochs | training |")
-    print("|---|---|---|---|---|---|")
+    print("\n| model | squared error per image | the same from 25%-masked images | class preserved | "
+          "same class as the original | epochs | training |")
+    print("|---|---|---|---|---|---|---|")
     for name, entry in results.items():
         r = entry.get("reconstructions")
         minutes = _f(entry["train_seconds"] / 60 if entry.get("train_seconds") else None, 1)
         if r:
             print(f"| {name} | {r['squared_error'][0]:.2f} +- {r['squared_error'][1]:.2f} | "
+                  f"{r['masked_squared_error'][0]:.2f} +- {r['masked_squared_error'][1]:.2f} | "
                   f"{100 * r['class_preserved']:.2f}% | {100 * r['same_class_as_original']:.2f}% | "
                   f"{entry['epochs']} | {minutes} min |")
         else:
-            print(f"| {name} | - | - | - | {entry['epochs']} | {minutes} min |")
+            print(f"| {name} | - | - | - | - | {entry['epochs']} | {minutes} min |")
     print("\n| model | pixels | test images | ELBO | importance-weighted bound |")
     print("|---|---|---|---|---|")
     for name, entry in results.items():
