@@ -355,7 +355,7 @@ PRESETS = {
     # noise while the joint distributions are far apart (results/inference.md says why).
     "mnist-bigan": (
         "BiGAN: G 100-512-512-784, E maxout 240x5, 240x5 -> 100, D maxout on (x, z); momentum SGD, "
-        "simultaneous update, 20 epochs, about 15 minutes",
+        "simultaneous update, 20 epochs, about 15 minutes on one busy core",
         Config(model="bigan", g_hidden=(512, 512), update="simultaneous", e_lr_ratio=0.1, instance_noise=0.3,
                instance_noise_epochs=10, epochs=20, sample_every=1)),
     # The toy presets without remedies (issue 18): the baselines of
