@@ -320,17 +320,17 @@ PRESETS = {
     # which Adam's per-parameter step absorbs where momentum SGD needs a rate tuned to it.
     # The learning rate falls from 1e-3 about tenfold over each preset's run.
     "mnist-ae": (
-        "autoencoder 784-200-200-50-200-200-784, Bernoulli cross-entropy; Adam, 50 epochs, about 3 minutes",
+        "autoencoder 784-200-200-50-200-200-784, Bernoulli cross-entropy; Adam, 50 epochs, 2-3 minutes",
         Config(model="ae", **_AUTOENCODER, epochs=50, lr_decay=1.000092)),
     "mnist-dae": (
-        "denoising autoencoder: mnist-ae with 25% of the pixels zeroed (masking noise); about 3 minutes",
+        "denoising autoencoder: mnist-ae with 25% of the pixels zeroed (masking noise); 3-6 minutes",
         Config(model="dae", **_AUTOENCODER, ae_corruption="masking", ae_noise=0.25, epochs=50, lr_decay=1.000092)),
     "mnist-vae": (
-        "VAE with a 50-d Gaussian code, Bernoulli decoder, on grey pixels; Adam, 100 epochs, about 6 minutes",
+        "VAE with a 50-d Gaussian code, Bernoulli decoder, on grey pixels; Adam, 100 epochs, 4-11 minutes",
         Config(model="vae", **_AUTOENCODER, epochs=100, lr_decay=1.000046)),
     "mnist-vae-binary": (
         "mnist-vae on stochastically binarised pixels (redrawn every minibatch): the IWAE paper's "
-        "setting, for its log-likelihood bounds; 150 epochs, about 9 minutes",
+        "setting, for its log-likelihood bounds; 150 epochs, 6-12 minutes",
         Config(model="vae", **_AUTOENCODER, ae_binarize="stochastic", epochs=150, lr_decay=1.0000307)),
     "mnist-dcgan": (
         "DCGAN on MNIST: conv D 64-128, transposed-conv G, batch norm, Adam; 5 epochs, "
