@@ -15,8 +15,8 @@ from npgan.presets import get_preset
 from npgan.train import Interrupted, NonFiniteError, Trainer, train
 
 # A small, fast configuration: ring-8 with 30 iterations per epoch.
-SMALL = get_preset("ring-8").replace(epochs=4, iters_per_epoch=30, g_hidden=(32,), d_hidden=(32,),
-                                     sample_every=2, seed=3)
+SMALL = get_preset("ring-8-plain").replace(epochs=4, iters_per_epoch=30, g_hidden=(32,), d_hidden=(32,),
+                                           sample_every=2, seed=3)
 
 
 def params_of(gan):
