@@ -22,7 +22,7 @@ from npgan.cli import main
 from npgan.presets import Config, get_preset
 from npgan.train import Interrupted, Trainer, train
 
-TINY = dict(ae_hidden=(16,), ae_code=4, batch_size=500, epochs=2, sample_every=1)
+TINY = dict(ae_hidden=(16,), ae_code=4, batch_size=500, epochs=2, sample_every=2)  # pictures at the end only
 
 
 @pytest.fixture(scope="module", autouse=True)
