@@ -3,8 +3,10 @@
 A training checkpoint holds every parameter of G and D (``G/<key>``, ``D/<key>``), both
 optimiser states (``opt_G/...``, ``opt_D/...``), and two JSON strings: ``config`` (the
 run's ``Config``) and ``state`` (counters, the random generator's state, the position
-inside an interrupted epoch). A *generator file* (``kind = "generator"``) holds only G's
-parameters and the config: what ``pretrained/`` ships.
+inside an interrupted epoch). Another family's networks and optimisers go by their own
+names (an autoencoder's ``E`` and ``G``), which its state lists under ``"optimizers"``. A
+*generator file* (``kind = "generator"``) holds only the parameters and the config, no
+optimiser state: what ``pretrained/`` ships (G; and E for a family with an encoder).
 
 Files are written to a temporary file in the target directory, flushed to disk, then
 renamed over the target (``os.replace`` is atomic on POSIX), so a crash at any moment
