@@ -42,6 +42,8 @@ def _train_parser(sub, common):
                    help="epochs between Frechet distance and class-balance logs (MNIST, metrics.csv; 0: never)")
     p.add_argument("--average-from", type=non_negative_int,
                    help="keep the mean of G over the ends of epochs from this one on (0: off; see results/mnist.md)")
+    p.add_argument("--generator-file", metavar="FILE",
+                   help="model 'encoder' (--preset mnist-encoder): the generator file or GAN checkpoint E inverts")
     p.add_argument("--out", help="run directory (default runs/PRESET, or the checkpoint's directory)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint (its configuration, in its folder)")
     p.add_argument("--overwrite", action="store_true",

@@ -28,7 +28,8 @@ MAX_GRID = 1000  # samples in one .png picture
 SAMPLE_CHUNK = 10000  # samples drawn and written at a time into a .npy
 
 # Config fields that `npgan train` flags may change (and, resuming, which must not change).
-TRAIN_FLAGS = ("epochs", "k", "gen_loss", "update", "lr", "sample_every", "parzen_every", "eval_every", "average_from")
+TRAIN_FLAGS = ("epochs", "k", "gen_loss", "update", "lr", "sample_every", "parzen_every", "eval_every", "average_from",
+               "generator_file")
 
 
 def read_checkpoint(path):

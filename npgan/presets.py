@@ -203,6 +203,7 @@ class Config:
              "e_lr_ratio (E's learning rate over D's and G's) must be > 0, and applies to model 'bigan'"),
             (self.model != "encoder" or bool(self.generator_file) and self.iters_per_epoch >= 1,
              "model 'encoder' needs generator_file (the generator it inverts) and iters_per_epoch >= 1"),
+            (self.model == "encoder" or not self.generator_file, "generator_file applies to model 'encoder'"),
             (self.model != "bigan" or not (self.parzen_every or self.eval_every or self.average_from),
              "model 'bigan' keeps no snapshots or averages: parzen_every, eval_every and average_from must be 0 "
              "(score its checkpoint with npgan parzen or npgan evaluate)"),

@@ -179,3 +179,18 @@ def test_the_encoder_file_names_its_generator_and_refuses_another(tmp_path, gene
     with pytest.raises(CheckpointError, match="no averaged generator"):
         load_encoder(tmp_path / "run" / "checkpoint.npz", *checkpoint.read(tmp_path / "run" / "checkpoint.npz"),
                      averaged=True)
+
+
+def test_npgan_train_takes_the_generator_file_and_refuses_it_where_it_does_not_apply(tmp_path, generator_file, capsys):
+    from npgan.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--preset", "mnist-encoder", "--generator-file", str(tmp_path / "none.npz"),
+                 "--out", str(out)]) == 2
+    assert "generator_file" in capsys.readouterr().err and not out.exists()
+    assert main(["train", "--preset", "mnist", "--generator-file", str(generator_file), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "generator_file applies to model 'encoder'" in err and err.count("\n") == 1 and not out.exists()
+    # a generator whose prior is not the preset's (2-d, not 100-d): one line, nothing written
+    assert main(["train", "--preset", "mnist-encoder", "--generator-file", str(generator_file), "--out", str(out)]) == 2
+    assert "an encoder's prior must be its generator's" in capsys.readouterr().err and not out.exists()
