@@ -141,7 +141,7 @@ def test_misused_remedies_are_refused_in_one_line(changes, message):
 
 
 def test_remedies_of_d_are_refused_for_another_family():
-    with pytest.raises(ValueError, match="apply to model 'gan', not 'dcgan'"):
+    with pytest.raises(ValueError, match=r"apply to model 'gan' \(instance_noise to 'bigan' too\), not 'dcgan'"):
         get_preset("mnist-dcgan").replace(label_smoothing=0.1)
 
 
