@@ -78,7 +78,7 @@ class GAN:
         return parts[0] if len(parts) == 1 else xp.concatenate(parts)
 
     def discriminate(self, x, batch_size=1000):
-        """``D(x)`` in evaluation mode (no dropout), shape (n,)."""
+        """``D(x)`` in evaluation mode (no dropout), shape (n,); for a packed D, one per pack: (n / pack,)."""
         xp = get_backend()
         parts = [self.D.forward(x[i:i + batch_size], training=False)[:, 0] for i in range(0, len(x), batch_size)]
         return kernels.sigmoid(parts[0] if len(parts) == 1 else xp.concatenate(parts))

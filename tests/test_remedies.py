@@ -170,3 +170,12 @@ def test_a_smoothed_loss_is_the_cross_entropy_with_target_one_minus_s(xp):
     fake_part = -np.log(1 - 1 / (1 + np.exp(-to_numpy(fake)))).mean()
     assert float(loss) == pytest.approx(0.5 * (real_part + fake_part), rel=1e-12)
     np.testing.assert_allclose(to_numpy(dreal), 0.5 * (d - 0.75) / 6, rtol=1e-12)
+
+
+def test_mnist_algorithm1_is_the_papers_model_with_algorithm_1_and_adam():
+    import dataclasses
+
+    paper, algorithm1 = get_preset("mnist-paper"), get_preset("mnist-algorithm1")
+    differ = {f.name for f in dataclasses.fields(Config) if getattr(paper, f.name) != getattr(algorithm1, f.name)}
+    assert differ == {"update", "optimizer", "lr"}
+    assert (algorithm1.update, algorithm1.optimizer, algorithm1.k) == ("alternating", "adam", 1)
