@@ -7,6 +7,8 @@ Rows (float32, the shapes of ``mnist-dcgan`` at batch m = ``--batch``):
 * each convolution of DCGAN's D and G, forward then backward (dx, dW and db when the
   layer has a bias), on the activations it sees in training, and batch norm over
   (m, 128, 7, 7) in training mode;
+* the parts of npgan's 64 -> 128 convolution (the unfolding, the three products, the
+  folding), npgan alone, to show where its time goes;
 * one training iteration of ``mnist-dcgan``: ``DCGAN.d_step`` (G in training mode, D on
   the real and the generated minibatch in separate passes) then ``GAN.g_step``, Adam
   with lr 2e-4 and beta1 0.5, against the same model and the same step in PyTorch
@@ -134,6 +136,33 @@ def layer_rows(m, rounds, reps):
     return rows
 
 
+def parts_rows(m, rounds, reps):
+    """Where npgan's time goes in D's 64 -> 128 convolution: the unfolding, the products, the folding."""
+    from npgan import conv
+
+    rng = numpy.random.default_rng(3)
+    x = rng.standard_normal((m, 64, 14, 14), dtype=numpy.float32)
+    W = rng.standard_normal((128, 64, 4, 4), dtype=numpy.float32)
+    dy = rng.standard_normal((m, 128, 7, 7), dtype=numpy.float32)
+    cols, W_matrix = conv.im2col(x, 4, 2, 1), W.reshape(128, -1)
+    d_matrix = dy.transpose(1, 0, 2, 3).reshape(128, -1)
+    parts = [("im2col: unfold x", lambda: conv.im2col(x, 4, 2, 1)),
+             ("product W_mat cols", lambda: W_matrix @ cols),
+             ("product dY cols^T (dW)", lambda: d_matrix @ cols.T),
+             ("product W_mat^T dY (dcols)", lambda: W_matrix.T @ d_matrix),
+             ("col2im: fold dcols into dx", lambda: conv.col2im(cols, x.shape, 4, 2, 1))]
+    rows = []
+    for name, fn in parts:
+        fn()
+        times = []
+        for _ in range(rounds * reps):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        rows.append({"what": f"  64->128: {name}", "npgan_ms": 1e3 * statistics.median(times)})
+    return rows
+
+
 # ---- one DCGAN iteration ----------------------------------------------------------------------
 
 class TorchDCGAN:
@@ -212,6 +241,7 @@ def main(argv=None):
     torch.set_num_threads(threads)
     with threadpool_limits(threads, user_api="blas"):
         rows = layer_rows(m, rounds, reps) + [iteration_row(m, rounds, reps)]
+        parts = parts_rows(m, rounds, reps)
     blas = next((f"{i['internal_api']} {i.get('architecture', '')}".strip() for i in threadpool_info()
                  if i["user_api"] == "blas"), "unknown")
     print(f"float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
@@ -220,12 +250,15 @@ def main(argv=None):
     for row in rows:
         row["ratio"] = row["npgan_ms"] / row["torch_ms"]
         print(f"{row['what']:44s} {row['npgan_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:11.2f}")
+    for row in parts:
+        print(f"{row['what']:44s} {row['npgan_ms']:9.2f}")
     memory = {library: peak_mib(library, m, threads) for library in ("npgan", "torch")}
     print("memory three iterations add to a fresh process (peak resident set after them minus before): "
           + ", ".join(f"{library} {value['added_mib']:.0f} MiB" for library, value in memory.items()))
     if not args.quick:
         path = append_result("conv", {"batch": m, "threads": threads, "blas": blas, "torch": torch.__version__,
-                                      "rounds": rounds, "reps": reps, "rows": rows, "memory": memory})
+                                      "rounds": rounds, "reps": reps, "rows": rows, "parts": parts,
+                                      "memory": memory})
         print(f"appended to {path}")
 
 
