@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 
+from npgan.autoencoders import CORRUPTIONS, RECONSTRUCTION_LOSSES
 from npgan.gan import NOISE_PRIORS
 from npgan.losses import GENERATOR_LOSSES
 from npgan.models import HIDDEN, OUTPUTS
@@ -15,8 +16,10 @@ from npgan.models import HIDDEN, OUTPUTS
 DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10")
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.dcgan)
 UPDATES = ("alternating", "simultaneous")
-MODELS = ("gan", "dcgan")  # the model families (npgan.families); each has an entry there
+# the model families (npgan.families); each has an entry there
+MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan")
 OPTIMIZERS = ("momentum", "adam")
+AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,12 +71,26 @@ class Config:
     parzen_every: int = 0
     # MNIST: every this many epochs (and at the last), the Frechet distance and class
     # balance of 2,000 samples in npgan's classifier's features, beside Parzen
-    # (metrics.csv; see npgan.evaluate.training_scores); 0: never.
+    # (metrics.csv; see npgan.evaluation.training_scores); 0: never.
     eval_every: int = 0
     # Keep the mean of G's parameters at the end of every epoch from this one on (0: off).
     # Training is unchanged; the average is a second generator, saved in checkpoints
     # (``npgan export --averaged``, ``npgan.load(path, averaged=True)``).
     average_from: int = 0
+    # autoencoders (model "ae", "dae", "vae"; npgan/autoencoders.py): the encoder's ReLU
+    # hidden widths down to a code of ae_code numbers (the VAE's: mean and log-variance of
+    # ae_code Gaussian latents), the decoder the same widths back up to one logit per pixel;
+    # ae_loss: "bernoulli" cross-entropy from the logits (the VAE's) or "squared" error;
+    # ae_corruption (a DAE's): "masking" (each pixel zeroed with probability ae_noise) or
+    # "gaussian" (noise of standard deviation ae_noise); ae_binarize "stochastic": each
+    # training pixel drawn as a Bernoulli of its grey value, afresh for every minibatch
+    # (evaluation images binarised once: autoencoder_model.evaluation_images).
+    ae_hidden: tuple = (200, 200)
+    ae_code: int = 50
+    ae_loss: str = "bernoulli"
+    ae_corruption: str = "none"
+    ae_noise: float = 0.0
+    ae_binarize: str = "none"
     # DCGAN (model "dcgan", npgan/dcgan.py): D convolves to conv_width then 2 * conv_width
     # channels, G's transposed convolutions go from 2 * conv_width to conv_width; weights
     # N(0, conv_init_std^2); leaky_slope is D's LeakyReLU; batchnorm_momentum the rate of the
@@ -83,15 +100,43 @@ class Config:
     conv_init_std: float = 0.02
     leaky_slope: float = 0.2
     batchnorm_momentum: float = 0.1
+    # Inference (models "encoder" and "bigan", npgan/inference.py): the encoder E, x -> z:
+    # maxout layers of e_hidden units x e_pieces, a Linear to noise_dim, and for a uniform
+    # prior noise_scale * tanh. "encoder" trains E post hoc for the frozen G in
+    # generator_file (a path, or one under the repository) on pairs (G(z), z),
+    # iters_per_epoch minibatches an epoch; "bigan" trains E with G against a D of pairs (x, z),
+    # E's learning rate and its floor e_lr_ratio times D's and G's.
+    e_hidden: tuple = (240, 240)
+    e_pieces: int = 5
+    e_init_range: float = 0.05
+    e_lr_ratio: float = 1.0
+    generator_file: str = ""
+    # Remedies for unstable training (issue 18; npgan/remedies.py), all off by default.
+    # label_smoothing s: D's target for real examples is 1 - s (one-sided). instance_noise:
+    # the standard deviation of Gaussian noise added to every input of D, real and
+    # generated, falling linearly to 0 over the first instance_noise_epochs epochs.
+    # g_lr_ratio: G's learning rate and its floor as a multiple of D's (two time scales;
+    # log.csv's lr is G's). pack: D judges pack samples at once, concatenated (PacGAN;
+    # batch_size then counts packs: a minibatch holds batch_size * pack samples).
+    # minibatch_std: groups of this many of D's rows share one more input of its last
+    # hidden layer, their standard deviation (Karras et al.); 0: off. All but g_lr_ratio
+    # are the "gan" family's; g_lr_ratio applies to "dcgan" too, instance_noise to "bigan".
+    label_smoothing: float = 0.0
+    instance_noise: float = 0.0
+    instance_noise_epochs: int = 0
+    g_lr_ratio: float = 1.0
+    pack: int = 1
+    minibatch_std: int = 0
     dtype: str = "float32"
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
             _check_type(field, getattr(self, field.name))
-        for name in ("g_hidden", "d_hidden"):
+        for name in (field.name for field in dataclasses.fields(self) if field.type is tuple):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         reals = [f.name for f in dataclasses.fields(self) if f.type is float]
         infinite = [name for name in reals if not math.isfinite(getattr(self, name))]
+        autoencoder = self.model in AUTOENCODERS
         dcgan = self.model == "dcgan"
         checks = [
             (all(w >= 1 for w in self.g_hidden + self.d_hidden), "every hidden layer needs width >= 1"),
@@ -126,6 +171,20 @@ class Config:
             (0 < self.keep_input <= 1 and 0 < self.keep_hidden <= 1, "keep probabilities must be in (0, 1]"),
             (self.dataset in IMAGE_DATASETS or self.iters_per_epoch >= 1, "toy datasets need iters_per_epoch >= 1"),
             (self.dtype in ("float32", "float64"), "dtype must be 'float32' or 'float64'"),
+            # the autoencoder families
+            (not autoencoder or self.dataset == "mnist", f"model {self.model!r} trains on mnist"),
+            (not autoencoder or self.ae_code >= 1 and all(w >= 1 for w in self.ae_hidden),
+             "ae_code and every ae_hidden width must be >= 1"),
+            (not autoencoder or self.ae_loss in (("bernoulli",) if self.model == "vae" else RECONSTRUCTION_LOSSES),
+             f"ae_loss must be one of {RECONSTRUCTION_LOSSES} (a VAE's decoder is Bernoulli: 'bernoulli')"),
+            (not autoencoder or self.ae_corruption in CORRUPTIONS
+             and (self.ae_corruption != "none") == (self.model == "dae"),
+             f"ae_corruption must be one of {CORRUPTIONS}: a dae needs a corruption, ae and vae take 'none'"),
+            (not autoencoder or self.ae_noise >= 0 and (self.model != "dae" or self.ae_noise > 0)
+             and (self.ae_corruption != "masking" or self.ae_noise < 1),
+             "ae_noise must be >= 0, > 0 for a dae, and below 1 for masking (a probability)"),
+            (not autoencoder or self.ae_binarize in ("none", "stochastic"),
+             "ae_binarize must be 'none' or 'stochastic'"),
             # the dcgan family
             (dcgan or self.dataset not in ("fashion-mnist", "cifar10"),
              f"dataset {self.dataset!r} trains the dcgan model (model='dcgan') only"),
@@ -137,6 +196,34 @@ class Config:
              "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
             (not dcgan or self.g_output == "sigmoid" and self.g_output_bias == "zero",
              "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
+            # the inference families (npgan.inference)
+            (self.model not in ("encoder", "bigan") or all(w >= 1 for w in self.e_hidden) and self.e_pieces >= 1
+             and self.e_init_range > 0, "e_hidden widths and e_pieces must be >= 1, e_init_range > 0"),
+            (self.e_lr_ratio > 0 and (self.e_lr_ratio == 1 or self.model == "bigan"),
+             "e_lr_ratio (E's learning rate over D's and G's) must be > 0, and applies to model 'bigan'"),
+            (self.model != "encoder" or bool(self.generator_file) and self.iters_per_epoch >= 1,
+             "model 'encoder' needs generator_file (the generator it inverts) and iters_per_epoch >= 1"),
+            (self.model == "encoder" or not self.generator_file, "generator_file applies to model 'encoder'"),
+            (self.model != "bigan" or not (self.parzen_every or self.eval_every or self.average_from),
+             "model 'bigan' keeps no snapshots or averages: parzen_every, eval_every and average_from must be 0 "
+             "(score its checkpoint with npgan parzen or npgan evaluate)"),
+            # the remedies (npgan.remedies)
+            (0 <= self.label_smoothing < 0.5, "label_smoothing must be in [0, 0.5) (the real target is 1 - s)"),
+            (self.instance_noise >= 0 and self.instance_noise_epochs >= 0
+             and (self.instance_noise > 0) == (self.instance_noise_epochs > 0),
+             "instance_noise and instance_noise_epochs (the epochs it anneals over) must be both 0 or both > 0"),
+            (self.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
+            (self.g_lr_ratio == 1 or self.model in ("gan", "dcgan"), "g_lr_ratio applies to the GAN families"),
+            (self.pack >= 1, "pack (samples per packed row of D) must be >= 1"),
+            (self.minibatch_std == 0 or self.minibatch_std >= 2 and self.batch_size % self.minibatch_std == 0
+             and bool(self.d_hidden), "minibatch_std must be 0 (off) or a group size >= 2 that divides batch_size, "
+             "with at least one hidden layer in D"),
+            (self.model == "gan" or (self.label_smoothing, 0 if self.model == "bigan" else self.instance_noise,
+                                     self.pack, self.minibatch_std) == (0, 0, 1, 0),
+             f"label_smoothing, instance_noise, pack and minibatch_std apply to model 'gan' (instance_noise to "
+             f"'bigan' too), not {self.model!r}"),
+            (self.dataset != "gaussian-1d" or (self.pack, self.minibatch_std) == (1, 0),
+             "pack and minibatch_std need 2-D or image data: on gaussian-1d, Figure 1 draws D of single samples"),
         ]
         for ok, message in checks:
             if not ok:
@@ -198,6 +285,9 @@ _TOY_1D = dict(_TOY, noise_dim=4, g_hidden=(32, 32), d_hidden=(32, 32), d_pieces
                momentum_start=0.0, momentum_end=0.0, epochs=20, iters_per_epoch=100,
                sample_every=20, seed=1)
 
+_AUTOENCODER = dict(optimizer="adam", lr=1e-3, adam_beta1=0.9, adam_beta2=0.999, lr_min=0.0, batch_size=100,
+                    sample_every=10)
+
 # DCGAN as Radford et al. trained it: Adam with lr 2e-4 and beta1 0.5, a constant rate,
 # batch 128, no dropout; N(0, 1) noise; sigmoid output since the pixels are in [0, 1].
 _DCGAN = dict(model="dcgan", noise="gaussian", noise_scale=1.0, g_output_bias="zero", optimizer="adam",
@@ -215,26 +305,82 @@ PRESETS = {
         "1-D Gaussian (the paper's Figure 1 setting): G ends on the data, D at 1/2; "
         "tiny MLPs, about 5 seconds",
         Config(dataset="gaussian-1d", **_TOY_1D)),
-    # ring-8, grid-25: the learning rate decays about 10x over the run (a constant one leaves
-    # G jittering around the modes: ring-8 at 0.02 constant had 7-16% high-quality samples).
+    # ring-8, grid-25: the best configurations of benchmarks/results/mode_collapse.md, where
+    # ring-8-plain and grid-25-plain (below) are the baselines. ring-8: Adam, the rate falling
+    # 100x over 8,000 minibatches; grid-25: the plain preset three times as long (18,000
+    # minibatches, the rate falling 20x). No remedy of npgan.remedies beat these on both
+    # coverage and precision in that table.
     "ring-8": (
-        "2-D ring of 8 Gaussians (mode-collapse benchmark); about 15 seconds",
+        "2-D ring of 8 Gaussians (mode-collapse benchmark): Adam, 8,000 minibatches; about 30 seconds",
         Config(dataset="ring-8", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
-               batch_size=100, lr=0.02, lr_decay=1.000576, lr_min=0.001, epochs=40, iters_per_epoch=100))),
+               batch_size=100, optimizer="adam", lr=0.003, lr_decay=1.000576, lr_min=3e-5, epochs=80,
+               iters_per_epoch=100))),
     "grid-25": (
-        "2-D 5x5 grid of 25 Gaussians (mode-collapse benchmark); about 25 seconds",
+        "2-D 5x5 grid of 25 Gaussians (mode-collapse benchmark): momentum SGD, 18,000 minibatches; "
+        "about a minute",
         Config(dataset="grid-25", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
-               batch_size=100, lr=0.02, lr_decay=1.0004, lr_min=0.001, epochs=60, iters_per_epoch=100))),
+               batch_size=100, lr=0.02, lr_decay=1.000166, lr_min=0.001, epochs=180, iters_per_epoch=100))),
+    # The autoencoders: 784-200-200-50 (the IWAE paper's VAE widths, with ReLU for its tanh),
+    # Adam with beta1 = 0.9 (Kingma and Ba's default, the IWAE paper's optimiser): the loss
+    # sums 784 pixels, so its gradients are large and their scale shifts as training goes,
+    # which Adam's per-parameter step absorbs where momentum SGD needs a rate tuned to it.
+    # The learning rate falls from 1e-3 about tenfold over each preset's run.
+    "mnist-ae": (
+        "autoencoder 784-200-200-50-200-200-784, Bernoulli cross-entropy; Adam, 50 epochs, 2-3 minutes",
+        Config(model="ae", **_AUTOENCODER, epochs=50, lr_decay=1.000092)),
+    "mnist-dae": (
+        "denoising autoencoder: mnist-ae with 25% of the pixels zeroed (masking noise); 3-6 minutes",
+        Config(model="dae", **_AUTOENCODER, ae_corruption="masking", ae_noise=0.25, epochs=50, lr_decay=1.000092)),
+    "mnist-vae": (
+        "VAE with a 50-d Gaussian code, Bernoulli decoder, on grey pixels; Adam, 100 epochs, 4-11 minutes",
+        Config(model="vae", **_AUTOENCODER, epochs=100, lr_decay=1.000046)),
+    "mnist-vae-binary": (
+        "mnist-vae on stochastically binarised pixels (redrawn every minibatch): the IWAE paper's "
+        "setting, for its log-likelihood bounds; 150 epochs, 6-12 minutes",
+        Config(model="vae", **_AUTOENCODER, ae_binarize="stochastic", epochs=150, lr_decay=1.0000307)),
     "mnist-dcgan": (
-        "DCGAN on MNIST: conv D 64-128, transposed-conv G, batch norm, Adam; 5 epochs, "
-        "about 15 minutes on 2 cores", Config(dataset="mnist", eval_every=1, **_DCGAN)),
+        "DCGAN on MNIST: conv D 64-128, transposed-conv G, batch norm, Adam; 5 epochs of about 6 minutes "
+        "each on a busy 2-core machine (3 CPU-minutes)", Config(dataset="mnist", eval_every=1, **_DCGAN)),
     "fashion-dcgan": (
         "DCGAN on Fashion-MNIST (files in NPGAN_FASHION_DIR, else fashion-mnist beside MNIST's); "
-        "5 epochs, about 15 minutes on 2 cores", Config(dataset="fashion-mnist", **_DCGAN)),
+        "5 epochs, as long as mnist-dcgan's", Config(dataset="fashion-mnist", **_DCGAN)),
     "cifar10-dcgan": (
         "DCGAN on CIFAR-10, 3x32x32 (needs cifar-10-binary.tar.gz in NPGAN_CIFAR10_DIR, else cifar10 "
         "beside MNIST's folder); untested here: the data is not reachable",
         Config(dataset="cifar10", **dict(_DCGAN, epochs=25))),
+    # Inference (npgan.inference; results/inference.md). mnist-encoder: E for the committed
+    # generator, Adam, the rate falling 10x over the run's 10,000 minibatches of (G(z), z).
+    "mnist-encoder": (
+        "post-hoc encoder E (maxout 240x5, 240x5) for pretrained/npgan-mnist-generator.npz, trained on "
+        "pairs (G(z), z); 20 epochs of 500 minibatches, about 6 minutes",
+        Config(model="encoder", generator_file="pretrained/npgan-mnist-generator.npz", optimizer="adam", lr=3e-4,
+               adam_beta1=0.9, lr_decay=1.00023, lr_min=0.0, iters_per_epoch=500, epochs=20, sample_every=5)),
+    # mnist-bigan: the paper's D (wider by the code) and optimisation (momentum SGD, the
+    # simultaneous update of its code), a 512-512 G so that G and E fit a 5 MB file in
+    # float16; E at a tenth of the rate (at the full rate its tanh saturates) and instance
+    # noise while the joint distributions are far apart (results/inference.md says why).
+    "mnist-bigan": (
+        "BiGAN: G 100-512-512-784, E maxout 240x5, 240x5 -> 100, D maxout on (x, z); momentum SGD, "
+        "simultaneous update, 20 epochs, about 15 minutes on one busy core",
+        Config(model="bigan", g_hidden=(512, 512), update="simultaneous", e_lr_ratio=0.1, instance_noise=0.3,
+               instance_noise_epochs=10, epochs=20, sample_every=1)),
+    # The toy presets without remedies (issue 18): the baselines of
+    # benchmarks/results/mode_collapse.md.
+    "ring-8-plain": (
+        "ring-8 without remedies: momentum SGD, the rate falling 20x; the mode-collapse baseline, about 15 seconds",
+        Config(dataset="ring-8", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
+               batch_size=100, lr=0.02, lr_decay=1.000576, lr_min=0.001, epochs=40, iters_per_epoch=100))),
+    "grid-25-plain": (
+        "grid-25 without remedies: momentum SGD, the rate falling 20x; the mode-collapse baseline, about 25 seconds",
+        Config(dataset="grid-25", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
+               batch_size=100, lr=0.02, lr_decay=1.0004, lr_min=0.001, epochs=60, iters_per_epoch=100))),
+    # Algorithm 1 as written on the paper's MNIST model: alternating k = 1 D step and one G
+    # step, each on fresh minibatches and noise. With the paper's momentum SGD D wins within
+    # a few epochs from scratch; with Adam (DCGAN's 2e-4, beta1 0.5) it does not, on seeds
+    # 0-2, but G leans to 1s by epochs 6-8 (results/mnist.md, "What makes Algorithm 1 train").
+    "mnist-algorithm1": (
+        "the paper's MNIST model trained by Algorithm 1 as written (alternating update) with Adam; "
+        "300 epochs", MNIST_PAPER.replace(update="alternating", optimizer="adam", lr=2e-4, adam_beta1=0.5)),
 }
 
 
