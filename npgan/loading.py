@@ -59,7 +59,10 @@ def average_generators(paths):
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise ValueError("average_generators: give at least one checkpoint or generator file")
-    first = load_gan(paths[0], *read(paths[0]))
+    from npgan.families import family  # the family's loader (families imports this module)
+
+    config, state, arrays = read(paths[0])
+    first = family(config).load(paths[0], config, state, arrays, False)
     xp = get_backend()
     sums = {key: value.astype("float64") for key, value in first.G.params.items()}
     part = NamedArrays({key: xp.empty_like(total) for key, total in sums.items()})

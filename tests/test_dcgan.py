@@ -139,3 +139,16 @@ def test_a_dcgan_step_runs_on_every_backend(xp):
     out = {**gan.d_step(real, d_opt), **gan.g_step(8, g_opt)}
     assert all(np.isfinite(float(v)) for v in out.values())
     assert gan.sample(3, rng=Random(2)).shape == (3, 784)
+
+
+def test_npgan_average_takes_dcgan_generators(tmp_path, tiny_images, capsys):
+    for seed in (1, 2):
+        train(TINY.replace(epochs=1, seed=seed, sample_every=0), tmp_path / f"r{seed}", quiet=True)
+    files = [str(tmp_path / f"r{seed}" / "checkpoint.npz") for seed in (1, 2)]
+    assert main(["average", *files, "-o", str(tmp_path / "mean.npz")]) == 0
+    mean, parts = npgan.load(tmp_path / "mean.npz"), [npgan.load(f) for f in files]
+    assert isinstance(mean, dcgan.DCGAN)
+    for key, value in mean.G.params.items():
+        expected = np.mean([to_numpy(p.G.params[key]).astype(np.float64) for p in parts], axis=0)
+        np.testing.assert_allclose(to_numpy(value), expected, rtol=1e-6, atol=1e-7)
+    assert mean.sample(3, rng=Random(0)).shape == (3, 784)
