@@ -27,8 +27,8 @@ import zipfile
 import numpy
 
 from npgan.backend import asarray, to_numpy
+from npgan.config import Config
 from npgan.files import atomic_write
-from npgan.presets import Config
 
 FORMAT_VERSION = 1
 FORMAT = f"npgan-checkpoint-{FORMAT_VERSION}"

@@ -1,6 +1,6 @@
 """The model families npgan trains, and what each one's checkpoints can do.
 
-A ``Config``'s ``model`` field names its family (``presets.MODELS``). A family gives:
+A ``Config``'s ``model`` field names its family (``config.MODELS``). A family gives:
 
     build(config)            the model ``train.Trainer`` trains (its interface: train.py)
     outputs(model, epoch, out_dir, say)   pictures and evaluations in the run folder
@@ -9,7 +9,7 @@ A ``Config``'s ``model`` field names its family (``presets.MODELS``). A family g
                              ``families.load(path)`` (``npgan.load``) reads and dispatches
     can                      what its files can be used for, from ``ABILITIES``
 
-Adding a family is one entry in ``FAMILIES`` (and its name in ``presets.MODELS``); the
+Adding a family is one entry in ``FAMILIES`` (and its name in ``config.MODELS``); the
 loop, checkpoints, resume, locking and the commands' one-line refusals come with it.
 """
 

@@ -1,0 +1,286 @@
+"""The ``Config`` of a run: everything it needs, saved inside every checkpoint as JSON.
+
+A ``Config`` is validated on construction (its fields' types, then the checks below,
+grouped by what they concern), so a bad value fails before anything is written. The
+named configurations are in ``presets``.
+"""
+
+import dataclasses
+import json
+import math
+
+from npgan.autoencoders import CORRUPTIONS, RECONSTRUCTION_LOSSES
+from npgan.gan import NOISE_PRIORS
+from npgan.losses import GENERATOR_LOSSES
+from npgan.models import HIDDEN, OUTPUTS
+
+DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10")
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.dcgan)
+UPDATES = ("alternating", "simultaneous")
+# the model families (npgan.families); each has an entry there
+MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan")
+OPTIMIZERS = ("momentum", "adam")
+AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: str = "gan"
+    dataset: str = "mnist"
+    # noise prior p_z
+    noise_dim: int = 100
+    noise: str = "uniform"
+    noise_scale: float = math.sqrt(3)
+    # generator: Linear/ReLU hidden layers, then the output
+    g_hidden: tuple = (1200, 1200)
+    g_output: str = "sigmoid"
+    g_init_range: float = 0.05
+    g_output_bias: str = "data_logit_mean"  # or "zero"
+    # discriminator: dropout, maxout (or ReLU) hidden layers, Linear to one logit
+    d_hidden: tuple = (240, 240)
+    d_pieces: int = 5
+    d_activation: str = "maxout"
+    keep_input: float = 0.8
+    keep_hidden: float = 0.5
+    d_init_range: float = 0.005
+    d_bias_range: float = 0.0  # 0: zero biases (the paper's); see models.discriminator
+    # objectives and Algorithm 1
+    gen_loss: str = "nonsaturating"
+    k: int = 1
+    update: str = "alternating"
+    # optimisation: "momentum" (SGD, the paper's) or "adam" (beta1, beta2 below; no momentum ramp)
+    optimizer: str = "momentum"
+    adam_beta1: float = 0.5
+    adam_beta2: float = 0.999
+    batch_size: int = 100
+    lr: float = 0.1
+    lr_decay: float = 1.000004
+    lr_min: float = 1e-6
+    momentum_start: float = 0.5
+    momentum_end: float = 0.7
+    momentum_start_epoch: int = 1
+    momentum_saturate_epoch: int = 250
+    # "pylearn2": epoch e (counted from 1) gets the ramp's value at e, as the paper's code
+    # (MomentumAdjustor); "late": at e - 1, one epoch behind, as npgan's checkpoints
+    # written before this field trained (they resume with it).
+    momentum_ramp: str = "pylearn2"
+    # run length and bookkeeping
+    epochs: int = 100
+    iters_per_epoch: int = 0  # toy data only: iterations per epoch (MNIST: one pass)
+    seed: int = 0
+    sample_every: int = 5
+    parzen_every: int = 0
+    # MNIST: every this many epochs (and at the last), the Frechet distance and class
+    # balance of 2,000 samples in npgan's classifier's features, beside Parzen
+    # (metrics.csv; see npgan.evaluation.training_scores); 0: never.
+    eval_every: int = 0
+    # Keep the mean of G's parameters at the end of every epoch from this one on (0: off).
+    # Training is unchanged; the average is a second generator, saved in checkpoints
+    # (``npgan export --averaged``, ``npgan.load(path, averaged=True)``).
+    average_from: int = 0
+    # autoencoders (model "ae", "dae", "vae"; npgan/autoencoders.py): the encoder's ReLU
+    # hidden widths down to a code of ae_code numbers (the VAE's: mean and log-variance of
+    # ae_code Gaussian latents), the decoder the same widths back up to one logit per pixel;
+    # ae_loss: "bernoulli" cross-entropy from the logits (the VAE's) or "squared" error;
+    # ae_corruption (a DAE's): "masking" (each pixel zeroed with probability ae_noise) or
+    # "gaussian" (noise of standard deviation ae_noise); ae_binarize "stochastic": each
+    # training pixel drawn as a Bernoulli of its grey value, afresh for every minibatch
+    # (evaluation images binarised once: autoencoder_model.evaluation_images).
+    ae_hidden: tuple = (200, 200)
+    ae_code: int = 50
+    ae_loss: str = "bernoulli"
+    ae_corruption: str = "none"
+    ae_noise: float = 0.0
+    ae_binarize: str = "none"
+    # DCGAN (model "dcgan", npgan/dcgan.py): D convolves to conv_width then 2 * conv_width
+    # channels, G's transposed convolutions go from 2 * conv_width to conv_width; weights
+    # N(0, conv_init_std^2); leaky_slope is D's LeakyReLU; batchnorm_momentum the rate of the
+    # running averages that batch norm evaluates with. noise, gen_loss, k, the optimiser
+    # and the run-length fields apply as for a GAN; the MLP and dropout fields do not.
+    conv_width: int = 64
+    conv_init_std: float = 0.02
+    leaky_slope: float = 0.2
+    batchnorm_momentum: float = 0.1
+    # Inference (models "encoder" and "bigan", npgan/inference.py): the encoder E, x -> z:
+    # maxout layers of e_hidden units x e_pieces, a Linear to noise_dim, and for a uniform
+    # prior noise_scale * tanh. "encoder" trains E post hoc for the frozen G in
+    # generator_file (a path, or one under the repository) on pairs (G(z), z),
+    # iters_per_epoch minibatches an epoch; "bigan" trains E with G against a D of pairs (x, z),
+    # E's learning rate and its floor e_lr_ratio times D's and G's.
+    e_hidden: tuple = (240, 240)
+    e_pieces: int = 5
+    e_init_range: float = 0.05
+    e_lr_ratio: float = 1.0
+    generator_file: str = ""
+    # Remedies for unstable training (issue 18; npgan/remedies.py), all off by default.
+    # label_smoothing s: D's target for real examples is 1 - s (one-sided). instance_noise:
+    # the standard deviation of Gaussian noise added to every input of D, real and
+    # generated, falling linearly to 0 over the first instance_noise_epochs epochs.
+    # g_lr_ratio: G's learning rate and its floor as a multiple of D's (two time scales;
+    # log.csv's lr is G's). pack: D judges pack samples at once, concatenated (PacGAN;
+    # batch_size then counts packs: a minibatch holds batch_size * pack samples).
+    # minibatch_std: groups of this many of D's rows share one more input of its last
+    # hidden layer, their standard deviation (Karras et al.); 0: off. All but g_lr_ratio
+    # are the "gan" family's; g_lr_ratio applies to "dcgan" too, instance_noise to "bigan".
+    label_smoothing: float = 0.0
+    instance_noise: float = 0.0
+    instance_noise_epochs: int = 0
+    g_lr_ratio: float = 1.0
+    pack: int = 1
+    minibatch_std: int = 0
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            _check_type(field, getattr(self, field.name))
+        for name in (field.name for field in dataclasses.fields(self) if field.type is tuple):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for checks in (_core_checks, _autoencoder_checks, _dcgan_checks, _inference_checks, _remedy_checks):
+            for ok, message in checks(self):
+                if not ok:
+                    raise ValueError(f"Config: {message}")
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        values = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"Config: unknown fields {sorted(unknown)}")
+        return cls(**values)
+
+
+def _check_type(field, value):
+    """``ValueError`` unless ``value`` has the field's type (an int is a float too; a list a tuple)."""
+    if field.type is tuple:
+        ok = isinstance(value, (tuple, list)) and all(isinstance(w, int) and not isinstance(w, bool) for w in value)
+        expected = "a list of integers"
+    elif field.type is int:
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif field.type is float:
+        ok, expected = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+    else:
+        ok, expected = isinstance(value, str), "a string"
+    if not ok:
+        raise ValueError(f"Config: {field.name} must be {expected}, got {value!r}")
+
+
+def _core_checks(config):
+    """What every run needs: the data, the networks, the objectives and the optimisation."""
+    reals = [f.name for f in dataclasses.fields(config) if f.type is float]
+    infinite = [name for name in reals if not math.isfinite(getattr(config, name))]
+    return [
+        (all(w >= 1 for w in config.g_hidden + config.d_hidden), "every hidden layer needs width >= 1"),
+        (config.seed >= 0, "seed must be >= 0"),
+        (not infinite, f"{', '.join(infinite)} must be finite"),
+        (config.sample_every >= 0 and config.parzen_every >= 0 and config.iters_per_epoch >= 0,
+         "sample_every, parzen_every and iters_per_epoch must be >= 0"),
+        (config.lr_min >= 0 and config.noise_scale > 0 and config.g_init_range > 0 and config.d_init_range > 0
+         and config.d_bias_range >= 0, "lr_min and d_bias_range must be >= 0, noise_scale and init ranges > 0"),
+        (config.model in MODELS, f"model must be one of {MODELS}"),
+        (config.dataset in DATASETS, f"dataset must be one of {DATASETS}"),
+        (config.noise in NOISE_PRIORS, f"noise must be one of {NOISE_PRIORS}"),
+        (config.gen_loss in GENERATOR_LOSSES, f"gen_loss must be one of {GENERATOR_LOSSES}"),
+        (config.update in UPDATES, f"update must be one of {UPDATES}"),
+        (config.momentum_ramp in ("pylearn2", "late"), "momentum_ramp must be 'pylearn2' or 'late'"),
+        (config.g_output in OUTPUTS, f"g_output must be one of {OUTPUTS}"),
+        (config.g_output_bias in ("data_logit_mean", "zero"), "g_output_bias must be 'data_logit_mean' or 'zero'"),
+        (config.d_activation in HIDDEN, f"d_activation must be one of {HIDDEN}"),
+        (config.k >= 1, "k (discriminator steps per generator step) must be >= 1"),
+        (config.k == 1 or config.update == "alternating",
+         f"k = {config.k} discriminator steps need update='alternating' (the simultaneous update has one)"),
+        (config.lr > 0, "learning rate must be > 0"),
+        (config.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
+        (0 <= config.adam_beta1 < 1 and 0 <= config.adam_beta2 < 1, "adam_beta1 and adam_beta2 must be in [0, 1)"),
+        (config.lr_decay >= 1, "lr_decay must be >= 1 (the learning rate is divided by it)"),
+        (0 <= config.momentum_start < 1 and 0 <= config.momentum_end < 1, "momentum must be in [0, 1)"),
+        (config.batch_size >= 1, "batch_size must be >= 1"),
+        (config.epochs >= 1, "epochs must be >= 1"),
+        (config.average_from >= 0, "average_from must be >= 0 (0: no averaging)"),
+        (config.eval_every >= 0, "eval_every must be >= 0 (0: never)"),
+        (config.noise_dim >= 1 and config.d_pieces >= 1, "noise_dim and d_pieces must be >= 1"),
+        (0 < config.keep_input <= 1 and 0 < config.keep_hidden <= 1, "keep probabilities must be in (0, 1]"),
+        (config.dataset in IMAGE_DATASETS or config.iters_per_epoch >= 1, "toy datasets need iters_per_epoch >= 1"),
+        (config.dtype in ("float32", "float64"), "dtype must be 'float32' or 'float64'"),
+    ]
+
+
+def _autoencoder_checks(config):
+    """The autoencoder families (npgan.autoencoders)."""
+    autoencoder = config.model in AUTOENCODERS
+    return [
+        (not autoencoder or config.dataset == "mnist", f"model {config.model!r} trains on mnist"),
+        (not autoencoder or config.ae_code >= 1 and all(w >= 1 for w in config.ae_hidden),
+         "ae_code and every ae_hidden width must be >= 1"),
+        (not autoencoder or config.ae_loss in (("bernoulli",) if config.model == "vae" else RECONSTRUCTION_LOSSES),
+         f"ae_loss must be one of {RECONSTRUCTION_LOSSES} (a VAE's decoder is Bernoulli: 'bernoulli')"),
+        (not autoencoder or config.ae_corruption in CORRUPTIONS
+         and (config.ae_corruption != "none") == (config.model == "dae"),
+         f"ae_corruption must be one of {CORRUPTIONS}: a dae needs a corruption, ae and vae take 'none'"),
+        (not autoencoder or config.ae_noise >= 0 and (config.model != "dae" or config.ae_noise > 0)
+         and (config.ae_corruption != "masking" or config.ae_noise < 1),
+         "ae_noise must be >= 0, > 0 for a dae, and below 1 for masking (a probability)"),
+        (not autoencoder or config.ae_binarize in ("none", "stochastic"),
+         "ae_binarize must be 'none' or 'stochastic'"),
+    ]
+
+
+def _dcgan_checks(config):
+    """The dcgan family (npgan.dcgan) and the image data sets only it trains on."""
+    dcgan = config.model == "dcgan"
+    return [
+        (dcgan or config.dataset not in ("fashion-mnist", "cifar10"),
+         f"dataset {config.dataset!r} trains the dcgan model (model='dcgan') only"),
+        (not dcgan or config.dataset in IMAGE_DATASETS, f"model 'dcgan' trains on one of {IMAGE_DATASETS}"),
+        (not dcgan or config.conv_width >= 1 and config.conv_init_std > 0 and 0 <= config.leaky_slope < 1
+         and 0 < config.batchnorm_momentum <= 1,
+         "conv_width must be >= 1, conv_init_std > 0, leaky_slope in [0, 1) and batchnorm_momentum in (0, 1]"),
+        (not dcgan or config.update == "alternating",
+         "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
+        (not dcgan or config.g_output == "sigmoid" and config.g_output_bias == "zero",
+         "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
+    ]
+
+
+def _inference_checks(config):
+    """The inference families (npgan.inference): the post-hoc encoder and BiGAN."""
+    return [
+        (config.model not in ("encoder", "bigan") or all(w >= 1 for w in config.e_hidden) and config.e_pieces >= 1
+         and config.e_init_range > 0, "e_hidden widths and e_pieces must be >= 1, e_init_range > 0"),
+        (config.e_lr_ratio > 0 and (config.e_lr_ratio == 1 or config.model == "bigan"),
+         "e_lr_ratio (E's learning rate over D's and G's) must be > 0, and applies to model 'bigan'"),
+        (config.model != "encoder" or bool(config.generator_file) and config.iters_per_epoch >= 1,
+         "model 'encoder' needs generator_file (the generator it inverts) and iters_per_epoch >= 1"),
+        (config.model == "encoder" or not config.generator_file, "generator_file applies to model 'encoder'"),
+        (config.model != "bigan" or not (config.parzen_every or config.eval_every or config.average_from),
+         "model 'bigan' keeps no snapshots or averages: parzen_every, eval_every and average_from must be 0 "
+         "(score its checkpoint with npgan parzen or npgan evaluate)"),
+    ]
+
+
+def _remedy_checks(config):
+    """The remedies for unstable training (npgan.remedies)."""
+    return [
+        (0 <= config.label_smoothing < 0.5, "label_smoothing must be in [0, 0.5) (the real target is 1 - s)"),
+        (config.instance_noise >= 0 and config.instance_noise_epochs >= 0
+         and (config.instance_noise > 0) == (config.instance_noise_epochs > 0),
+         "instance_noise and instance_noise_epochs (the epochs it anneals over) must be both 0 or both > 0"),
+        (config.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
+        (config.g_lr_ratio == 1 or config.model in ("gan", "dcgan"), "g_lr_ratio applies to the GAN families"),
+        (config.pack >= 1, "pack (samples per packed row of D) must be >= 1"),
+        (config.minibatch_std == 0 or config.minibatch_std >= 2 and config.batch_size % config.minibatch_std == 0
+         and bool(config.d_hidden), "minibatch_std must be 0 (off) or a group size >= 2 that divides batch_size, "
+         "with at least one hidden layer in D"),
+        (config.model == "gan" or (config.label_smoothing, 0 if config.model == "bigan" else config.instance_noise,
+                                 config.pack, config.minibatch_std) == (0, 0, 1, 0),
+         f"label_smoothing, instance_noise, pack and minibatch_std apply to model 'gan' (instance_noise to "
+         f"'bigan' too), not {config.model!r}"),
+        (config.dataset != "gaussian-1d" or (config.pack, config.minibatch_std) == (1, 0),
+         "pack and minibatch_std need 2-D or image data: on gaussian-1d, Figure 1 draws D of single samples"),
+    ]
