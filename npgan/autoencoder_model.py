@@ -17,9 +17,9 @@ from npgan import checkpoint, plots
 from npgan.autoencoders import binarize, build
 from npgan.backend import Random, asarray
 from npgan.batches import ShuffledBatches
-from npgan.checkpoint import CheckpointError, load_into, optimizer_state
+from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
 from npgan.data import load_mnist
-from npgan.gan_model import momentum_ramp
+from npgan.gan_model import momentum_ramp, set_epoch_momentum
 from npgan.optim import Adam, ExponentialDecay, MomentumSGD
 
 OPTIMIZED = ("E", "G")  # the networks, each with its own optimiser
@@ -77,10 +77,7 @@ class AutoencoderModel:
         """Before the steps of epoch ``epoch`` (0-based): a new order of the examples, the epoch's momentum."""
         if fresh:
             self.data.new_epoch()
-        if self.config.optimizer == "momentum":
-            index = epoch + 1 if self.config.momentum_ramp == "pylearn2" else epoch
-            for optimizer in self.optimizers.values():
-                optimizer.momentum = self.momentum(index)
+        set_epoch_momentum(self.config, self.momentum, self.optimizers.values(), epoch)
 
     def step(self, i):
         """Minibatch ``i``: binarise (if asked), corrupt (a DAE), forward, backward, update E and G."""
@@ -120,19 +117,13 @@ class AutoencoderModel:
 
     def checkpoint_parts(self, mid_epoch):
         """``(state, networks, optimizers)`` for ``checkpoint.save``; ``state`` is JSON-ready."""
-        state = {"rng": self.rng.get_state(), "optimizers": list(OPTIMIZED)}
-        if mid_epoch:
-            state["order"] = self.data.state()
         networks = {name: getattr(self.net, name) for name in OPTIMIZED}
-        return state, networks, dict(self.optimizers)
+        return training_parts(networks, self.optimizers, self.rng, self.data, mid_epoch)
 
     def restore(self, path, state, arrays):
         """Parameters, optimisers, random state and the epoch's order from a checkpoint read from ``path``."""
-        for name in OPTIMIZED:
-            load_into(path, arrays, name, getattr(self.net, name))
-            self.optimizers[name].load_state_dict(optimizer_state(arrays, name))
-        self.rng.set_state(state["rng"])
-        self.data.restore(state.get("order"))
+        networks = {name: getattr(self.net, name) for name in OPTIMIZED}
+        restore_training_parts(path, state, arrays, networks, self.optimizers, self.rng, self.data)
 
 
 def autoencoder_outputs(model, epoch, out_dir, say):

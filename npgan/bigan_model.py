@@ -14,9 +14,9 @@ from npgan import checkpoint, plots
 from npgan.autoencoder_model import build_optimizer
 from npgan.backend import Random, asarray, get_backend
 from npgan.bigan import build_bigan
-from npgan.checkpoint import CheckpointError, load_into, optimizer_state
+from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
 from npgan.data import load_mnist
-from npgan.gan_model import SMALL_PRODUCT, data_logit_mean, momentum_ramp, real_batches
+from npgan.gan_model import SMALL_PRODUCT, data_logit_mean, momentum_ramp, real_batches, set_epoch_momentum
 from npgan.remedies import annealed_std
 from npgan.toy import make_toy
 
@@ -68,10 +68,7 @@ class BiGANModel:
         self.epoch = epoch
         if fresh:
             self.data.new_epoch()
-        if self.config.optimizer == "momentum":
-            index = epoch + 1 if self.config.momentum_ramp == "pylearn2" else epoch
-            for optimizer in self.optimizers.values():
-                optimizer.momentum = self.momentum(index)
+        set_epoch_momentum(self.config, self.momentum, self.optimizers.values(), epoch)
 
     def step(self, i):
         """Iteration ``i``: k steps of D, then one of E and G on the last real minibatch (or the simultaneous step)."""
@@ -109,17 +106,12 @@ class BiGANModel:
                 "lr": optimizer.lr_schedule(optimizer.updates - 1)}
 
     def checkpoint_parts(self, mid_epoch):
-        state = {"rng": self.rng.get_state(), "optimizers": list(OPTIMIZED)}
-        if mid_epoch:
-            state["order"] = self.data.state()
-        return state, {name: getattr(self.gan, name) for name in OPTIMIZED}, dict(self.optimizers)
+        networks = {name: getattr(self.gan, name) for name in OPTIMIZED}
+        return training_parts(networks, self.optimizers, self.rng, self.data, mid_epoch)
 
     def restore(self, path, state, arrays):
-        for name in OPTIMIZED:
-            load_into(path, arrays, name, getattr(self.gan, name))
-            self.optimizers[name].load_state_dict(optimizer_state(arrays, name))
-        self.rng.set_state(state["rng"])
-        self.data.restore(state.get("order"))
+        networks = {name: getattr(self.gan, name) for name in OPTIMIZED}
+        restore_training_parts(path, state, arrays, networks, self.optimizers, self.rng, self.data)
 
 
 def bigan_outputs(model, epoch, out_dir, say):

@@ -155,3 +155,22 @@ def optimizer_state(arrays, prefix):
     """The ``opt_<prefix>/...`` entries, with the prefix stripped."""
     head = f"opt_{prefix}/"
     return {name[len(head):]: value for name, value in arrays.items() if name.startswith(head)}
+
+
+def training_parts(networks, optimizers, rng, data, mid_epoch):
+    """``(state, networks, optimizers)`` for ``save``, for a model whose every network has an
+    optimiser of the same name (``state["optimizers"]`` lists them), one ``Random`` and a
+    data stream whose order is kept inside an epoch."""
+    state = {"rng": rng.get_state(), "optimizers": list(optimizers)}
+    if mid_epoch:
+        state["order"] = data.state()
+    return state, dict(networks), dict(optimizers)
+
+
+def restore_training_parts(path, state, arrays, networks, optimizers, rng, data):
+    """The inverse of ``training_parts``, from a checkpoint read from ``path``."""
+    for name, network in networks.items():
+        load_into(path, arrays, name, network)
+        optimizers[name].load_state_dict(optimizer_state(arrays, name))
+    rng.set_state(state["rng"])
+    data.restore(state.get("order"))

@@ -20,7 +20,7 @@ from npgan.autoencoder_model import build_optimizer
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, load_into, optimizer_state
 from npgan.data import load_mnist
-from npgan.gan_model import SMALL_PRODUCT, feature_count, momentum_ramp
+from npgan.gan_model import SMALL_PRODUCT, feature_count, momentum_ramp, set_epoch_momentum
 from npgan.inference import code_loss, encoder_for, file_sha256, prior_bound, refine
 from npgan.loading import load_gan
 
@@ -163,9 +163,7 @@ class EncoderModel:
         return 1 if self.config.batch_size * max(weights) < SMALL_PRODUCT else None
 
     def begin_epoch(self, epoch, fresh):
-        if self.config.optimizer == "momentum":
-            index = epoch + 1 if self.config.momentum_ramp == "pylearn2" else epoch
-            self.optimizer.momentum = self.momentum(index)
+        set_epoch_momentum(self.config, self.momentum, (self.optimizer,), epoch)
 
     def step(self, i):
         """One minibatch of the generator's own labelled data, and one update of E."""

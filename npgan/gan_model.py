@@ -78,6 +78,19 @@ def momentum_ramp(config):
                       config.momentum_start_epoch, config.momentum_saturate_epoch)
 
 
+def set_epoch_momentum(config, ramp, optimizers, epoch):
+    """Give momentum-SGD ``optimizers`` the momentum of epoch ``epoch`` (0-based); Adam has none.
+
+    pylearn2's MomentumAdjustor sets epoch e's momentum (e counted from 1) from the ramp at
+    e; ``momentum_ramp="late"`` (runs from before that field) reads it at e - 1.
+    """
+    if config.optimizer != "momentum":
+        return
+    value = ramp(epoch + 1 if config.momentum_ramp == "pylearn2" else epoch)
+    for optimizer in optimizers:
+        optimizer.momentum = value
+
+
 # Below this many multiply-adds in the largest matrix product of a step, BLAS runs on one
 # thread: the toy presets (at most 200 x 128 x 640 = 1.6e7) are far below, MNIST
 # (200 x 784 x 1200 = 1.9e8) above.
@@ -139,10 +152,7 @@ class GANModel:
         self.epoch = epoch
         if fresh:
             self.data.new_epoch()
-        # pylearn2's MomentumAdjustor sets epoch e's momentum (e counted from 1) from e.
-        if self.config.optimizer == "momentum":
-            index = epoch + 1 if self.config.momentum_ramp == "pylearn2" else epoch
-            self.d_optimizer.momentum = self.g_optimizer.momentum = self.momentum(index)
+        set_epoch_momentum(self.config, self.momentum, (self.d_optimizer, self.g_optimizer), epoch)
 
     def step(self, i):
         """Iteration ``i`` of the epoch: Algorithm 1's k discriminator steps, then one generator step."""
