@@ -16,7 +16,6 @@ place. Split: the first 45,000 training records train, the last 5,000 validate (
 of a smaller archive, such as the tests' synthetic one), the test file tests.
 """
 
-import dataclasses
 import functools
 import hashlib
 import os
@@ -27,7 +26,7 @@ import urllib.request
 
 import numpy
 
-from npgan.data import DOWNLOAD_TIMEOUT, DataError, DataNotFoundError, default_data_dir
+from npgan.data import DOWNLOAD_TIMEOUT, DataError, DataNotFoundError, Split, default_data_dir
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 ARCHIVE = "cifar-10-binary.tar.gz"
@@ -38,19 +37,6 @@ TEST_FILE = "test_batch.bin"
 RECORD = 1 + 3 * 32 * 32  # label byte, then R, G, B planes
 N_VALID = 5000
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-
-
-@dataclasses.dataclass(frozen=True)
-class CIFAR10:
-    """The split, host arrays (read-only): ``*_x`` float32 (n, 3072) in [0, 1], NCHW order
-    flattened (3 x 32 x 32); ``*_y`` uint8 class indices (``CLASSES``)."""
-
-    train_x: numpy.ndarray
-    train_y: numpy.ndarray
-    valid_x: numpy.ndarray
-    valid_y: numpy.ndarray
-    test_x: numpy.ndarray
-    test_y: numpy.ndarray
 
 
 def default_cifar10_dir():
@@ -128,7 +114,10 @@ def download(directory=None, url=URL, md5=MD5, timeout=DOWNLOAD_TIMEOUT):
 
 
 def load_cifar10(data_dir=None, md5=MD5):
-    """The CIFAR-10 split (``CIFAR10``) from the archive in ``data_dir``; nothing is downloaded.
+    """The CIFAR-10 split from the archive in ``data_dir``; nothing is downloaded.
+
+    An ``npgan.data.Split``: ``*_x`` float32 (n, 3072) in [0, 1], NCHW order flattened
+    (3 x 32 x 32); ``*_y`` uint8 class indices (``CLASSES``).
 
     A missing archive raises ``DataNotFoundError`` in one line saying where to put it.
     Cached per folder for the life of the process.
@@ -155,4 +144,4 @@ def _load_cached(path, md5):
                   valid_y=train_y[n_train:], test_x=pixels(files[TEST_FILE][0]), test_y=files[TEST_FILE][1].copy())
     for a in arrays.values():
         a.flags.writeable = False
-    return CIFAR10(**arrays)
+    return Split(**arrays)

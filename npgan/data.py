@@ -70,12 +70,13 @@ class DataNotFoundError(DataError, FileNotFoundError):
 
 
 @dataclasses.dataclass(frozen=True)
-class MNIST:
-    """The paper's MNIST split, host NumPy arrays (read-only, shared by every caller).
+class Split:
+    """A data set's train/valid/test split, host NumPy arrays (read-only, shared by every caller).
 
-    ``*_x``: float32 (n, 784), pixels in [0, 1]; ``*_y``: uint8 (n,), digits 0..9.
-    train = training images 0..49,999 (50,000), valid = 50,000..59,999 (10,000),
-    test = the t10k images (10,000).
+    ``*_x``: float32 (n, features), values in [0, 1]; ``*_y``: uint8 (n,) class indices.
+    MNIST's (``load_mnist``): (n, 784) pixels and digits 0..9; train = training images
+    0..49,999 (50,000), valid = 50,000..59,999 (10,000), test = the t10k images (10,000).
+    Fashion-MNIST's and CIFAR-10's are the same type (``npgan.fashion``, ``npgan.cifar10``).
     """
 
     train_x: numpy.ndarray
@@ -84,6 +85,9 @@ class MNIST:
     valid_y: numpy.ndarray
     test_x: numpy.ndarray
     test_y: numpy.ndarray
+
+
+MNIST = Split  # what load_mnist returns, under the name its callers know
 
 
 def default_data_dir():
