@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from npgan.tutorial import SCRATCH_NAME
+
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((REPO / "tutorials").glob("[0-9][0-9]_*.py"))
 COMMITTED_FIGURES = REPO / "tutorials" / "figures"
-SCRATCH = "npgan-tutorial-figures"  # a fast run's picture folder, under TMPDIR
+SCRATCH = SCRATCH_NAME  # a fast run's picture folder, under TMPDIR
 MNIST_DIR = os.environ.get("NPGAN_DATA_DIR") or str((REPO / ".." / "shared" / "data" / "mnist").resolve())
 NEEDS_MNIST = {p.name for p in TUTORIALS if "load_mnist" in p.read_text()}
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

@@ -26,9 +26,7 @@
 # a notebook (see `tutorials/README.md`). `NPGAN_FAST=1` makes it smaller still.
 
 # %%
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -39,18 +37,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from npgan import functional as F
+from npgan import tutorial
 from npgan.backend import Random, get_backend, to_numpy
 from npgan.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, rel_error
 from npgan.layers import Dropout, Linear, Maxout, ReLU, Sigmoid
 
-FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
+FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
-# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
-SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
-FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
-FIGURES.mkdir(parents=True, exist_ok=True)
-print("pictures go to", FIGURES)
+FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
 
 xp = get_backend()  # numpy, or cupy with NPGAN_BACKEND=cupy
 rng = Random(0)  # every random draw in this tutorial comes from here

@@ -26,7 +26,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import sys
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -36,7 +35,7 @@ if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keep
 import matplotlib.pyplot as plt
 import numpy as np
 
-from npgan import losses, plots
+from npgan import losses, plots, tutorial
 from npgan.backend import Random, asarray, to_numpy
 from npgan.gan_model import build_gan, build_optimizers
 from npgan.gradcheck import numerical_gradient, rel_error
@@ -44,14 +43,9 @@ from npgan.optim import MomentumSGD
 from npgan.presets import get_preset
 from npgan.toy import make_toy
 
-FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
+FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
-# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
-SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
-FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
-FIGURES.mkdir(parents=True, exist_ok=True)
-print("pictures go to", FIGURES)
+FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
 
 # %% [markdown]
 # ## The setting

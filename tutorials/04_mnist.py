@@ -19,7 +19,6 @@
 
 # %%
 import csv
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keep
 import matplotlib.pyplot as plt
 import numpy as np
 
-from npgan import plots
+from npgan import plots, tutorial
 from npgan.backend import Random, asarray, to_numpy
 from npgan.data import load_mnist
 from npgan.functional import sigmoid
@@ -42,14 +41,9 @@ from npgan.parzen import parzen_protocol
 from npgan.presets import get_preset
 from npgan.train import Trainer
 
-FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
+FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
-# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
-SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
-FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
-FIGURES.mkdir(parents=True, exist_ok=True)
-print("pictures go to", FIGURES)
+FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
 RUN_DIR = Path(tempfile.mkdtemp(prefix="npgan-tutorial-04-"))  # checkpoints and logs of this run
 
 mnist = load_mnist()

@@ -21,9 +21,7 @@
 # "the same step" can legitimately have.
 
 # %%
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,20 +33,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import npgan
+from npgan import tutorial
 from npgan.backend import Random, asarray, backend_name, cupy_available, get_backend, to_numpy
 from npgan.gan_model import build_gan, build_optimizers
 from npgan.gradcheck import rel_error
 from npgan.layers import Dropout
 from npgan.presets import get_preset
 
-FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
+FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
-# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
-SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
-FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
-FIGURES.mkdir(parents=True, exist_ok=True)
-print("pictures go to", FIGURES)
+FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
 
 HAVE_GPU = cupy_available()
 print("backend at start:", backend_name())

@@ -38,6 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import npgan
+from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
 from npgan.classifier import load as load_classifier
 from npgan.data import load_mnist
@@ -49,15 +50,10 @@ from npgan.plots import tile_images
 from npgan.presets import get_preset
 from npgan.train import train
 
-FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
+FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 REPO = HERE.parent
-# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
-# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
-SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
-FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
-FIGURES.mkdir(parents=True, exist_ok=True)
-print("pictures go to", FIGURES)
+FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
 RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-08-"))
 
 mnist = load_mnist()

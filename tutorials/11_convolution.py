@@ -21,9 +21,7 @@
 # minute and a half on one busy core).
 
 # %%
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -34,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import npgan
-from npgan import conv, normalization, plots
+from npgan import conv, normalization, plots, tutorial
 from npgan.backend import Random, to_numpy
 from npgan.data import load_mnist
 from npgan.dcgan import DCGANModel
@@ -42,14 +40,9 @@ from npgan.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, re
 from npgan.image_layers import BatchNorm, Conv2d, ConvTranspose2d
 from npgan.presets import get_preset
 
-FAST = os.environ.get("NPGAN_FAST", "0") not in ("", "0")
+FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-# A full run rewrites the committed pictures in tutorials/figures/; a fast run's pictures
-# (meaningless at its sizes) go to a scratch folder. NPGAN_FIGURES overrides both.
-SCRATCH = Path(tempfile.gettempdir()) / "npgan-tutorial-figures"
-FIGURES = Path(os.environ.get("NPGAN_FIGURES") or (SCRATCH if FAST else HERE / "figures"))
-FIGURES.mkdir(parents=True, exist_ok=True)
-print("pictures go to", FIGURES)
+FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
 
 rng = Random(0)  # every random draw of the checks comes from here
 
