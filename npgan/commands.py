@@ -245,7 +245,7 @@ def cmd_average(args):
 
 # ---- encode, reconstruct (families that can) ----------------------------------------------
 
-def test_images(loaded, n):
+def first_test_images(loaded, n):
     """The first ``n`` test images of the data set ``loaded`` was trained on, on the backend."""
     if loaded.config.dataset != "mnist":
         raise UsageError(f"--images reads MNIST test images; this model was trained on {loaded.config.dataset}")
@@ -258,7 +258,7 @@ def test_images(loaded, n):
 def cmd_encode(args):
     output_file(args.output, (".npy",), args.force, [args.checkpoint])
     loaded = load_model(args.checkpoint, "encode")
-    codes = to_numpy(loaded.encode(test_images(loaded, args.images)))
+    codes = to_numpy(loaded.encode(first_test_images(loaded, args.images)))
     atomic_write(args.output, lambda f: numpy.save(f, codes))
     print(f"wrote the codes of {plural(args.images, 'test image')}, shape {codes.shape}, to {args.output}")
     return 0
@@ -269,7 +269,7 @@ def cmd_reconstruct(args):
     if args.output.endswith(".png") and args.images > MAX_GRID // 2:
         raise UsageError(f"--images {args.images} is too many for one picture; expected at most {MAX_GRID // 2}")
     loaded = load_model(args.checkpoint, "reconstruct")
-    originals = test_images(loaded, args.images)
+    originals = first_test_images(loaded, args.images)
     rebuilt = to_numpy(loaded.reconstruct(originals))
     if args.output.endswith(".npy"):
         atomic_write(args.output, lambda f: numpy.save(f, rebuilt))

@@ -91,6 +91,8 @@ def load(path, averaged=False):
 
 def require(loaded, ability, path):
     """``UsageError`` in one line unless the object loaded from ``path`` can do ``ability``."""
+    if ability not in ABILITIES:
+        raise ValueError(f"require: unknown ability {ability!r}; expected one of {ABILITIES}")
     chosen = family(loaded.config)
     if ability not in chosen.can:
         can = ", ".join(sorted(chosen.can)) or "nothing"

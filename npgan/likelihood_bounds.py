@@ -82,13 +82,13 @@ def add_parser(sub, common):
 
 def run(args):
     from npgan.autoencoder_model import evaluation_images
-    from npgan.commands import load_model, test_images
+    from npgan.commands import first_test_images, load_model
     from npgan.files import write_json
 
     if args.output:
         output_file(args.output, (".json",), args.force, [args.checkpoint])
     vae = load_model(args.checkpoint, "elbo")
-    test_images(vae, args.images)  # refuses too many images in one line
+    first_test_images(vae, args.images)  # refuses too many images in one line
     x = evaluation_images(vae.config, "test", args.images)
     start = time.perf_counter()
     result = {name: summary(values) for name, values in bounds(vae, x, args.k, Random(args.seed)).items()}
