@@ -26,10 +26,12 @@ from one batch and applies them together, as ``GAN.simultaneous_step`` does.
 
 from npgan import losses, models
 from npgan.backend import get_backend
+from npgan.bigan_layers import PairMaxout
 from npgan.gan import GAN
 from npgan.gan_model import feature_count
-from npgan.inference import encoder_for
+from npgan.inference import encoder_for, reconstruction_loss
 from npgan.kernels import sigmoid
+from npgan.layers import Dropout, Linear, Maxout, Sequential
 
 
 class BiGAN(GAN):
@@ -40,9 +42,11 @@ class BiGAN(GAN):
     """
 
     def __init__(self, generator, encoder, discriminator, rng, noise_dim, noise="uniform", noise_scale=3 ** 0.5,
-                 gen_loss="nonsaturating"):
+                 gen_loss="nonsaturating", recon_weight=0.0):
         super().__init__(generator, discriminator, rng, noise_dim, noise, noise_scale, gen_loss)
         self.E = encoder
+        self.recon_weight = recon_weight  # ALICE's lambda (0: plain BiGAN)
+        self._codes = self._x_hat = None  # E(x) and G(E(x)) of the last forward_pairs
 
     def encode(self, x, batch_size=1000):
         """``E(x)`` in evaluation mode: codes (N, noise_dim)."""
@@ -70,15 +74,21 @@ class BiGAN(GAN):
         xp = get_backend()
         return xp.concatenate([xp.concatenate([real, codes], axis=1), xp.concatenate([fake, z], axis=1)])
 
-    def forward_pairs(self, real, z, training, input_noise=0.0):
+    def forward_pairs(self, real, z, training, input_noise=0.0, reconstruct=False):
         """E on ``real``, G on ``z``, D (in training mode) on both pairs; returns D's logits (2m, 1).
 
         input_noise: the standard deviation of Gaussian instance noise added to every number
         of every pair D sees (``remedies``; Sonderby et al., 2017). Being added, it leaves D's
         input gradient as it is: ``d(pairs + n)/d pairs = I``.
+        reconstruct: G also draws ``G(E(x))`` (kept for ``reconstruction_term``), in the same
+        pass as ``G(z)``: G runs once on the rows ``[z; E(x)]`` (its layers are row-wise).
         """
+        xp = get_backend()
+        m = z.shape[0]
         codes = self.E.forward(real, training=training)
-        fake = self.G.forward(z, training=training)
+        drawn = self.G.forward(xp.concatenate([z, codes]) if reconstruct else z, training=training)
+        fake = drawn[:m]
+        self._codes, self._x_hat = codes, (drawn[m:] if reconstruct else None)
         pairs = self._pairs(real, codes, fake, z)
         if input_noise:
             pairs = pairs + self.rng.normal(tuple(pairs.shape), pairs.dtype.name, std=input_noise)
@@ -98,14 +108,45 @@ class BiGAN(GAN):
         loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])
         return -loss, -dreal, -dfake
 
-    def _backward_eg(self, dreal, dfake, m):
+    def reconstruction_term(self, real):
+        """ALICE's conditional-entropy term (Li et al., 2017), in the form of an explicit cycle:
+        ``(loss, dx_hat)`` for ``lambda * R`` with ``x_hat = G(E(x))`` of the last
+        ``forward_pairs(..., reconstruct=True)``,
+
+            R = 1/m sum_n 1/F sum_d (x_hat[n, d] - x[n, d])^2,
+            d(lambda R)/dx_hat[n, d] = 2 lambda (x_hat[n, d] - x[n, d]) / (m F),
+
+        ``inference.reconstruction_loss``'s per-image error averaged over the batch. The
+        gradient goes back through G (its rows ``E(x)``) to E's output and on into E: both
+        are pushed to make ``G(E(x))`` redraw ``x``, which D of pairs alone does not ask for.
+        """
+        r, dx_hat = reconstruction_loss(self._x_hat, real)
+        m = real.shape[0]
+        return self.recon_weight * r.mean(), (self.recon_weight / m) * dx_hat
+
+    def _backward_eg(self, dreal, dfake, real):
         """D's input gradient, split: the code columns of the real rows go to E, the image
-        columns of the generated rows to G (the other halves are data and noise: no parameters)."""
+        columns of the generated rows to G (the other halves are data and noise: no parameters).
+
+        With ``recon_weight``, G's backward runs on its rows ``[z; E(x)]`` with
+        ``[dL/dG(z), d(lambda R)/dx_hat]``: G's gradient is the sum of both terms', and the
+        rows ``E(x)`` give ``d(lambda R)/dE(x)``, added to D's code gradient before E's backward
+        (E's output feeds both D and G). Returns the reconstruction term's loss (0 without it).
+        """
         xp = get_backend()
+        m = real.shape[0]
         dpairs = self.D.backward(xp.concatenate([dreal, dfake]), param_grads=False)  # (2m, features + noise_dim)
         f = self.features
-        self.E.backward(xp.ascontiguousarray(dpairs[:m, f:]), input_grad=False)
-        self.G.backward(xp.ascontiguousarray(dpairs[m:, :f]), input_grad=False)
+        dcodes = xp.ascontiguousarray(dpairs[:m, f:])
+        dfake_x = xp.ascontiguousarray(dpairs[m:, :f])
+        if not self.recon_weight:
+            self.E.backward(dcodes, input_grad=False)
+            self.G.backward(dfake_x, input_grad=False)
+            return 0.0
+        loss, dx_hat = self.reconstruction_term(real)
+        drows = self.G.backward(xp.concatenate([dfake_x, dx_hat]))  # (2m, noise_dim): [dz; dE(x)]
+        self.E.backward(dcodes + drows[m:], input_grad=False)
+        return loss
 
     def d_step(self, real, d_optimizer, input_noise=0.0):
         """Lines 3-5: one update of D on real pairs ``(x, E(x))`` against ``(G(z), z)``; only D moves.
@@ -136,9 +177,8 @@ class BiGAN(GAN):
         """E's and G's loss on real images and noise ``z``, its gradients left in ``E.grads`` and
         ``G.grads`` (no update: ``eg_step`` applies them; the gradient checks compare them)."""
         m = real.shape[0]
-        loss, dreal, dfake = self.eg_loss(self.forward_pairs(real, z, True, input_noise), m)
-        self._backward_eg(dreal, dfake, m)
-        return loss
+        loss, dreal, dfake = self.eg_loss(self.forward_pairs(real, z, True, input_noise, self.recon_weight > 0), m)
+        return loss + self._backward_eg(dreal, dfake, real)
 
     def g_step(self, m, g_optimizer):
         raise TypeError("BiGAN: G is trained together with E by eg_step(real, e_optimizer, g_optimizer)")
@@ -147,11 +187,11 @@ class BiGAN(GAN):
         """D's, E's and G's gradients from one pass over one batch (and one dropout draw), applied together."""
         self._check_real(real)
         m = real.shape[0]
-        logits = self.forward_pairs(real, self.sample_noise(m), True, input_noise)
+        logits = self.forward_pairs(real, self.sample_noise(m), True, input_noise, self.recon_weight > 0)
         d_loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:])
         eg_loss, eg_dreal, eg_dfake = self.eg_loss(logits, m)
         self.D.backward(get_backend().concatenate([dreal, dfake]), input_grad=False)
-        self._backward_eg(eg_dreal, eg_dfake, m)  # the same D pass again, now for E's and G's loss
+        eg_loss = eg_loss + self._backward_eg(eg_dreal, eg_dfake, real)  # the same D pass again, for E and G
         for optimizer in (d_optimizer, e_optimizer, g_optimizer):
             optimizer.step()
         return {"d_loss": d_loss, "eg_loss": eg_loss, **self._mean_outputs(logits, m)}
@@ -159,12 +199,36 @@ class BiGAN(GAN):
 
 def build_bigan(config, rng, output_bias=None):
     """The ``BiGAN`` a ``Config`` describes: G and D as for a GAN (D one input wider, for the
-    code), E from ``e_hidden``, ``e_pieces``, ``e_init_range``; every draw from ``rng``."""
+    code; with ``d_code_units``, ``pair_discriminator``), E from ``e_hidden``, ``e_pieces``,
+    ``e_init_range``; ALICE's ``lambda`` from ``bigan_recon``; every draw from ``rng``."""
     features = feature_count(config)
     G = models.generator(config.noise_dim, config.g_hidden, features, rng, config.g_output,
                          config.g_init_range, output_bias, config.dtype)
     E = encoder_for(config, features, rng)
-    D = models.discriminator(features + config.noise_dim, config.d_hidden, rng, config.d_pieces, config.keep_input,
-                             config.keep_hidden, config.d_init_range, config.d_activation, config.dtype,
-                             config.d_bias_range)
-    return BiGAN(G, E, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss)
+    if config.d_code_units:
+        D = pair_discriminator(config, features, rng)
+    else:
+        D = models.discriminator(features + config.noise_dim, config.d_hidden, rng, config.d_pieces,
+                                 config.keep_input, config.keep_hidden, config.d_init_range, config.d_activation,
+                                 config.dtype, config.d_bias_range)
+    return BiGAN(G, E, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
+                 config.bigan_recon)
+
+
+def pair_discriminator(config, features, rng):
+    """D with separate paths (``PairMaxout``): ``d_hidden[0]`` maxout units on x and
+    ``d_code_units`` on z, then the joint maxout layers ``d_hidden[1:]`` and a Linear to one
+    logit; dropout as in ``models.discriminator`` (``keep_input`` on the pair, ``keep_hidden``
+    before every later layer)."""
+    c = config
+    layers = [Dropout(c.keep_input, rng)] if c.keep_input < 1 else []
+    layers.append(PairMaxout(features, c.noise_dim, c.d_hidden[0], c.d_code_units, c.d_pieces, rng,
+                             c.d_init_range, c.dtype))
+    width = c.d_hidden[0] + c.d_code_units
+    for units in c.d_hidden[1:]:
+        layers += [Dropout(c.keep_hidden, rng)] if c.keep_hidden < 1 else []
+        layers.append(Maxout(width, units, c.d_pieces, rng, c.d_init_range, c.dtype))
+        width = units
+    layers += [Dropout(c.keep_hidden, rng)] if c.keep_hidden < 1 else []
+    layers.append(Linear(width, 1, rng, c.d_init_range, c.dtype))
+    return Sequential(*layers)

@@ -106,12 +106,17 @@ class Config:
     # prior noise_scale * tanh. "encoder" trains E post hoc for the frozen G in
     # generator_file (a path, or one under the repository) on pairs (G(z), z),
     # iters_per_epoch minibatches an epoch; "bigan" trains E with G against a D of pairs (x, z),
-    # E's learning rate and its floor e_lr_ratio times D's and G's.
+    # E's learning rate and its floor e_lr_ratio times D's and G's. BiGAN only: d_code_units > 0
+    # gives D separate first layers on x (d_hidden[0] maxout units) and on z (d_code_units),
+    # joined by d_hidden[1:] (ALI's paths; npgan/bigan_layers.py); bigan_recon > 0 adds ALICE's
+    # reconstruction term, bigan_recon * mean squared pixel error of G(E(x)), to E's and G's loss.
     e_hidden: tuple = (240, 240)
     e_pieces: int = 5
     e_init_range: float = 0.05
     e_lr_ratio: float = 1.0
     generator_file: str = ""
+    d_code_units: int = 0
+    bigan_recon: float = 0.0
     # Remedies for unstable training (issue 18; npgan/remedies.py), all off by default.
     # label_smoothing s: D's target for real examples is 1 - s (one-sided). instance_noise:
     # the standard deviation of Gaussian noise added to every input of D, real and
@@ -261,6 +266,11 @@ def _inference_checks(config):
         (config.model != "bigan" or not (config.parzen_every or config.eval_every or config.average_from),
          "model 'bigan' keeps no snapshots or averages: parzen_every, eval_every and average_from must be 0 "
          "(score its checkpoint with npgan parzen or npgan evaluate)"),
+        (config.d_code_units >= 0 and config.bigan_recon >= 0 and (config.model == "bigan" or not (
+            config.d_code_units or config.bigan_recon)),
+         "d_code_units and bigan_recon must be >= 0, and apply to model 'bigan'"),
+        (not config.d_code_units or config.d_activation == "maxout" and bool(config.d_hidden),
+         "d_code_units (D's separate paths on x and z) needs d_activation='maxout' and at least one d_hidden layer"),
     ]
 
 

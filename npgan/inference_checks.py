@@ -10,7 +10,9 @@ Float64, central differences (``npgan.gradcheck``):
   ``L = sum_n mean_d (G(z[n])_d - x[n, d])^2``, through a paper-shaped G;
 - BiGAN: D on pairs ``(x, z)`` (input and parameters), and E's and G's step, every
   parameter of both through D's backward, for both objectives (D's dropout masks and the
-  noise held fixed).
+  noise held fixed);
+- ALICE (BiGAN with a reconstruction term): D with separate paths on x and z
+  (``PairMaxout``), and E's and G's step with the term, every parameter of both.
 
 Maxout winners and ReLU masks are compared before and after every probe of a whole
 step; a probe that crosses a kink raises instead of reporting a wrong error.
@@ -19,6 +21,7 @@ step; a probe that crosses a kink raises instead of reporting a wrong error.
 from npgan import losses, models
 from npgan.backend import Random, get_backend
 from npgan.bigan import BiGAN
+from npgan.bigan_layers import PairMaxout
 from npgan.gradcheck import (
     LAYER_TOLERANCE,
     NETWORK_TOLERANCE,
@@ -30,7 +33,7 @@ from npgan.gradcheck import (
     rel_error,
 )
 from npgan.inference import ScaledTanh, build_encoder, code_loss, reconstruction_loss, refinement_gradient
-from npgan.layers import Dropout
+from npgan.layers import Dropout, Linear, Maxout, Sequential
 
 BOUND = 3 ** 0.5  # the paper's uniform prior on [-sqrt(3), sqrt(3)]
 SHORT = {"nonsaturating": "non-sat.", "minimax": "minimax"}  # the objectives, in the table's width
@@ -133,4 +136,28 @@ def _bigan_rows(rng, data, xp):
         for layer in D.layers:
             if isinstance(layer, Dropout):
                 layer.fixed_mask = None
+    return out + _alice_rows(rng, data, E, G, real, z)
+
+
+def _alice_rows(rng, data, E, G, real, z):
+    """D with separate paths on x and z (``PairMaxout``, then a joint maxout layer), and E's
+    and G's step with ALICE's reconstruction term: the adversarial loss plus
+    ``lambda mean_n mean_d (G(E(x))_d - x_d)^2``, G's parameters reached by both terms and E's
+    by D's code gradient plus the term's through G."""
+    pair = randomize_parameters(Sequential(PairMaxout(12, 5, 4, 3, 3, rng, dtype="float64")), rng)[0]
+    out = [("PairMaxout (x and z apart)", grad, err, LAYER_TOLERANCE)
+           for grad, err in check_layer(pair, data(6, 17)).items()]
+    D = randomize_parameters(Sequential(Dropout(0.8, rng), PairMaxout(12, 5, 6, 4, 3, rng, dtype="float64"),
+                                        Dropout(0.5, rng), Maxout(10, 6, 3, rng, dtype="float64"),
+                                        Linear(6, 1, rng, dtype="float64")), rng)
+    gan = BiGAN(G, E, D, rng, 5, noise_scale=BOUND, recon_weight=0.7)
+    gan.eg_backward(real, z)
+    _hold_dropout(D)
+    analytic = {(label, key): g.copy() for label, net in (("E", E), ("G", G)) for key, g in net.grads.items()}
+
+    def loss():
+        adversarial = gan.eg_loss(gan.forward_pairs(real, z, training=True, reconstruct=True), len(real))[0]
+        return adversarial + gan.reconstruction_term(real)[0]
+
+    out += _worst("ALICE E+G step (lambda 0.7)", {"E": E, "G": G}, loss, analytic, watch=[D])
     return out
