@@ -14,6 +14,7 @@ import sys
 
 from npgan import backend, commands, evaluate, likelihood_bounds
 from npgan.arguments import non_negative_int, positive_int, seed
+from npgan.conditional_model import label_argument
 from npgan.data import DataError
 from npgan.errors import UsageError
 from npgan.losses import GENERATOR_LOSSES
@@ -67,7 +68,10 @@ def build_parser():
     p.add_argument("--nearest", action="store_true",
                    help="beside each sample its nearest training image (paper's Figure 2)")
     p.add_argument("--averaged", action="store_true", help="sample the run's averaged generator (average_from > 0)")
-    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    p.add_argument("--label", type=label_argument,
+                   help="class-conditional models: draw every sample of this digit (0..9); without it, n/10 of "
+                        "each in label order (one class per .png row; a .npy gets FILE.labels.npy beside it)")
+    p.add_argument("--force", action="store_true", help="replace the output file(s) if they exist")
     p.set_defaults(func=commands.cmd_sample)
 
     p = sub.add_parser("parzen", parents=[common],

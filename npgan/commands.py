@@ -14,6 +14,7 @@ import numpy
 from npgan import checkpoint, gradcheck, plots, presets
 from npgan.arguments import output_file, plural
 from npgan.backend import Random, asarray, backend_name, to_numpy
+from npgan.conditional_model import labels_path, sample_labels
 from npgan.data import DataError, load_mnist
 from npgan.errors import UsageError
 from npgan.families import family, load, require
@@ -139,21 +140,29 @@ def cmd_sample(args):
     gan = load_model(args.checkpoint, "sample", args.averaged)
     if args.nearest and (gan.config.dataset != "mnist" or args.output.endswith(".npy")):
         raise UsageError("--nearest draws a .png picture of an MNIST model's samples")
+    labels = sample_labels(gan, args.n, args.label, args.checkpoint)  # None unless class-conditional
+    if labels is not None and args.output.endswith(".npy"):
+        output_file(labels_path(args.output), (".npy",), args.force, [args.checkpoint])
     rng = Random(args.seed)
     if args.output.endswith(".npy"):
-        _save_samples_npy(gan, args.n, rng, args.output)
+        _save_samples_npy(gan, args.n, rng, args.output, labels)
     elif args.nearest:
-        samples = gan.sample(args.n, rng=rng)
+        samples = gan.sample(args.n, rng=rng, **({} if labels is None else {"labels": labels}))
         train_x = load_mnist().train_x
         plots.nearest_grid(samples, train_x[nearest_rows(samples, train_x)], args.output)
+    elif labels is not None:  # one class per row of ten
+        plots.image_grid(gan.sample(args.n, rng=rng, labels=labels), args.output)
     else:
         plots.save_samples(gan, gan.config.dataset, args.output, n=args.n, seed=args.seed)
     print(f"wrote {plural(args.n, 'sample')} to {args.output}")
     return 0
 
 
-def _save_samples_npy(gan, n, rng, path):
-    """``n`` samples as a float32 .npy, drawn and written ``SAMPLE_CHUNK`` at a time (memory stays flat)."""
+def _save_samples_npy(gan, n, rng, path, labels=None):
+    """``n`` samples as a float32 .npy, drawn and written ``SAMPLE_CHUNK`` at a time (memory stays flat).
+
+    labels: a class-conditional model's labels, one per sample, also written to ``FILE.labels.npy``.
+    """
     features = gan.features
     size = n * features * 4
     free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
@@ -166,10 +175,13 @@ def _save_samples_npy(gan, n, rng, path):
     def write(f):
         numpy.lib.format.write_array_header_2_0(f, header)
         for start in range(0, n, SAMPLE_CHUNK):
-            chunk = gan.sample(min(SAMPLE_CHUNK, n - start), rng=rng)
+            part = {} if labels is None else {"labels": labels[start:start + SAMPLE_CHUNK]}
+            chunk = gan.sample(min(SAMPLE_CHUNK, n - start), rng=rng, **part)
             f.write(numpy.ascontiguousarray(to_numpy(chunk), dtype=numpy.float32).tobytes())
 
     atomic_write(path, write)
+    if labels is not None:
+        atomic_write(labels_path(path), lambda f: numpy.save(f, to_numpy(labels)))
 
 
 # ---- parzen ---------------------------------------------------------------------------------

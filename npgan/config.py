@@ -18,7 +18,7 @@ DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.dcgan)
 UPDATES = ("alternating", "simultaneous")
 # the model families (npgan.families); each has an entry there
-MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan")
+MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan", "cgan")
 OPTIMIZERS = ("momentum", "adam")
 AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
 
@@ -133,6 +133,10 @@ class Config:
     g_lr_ratio: float = 1.0
     pack: int = 1
     minibatch_std: int = 0
+    # Class-conditional GAN (model "cgan", npgan/conditional.py): G(z, c) and D(x, c) with the
+    # one-hot label c concatenated to their inputs; G is a GAN's (g_hidden ReLU layers), D has
+    # d_hidden layers of leaky ReLUs of slope leaky_slope (d_activation "relu") or maxout units
+    # (d_pieces), dropout keeping keep_hidden of each, and no dropout on its input (keep_input 1).
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -140,7 +144,8 @@ class Config:
             _check_type(field, getattr(self, field.name))
         for name in (field.name for field in dataclasses.fields(self) if field.type is tuple):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        for checks in (_core_checks, _autoencoder_checks, _dcgan_checks, _inference_checks, _remedy_checks):
+        for checks in (_core_checks, _autoencoder_checks, _dcgan_checks, _inference_checks, _remedy_checks,
+                       _cgan_checks):
             for ok, message in checks(self):
                 if not ok:
                     raise ValueError(f"Config: {message}")
@@ -293,4 +298,16 @@ def _remedy_checks(config):
          f"'bigan' too), not {config.model!r}"),
         (config.dataset != "gaussian-1d" or (config.pack, config.minibatch_std) == (1, 0),
          "pack and minibatch_std need 2-D or image data: on gaussian-1d, Figure 1 draws D of single samples"),
+    ]
+
+def _cgan_checks(config):
+    """The class-conditional family (npgan.conditional)."""
+    if config.model != "cgan":
+        return []
+    return [
+        (config.dataset == "mnist", "model 'cgan' trains on mnist (its labels are MNIST's ten digits)"),
+        (config.update == "alternating", "model 'cgan' trains by Algorithm 1 (update='alternating')"),
+        (config.keep_input == 1, "model 'cgan' drops none of D's input, so that D sees the whole label: "
+         "keep_input must be 1"),
+        (0 <= config.leaky_slope < 1, "leaky_slope (D's leaky ReLU) must be in [0, 1)"),
     ]

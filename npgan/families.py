@@ -19,6 +19,7 @@ import os
 from npgan.autoencoder_model import AutoencoderModel, autoencoder_outputs, load_autoencoder
 from npgan.bigan_model import BiGANModel, bigan_outputs, load_bigan
 from npgan.checkpoint import CheckpointError, read
+from npgan.conditional_model import ConditionalModel, conditional_outputs, load_cgan
 from npgan.dcgan import DCGANModel, load_dcgan
 from npgan.encoder_model import EncoderModel, encoder_outputs, load_encoder
 from npgan.errors import UsageError
@@ -64,6 +65,9 @@ FAMILIES = {
     "bigan": Family("bigan", BiGANModel, bigan_outputs, load_bigan,
                     frozenset({"sample", "parzen", "evaluate", "encode", "reconstruct"}),
                     "a BiGAN: generator, encoder, and a discriminator of pairs (x, z)"),
+    # The class-conditional GAN (npgan.conditional): G(z, c) and D(x, c), c a one-hot digit label.
+    "cgan": Family("cgan", ConditionalModel, conditional_outputs, load_cgan, frozenset({"sample", "parzen", "evaluate"}),
+                   "a class-conditional GAN: G(z, c) and D(x, c), c the one-hot label of a digit"),
 }
 
 

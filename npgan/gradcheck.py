@@ -242,4 +242,6 @@ def report(seed=0):
     rows += inference_rows(seed)
     from npgan.remedy_checks import rows as remedy_rows  # the remedies of issue 18 (it imports this module)
     rows += remedy_rows(seed)
+    from npgan.conditional_checks import rows as conditional_rows  # the cGAN, issue 14 (it imports this module)
+    rows += conditional_rows(seed)
     return rows

@@ -126,6 +126,15 @@ PRESETS = {
     "mnist-algorithm1": (
         "the paper's MNIST model trained by Algorithm 1 as written (alternating update) with Adam; "
         "300 epochs", MNIST_PAPER.replace(update="alternating", optimizer="adam", lr=2e-4, adam_beta1=0.5)),
+    # Class-conditional GAN (issue 14; npgan/conditional.py, results/conditional.md): the label
+    # one-hot at the input of G and D; Adam (DCGAN's 2e-4, beta1 0.5) on small MLPs, so that
+    # G fits 1.2 MB in float16; G averaged over the last epochs.
+    "mnist-cgan": (
+        "class-conditional GAN: G [z, onehot(y)] 110-256-512-784 ReLU, D [x, onehot(y)] 794-512-256 leaky ReLU "
+        "with dropout; Adam, Algorithm 1, 30 epochs",
+        Config(model="cgan", g_hidden=(256, 512), d_hidden=(512, 256), d_activation="relu", leaky_slope=0.2,
+               keep_input=1.0, keep_hidden=0.7, d_init_range=0.05, optimizer="adam", lr=2e-4, adam_beta1=0.5,
+               lr_decay=1.0, lr_min=0.0, epochs=30, sample_every=5, eval_every=5, average_from=20)),
 }
 
 
