@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from npgan import backend, commands, evaluate, likelihood_bounds
+from npgan import backend, commands, evaluate, inpaint_command, likelihood_bounds
 from npgan.arguments import non_negative_int, positive_int, seed
 from npgan.conditional_model import label_argument
 from npgan.data import DataError
@@ -120,6 +120,7 @@ def build_parser():
 
     evaluate.add_parser(sub, common)
     likelihood_bounds.add_parser(sub, common)
+    inpaint_command.add_parser(sub, common)
     return parser
 
 

@@ -18,7 +18,7 @@ DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.dcgan)
 UPDATES = ("alternating", "simultaneous")
 # the model families (npgan.families); each has an entry there
-MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan", "cgan")
+MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan", "cgan", "inpaint")
 OPTIMIZERS = ("momentum", "adam")
 AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
 
@@ -137,6 +137,12 @@ class Config:
     # one-hot label c concatenated to their inputs; G is a GAN's (g_hidden ReLU layers), D has
     # d_hidden layers of leaky ReLUs of slope leaky_slope (d_activation "relu") or maxout units
     # (d_pieces), dropout keeping keep_hidden of each, and no dropout on its input (keep_input 1).
+    # Inpainting (model "inpaint", npgan/inpainting.py): G(z, x_S, S) fills the missing pixels
+    # (G: g_hidden ReLU layers on [z, x_S with missing pixels at -1]), D (d_hidden, d_pieces,
+    # dropout as a GAN's) judges [completed image, mask]. inpaint_l2: weight of the squared
+    # error on the missing pixels in G's loss (0: adversarial only); iters_per_epoch, when
+    # > 0, cuts an epoch to that many minibatches (0: one pass over the training images).
+    inpaint_l2: float = 0.0
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -145,7 +151,7 @@ class Config:
         for name in (field.name for field in dataclasses.fields(self) if field.type is tuple):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for checks in (_core_checks, _autoencoder_checks, _dcgan_checks, _inference_checks, _remedy_checks,
-                       _cgan_checks):
+                       _cgan_checks, _inpaint_checks):
             for ok, message in checks(self):
                 if not ok:
                     raise ValueError(f"Config: {message}")
@@ -310,4 +316,17 @@ def _cgan_checks(config):
         (config.keep_input == 1, "model 'cgan' drops none of D's input, so that D sees the whole label: "
          "keep_input must be 1"),
         (0 <= config.leaky_slope < 1, "leaky_slope (D's leaky ReLU) must be in [0, 1)"),
+    ]
+
+
+def _inpaint_checks(config):
+    """The inpainting family (npgan.inpainting)."""
+    inpaint = config.model == "inpaint"
+    return [
+        (config.inpaint_l2 >= 0 and (inpaint or config.inpaint_l2 == 0), "inpaint_l2 must be >= 0 and applies to "
+         "model 'inpaint'"),
+        (not inpaint or config.dataset == "mnist" and config.g_output == "sigmoid" and config.noise == "uniform",
+         "model 'inpaint' trains on mnist with g_output='sigmoid' and noise='uniform'"),
+        (not inpaint or config.update == "alternating" and config.k == 1,
+         "model 'inpaint' trains by Algorithm 1 with k = 1 (update='alternating')"),
     ]

@@ -25,6 +25,7 @@ from npgan.encoder_model import EncoderModel, encoder_outputs, load_encoder
 from npgan.errors import UsageError
 from npgan.gan_model import GANModel
 from npgan.gan_outputs import epoch_outputs
+from npgan.inpainting_model import InpaintModel, inpaint_outputs, load_inpainter
 from npgan.loading import load_gan
 
 ABILITIES = ("sample", "parzen", "evaluate", "encode", "reconstruct", "classify", "inpaint", "elbo")
@@ -68,6 +69,9 @@ FAMILIES = {
     # The class-conditional GAN (npgan.conditional): G(z, c) and D(x, c), c a one-hot digit label.
     "cgan": Family("cgan", ConditionalModel, conditional_outputs, load_cgan, frozenset({"sample", "parzen", "evaluate"}),
                    "a class-conditional GAN: G(z, c) and D(x, c), c the one-hot label of a digit"),
+    # Inpainting (npgan.inpainting): one conditional G(z, x_S, S) for a family of masks.
+    "inpaint": Family("inpaint", InpaintModel, inpaint_outputs, load_inpainter, frozenset({"inpaint"}),
+                      "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)"),
 }
 
 

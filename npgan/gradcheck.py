@@ -244,4 +244,6 @@ def report(seed=0):
     rows += remedy_rows(seed)
     from npgan.conditional_checks import rows as conditional_rows  # the cGAN, issue 14 (it imports this module)
     rows += conditional_rows(seed)
+    from npgan.inpainting_checks import rows as inpainting_rows  # inpainting, issue 14 (it imports this module)
+    rows += inpainting_rows(seed)
     return rows

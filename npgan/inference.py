@@ -148,7 +148,7 @@ class _Codes:
         yield "z", self, "z"
 
 
-def refine(G, x, z0, steps=200, lr=0.02, bound=None, batch_size=1000):
+def refine(G, x, z0, steps=200, lr=0.02, bound=None, batch_size=1000, gradient=refinement_gradient):
     """Codes ``z`` for which ``G(z)`` is closer to ``x``: projected gradient descent from ``z0``.
 
     Each step takes the gradient of ``r[n] = mean_d (G(z[n])_d - x[n, d])^2`` with respect to
@@ -157,6 +157,9 @@ def refine(G, x, z0, steps=200, lr=0.02, bound=None, batch_size=1000):
     and projects it onto the prior's support: ``clip(z, -bound, bound)``, the nearest
     point of the box. ``bound=None`` (a Gaussian prior) projects nothing. Every example
     keeps the codes of its lowest error seen. The images go ``batch_size`` at a time.
+    gradient: ``(G, z, x) -> (r, dz)`` for one batch (default ``refinement_gradient``);
+    another objective of the codes plugs in here (``inpainting_search``: the error on the
+    observed pixels, ``x`` then holding each image beside its mask).
 
     Returns ``(z, r)``: codes (N, K) and their errors (N,), on the backend. Cost: ``steps``
     forward and input-backward passes of G per image, against E's one forward pass.
@@ -164,19 +167,19 @@ def refine(G, x, z0, steps=200, lr=0.02, bound=None, batch_size=1000):
     xp = get_backend()
     if steps < 0:
         raise ValueError(f"refine: steps must be >= 0, got {steps}")
-    parts = [_refine_batch(G, x[i:i + batch_size], z0[i:i + batch_size], steps, lr, bound)
+    parts = [_refine_batch(G, x[i:i + batch_size], z0[i:i + batch_size], steps, lr, bound, gradient)
              for i in range(0, len(x), batch_size)]
     return xp.concatenate([p[0] for p in parts]), xp.concatenate([p[1] for p in parts])
 
 
-def _refine_batch(G, x, z0, steps, lr, bound):
+def _refine_batch(G, x, z0, steps, lr, bound, gradient):
     xp = get_backend()
     codes = _Codes(xp.array(z0, dtype=z0.dtype))
     optimizer = Adam(codes, lr=lr, beta1=0.9, beta2=0.999)
     z = codes.params["z"]
     best_z, best_r = z.copy(), xp.full(len(x), xp.inf, dtype=z.dtype)
     for step in range(steps + 1):  # steps updates, and the error of every code they reach
-        r, codes.grads["z"] = refinement_gradient(G, z, x)
+        r, codes.grads["z"] = gradient(G, z, x)
         better = r < best_r
         best_z = xp.where(better[:, None], z, best_z)
         best_r = xp.where(better, r, best_r)

@@ -135,6 +135,14 @@ PRESETS = {
         Config(model="cgan", g_hidden=(256, 512), d_hidden=(512, 256), d_activation="relu", leaky_slope=0.2,
                keep_input=1.0, keep_hidden=0.7, d_init_range=0.05, optimizer="adam", lr=2e-4, adam_beta1=0.5,
                lr_decay=1.0, lr_min=0.0, epochs=30, sample_every=5, eval_every=5, average_from=20)),
+    # Inpainting (npgan.inpainting; results/inpainting.md): one conditional G for seven kinds
+    # of mask, G small enough for a 1.2 MB float16 file, D the paper's maxout on [image, mask]
+    # with 3 pieces; Adam (DCGAN's 2e-4, beta1 0.5), adversarial loss only.
+    "mnist-inpaint": (
+        "inpainting: G(z, x_S, S) 32 + 784 -> 256 -> 256 -> 784, D maxout 240x3, 240x3 on (image, mask); "
+        "masks top/bottom/left/right half, centre 14x14, random 50%/90%; Adam, 40 epochs, about 20 minutes",
+        Config(model="inpaint", noise_dim=32, g_hidden=(256, 256), d_hidden=(240, 240), d_pieces=3,
+               optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, epochs=40, sample_every=5)),
 }
 
 

@@ -1,0 +1,175 @@
+"""Inpainting: the masks, the copy-through composition and its gradient, the steps, the search
+route, the scores and baselines, and a tiny model trained, resumed, saved and loaded."""
+
+import os
+
+import numpy as np
+import pytest
+from conftest import data_root, mnist_dir
+
+import npgan
+from npgan import inpainting, inpainting_checks, models
+from npgan.backend import Random, to_numpy
+from npgan.config import Config
+from npgan.inpainting import MASKS, Inpainter, compose, compose_backward, mask_name, observed_mask, training_masks
+from npgan.inpainting_scores import missing_error_and_spread, nearest_on_observed
+from npgan.inpainting_search import complete_by_search, search_gradient
+
+
+def _tiny_inpainter(rng, dtype="float32", noise_dim=4):
+    G = models.generator(noise_dim + 784, (16,), 784, rng, "sigmoid", 0.5, dtype=dtype)
+    D = models.discriminator(2 * 784, (8,), rng, 2, init_range=0.05, dtype=dtype)
+    return Inpainter(G, D, rng, noise_dim)
+
+
+def test_fixed_masks_hide_what_they_name(xp):
+    rng = Random(0)
+    grids = {name: 1 - to_numpy(observed_mask(name, 2, rng)).reshape(2, 28, 28) for name in MASKS[:5]}
+    expected = {name: np.zeros((28, 28)) for name in grids}
+    expected["top"][:14] = 1
+    expected["bottom"][14:] = 1
+    expected["left"][:, :14] = 1
+    expected["right"][:, 14:] = 1
+    expected["centre"][7:21, 7:21] = 1
+    for name, missing in grids.items():
+        assert (missing == expected[name]).all(), name
+    assert mask_name("center") == "centre"
+    with pytest.raises(ValueError, match="unknown mask 'middle'.*top, bottom"):
+        mask_name("middle")
+
+
+def test_random_masks_hide_their_share_and_differ_per_image(xp):
+    rng = Random(1)
+    for name, share in (("random50", 0.5), ("random90", 0.9)):
+        missing = 1 - to_numpy(observed_mask(name, 200, rng))
+        assert abs(missing.mean() - share) < 0.01, name
+        assert (missing[0] != missing[1]).any()
+    kinds = to_numpy(training_masks(700, Random(2))).sum(axis=1)
+    assert {392, 588}.issubset(set(kinds.astype(int).tolist()))  # half masks observe 392, the centre 588
+
+
+def test_completion_keeps_observed_pixels_and_gradient_skips_them(xp):
+    rng = Random(3)
+    x = rng.uniform(0, 1, (3, 784))
+    observed = observed_mask("random50", 3, rng)
+    o = rng.uniform(0, 1, (3, 784))
+    c, obs = to_numpy(compose(x, observed, o)), to_numpy(observed) == 1
+    assert (c[obs] == to_numpy(x)[obs]).all() and (c[~obs] == to_numpy(o)[~obs]).all()
+    do = to_numpy(compose_backward(xp.ones((3, 784), dtype="float32"), observed))
+    assert (do[obs] == 0).all() and (do[~obs] == 1).all()
+
+
+def test_inpaint_returns_per_image_completions_that_use_the_noise():
+    inpainter = _tiny_inpainter(Random(4))
+    x = Random(5).uniform(0, 1, (3, 784))
+    out = to_numpy(inpainter.inpaint(x, "top", Random(6), per_image=4))
+    assert out.shape == (12, 784) and 0 <= out.min() and out.max() <= 1
+    observed = to_numpy(observed_mask("top", 1, Random(0)))[0] == 1
+    for i in range(3):
+        block = out[4 * i:4 * i + 4]
+        assert (block[:, observed] == to_numpy(x)[i, observed]).all()
+        assert np.abs(block[0, ~observed] - block[1, ~observed]).max() > 1e-4  # another z, another completion
+    again = to_numpy(inpainter.inpaint(x, "center", Random(6), per_image=4))
+    centre = to_numpy(inpainter.inpaint(x, "centre", Random(6), per_image=4))
+    assert (again == centre).all()
+
+
+def test_each_step_moves_only_its_own_network():
+    rng = Random(7)
+    inpainter = _tiny_inpainter(rng)
+    from npgan.optim import Adam
+
+    opt_d, opt_g = Adam(inpainter.D, 1e-3), Adam(inpainter.G, 1e-3)
+    real = rng.uniform(0, 1, (10, 784))
+    before = {name: {k: v.copy() for k, v in getattr(inpainter, name).params.items()} for name in "DG"}
+    out = inpainter.d_step(real, opt_d)
+    assert {"d_loss", "d_real", "d_fake"} <= set(out)
+    assert all((v == before["G"][k]).all() for k, v in inpainter.G.params.items())
+    assert any((v != before["D"][k]).any() for k, v in inpainter.D.params.items())
+    moved_d = {k: v.copy() for k, v in inpainter.D.params.items()}
+    inpainter.g_step(real, opt_g)
+    assert all((v == moved_d[k]).all() for k, v in inpainter.D.params.items())
+    assert any((v != before["G"][k]).any() for k, v in inpainter.G.params.items())
+
+
+def test_gradient_checks_pass_and_catch_a_composition_that_ignores_the_mask(monkeypatch):
+    for what, grad, err, tol in inpainting_checks.rows(seed=0):
+        assert err < tol, (what, grad, err)
+    # The bug the composition invites: passing D's gradient to G's output on observed pixels too.
+    monkeypatch.setattr(inpainting, "compose_backward", lambda dc, observed: dc)
+    rows = inpainting_checks.rows(seed=0)
+    bias = [err for what, grad, err, tol in rows if grad.startswith("G's output bias")]
+    assert bias and bias[0] > 1e-2
+
+
+def test_search_lowers_the_error_on_observed_pixels_and_keeps_them():
+    rng = Random(8)
+    G = models.generator(5, (16,), 784, rng, "sigmoid", 0.5)
+    D = models.discriminator(784, (8,), rng, 2, init_range=0.05)
+    x = to_numpy(G.forward(rng.uniform(-1, 1, (4, 5)), training=False))
+    observed = observed_mask("bottom", 4, rng)
+    z0 = rng.uniform(-1, 1, (4, 5))
+    start, _ = search_gradient(G, D, z0, np.concatenate([x, to_numpy(observed)], axis=1), 0.01)
+    completions, z, loss = complete_by_search(G, x, observed, z0, steps=30, lr=0.05, bound=3 ** 0.5, D=D,
+                                              prior_weight=0.01)
+    assert (to_numpy(loss) < to_numpy(start)).all() and np.abs(to_numpy(z)).max() <= 3 ** 0.5
+    kept = to_numpy(observed) == 1
+    assert (to_numpy(completions)[kept] == x[kept]).all()
+
+
+def test_nearest_on_observed_matches_brute_force(xp):
+    rng = Random(9)
+    train, x = rng.uniform(0, 1, (50, 784)), rng.uniform(0, 1, (6, 784))
+    for observed in (observed_mask("left", 6, rng), observed_mask("random90", 6, rng)):
+        m, t, q = to_numpy(observed), to_numpy(train), to_numpy(x)
+        brute = (((q[:, None, :] - t[None]) ** 2) * m[:, None, :]).sum(-1).argmin(1)
+        assert (nearest_on_observed(x, observed, train, chunk=16) == brute).all()
+
+
+def test_error_and_spread_on_known_completions():
+    x = np.zeros((2, 784), dtype="float32")
+    observed = np.ones((2, 784), dtype="float32")
+    observed[:, :100] = 0  # 100 missing pixels per image
+    c = np.zeros((4, 784), dtype="float32")
+    c[0, :100], c[1, :100] = 0.2, 0.4  # image 0: completions 0.2 and 0.4
+    c[2, :100], c[3, :100] = 0.2, 0.2  # image 1: two equal completions
+    mse, spread = missing_error_and_spread(x, observed, c, 2)
+    assert mse == pytest.approx((0.04 + 0.16 + 0.04 + 0.04) / 4, rel=1e-5)
+    # variance (ddof 1) of (0.2, 0.4) is 0.02 on image 0's missing pixels, 0 on image 1's
+    assert spread == pytest.approx(np.sqrt(0.01), rel=1e-5)
+
+
+def test_config_refuses_inpaint_fields_elsewhere_and_other_updates():
+    with pytest.raises(ValueError, match="inpaint_l2"):
+        Config(inpaint_l2=1.0)
+    with pytest.raises(ValueError, match="model 'inpaint' trains by Algorithm 1 with k = 1"):
+        Config(model="inpaint", k=2)
+
+
+@pytest.fixture(scope="module")
+def mnist_available():
+    os.environ.setdefault("NPGAN_DATA_DIR", data_root())
+    if not os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte")) and not \
+            os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte.gz")):
+        pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+
+
+def test_tiny_training_resumes_bit_identically_and_its_file_loads(mnist_available, tmp_path):
+    from npgan.inpainting_model import save_inpainter_file, tiny_config, train_tiny
+    from npgan.train import train
+
+    config = tiny_config(iterations=4).replace(epochs=2, sample_every=1)
+    whole = train(config, tmp_path / "whole", quiet=True)
+    train(config.replace(epochs=1), tmp_path / "half", quiet=True)
+    resumed = train(config, tmp_path / "half", resume=tmp_path / "half" / "checkpoint.npz", quiet=True)
+    for name in "GD":
+        for key, value in getattr(whole, name).params.items():
+            assert (to_numpy(value) == to_numpy(getattr(resumed, name).params[key])).all(), (name, key)
+    assert (tmp_path / "whole" / "completions" / "epoch-0002.png").is_file()
+    save_inpainter_file(tmp_path / "g.npz", whole, {"epoch": 2})
+    loaded = npgan.load(tmp_path / "g.npz")
+    assert loaded.D is None and loaded.state["stored_dtype"] == "float16"
+    x = Random(0).uniform(0, 1, (2, 784))
+    assert to_numpy(loaded.inpaint(x, "random90", Random(1), per_image=3)).shape == (6, 784)
+    tiny = train_tiny(tmp_path / "tiny", iterations=3)
+    assert to_numpy(tiny.inpaint(x, "left", Random(1))).shape == (2, 784)
