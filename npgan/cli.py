@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from npgan import backend, commands, evaluate, inpaint_command, likelihood_bounds
+from npgan import backend, classify_command, commands, evaluate, inpaint_command, likelihood_bounds
 from npgan.arguments import non_negative_int, positive_int, seed
 from npgan.conditional_model import label_argument
 from npgan.data import DataError
@@ -45,6 +45,7 @@ def _train_parser(sub, common):
                    help="keep the mean of G over the ends of epochs from this one on (0: off; see results/mnist.md)")
     p.add_argument("--generator-file", metavar="FILE",
                    help="model 'encoder' (--preset mnist-encoder): the generator file or GAN checkpoint E inverts")
+    classify_command.add_train_arguments(p, seed)
     p.add_argument("--out", help="run directory (default runs/PRESET, or the checkpoint's directory)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint (its configuration, in its folder)")
     p.add_argument("--overwrite", action="store_true",
@@ -120,6 +121,7 @@ def build_parser():
 
     evaluate.add_parser(sub, common)
     likelihood_bounds.add_parser(sub, common)
+    classify_command.add_parser(sub, common)
     inpaint_command.add_parser(sub, common)
     return parser
 

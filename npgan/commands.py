@@ -30,7 +30,7 @@ SAMPLE_CHUNK = 10000  # samples drawn and written at a time into a .npy
 
 # Config fields that `npgan train` flags may change (and, resuming, which must not change).
 TRAIN_FLAGS = ("epochs", "k", "gen_loss", "update", "lr", "sample_every", "parzen_every", "eval_every", "average_from",
-               "generator_file")
+               "generator_file", "labels", "label_seed")
 
 
 def read_checkpoint(path):

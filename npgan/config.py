@@ -18,7 +18,7 @@ DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.dcgan)
 UPDATES = ("alternating", "simultaneous")
 # the model families (npgan.families); each has an entry there
-MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan", "cgan", "inpaint")
+MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan", "cgan", "inpaint", "semisup")
 OPTIMIZERS = ("momentum", "adam")
 AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
 
@@ -143,6 +143,15 @@ class Config:
     # error on the missing pixels in G's loss (0: adversarial only); iters_per_epoch, when
     # > 0, cuts an epoch to that many minibatches (0: one pass over the training images).
     inpaint_l2: float = 0.0
+    # Semi-supervised learning (model "semisup", npgan/semisupervised.py): D has one logit per
+    # digit and the fake class's logit fixed at 0; labels: how many training images keep their
+    # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with
+    # Gaussian noise of std semisup_input_noise on its input and semisup_hidden_noise on every
+    # later layer's; G's widths g_hidden, each Linear, batch norm, ReLU.
+    labels: int = 0
+    label_seed: int = 0
+    semisup_input_noise: float = 0.3
+    semisup_hidden_noise: float = 0.5
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -151,7 +160,7 @@ class Config:
         for name in (field.name for field in dataclasses.fields(self) if field.type is tuple):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for checks in (_core_checks, _autoencoder_checks, _dcgan_checks, _inference_checks, _remedy_checks,
-                       _cgan_checks, _inpaint_checks):
+                       _cgan_checks, _inpaint_checks, _semisup_checks):
             for ok, message in checks(self):
                 if not ok:
                     raise ValueError(f"Config: {message}")
@@ -329,4 +338,20 @@ def _inpaint_checks(config):
          "model 'inpaint' trains on mnist with g_output='sigmoid' and noise='uniform'"),
         (not inpaint or config.update == "alternating" and config.k == 1,
          "model 'inpaint' trains by Algorithm 1 with k = 1 (update='alternating')"),
+    ]
+
+
+def _semisup_checks(config):
+    """The semi-supervised family (npgan.semisupervised)."""
+    if config.model != "semisup":
+        return [((config.labels, config.label_seed) == (0, 0),
+                 f"labels and label_seed apply to model 'semisup' (--preset mnist-semisup), not {config.model!r}")]
+    return [
+        (config.dataset == "mnist", "model 'semisup' trains on mnist"),
+        (config.labels >= 10 and config.labels % 10 == 0 and config.labels <= 50000,
+         f"labels must be a multiple of 10 (as many of each digit) from 10 to 50,000, got {config.labels}"),
+        (config.label_seed >= 0, "label_seed must be >= 0"),
+        (config.semisup_input_noise >= 0 and config.semisup_hidden_noise >= 0, "semisup noise stds must be >= 0"),
+        (config.optimizer == "adam", "model 'semisup' trains with optimizer 'adam'"),
+        (bool(config.d_hidden) and bool(config.g_hidden), "model 'semisup' needs hidden layers in D and G"),
     ]

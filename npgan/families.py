@@ -27,6 +27,7 @@ from npgan.gan_model import GANModel
 from npgan.gan_outputs import epoch_outputs
 from npgan.inpainting_model import InpaintModel, inpaint_outputs, load_inpainter
 from npgan.loading import load_gan
+from npgan.semisupervised_model import SemiSupervisedModel, load_semisupervised, semisupervised_outputs
 
 ABILITIES = ("sample", "parzen", "evaluate", "encode", "reconstruct", "classify", "inpaint", "elbo")
 
@@ -72,6 +73,11 @@ FAMILIES = {
     # Inpainting (npgan.inpainting): one conditional G(z, x_S, S) for a family of masks.
     "inpaint": Family("inpaint", InpaintModel, inpaint_outputs, load_inpainter, frozenset({"inpaint"}),
                       "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)"),
+    # Semi-supervised (npgan.semisupervised): D is a K-class classifier with a fake class;
+    # a training checkpoint samples too, a classifier file (D only) classifies only.
+    "semisup": Family("semisup", SemiSupervisedModel, semisupervised_outputs, load_semisupervised,
+                      frozenset({"classify", "sample", "evaluate"}),
+                      "a semi-supervised GAN: a (K+1)-class discriminator and its generator"),
 }
 
 

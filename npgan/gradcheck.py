@@ -246,4 +246,6 @@ def report(seed=0):
     rows += conditional_rows(seed)
     from npgan.inpainting_checks import rows as inpainting_rows  # inpainting, issue 14 (it imports this module)
     rows += inpainting_rows(seed)
+    from npgan.semisupervised_checks import rows as semisup_rows  # issue 17 (it imports this module)
+    rows += semisup_rows(seed)
     return rows

@@ -143,6 +143,14 @@ PRESETS = {
         "masks top/bottom/left/right half, centre 14x14, random 50%/90%; Adam, 40 epochs, about 20 minutes",
         Config(model="inpaint", noise_dim=32, g_hidden=(256, 256), d_hidden=(240, 240), d_pieces=3,
                optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, epochs=40, sample_every=5)),
+    # Semi-supervised learning (issue 17; npgan/semisupervised.py, results/semisupervised.md):
+    # Salimans et al.'s (K+1)-class D with feature matching, narrower (784-500-250-250-10, no
+    # weight norm) so that 100 labels reach their error in minutes; --labels N --label-seed S.
+    "mnist-semisup": (
+        "(K+1)-class GAN on MNIST with 100 labels (--labels N --label-seed S): D ReLU 500-250-250 with "
+        "Gaussian input noise, G 100-500-500-784 with batch norm, feature matching, Adam",
+        Config(model="semisup", labels=100, d_hidden=(500, 250, 250), g_hidden=(500, 500), g_output_bias="zero",
+               optimizer="adam", lr=0.003, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, epochs=30, sample_every=5)),
 }
 
 

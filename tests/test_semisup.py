@@ -1,0 +1,168 @@
+"""Semi-supervised learning (issue 17): the (K+1)-class losses against their definition, the
+gradient checks, the labelled draw, a tiny training run through the trainer, ``npgan classify``
+and its refusals, and the frozen-feature classifier."""
+
+import os
+
+import numpy as np
+import pytest
+from conftest import mnist_dir
+
+from npgan import checkpoint, models
+from npgan import semisupervised as S
+from npgan.backend import Random, asarray, to_numpy
+from npgan.classify_command import export_classifier
+from npgan.cli import main
+from npgan.data import load_mnist
+from npgan.presets import Config, get_preset
+from npgan.semisupervised_checks import rows
+from npgan.semisupervised_features import classification_error, maxout_features, standardiser, train_softmax
+from npgan.semisupervised_model import draw_labelled
+from npgan.train import train
+
+TINY = Config(model="semisup", labels=20, d_hidden=(16, 8), g_hidden=(8,), noise_dim=4, optimizer="adam", lr=0.003,
+              batch_size=1000, epochs=1, sample_every=1, g_output_bias="zero")
+
+
+def _logsumexp(a):
+    top = a.max(axis=1, keepdims=True)
+    return (top + np.log(np.exp(a - top).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def test_unsupervised_loss_is_the_k_plus_1_softmax_with_the_fake_logit_at_zero():
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(5, 10)) * 4, rng.normal(size=(7, 10)) * 4
+    # K+1 logits, the last (fake) fixed at 0: p(fake | x) = e^0 / sum_j e^{l_j}
+    p_fake_real = np.exp(-_logsumexp(np.c_[real, np.zeros(5)]))
+    p_fake_fake = np.exp(-_logsumexp(np.c_[fake, np.zeros(7)]))
+    expected = -0.5 * np.log(1 - p_fake_real).mean() - 0.5 * np.log(p_fake_fake).mean()
+    loss, dreal, dfake = S.unsupervised_loss(asarray(real), asarray(fake))
+    assert float(loss) == pytest.approx(expected, rel=1e-12)
+    assert np.all(to_numpy(dreal) <= 0) and np.all(to_numpy(dfake) >= 0)  # raise Z on data, lower it on fakes
+    assert to_numpy(S.real_probability(asarray(real))) == pytest.approx(1 - p_fake_real, rel=1e-12)
+
+
+def test_the_losses_stay_finite_for_saturated_logits():
+    big = asarray(np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]]))
+    loss, dreal, dfake = S.unsupervised_loss(big, big)
+    assert np.isfinite(float(loss)) and np.isfinite(to_numpy(dreal)).all() and np.isfinite(to_numpy(dfake)).all()
+
+
+def test_every_semisupervised_gradient_check_passes():
+    for what, gradient, error, tolerance in rows(seed=0):
+        assert error < tolerance, (what, gradient, error)
+
+
+def test_a_wrong_unsupervised_gradient_is_caught():
+    """The check can fail: forgetting sigmoid(-s) in the real rows' gradient gives a large error."""
+    from npgan.gradcheck import check_loss
+
+    rng = Random(3)
+    fake = rng.normal((4, 3), "float64")
+
+    def wrong(logits):
+        loss, dreal, _ = S.unsupervised_loss(logits, fake)
+        s = S.log_partition(logits)
+        p = np.exp(to_numpy(logits) - to_numpy(s)[:, None])
+        return loss, asarray(-0.5 / logits.shape[0] * p)
+
+    assert check_loss(wrong, rng.normal((5, 3), "float64") * 3) > 1e-3
+
+
+def test_gaussian_noise_is_the_identity_in_evaluation_and_adds_noise_in_training():
+    layer = S.GaussianNoise(0.5, Random(0))
+    x = asarray(np.zeros((2000, 50), dtype=np.float32))
+    assert np.array_equal(to_numpy(layer.forward(x, training=False)), to_numpy(x))
+    assert float(to_numpy(layer.forward(x)).std()) == pytest.approx(0.5, rel=0.02)
+    assert to_numpy(layer.backward(asarray(np.ones((2000, 50), np.float32)))).sum() == 2000 * 50
+
+
+def test_the_labelled_draw_is_balanced_reproducible_and_refuses_odd_counts():
+    labels = np.repeat(np.arange(10), 30)
+    first = draw_labelled(labels, 50, seed=4)
+    assert np.array_equal(np.bincount(labels[first], minlength=10), [5] * 10)
+    assert np.array_equal(first, draw_labelled(labels, 50, seed=4))
+    assert not np.array_equal(first, draw_labelled(labels, 50, seed=5))
+    with pytest.raises(ValueError, match="multiple of 10"):
+        draw_labelled(labels, 55, seed=0)
+
+
+def test_the_preset_and_flags(capsys, tmp_path):
+    assert get_preset("mnist-semisup").labels == 100
+    for argv, what in [(["--preset", "mnist-semisup", "--labels", "15"], "multiple of 10"),
+                       (["--preset", "mnist-semisup", "--labels", "50010"], "multiple of 10"),
+                       (["--preset", "mnist", "--labels", "100"], "apply to model 'semisup'"),
+                       (["--preset", "ring-8", "--label-seed", "2"], "apply to model 'semisup'")]:
+        assert main(["train", *argv, "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err
+        assert what in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    os.environ.setdefault("NPGAN_DATA_DIR", mnist_dir())
+    if not any(os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte" + e)) for e in ("", ".gz")):
+        pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+    root = tmp_path_factory.mktemp("semisup")
+    model = train(TINY, root / "run", quiet=True)
+    return root, model
+
+
+def test_a_tiny_run_logs_its_errors_and_classify_reproduces_the_test_error(trained, tmp_path, capsys):
+    root, model = trained
+    log = (root / "run" / "log.csv").read_text().splitlines()
+    header, row = log[0].split(","), dict(zip(log[0].split(","), log[1].split(",")))
+    assert "test_error" in header and (root / "run" / "samples" / "epoch-0001.png").is_file()
+    assert main(["classify", str(root / "run" / "checkpoint.npz"), "-o", str(tmp_path / "p.npy")]) == 0
+    predicted = np.load(tmp_path / "p.npy")
+    assert predicted.shape == (10000,) and predicted.dtype == np.int64
+    error = float((predicted != load_mnist().test_y).mean())
+    assert error == pytest.approx(float(row["test_error"]), abs=1e-9)
+    assert f"test error {error:.4f}" in capsys.readouterr().out
+    assert float(row["test_error"]) < 0.9  # a few dozen steps on 20 labels beat chance
+
+
+def test_the_exported_classifier_holds_d_alone_in_float16_and_classifies_alike(trained, tmp_path, capsys):
+    root, model = trained
+    export_classifier(root / "run" / "checkpoint.npz", tmp_path / "c.npz")
+    _, state, arrays = checkpoint.read(tmp_path / "c.npz")
+    assert all(name.startswith("D/") and a.dtype == np.float16 for name, a in arrays.items())
+    assert "float16" in state["contents"]
+    assert main(["classify", str(tmp_path / "c.npz"), "-o", str(tmp_path / "p.npy")]) == 0
+    full = model.classify(load_mnist().test_x)
+    assert (np.load(tmp_path / "p.npy") == full).mean() > 0.99  # float16 rounding moves few argmaxes
+    assert main(["sample", str(tmp_path / "c.npz"), "-o", str(tmp_path / "s.png")]) == 2
+    assert "D only" in capsys.readouterr().err
+
+
+def test_classify_refuses_a_model_without_a_classifier_head_and_an_existing_output(trained, tmp_path, capsys):
+    root, _ = trained
+    g = tmp_path / "g.npz"
+    checkpoint.save(g, Config(g_hidden=(8,), noise_dim=3), {"epoch": 0},
+                    {"G": models.generator(3, (8,), 784, Random(0))}, kind="generator")
+    assert main(["classify", str(g), "-o", str(tmp_path / "p.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot classify" in err and err.count("\n") == 1 and not (tmp_path / "p.npy").exists()
+    (tmp_path / "p.npy").write_text("mine")
+    assert main(["classify", str(root / "run" / "checkpoint.npz"), "-o", str(tmp_path / "p.npy")]) == 2
+    assert (tmp_path / "p.npy").read_text() == "mine"
+
+
+def test_resuming_with_another_label_draw_is_refused(trained, capsys):
+    root, _ = trained
+    assert main(["train", "--resume", str(root / "run" / "checkpoint.npz"), "--label-seed", "3",
+                 "--epochs", "2"]) == 2
+    assert "another draw of labelled images" in capsys.readouterr().err
+
+
+def test_a_softmax_on_features_learns_a_separable_problem_and_maxout_features_have_both_layers():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(10, 20)) * 3
+    y = np.repeat(np.arange(10), 20)
+    x = centres[y] + rng.normal(size=(200, 20))
+    scale = standardiser(asarray(x))
+    layer = train_softmax(scale(asarray(x)), asarray(y), Random(0))
+    assert classification_error(layer, scale(asarray(x)), y) < 0.05
+    D = models.discriminator(784, (12, 7), Random(0), n_pieces=3)
+    assert maxout_features(D, np.zeros((5, 784), np.float32)).shape == (5, 19)
