@@ -16,7 +16,7 @@ import time
 import numpy
 
 from npgan.backend import backend_name
-from npgan.data import DataError, load_mnist
+from npgan.data import DataError, dataset_dir, load_mnist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS_DIR = os.path.join(HERE, "results")
@@ -24,7 +24,7 @@ SHARED_MNIST = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data",
 
 
 def find_mnist():
-    """``(mnist, source)``: MNIST from $NPGAN_DATA_DIR or ../shared/data/mnist, never downloaded.
+    """``(mnist, source)``: MNIST from the data root $NPGAN_DATA_DIR or ../shared/data/mnist, never downloaded.
 
     ``mnist`` is ``npgan.data.load_mnist``'s split, or ``None`` when neither directory
     holds the files; callers then time random pixels of the same shapes (``source``
@@ -33,6 +33,7 @@ def find_mnist():
     for directory in (os.environ.get("NPGAN_DATA_DIR"), SHARED_MNIST):
         if directory and os.path.isdir(directory):
             try:
+                directory = dataset_dir("mnist", directory)  # a root's mnist/, or the folder itself
                 return load_mnist(directory, download=False), "mnist:" + directory
             except DataError:
                 continue

@@ -8,8 +8,8 @@ is one label byte (0..9) and 3,072 pixel bytes: the red, green and blue 32 x 32 
 rows top to bottom, which is exactly an NCHW image flattened. The binary release needs
 no unpickling (the python release is pickles: loading one can run code).
 
-The archive is looked up in ``$NPGAN_CIFAR10_DIR``, else in ``cifar10`` beside the
-MNIST folder (``npgan.data.default_data_dir()``'s parent); its MD5 is checked every time
+The archive is looked up in ``$NPGAN_CIFAR10_DIR``, else in ``cifar10`` under the data
+root (``npgan.data.dataset_dir``: ``$NPGAN_DATA_DIR/cifar10``); its MD5 is checked every time
 it is read, and the records are read from the archive's members without extracting
 anything. ``download()`` fetches it into that folder, verified before it is renamed into
 place. Split: the first 45,000 training records train, the last 5,000 validate (a tenth
@@ -26,7 +26,7 @@ import urllib.request
 
 import numpy
 
-from npgan.data import DOWNLOAD_TIMEOUT, DataError, DataNotFoundError, Split, default_data_dir
+from npgan.data import DOWNLOAD_TIMEOUT, DataError, DataNotFoundError, Split, dataset_dir
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 ARCHIVE = "cifar-10-binary.tar.gz"
@@ -40,10 +40,10 @@ CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 
 
 def default_cifar10_dir():
-    """``$NPGAN_CIFAR10_DIR``, else ``cifar10`` beside the MNIST data folder."""
+    """``$NPGAN_CIFAR10_DIR``, else ``cifar10`` under the data root (``npgan.data.dataset_dir``)."""
     if os.environ.get("NPGAN_CIFAR10_DIR"):
         return os.path.abspath(os.path.expanduser(os.environ["NPGAN_CIFAR10_DIR"]))
-    return os.path.join(os.path.dirname(default_data_dir()), "cifar10")
+    return dataset_dir("cifar10")
 
 
 def file_md5(path):

@@ -115,17 +115,9 @@ def build_dcgan(config, rng, output_bias=None):
 
 
 def image_data(dataset):
-    """The split of an image data set: MNIST's, Fashion-MNIST's (``npgan.fashion``) or CIFAR-10's."""
-    if dataset == "mnist":
-        from npgan.data import load_mnist
-        return load_mnist()
-    if dataset == "fashion-mnist":
-        from npgan.fashion import load_fashion_mnist
-        return load_fashion_mnist()
-    if dataset == "cifar10":
-        from npgan.cifar10 import load_cifar10
-        return load_cifar10()
-    raise ValueError(f"no image data set {dataset!r}; expected one of {', '.join(IMAGE_SHAPES)}")
+    """The split of an image data set: MNIST's, Fashion-MNIST's or CIFAR-10's (``npgan.data.load_images``)."""
+    from npgan.data import load_images
+    return load_images(dataset)
 
 
 class DCGANModel(GANModel):

@@ -43,11 +43,25 @@ def xp(request):
 requires_cupy = pytest.mark.skipif(not _CUPY, reason=_CUPY_REASON)
 
 
-def mnist_dir():
-    """The shared MNIST copy beside the repository, or $NPGAN_DATA_DIR."""
+def data_root():
+    """The data root: $NPGAN_DATA_DIR, else the shared copy beside the repository (one folder
+    per data set, ``mnist/`` and ``fashion-mnist/``; see npgan.data)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    shared = os.path.normpath(os.path.join(here, "..", "..", "shared", "data", "mnist"))
-    return os.environ.get("NPGAN_DATA_DIR") or shared
+    return os.environ.get("NPGAN_DATA_DIR") or os.path.normpath(os.path.join(here, "..", "..", "shared", "data"))
+
+
+def mnist_dir():
+    """MNIST's folder under the tests' data root (the root itself when it holds the MNIST files)."""
+    from npgan.data import dataset_dir
+
+    return dataset_dir("mnist", data_root())
+
+
+def fashion_dir():
+    """Fashion-MNIST's folder under the tests' data root."""
+    from npgan.data import dataset_dir
+
+    return dataset_dir("fashion-mnist", data_root())
 
 
 def pretrained_classifier_and_mnist():

@@ -11,7 +11,7 @@ import signal
 
 import numpy as np
 import pytest
-from conftest import mnist_dir
+from conftest import data_root, mnist_dir
 
 import npgan
 from npgan import checkpoint
@@ -32,7 +32,7 @@ def mnist():
             pytest.fail(f"MNIST expected at {mnist_dir()} in CI")
         pytest.skip("MNIST not available")
     before = os.environ.get("NPGAN_DATA_DIR")
-    os.environ["NPGAN_DATA_DIR"] = mnist_dir()
+    os.environ["NPGAN_DATA_DIR"] = data_root()
     yield
     if before is None:
         os.environ.pop("NPGAN_DATA_DIR")

@@ -99,13 +99,13 @@ def test_sigint_on_a_real_training_process_leaves_a_checkpoint_that_resumes(tmp_
 @pytest.fixture
 def mnist_checkpoint(tmp_path, monkeypatch):
     """An untrained paper-sized MNIST checkpoint (parameters from the initialisation)."""
-    from conftest import mnist_dir
+    from conftest import data_root, mnist_dir
 
     if not os.path.isdir(mnist_dir()):
         if os.environ.get("CI") == "true":
             pytest.fail(f"MNIST expected at {mnist_dir()} in CI")
         pytest.skip("MNIST not available")
-    monkeypatch.setenv("NPGAN_DATA_DIR", mnist_dir())
+    monkeypatch.setenv("NPGAN_DATA_DIR", data_root())
     from npgan.gan_model import GANModel
     from npgan.presets import get_preset
     from npgan.train import Trainer

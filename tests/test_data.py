@@ -1,4 +1,5 @@
-"""MNIST reading, verification and download (all downloads from 127.0.0.1, never the internet)."""
+"""The data root's layout; MNIST reading, verification and download (all downloads from 127.0.0.1,
+never the internet)."""
 
 import functools
 import gzip
@@ -81,7 +82,7 @@ def test_flipped_byte_fails_the_checksum(tmp_path):
     raw[100] ^= 0x01
     gz = path.with_name(LABELS + ".gz")
     gz.write_bytes(gzip.compress(bytes(raw)))
-    expected = rf"{LABELS}\.gz: SHA-256 of the decompressed data is [0-9a-f]{{64}}, expected ff7bcfd4.*delete the file"
+    expected = rf"{LABELS}\.gz: SHA-256 of the decompressed data is [0-9a-f]{{64}}, expected ff7bcfd4.*MNIST's.*delete"
     with pytest.raises(data.DataError, match=expected):
         data.read_idx(str(gz))
 
@@ -106,16 +107,39 @@ def test_truncated_raw_and_gzip(tmp_path):
 
 
 def test_missing_without_download_names_the_directory(tmp_path):
-    with pytest.raises(data.DataNotFoundError, match=rf"not found in {tmp_path}.*put the MNIST files"):
+    with pytest.raises(data.DataNotFoundError, match=rf"not found in {tmp_path}.*put the MNIST files.*mnist/"):
         data.load_mnist(str(tmp_path), download=False)
 
 
-def test_default_data_dir(monkeypatch, tmp_path):
+def test_data_root_has_a_folder_per_data_set(monkeypatch, tmp_path):
     monkeypatch.setenv("NPGAN_DATA_DIR", str(tmp_path / "d"))
-    assert data.default_data_dir() == str(tmp_path / "d")
+    assert data.data_root() == str(tmp_path / "d")
+    assert data.dataset_dir("mnist") == str(tmp_path / "d" / "mnist")
+    assert data.dataset_dir("fashion-mnist") == str(tmp_path / "d" / "fashion-mnist")
     monkeypatch.delenv("NPGAN_DATA_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
-    assert data.default_data_dir() == str(tmp_path / "c" / "npgan" / "mnist")
+    assert data.dataset_dir("mnist") == str(tmp_path / "c" / "npgan" / "mnist")
+
+
+def test_a_root_holding_the_mnist_files_is_mnist_s_folder(monkeypatch, tmp_path):
+    legacy = tmp_path / "old-mnist"
+    legacy.mkdir()
+    for name in data.MNIST_FILES:
+        os.symlink(os.path.join(_require_mnist(), name + ".gz"), legacy / (name + ".gz"))
+    monkeypatch.setenv("NPGAN_DATA_DIR", str(legacy))
+    assert data.dataset_dir("mnist") == str(legacy)
+    assert data.dataset_dir("fashion-mnist") == str(tmp_path / "fashion-mnist")  # beside it, as before
+    assert data.load_mnist(download=False).test_y[:3].tolist() == [7, 2, 1]
+    (legacy / (LABELS + ".gz")).unlink()  # three of four files: a root, with its own mnist/ folder
+    assert data.dataset_dir("mnist") == str(legacy / "mnist")
+
+
+def test_a_data_root_that_is_a_file_is_one_line(monkeypatch, tmp_path):
+    (tmp_path / "notes.txt").write_text("not data")
+    monkeypatch.setenv("NPGAN_DATA_DIR", str(tmp_path / "notes.txt"))
+    with pytest.raises(data.DataError, match="notes.txt is a file; expected a folder") as info:
+        data.load_mnist(download=False)
+    assert "\n" not in str(info.value)
 
 
 # ---------------------------------------------------------------- downloads from 127.0.0.1

@@ -1,6 +1,7 @@
 """Fashion-MNIST and CIFAR-10 readers: verified files, the split, one-line errors; CIFAR-10's
 download tested against a small synthetic archive served from 127.0.0.1 (no network)."""
 
+import functools
 import gzip
 import hashlib
 import http.server
@@ -12,18 +13,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import data_root
+from conftest import fashion_dir as shared_fashion_dir
 
-from npgan import cifar10, fashion
+from npgan import cifar10, data, fashion
 from npgan.data import DataError, DataNotFoundError
-
-FASHION_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist"
 
 
 @pytest.fixture
 def fashion_dir():
-    directory = os.environ.get("NPGAN_FASHION_DIR") or str(FASHION_DIR)
+    directory = shared_fashion_dir()
     if not os.path.isfile(os.path.join(directory, "t10k-labels-idx1-ubyte.gz")):
-        pytest.skip(f"Fashion-MNIST not found in {directory} (set NPGAN_FASHION_DIR)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Fashion-MNIST expected in {directory} in CI")
+        pytest.skip(f"Fashion-MNIST not found in {directory} (NPGAN_DATA_DIR names a root with fashion-mnist/)")
     return directory
 
 
@@ -52,16 +55,54 @@ def test_a_changed_fashion_file_is_refused_naming_the_check(fashion_dir, tmp_pat
 
 def test_missing_fashion_files_are_one_line_naming_the_folder(tmp_path):
     with pytest.raises(DataNotFoundError) as info:
-        fashion.load_fashion_mnist(str(tmp_path))
-    assert str(tmp_path) in str(info.value) and "\n" not in str(info.value) and "NPGAN_FASHION_DIR" in str(info.value)
+        fashion.load_fashion_mnist(str(tmp_path), download=False)
+    message = str(info.value)
+    assert str(tmp_path) in message and "\n" not in message and "Fashion-MNIST" in message
+    assert "NPGAN_DATA_DIR" in message and "fashion-mnist/" in message
 
 
-def test_fashion_folder_defaults_beside_mnist_s(monkeypatch, tmp_path):
-    monkeypatch.delenv("NPGAN_FASHION_DIR", raising=False)
-    monkeypatch.setenv("NPGAN_DATA_DIR", str(tmp_path / "mnist"))
+def test_fashion_and_cifar10_folders_are_under_the_data_root(monkeypatch, tmp_path):
+    monkeypatch.setenv("NPGAN_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("NPGAN_CIFAR10_DIR", raising=False)
     assert fashion.default_fashion_dir() == str(tmp_path / "fashion-mnist")
+    assert cifar10.default_cifar10_dir() == str(tmp_path / "cifar10")
     monkeypatch.setenv("NPGAN_CIFAR10_DIR", str(tmp_path / "c"))
     assert cifar10.default_cifar10_dir() == str(tmp_path / "c")
+
+
+def test_the_shared_root_reads_both_data_sets(monkeypatch, fashion_dir):
+    monkeypatch.setenv("NPGAN_DATA_DIR", data_root())
+    assert fashion.load_fashion_mnist(download=False).test_y[:3].tolist() == [9, 2, 1]
+    assert data.load_images("fashion-mnist") is fashion.load_fashion_mnist()
+    assert data.load_images("mnist").test_y[:3].tolist() == [7, 2, 1]  # the same root, another folder
+
+
+def _serve(directory):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def test_fashion_download_is_verified_against_fashion_s_checksums(tmp_path, fashion_dir):
+    """MNIST's verified download fetches Fashion-MNIST's files, and refuses MNIST's under their names."""
+    mnist = Path(shared_fashion_dir()).parent / "mnist"
+    name = "t10k-labels-idx1-ubyte"
+    good, good_url = _serve(fashion_dir)
+    wrong, wrong_url = _serve(mnist)
+    try:
+        path = data.download_file(name, str(tmp_path / "cache"), mirrors=[wrong_url, good_url], timeout=10,
+                                  dataset=fashion.FASHION_DATA)
+        assert data.read_idx(path, fashion.FASHION_DATA)[:3].tolist() == [9, 2, 1]
+        with pytest.raises(DataNotFoundError, match="expected 0402a96d.*Fashion-MNIST's") as info:
+            data.download_file(name, str(tmp_path / "other"), mirrors=[wrong_url], timeout=10,
+                               dataset=fashion.FASHION_DATA)
+        assert wrong_url in str(info.value) and os.listdir(tmp_path / "other") == []
+    finally:
+        for server in (good, wrong):
+            server.shutdown()
+            server.server_close()
 
 
 # ---- CIFAR-10: a synthetic archive in the binary release's layout -----------------------------
@@ -147,3 +188,4 @@ def test_cifar10_download_is_verified_before_it_lands(local_server, tmp_path):
         with pytest.raises(DataNotFoundError, match=message) as info:
             cifar10.download(str(other), url=bad_url, md5=bad_md5)
         assert "\n" not in str(info.value) and os.listdir(other) == []
+

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import mnist_dir
+from conftest import data_root, mnist_dir
 
 from npgan import checkpoint, models
 from npgan.backend import Random
@@ -22,9 +22,9 @@ TINY = dict(dataset="mnist", noise_dim=3, sample_every=1, epochs=1)
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    os.environ.setdefault("NPGAN_DATA_DIR", mnist_dir())
-    if not os.path.exists(os.path.join(os.environ["NPGAN_DATA_DIR"], "t10k-images-idx3-ubyte")) and not \
-            os.path.exists(os.path.join(os.environ["NPGAN_DATA_DIR"], "t10k-images-idx3-ubyte.gz")):
+    os.environ.setdefault("NPGAN_DATA_DIR", data_root())
+    if not os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte")) and not \
+            os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte.gz")):
         pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
     root = tmp_path_factory.mktemp("inference")
     g_config = Config(g_hidden=(8,), **TINY)

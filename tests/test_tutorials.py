@@ -15,13 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from npgan.data import dataset_dir
 from npgan.tutorial import SCRATCH_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((REPO / "tutorials").glob("[0-9][0-9]_*.py"))
 COMMITTED_FIGURES = REPO / "tutorials" / "figures"
 SCRATCH = SCRATCH_NAME  # a fast run's picture folder, under TMPDIR
-MNIST_DIR = os.environ.get("NPGAN_DATA_DIR") or str((REPO / ".." / "shared" / "data" / "mnist").resolve())
+# the data root, one folder per data set (npgan.data)
+DATA_ROOT = os.environ.get("NPGAN_DATA_DIR") or str((REPO / ".." / "shared" / "data").resolve())
+MNIST_DIR = dataset_dir("mnist", DATA_ROOT)
 NEEDS_MNIST = {p.name for p in TUTORIALS if "load_mnist" in p.read_text()}
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
@@ -42,7 +45,7 @@ def _files(folder):
 
 
 def _run_fast(path, tmp_path, **extra_env):
-    env = dict(os.environ, NPGAN_FAST="1", MPLBACKEND="Agg", NPGAN_DATA_DIR=MNIST_DIR,
+    env = dict(os.environ, NPGAN_FAST="1", MPLBACKEND="Agg", NPGAN_DATA_DIR=DATA_ROOT,
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                TMPDIR=str(tmp_path))  # the scratch figures and tutorial 4's run directory land here
     env.pop("NPGAN_BACKEND", None)  # the tutorials choose their backends themselves

@@ -15,7 +15,8 @@
 #
 # A full run takes a few epochs (several minutes on 2 cores); `NPGAN_FAST=1` shrinks the
 # networks and the evaluation to seconds (the pictures are then of noise, not digits).
-# MNIST is read from `$NPGAN_DATA_DIR` (or npgan's cache, downloading if needed).
+# MNIST is read from `mnist/` under the data root `$NPGAN_DATA_DIR` (or npgan's cache,
+# downloading if needed).
 
 # %%
 import csv
