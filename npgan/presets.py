@@ -126,6 +126,31 @@ PRESETS = {
     "mnist-algorithm1": (
         "the paper's MNIST model trained by Algorithm 1 as written (alternating update) with Adam; "
         "300 epochs", MNIST_PAPER.replace(update="alternating", optimizer="adam", lr=2e-4, adam_beta1=0.5)),
+    # Semi-supervised learning (issue 17; npgan/semisupervised.py, results/semisupervised.md):
+    # Salimans et al.'s (K+1)-class D with feature matching, narrower (784-500-250-250-10, no
+    # weight norm) so that 100 labels reach their error in minutes; --labels N --label-seed S.
+    "mnist-semisup": (
+        "(K+1)-class GAN on MNIST with 100 labels (--labels N --label-seed S): D ReLU 500-250-250 with "
+        "Gaussian input noise, G 100-500-500-784 with batch norm, feature matching, Adam",
+        Config(model="semisup", labels=100, d_hidden=(500, 250, 250), g_hidden=(500, 500), g_output_bias="zero",
+               optimizer="adam", lr=0.003, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, epochs=30, sample_every=5)),
+    # Inpainting (npgan.inpainting; results/inpainting.md): one conditional G for seven kinds
+    # of mask, G small enough for a 1.2 MB float16 file, D the paper's maxout on [image, mask]
+    # with 3 pieces; Adam (DCGAN's 2e-4, beta1 0.5), adversarial loss only.
+    "mnist-inpaint": (
+        "inpainting: G(z, x_S, S) 32 + 784 -> 256 -> 256 -> 784, D maxout 240x3, 240x3 on (image, mask); "
+        "masks top/bottom/left/right half, centre 14x14, random 50%/90%; Adam, 40 epochs, about 20 minutes",
+        Config(model="inpaint", noise_dim=32, g_hidden=(256, 256), d_hidden=(240, 240), d_pieces=3,
+               optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, epochs=40, sample_every=5)),
+    # Class-conditional GAN (issue 14; npgan/conditional.py, results/conditional.md): the label
+    # one-hot at the input of G and D; Adam (DCGAN's 2e-4, beta1 0.5) on small MLPs, so that
+    # G fits 1.2 MB in float16; G averaged over the last epochs.
+    "mnist-cgan": (
+        "class-conditional GAN: G [z, onehot(y)] 110-256-512-784 ReLU, D [x, onehot(y)] 794-512-256 leaky ReLU "
+        "with dropout; Adam, Algorithm 1, 30 epochs",
+        Config(model="cgan", g_hidden=(256, 512), d_hidden=(512, 256), d_activation="relu", leaky_slope=0.2,
+               keep_input=1.0, keep_hidden=0.7, d_init_range=0.05, optimizer="adam", lr=2e-4, adam_beta1=0.5,
+               lr_decay=1.0, lr_min=0.0, epochs=30, sample_every=5, eval_every=5, average_from=20)),
 }
 
 
