@@ -112,13 +112,14 @@ class LabelledNetwork(Sequential):
     def __init__(self, network, c):
         super().__init__(*network.layers)
         self.c = c
+        self.width = next(layer.n_in for layer in network.layers if hasattr(layer, "n_in")) - c.shape[1]
 
     def forward(self, x, training=True):
         return super().forward(join_label(x, self.c), training)
 
     def backward(self, dy, input_grad=True, param_grads=True):
         dinput = super().backward(dy, input_grad, param_grads)  # (n, width + K), or None
-        return None if dinput is None else dinput[:, :self.layers[0].n_in - self.c.shape[1]]
+        return None if dinput is None else dinput[:, :self.width]
 
 
 class GeneratorThroughD(Sequential):
@@ -141,18 +142,45 @@ class GeneratorThroughD(Sequential):
         return self.g.backward(dx, input_grad=input_grad, param_grads=param_grads)
 
 
-def discriminator(features, hidden, rng, activation="relu", slope=0.2, pieces=5, keep_hidden=1.0,
+class ImageDropout(Dropout):
+    """Dropout on the first ``width`` columns of ``[x, c]`` (the image), the label's columns passed unchanged.
+
+    Dropping a label's one 1 would hide the class from D (and scaling the kept ones by
+    ``1 / keep_prob`` would give it another value in training than in evaluation), so only
+    x is dropped: ``y = [x * mask / keep_prob, c]``, ``dx = [dy_x * mask / keep_prob, dy_c]``.
+    ``mask`` and ``fixed_mask`` are (n, width).
+    """
+
+    def __init__(self, keep_prob, rng, width):
+        super().__init__(keep_prob, rng)
+        self.width = width
+
+    def __repr__(self):
+        return f"ImageDropout(keep_prob={self.keep_prob}, first {self.width} columns)"
+
+    def forward(self, x, training=True):
+        y = super().forward(x[:, :self.width], training)
+        return get_backend().concatenate([y, x[:, self.width:]], axis=1)
+
+    def backward(self, dy, input_grad=True, param_grads=True):
+        dx = super().backward(dy[:, :self.width])
+        return get_backend().concatenate([dx, dy[:, self.width:]], axis=1)
+
+
+def discriminator(features, hidden, rng, activation="relu", slope=0.2, pieces=5, keep_input=1.0, keep_hidden=1.0,
                   init_range=0.005, classes=CLASSES, dtype="float32"):
     """D of ``[x, c]`` (n, features + classes) -> logits (n, 1).
 
     hidden: the widths of the hidden layers; ``activation``: ``"relu"`` (a leaky ReLU of
     slope ``slope``; 0: plain ReLU) or ``"maxout"`` (``pieces`` pieces, the paper's and
-    Mirza and Osindero's D). Dropout keeps ``keep_hidden`` of every hidden layer's
-    outputs; the input is never dropped, so D always sees the whole label.
+    Mirza and Osindero's D). Dropout keeps ``keep_input`` of the image's pixels (never the
+    label's columns: ``ImageDropout``) and ``keep_hidden`` of every hidden layer's outputs.
     """
     if activation not in models.HIDDEN:
         raise ValueError(f"discriminator: activation must be one of {models.HIDDEN}, got {activation!r}")
     layers, width = [], features + classes
+    if keep_input < 1.0:
+        layers.append(ImageDropout(keep_input, rng, features))
     for h in hidden:
         if activation == "maxout":
             layers.append(Maxout(width, h, pieces, rng, init_range, dtype))
@@ -242,4 +270,23 @@ class ConditionalGAN(GAN):
         return {"g_loss": loss}
 
     def simultaneous_step(self, real, d_optimizer, g_optimizer, input_noise=0.0):
-        raise ValueError("ConditionalGAN: trains by Algorithm 1's alternating update only")
+        """The paper's code's update (``GAN.simultaneous_step``) with labels: one D pass over real pairs
+        (x, y) and fake pairs (G(z, y'), y'), D's loss into D's parameters and G's loss, through the
+        same pass and dropout masks, into G via D's input gradient without the label's columns."""
+        x, labels = real
+        self._check_real(x)
+        xp = get_backend()
+        m = x.shape[0]
+        fake_labels = self.random_labels(m)
+        fake = self.generate(self.sample_noise(m), fake_labels, training=True)
+        c = one_hot(xp.concatenate([xp.asarray(labels), fake_labels]), self.classes, self.dtype)
+        logits = forward_with_label(self.D, self._joint_batch(x, fake), c, training=True)
+        d_loss, dreal, dfake = losses.discriminator_loss(logits[:m], logits[m:], self.real_target)
+        g_loss, g_dlogits = losses.generator_loss(logits[m:], self.gen_loss)
+        self.D.backward(xp.concatenate([dreal, dfake]), input_grad=False)
+        dpair = backward_to_input(self.D, xp.concatenate([xp.zeros_like(dreal), g_dlogits]), x.shape[1],
+                                  param_grads=False)
+        self.G.backward(dpair[m:], input_grad=False)
+        d_optimizer.step()
+        g_optimizer.step()
+        return {"d_loss": d_loss, "g_loss": g_loss, **self._mean_outputs(logits, m)}

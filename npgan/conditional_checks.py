@@ -16,10 +16,10 @@ FEATURES, CLASSES, NOISE = 12, 4, 5
 
 
 def small_networks(rng, activation="relu"):
-    """``(G, D)``: G [z, c] (5 + 4) -> 8 -> 12 sigmoid, D [x, c] (12 + 4) -> 6 -> 6 -> 1 with dropout."""
+    """``(G, D)``: G [z, c] (5 + 4) -> 8 -> 12 sigmoid; D [x, c] (12 + 4) -> 6 -> 6 -> 1, dropout on x and hidden."""
     G = models.generator(NOISE + CLASSES, (8,), FEATURES, rng, init_range=0.5, dtype="float64")
-    D = discriminator(FEATURES, (6, 6), rng, activation, slope=0.2, pieces=3, keep_hidden=0.5, init_range=0.5,
-                      classes=CLASSES, dtype="float64")
+    D = discriminator(FEATURES, (6, 6), rng, activation, slope=0.2, pieces=3, keep_input=0.8, keep_hidden=0.5,
+                      init_range=0.5, classes=CLASSES, dtype="float64")
     randomize_parameters(G, rng)
     randomize_parameters(D, rng)
     return G, D

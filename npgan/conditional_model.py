@@ -40,13 +40,14 @@ def build_cgan(config, rng, output_bias=None):
 
     G: ``models.generator`` on (noise_dim + 10) inputs, ReLU hidden layers ``g_hidden``;
     D: ``conditional.discriminator`` on (784 + 10) inputs, ``d_hidden`` leaky-ReLU
-    (``leaky_slope``) or maxout (``d_pieces``) units, dropout keeping ``keep_hidden``.
+    (``leaky_slope``) or maxout (``d_pieces``) units, dropout keeping ``keep_input`` of the
+    pixels (the label is never dropped) and ``keep_hidden`` of every hidden layer's outputs.
     """
     features = feature_count(config)
     G = models.generator(config.noise_dim + CLASSES, config.g_hidden, features, rng, config.g_output,
                          config.g_init_range, output_bias, config.dtype)
     D = discriminator(features, config.d_hidden, rng, config.d_activation, config.leaky_slope, config.d_pieces,
-                      config.keep_hidden, config.d_init_range, CLASSES, config.dtype)
+                      config.keep_input, config.keep_hidden, config.d_init_range, CLASSES, config.dtype)
     return ConditionalGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
                           config.label_smoothing)
 
