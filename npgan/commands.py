@@ -15,7 +15,7 @@ from npgan import checkpoint, gradcheck, plots, presets
 from npgan.arguments import output_file, plural
 from npgan.backend import Random, asarray, backend_name, to_numpy
 from npgan.conditional_model import labels_path, sample_labels
-from npgan.data import DataError, load_mnist
+from npgan.data import GREY_28, DataError, load_images, load_mnist
 from npgan.errors import UsageError
 from npgan.families import family, load, require
 from npgan.files import atomic_write, write_json
@@ -190,9 +190,10 @@ def cmd_parzen(args):
     out = args.output or os.path.splitext(args.checkpoint)[0] + "-parzen.json"
     output_file(out, (".json",), args.force, [args.checkpoint])
     gan = load_model(args.checkpoint, "parzen", args.averaged)
-    if gan.config.dataset != "mnist":
-        raise UsageError(f"{args.checkpoint}: Parzen evaluation is for MNIST models, this one is {gan.config.dataset}")
-    mnist = load_mnist()
+    if gan.config.dataset not in GREY_28:
+        raise UsageError(f"{args.checkpoint}: Parzen evaluation is for image models ({', '.join(GREY_28)}), "
+                         f"this one is {gan.config.dataset}")
+    mnist = load_images(gan.config.dataset)
     print(f"Parzen window of {plural(args.samples, 'sample')} from {args.checkpoint}: sigma chosen on 1000 "
           f"validation images, the {len(mnist.test_x)} test images scored", flush=True)
     start = time.perf_counter()

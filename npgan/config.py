@@ -245,8 +245,9 @@ def _dcgan_checks(config):
     """The dcgan family (npgan.dcgan) and the image data sets only it trains on."""
     dcgan = config.model == "dcgan"
     return [
-        (dcgan or config.dataset not in ("fashion-mnist", "cifar10"),
-         f"dataset {config.dataset!r} trains the dcgan model (model='dcgan') only"),
+        (dcgan or config.dataset != "cifar10", "dataset 'cifar10' trains the dcgan model (model='dcgan') only"),
+        (config.model in ("gan", "dcgan") or config.dataset != "fashion-mnist",
+         "dataset 'fashion-mnist' trains the gan and dcgan models only"),
         (not dcgan or config.dataset in IMAGE_DATASETS, f"model 'dcgan' trains on one of {IMAGE_DATASETS}"),
         (not dcgan or config.conv_width >= 1 and config.conv_init_std > 0 and 0 <= config.leaky_slope < 1
          and 0 < config.batchnorm_momentum <= 1,

@@ -1,13 +1,16 @@
 """``npgan evaluate``: a generator (or any set of images) scored every way npgan knows.
 
     npgan evaluate CKPT|SAMPLES.npy [-n 10000] [--seed S] [--averaged]
-                   [--dataset mnist] [--images 10000] [-o FILE.json [--force]]
+                   [--dataset mnist|fashion-mnist] [--images 10000] [-o FILE.json [--force]]
 
 Draws ``n`` samples from a checkpoint or generator file (or reads them from a ``.npy``
 of shape (n, 784), values in [0, 1]) and prints one table: the metrics of
-``npgan.metrics`` in the feature space of npgan's own classifier
-(``pretrained/npgan-mnist-classifier.npz``) against the test images, the copy detector
-in pixel space against the training images, and the paper's Parzen-window estimate.
+``npgan.metrics`` in the feature space of npgan's own classifier of the data set
+against its test images, the copy detector in pixel space against its training images,
+and the paper's Parzen-window estimate. The data set is the one the checkpoint's config
+names (a ``.npy``: ``--dataset``, default mnist), and with it the classifier
+(``classifier.PRETRAINED_FOR``: ``pretrained/npgan-mnist-classifier.npz``,
+``pretrained/npgan-fashion-classifier.npz``) unless ``--classifier`` names another.
 ``-o`` also writes every number, with the time each took, as JSON.
 """
 
@@ -20,14 +23,14 @@ from npgan import classifier as classifiers
 from npgan.arguments import output_file, positive_int, seed
 from npgan.backend import Random, asarray, to_numpy
 from npgan.commands import load_model
-from npgan.data import load_mnist
+from npgan.data import GREY_28, load_images, load_mnist
 from npgan.errors import UsageError
 from npgan.evaluation import evaluate
 from npgan.families import family
 from npgan.files import write_json
 
-DATASETS = ("mnist", "fashion-mnist")
-FEATURES = {"mnist": 784}
+DATASETS = tuple(classifiers.PRETRAINED_FOR)  # the data sets with a committed classifier
+FEATURES = {name: 784 for name in GREY_28}
 
 
 def add_parser(sub, common):
@@ -45,7 +48,8 @@ def add_parser(sub, common):
                    help="the data set a .npy is scored against (default mnist); a checkpoint knows its own")
     p.add_argument("--images", type=positive_int, default=10000,
                    help="use the first N test images (default: all 10000)")
-    p.add_argument("--classifier", help="classifier file (default: pretrained/npgan-mnist-classifier.npz)")
+    p.add_argument("--classifier", help="classifier file (default: the data set's, "
+                                        "pretrained/npgan-mnist-classifier.npz or npgan-fashion-classifier.npz)")
     p.add_argument("-o", "--output", help="also write the results as JSON to this file")
     p.add_argument("--force", action="store_true", help="overwrite the -o file if it exists")
     p.set_defaults(func=run)
@@ -92,7 +96,7 @@ def _sample_checkpoint(path, n, seed, averaged, dataset):
     # Frechet distance per label beside the overall one.
     own = model.config.dataset
     if own not in FEATURES:
-        raise UsageError(f"{path}: a {own} model; npgan evaluate scores image models (mnist), "
+        raise UsageError(f"{path}: a {own} model; npgan evaluate scores image models ({', '.join(FEATURES)}), "
                          "toy models are scored by their mode counts (see DESIGN.md)")
     if dataset is not None and dataset != own:
         raise UsageError(f"{path}: the model was trained on {own}; --dataset {dataset} does not apply")
@@ -114,17 +118,8 @@ def load_source(source, n, seed=0, averaged=False, dataset=None):
         if averaged:
             raise UsageError("--averaged applies to a checkpoint, not to a .npy of images")
         dataset = dataset or "mnist"
-        _require_available(dataset)
         return _read_npy(source, n, FEATURES[dataset]), dataset, "images"
-    if dataset is not None:
-        _require_available(dataset)
     return _sample_checkpoint(source, n, seed, averaged, dataset)
-
-
-def _require_available(dataset):
-    if dataset not in FEATURES:
-        raise UsageError(f"--dataset {dataset} is not available yet: npgan has no {dataset} loader "
-                         f"or classifier; available: {', '.join(FEATURES)}")
 
 
 def format_table(result):
@@ -154,11 +149,14 @@ def run(args):
         output_file(args.output, (".json",), args.force, [args.source])
     start = time.perf_counter()
     images, dataset, what = load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
-    classifier_path = args.classifier or classifiers.PRETRAINED
+    classifier_path = args.classifier or classifiers.PRETRAINED_FOR[dataset]
     if not os.path.isfile(classifier_path):
         raise UsageError(f"classifier file {classifier_path} not found (python results/train_classifier.py makes it)")
     classifier, state = classifiers.load(classifier_path)
-    data = load_mnist()
+    if classifier.config.dataset != dataset:
+        raise UsageError(f"{classifier_path}: a classifier of {classifier.config.dataset}; "
+                         f"the images are scored against {dataset}")
+    data = load_images(dataset)
     result = evaluate(images, data, classifier, n_images=args.images, parzen=what != "reconstructions of test images")
     result.update(source=args.source, dataset=dataset, scored=what, seed=args.seed, averaged=args.averaged,
                   classifier=classifier_path, classifier_test_accuracy=state.get("test_accuracy"),

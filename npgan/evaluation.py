@@ -12,12 +12,12 @@ import time
 from npgan import classifier as classifiers
 from npgan import metrics
 from npgan.backend import asarray
-from npgan.data import load_mnist
+from npgan.data import load_images
 from npgan.parzen import parzen_protocol
 
 
 def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
-    """Every metric for ``images`` (n, 784) against an ``npgan.data.MNIST`` split.
+    """Every metric for ``images`` (n, 784) against a data set's ``npgan.data.Split`` (MNIST's, Fashion-MNIST's).
 
     n_images: use the first ``n_images`` test images (default all). parzen: ``False`` for
     images made from the test images themselves (an autoencoder's reconstructions), whose
@@ -58,19 +58,22 @@ def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
 
 
 @functools.lru_cache(maxsize=1)
-def _reference(classifier_path, n_images):
-    """The classifier and the features of the first ``n_images`` MNIST test images (cached)."""
+def _reference(classifier_path, n_images, dataset):
+    """The classifier and the features of the first ``n_images`` test images of ``dataset`` (cached)."""
     classifier, _ = classifiers.load(classifier_path)
-    return classifier, classifier.features(load_mnist().test_x[:n_images])
+    return classifier, classifier.features(load_images(dataset).test_x[:n_images])
 
 
-def training_scores(samples, classifier_path=None, n_images=10000):
+def training_scores(samples, classifier_path=None, n_images=10000, dataset="mnist"):
     """The cheap metrics a training run logs beside Parzen: Frechet distance and class balance.
 
-    ``{"frechet_distance", "class_kl", "mean_confidence"}`` for ``samples`` (n, 784); the
-    classifier and the test features are loaded once per process.
+    ``{"frechet_distance", "class_kl", "mean_confidence"}`` for ``samples`` (n, 784) against
+    ``dataset``'s test images, in the features of its classifier (default the committed
+    one, ``classifier.PRETRAINED_FOR``); the classifier and the test features are loaded
+    once per process.
     """
-    classifier, test_features = _reference(classifier_path or classifiers.PRETRAINED, n_images)
+    path = classifier_path or classifiers.PRETRAINED_FOR[dataset]
+    classifier, test_features = _reference(path, n_images, dataset)
     features = classifier.features(samples)
     balance = metrics.class_balance(classifier.logits_from_features(features))
     return {"frechet_distance": metrics.frechet_distance(features, test_features),

@@ -14,7 +14,7 @@ from npgan import models
 from npgan.backend import Random, asarray, get_backend
 from npgan.batches import DistributionBatches, ShuffledBatches
 from npgan.checkpoint import NamedArrays, load_into, optimizer_state
-from npgan.data import load_mnist
+from npgan.data import GREY_28, load_images
 from npgan.gan import GAN
 from npgan.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
 from npgan.remedies import annealed_std
@@ -24,8 +24,8 @@ MNIST_FEATURES = 784  # 28 x 28 pixels
 
 
 def feature_count(config):
-    """Features per example of ``config.dataset``: 784 pixels for MNIST, else the toy's dimension."""
-    return MNIST_FEATURES if config.dataset == "mnist" else make_toy(config.dataset).dim
+    """Features per example of ``config.dataset``: 784 pixels for (Fashion-)MNIST, else the toy's dimension."""
+    return MNIST_FEATURES if config.dataset in GREY_28 else make_toy(config.dataset).dim
 
 
 def data_logit_mean(x, dtype="float32"):
@@ -113,7 +113,7 @@ class GANModel:
         self.rng = Random(config.seed)
         self.data = self.build_data(self.rng)
         bias = None
-        if config.dataset == "mnist" and config.g_output_bias == "data_logit_mean":
+        if config.dataset in GREY_28 and config.g_output_bias == "data_logit_mean":
             bias = data_logit_mean(self.data.x, config.dtype)
         self.gan = self.build_networks(self.rng, bias)
         self.d_optimizer, self.g_optimizer = build_optimizers(config, self.gan)
@@ -236,13 +236,13 @@ class GANModel:
 
 
 def real_batches(config, rng):
-    """The stream of real minibatches: MNIST's training split in shuffled epochs, or a toy distribution.
+    """The stream of real minibatches: (Fashion-)MNIST's training split in shuffled epochs, or a toy distribution.
 
     A minibatch holds ``batch_size * pack`` examples: with PacGAN's packing
     (``config.pack``), ``batch_size`` counts D's packed rows.
     """
     m = config.batch_size * config.pack
-    if config.dataset == "mnist":
-        x = asarray(load_mnist().train_x, dtype=config.dtype)
+    if config.dataset in GREY_28:
+        x = asarray(load_images(config.dataset).train_x, dtype=config.dtype)
         return ShuffledBatches(x, m, rng)
     return DistributionBatches(make_toy(config.dataset), m, config.iters_per_epoch, rng, config.dtype)

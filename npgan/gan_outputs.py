@@ -26,7 +26,7 @@ import os
 
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray
-from npgan.data import load_mnist
+from npgan.data import GREY_28, load_images
 from npgan.evaluation import training_scores
 from npgan.files import atomic_write
 from npgan.parzen import parzen_protocol
@@ -49,9 +49,9 @@ def epoch_outputs(model, epoch, out_dir, say):
     if due(config.sample_every):
         plots.save_samples(model.gan, config.dataset, os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
                            title=f"epoch {epoch}")
-    if config.dataset == "mnist" and due(config.parzen_every):
+    if config.dataset in GREY_28 and due(config.parzen_every):
         _parzen(model, epoch, out_dir, say)
-    if config.dataset == "mnist" and due(config.eval_every):
+    if config.dataset in GREY_28 and due(config.eval_every):
         _metrics(model, epoch, out_dir, say)
 
 
@@ -65,7 +65,7 @@ def _figure1_stage(model, epoch, out_dir):
 
 
 def _parzen(model, epoch, out_dir, say):
-    mnist = load_mnist()
+    mnist = load_images(model.config.dataset)
     snapshot = os.path.join(out_dir, "snapshots", f"generator-epoch-{epoch:04d}.npz")
     os.makedirs(os.path.dirname(snapshot), exist_ok=True)
     checkpoint.save(snapshot, model.config, {"epoch": epoch}, {"G": model.gan.G}, kind="generator", dtype="float32")
@@ -84,7 +84,7 @@ def _metrics(model, epoch, out_dir, say):
     for name, gan in (("metrics.csv", model.gan), ("metrics-averaged.csv", model.averaged_gan())):
         if gan is None:
             continue
-        scores = training_scores(gan.sample(2000, rng=Random(model.config.seed + 2)))
+        scores = training_scores(gan.sample(2000, rng=Random(model.config.seed + 2)), dataset=model.config.dataset)
         row = f"{epoch},{scores['frechet_distance']:.4f},{scores['class_kl']:.5f},{scores['mean_confidence']:.5f}\n"
         _write_row(os.path.join(out_dir, name), METRICS_FIELDS, epoch, row)
         what = "metrics" if gan is model.gan else "metrics, averaged G"

@@ -118,7 +118,9 @@ def test_presets_are_dcgan_s_and_the_checks_refuse_what_cannot_train():
         with pytest.raises(ValueError, match=message):
             config.replace(**changes)
     with pytest.raises(ValueError, match="trains the dcgan model"):
-        Config(dataset="fashion-mnist")
+        Config(dataset="cifar10")
+    with pytest.raises(ValueError, match="trains the gan and dcgan models only"):
+        Config(model="bigan", dataset="fashion-mnist")
 
 
 def test_cifar10_preset_without_the_data_fails_in_one_line_saying_where_to_put_it(tmp_path, monkeypatch, capsys):

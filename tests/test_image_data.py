@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import http.server
 import io
+import json
 import os
 import tarfile
 import threading
@@ -189,3 +190,39 @@ def test_cifar10_download_is_verified_before_it_lands(local_server, tmp_path):
             cifar10.download(str(other), url=bad_url, md5=bad_md5)
         assert "\n" not in str(info.value) and os.listdir(other) == []
 
+
+# ---- the MLP GAN on Fashion-MNIST: trained, then scored with Fashion-MNIST's classifier -------
+
+def test_a_gan_trains_on_fashion_and_evaluate_picks_its_classifier(monkeypatch, tmp_path, capsys, fashion_dir):
+    from npgan import classifier as classifiers
+    from npgan.backend import to_numpy
+    from npgan.classifier import PRETRAINED_FOR, ClassifierConfig
+    from npgan.cli import main
+    from npgan.gan_model import data_logit_mean
+    from npgan.presets import get_preset
+    from npgan.train import train
+
+    monkeypatch.setenv("NPGAN_DATA_DIR", data_root())
+    config = get_preset("mnist").replace(dataset="fashion-mnist", g_hidden=(16,), d_hidden=(8,), d_pieces=2, epochs=1,
+                                         sample_every=0, parzen_every=0, eval_every=0, average_from=0, batch_size=500)
+    gan = train(config, tmp_path / "run", quiet=True)
+    fashion_x = fashion.load_fashion_mnist().train_x
+    # G's output bias starts at the logit of Fashion-MNIST's mean image, not MNIST's; one epoch moves it little
+    bias = to_numpy(gan.G.layers[-2].params["b"])  # the last Linear, before the sigmoid
+    start = to_numpy(data_logit_mean(fashion_x))
+    mnist_start = to_numpy(data_logit_mean(data.load_images("mnist").train_x))
+    assert abs(bias - start).mean() < 0.2 * abs(bias - mnist_start).mean()
+    # a tiny Fashion-MNIST classifier in place of the committed one, so that the choice is tested either way
+    tiny = ClassifierConfig(dataset="fashion-mnist", hidden=(8,), pieces=2, epochs=1, batch_size=1000)
+    classifier, state = classifiers.train(tiny, fashion.load_fashion_mnist(), str(tmp_path / "training.npz"),
+                                          log=lambda line: None)
+    classifiers.save(str(tmp_path / "fashion-classifier.npz"), classifier, state, dtype="float16")
+    monkeypatch.setitem(PRETRAINED_FOR, "fashion-mnist", str(tmp_path / "fashion-classifier.npz"))
+    assert main(["evaluate", str(tmp_path / "run" / "checkpoint.npz"), "-n", "100", "--images", "100",
+                 "-o", str(tmp_path / "scores.json")]) == 0
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert scores["dataset"] == "fashion-mnist" and scores["classifier"] == PRETRAINED_FOR["fashion-mnist"]
+    assert "against 100 fashion-mnist test images" in capsys.readouterr().out
+    mnist_classifier = PRETRAINED_FOR["mnist"]
+    assert main(["evaluate", str(tmp_path / "run" / "checkpoint.npz"), "--classifier", mnist_classifier]) == 2
+    assert "a classifier of mnist; the images are scored against fashion-mnist" in capsys.readouterr().err
