@@ -133,6 +133,21 @@ class Config:
     g_lr_ratio: float = 1.0
     pack: int = 1
     minibatch_std: int = 0
+    # Inpainting (model "inpaint", npgan/inpainting.py): G(z, x_S, S) fills the missing pixels
+    # (G: g_hidden ReLU layers on [z, x_S with missing pixels at -1]), D (d_hidden, d_pieces,
+    # dropout as a GAN's) judges [completed image, mask]. inpaint_l2: weight of the squared
+    # error on the missing pixels in G's loss (0: adversarial only); iters_per_epoch, when
+    # > 0, cuts an epoch to that many minibatches (0: one pass over the training images).
+    inpaint_l2: float = 0.0
+    # Semi-supervised learning (model "semisup", npgan/semisupervised.py): D has one logit per
+    # digit and the fake class's logit fixed at 0; labels: how many training images keep their
+    # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with
+    # Gaussian noise of std semisup_input_noise on its input and semisup_hidden_noise on every
+    # later layer's; G's widths g_hidden, each Linear, batch norm, ReLU.
+    labels: int = 0
+    label_seed: int = 0
+    semisup_input_noise: float = 0.3
+    semisup_hidden_noise: float = 0.5
     # Class-conditional GAN (model "cgan", npgan/conditional.py): G(z, c) and D(x, c) with the
     # one-hot label c concatenated to their inputs; G is a GAN's (g_hidden ReLU layers), D has
     # d_hidden layers of leaky ReLUs of slope leaky_slope (d_activation "relu") or maxout units
