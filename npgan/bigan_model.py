@@ -45,10 +45,11 @@ class BiGANModel:
             bias = data_logit_mean(self.data.x, config.dtype)
         self.gan = build_bigan(config, self.rng, bias)
         self.gan.config, self.gan.state = config, {}  # as a loaded one carries them
-        # E's rate and floor are e_lr_ratio times the others'
-        scaled = config.replace(lr=config.lr * config.e_lr_ratio, lr_min=config.lr_min * config.e_lr_ratio)
-        self.optimizers = {name: build_optimizer(scaled if name == "E" else config, getattr(self.gan, name))
-                           for name in OPTIMIZED}
+        # E's rate and floor are e_lr_ratio times D's, G's g_lr_ratio times D's (two time scales)
+        ratios = {"D": 1.0, "E": config.e_lr_ratio, "G": config.g_lr_ratio}
+        self.optimizers = {name: build_optimizer(config.replace(lr=config.lr * ratios[name],
+                                                                lr_min=config.lr_min * ratios[name]),
+                                                 getattr(self.gan, name)) for name in OPTIMIZED}
         self.momentum = momentum_ramp(config)
         self.iterations_per_epoch = self.data.batches_per_epoch // (1 if config.update == "simultaneous" else config.k)
         if self.iterations_per_epoch < 1:

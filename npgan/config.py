@@ -303,7 +303,7 @@ def _remedy_checks(config):
          and (config.instance_noise > 0) == (config.instance_noise_epochs > 0),
          "instance_noise and instance_noise_epochs (the epochs it anneals over) must be both 0 or both > 0"),
         (config.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
-        (config.g_lr_ratio == 1 or config.model in ("gan", "dcgan"), "g_lr_ratio applies to the GAN families"),
+        (config.g_lr_ratio == 1 or config.model in ("gan", "dcgan", "bigan"), "g_lr_ratio applies to the GAN families"),
         (config.pack >= 1, "pack (samples per packed row of D) must be >= 1"),
         (config.minibatch_std == 0 or config.minibatch_std >= 2 and config.batch_size % config.minibatch_std == 0
          and bool(config.d_hidden), "minibatch_std must be 0 (off) or a group size >= 2 that divides batch_size, "

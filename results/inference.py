@@ -1,14 +1,16 @@
 """The numbers and pictures of results/inference.md: from an MNIST test image back to a code z.
 
     python results/inference.py [--images 10000] [--reference-images 500] [--starts 3]
-                                [--steps 50] [--reference-steps 300] [--bigan FILE] [--out results]
+                                [--steps 50] [--reference-steps 300] [--bigan [LABEL=]FILE ...] [--out results]
 
 Routes, each scored on the first ``--images`` test images:
 * E: the post-hoc encoder pretrained/npgan-mnist-encoder.npz, G(E(x)) with the committed
   generator pretrained/npgan-mnist-generator.npz (found beside it, SHA-256 checked);
 * E + refinement: ``--steps`` steps of projected gradient descent on z from E(x);
-* BiGAN: pretrained/npgan-mnist-bigan.npz, G(E(x)) with its own G (skipped if absent);
-* BiGAN + refinement: the same refinement through BiGAN's G from its E(x).
+* BiGAN: each ``--bigan`` file (default pretrained/npgan-mnist-bigan.npz, skipped if absent),
+  G(E(x)) with its own G, under its LABEL (default: "ALICE" for a file trained with
+  ALICE's reconstruction term, else "BiGAN");
+* BiGAN + refinement: the same refinement through that BiGAN's G from its E(x).
 References: each image's nearest training image, and (on the first ``--reference-images``)
 the best of refinements from E(x) and ``--starts`` uniform random codes, ``--reference-steps``
 steps each: how close each G's range gets. Also: refinement's gain against its steps (on
@@ -29,7 +31,7 @@ from npgan import classifier, load
 from npgan.backend import Random, asarray, to_numpy
 from npgan.data import load_mnist
 from npgan.files import atomic_write, write_json
-from npgan.inference import best_of_starts, refine
+from npgan.inference import best_of_starts, prior_bound, refine
 from npgan.inference_scores import (
     class_kept,
     code_agreement,
@@ -69,7 +71,7 @@ def generate(G, z):
 def routes(models, x, labels, clf, steps):
     """Every route on all the images: scores, codes, reconstructions, seconds."""
     out = {}
-    for name, (encode, G, bound) in models.items():
+    for name, (encode, G, bound, _) in models.items():
         z, seconds = timed(lambda: encode(x))
         recon = generate(G, z)
         out[name] = {"z": z, "recon": recon, "seconds": seconds}
@@ -86,7 +88,7 @@ def references(models, x, labels, clf, args):
     """Per generator, on the reference images: refinement's gain against its steps, and the
     best of many starts."""
     out = {}
-    for name, (encode, G, bound) in models.items():
+    for name, (encode, G, bound, prior) in models.items():
         z0 = encode(x)
         sweep = []
         for steps in SWEEP:
@@ -95,7 +97,7 @@ def references(models, x, labels, clf, args):
             sweep.append({"steps": steps, "mse": s["mse"], "class_kept": s["class_kept"],
                           "seconds_per_image": seconds / len(x)})
         rng = Random(args.seed)
-        starts = [z0] + [rng.uniform(-bound, bound, tuple(z0.shape), dtype="float32") for _ in range(args.starts)]
+        starts = [z0] + [prior(len(x), rng) for _ in range(args.starts)]
         (z, _, winner), seconds = timed(lambda: best_of_starts(G, x, starts, args.reference_steps, LR, bound))
         best, _ = scores(generate(G, z), x, labels, clf)
         best.update(seconds=seconds, starts=len(starts), steps=args.reference_steps,
@@ -109,8 +111,8 @@ def references(models, x, labels, clf, args):
 def z_space(models, n=10000, seed=1):
     """E(G(z)) against z for z from the prior."""
     out = {}
-    for name, (encode, G, bound) in models.items():
-        z = Random(seed).uniform(-bound, bound, (n, G.layers[0].n_in), dtype="float32")
+    for name, (encode, G, _, prior) in models.items():
+        z = prior(n, Random(seed))
         out[name] = code_agreement(encode(generate(G, z)), z)
         print(f"{name}: E(G(z)) vs z {out[name]}", flush=True)
     return out
@@ -120,7 +122,7 @@ def features(models, mnist):
     """1-NN (Euclidean and cosine) and a linear softmax on codes E(x) and on pixels."""
     splits = (mnist.train_x, mnist.valid_x, mnist.test_x)
     sets = {"pixels": splits}
-    for name, (encode, _, _) in models.items():
+    for name, (encode, _, _, _) in models.items():
         sets[f"{name} codes"] = tuple(to_numpy(encode(asarray(a))) for a in splits)
     out = {}
     for name, (train, valid, test) in sets.items():
@@ -179,14 +181,19 @@ def sweep_figure(refs, ours, path):
 
 
 def load_models(args):
-    """``{name: (encode, G, bound)}``: the post-hoc encoder and, if its file exists, BiGAN."""
+    """``{name: (encode, G, bound, prior)}``: the post-hoc encoder and each BiGAN whose file
+    exists; ``bound`` is the prior's box (``None``: Gaussian, no projection), ``prior(n, rng)``
+    draws codes from it."""
     encoder = load(args.encoder)
-    models = {"E": (encoder.encode, encoder.gan.G, encoder.bound)}
-    if os.path.exists(args.bigan):
-        bigan = load(args.bigan)
-        models["BiGAN"] = (bigan.encode, bigan.G, bigan.noise_scale)
-    else:
-        print(f"{args.bigan} not found: BiGAN skipped")
+    models = {"E": (encoder.encode, encoder.gan.G, encoder.bound, encoder.gan.sample_noise)}
+    for spec in args.bigan or [os.path.join(PRETRAINED, "npgan-mnist-bigan.npz")]:
+        label, _, path = spec.rpartition("=")
+        if not os.path.exists(path):
+            print(f"{path} not found: skipped")
+            continue
+        bigan = load(path)
+        label = label or ("ALICE" if bigan.config.bigan_recon else "BiGAN")
+        models[label] = (bigan.encode, bigan.G, prior_bound(bigan.noise, bigan.noise_scale), bigan.sample_noise)
     return models
 
 
@@ -199,8 +206,9 @@ def main():
     parser.add_argument("--reference-steps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--encoder", default=os.path.join(PRETRAINED, "npgan-mnist-encoder.npz"))
-    parser.add_argument("--bigan", default=os.path.join(PRETRAINED, "npgan-mnist-bigan.npz"),
-                        help="a BiGAN model file or training checkpoint (skipped if absent)")
+    parser.add_argument("--bigan", action="append", metavar="[LABEL=]FILE",
+                        help="a BiGAN model file or training checkpoint (skipped if absent); repeatable "
+                             "(default: pretrained/npgan-mnist-bigan.npz)")
     parser.add_argument("--out", default=HERE)
     args = parser.parse_args()
     mnist, clf = load_mnist(), classifier.load()[0]
@@ -224,7 +232,7 @@ def main():
     picture(rows, os.path.join(args.out, "inference_reconstructions.png"), "the first 20 test images, reconstructed")
     lost = numpy.flatnonzero(ours["E + refinement"]["predicted"] != labels)[:20]
     picture([("test images", x[lost]), ("E + refinement", ours["E + refinement"]["recon"][lost])]
-            + ([("BiGAN", ours["BiGAN"]["recon"][lost])] if "BiGAN" in ours else []),
+            + [(name, ours[name]["recon"][lost]) for name in models if name != "E"],
             os.path.join(args.out, "inference_failures.png"), "test images whose class E + refinement loses")
     interpolation(models["E"][1], ours["E + refinement"]["z"], x, [(0, 1), (3, 4), (8, 9)],
                   os.path.join(args.out, "inference_interpolation.png"))

@@ -123,6 +123,8 @@ def test_bigan_refuses_what_it_does_not_keep_and_scales_only_es_rate():
     optimizers = BiGANModel(SMALL.replace(e_lr_ratio=0.1, lr_min=1e-4)).optimizers
     assert optimizers["E"].lr == pytest.approx(0.1 * optimizers["D"].lr) and optimizers["G"].lr == optimizers["D"].lr
     assert optimizers["E"].lr_schedule.lr_min == pytest.approx(1e-5)
+    optimizers = BiGANModel(SMALL.replace(g_lr_ratio=3.0)).optimizers  # two time scales: D the slow one
+    assert optimizers["G"].lr == pytest.approx(3 * optimizers["D"].lr) and optimizers["E"].lr == optimizers["D"].lr
     assert get_preset("mnist-bigan").model == "bigan"
 
 
