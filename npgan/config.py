@@ -136,9 +136,12 @@ class Config:
     # Inpainting (model "inpaint", npgan/inpainting.py): G(z, x_S, S) fills the missing pixels
     # (G: g_hidden ReLU layers on [z, x_S with missing pixels at -1]), D (d_hidden, d_pieces,
     # dropout as a GAN's) judges [completed image, mask]. inpaint_l2: weight of the squared
-    # error on the missing pixels in G's loss (0: adversarial only); iters_per_epoch, when
-    # > 0, cuts an epoch to that many minibatches (0: one pass over the training images).
+    # error on the missing pixels in G's loss (0: adversarial only); inpaint_diversity: weight
+    # of the diversity-sensitive term (Yang et al. 2019) pulling two completions of one input
+    # apart (0: none); iters_per_epoch, when > 0, cuts an epoch to that many minibatches (0:
+    # one pass over the training images).
     inpaint_l2: float = 0.0
+    inpaint_diversity: float = 0.0
     # Semi-supervised learning (model "semisup", npgan/semisupervised.py): D has one logit per
     # digit and the fake class's logit fixed at 0; labels: how many training images keep their
     # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with
@@ -330,8 +333,11 @@ def _inpaint_checks(config):
     """The inpainting family (npgan.inpainting)."""
     inpaint = config.model == "inpaint"
     return [
-        (config.inpaint_l2 >= 0 and (inpaint or config.inpaint_l2 == 0), "inpaint_l2 must be >= 0 and applies to "
-         "model 'inpaint'"),
+        (config.inpaint_l2 >= 0 and config.inpaint_diversity >= 0
+         and (inpaint or config.inpaint_l2 == config.inpaint_diversity == 0),
+         "inpaint_l2 and inpaint_diversity must be >= 0 and apply to model 'inpaint'"),
+        (not inpaint or not config.inpaint_diversity or config.batch_size >= 2,
+         "inpaint_diversity needs batch_size >= 2 (G's step completes half a minibatch twice)"),
         (not inpaint or config.dataset == "mnist" and config.g_output == "sigmoid" and config.noise == "uniform",
          "model 'inpaint' trains on mnist with g_output='sigmoid' and noise='uniform'"),
         (not inpaint or config.update == "alternating" and config.k == 1,

@@ -131,19 +131,76 @@ def missing_squared_error(o, x, observed):
     return (diff * diff).sum() * scale, (2 * scale) * diff
 
 
+CELL = 4  # the diversity term compares completions in CELL x CELL averages (7 x 7 cells)
+
+
+def pool_cells(a):
+    """(N, 784) -> (N, 49): the mean of each 4 x 4 cell of the 28 x 28 image."""
+    n, cells = a.shape[0], SIDE // CELL
+    return a.reshape(n, cells, CELL, cells, CELL).mean(axis=(2, 4)).reshape(n, cells * cells)
+
+
+def unpool_cells(dp):
+    """The backward of ``pool_cells``: each pixel of a cell gets ``dp`` of its cell / 16."""
+    n, cells = dp.shape[0], SIDE // CELL
+    spread = get_backend().broadcast_to(dp.reshape(n, cells, 1, cells, 1), (n, cells, CELL, cells, CELL))
+    return spread.reshape(n, PIXELS) / (CELL * CELL)
+
+
+def diversity_loss(o, z, observed, cap=0.02):
+    """Yang et al.'s (2019) diversity-sensitive term on pairs: rows ``n`` and ``n + h`` of ``o`` (2h, 784)
+    complete the same image under the same mask (``observed[:h]``) from two codes ``z[n]``, ``z[n + h]``.
+
+    The two completions are compared in 4 x 4 cell averages (``pool_cells``), so that strokes
+    that move count and isolated pixels flipped in opposite ways cancel: a G cannot meet the
+    term with speckle. With ``m = 1 - observed[:h]``, ``p = pool_cells(m (o[:h] - o[h:]))``,
+    ``k_n = max(sum_d m[n, d], 1)``:
+
+        d_n = 16/k_n sum_c p[n, c]^2,     s_n = mean_j (z[n, j] - z[n + h, j])^2,
+        L = -1/h sum_n min(d_n / s_n, cap),
+
+    (``d_n`` is the squared difference per missing pixel when the two differ by the same
+    amount everywhere), so minimising ``L`` pulls two completions of one input apart, per unit
+    of distance between their codes, until the ratio reaches ``cap`` (beyond it the term is
+    constant: it asks for diversity, not for noise). Where ``d_n / s_n < cap``,
+
+        dL/dp[n, c] = -32 p[n, c] / (h k_n s_n),
+        dL/do[n, d] = m[n, d] unpool_cells(dL/dp)[n, d],     dL/do[n + h, d] = -dL/do[n, d],
+
+    and 0 elsewhere (at ``d_n / s_n = cap`` exactly, the kink, the gradient is taken as 0).
+    Returns ``(L, do)`` with ``do`` of ``o``'s shape.
+    """
+    xp = get_backend()
+    h = o.shape[0] // 2
+    if o.shape[0] != 2 * h or h == 0:
+        raise ValueError(f"diversity_loss: expected an even number of rows (pairs), got {o.shape[0]}")
+    missing = 1 - observed[:h]
+    k = xp.maximum(missing.sum(axis=1), 1)
+    s = ((z[:h] - z[h:]) ** 2).mean(axis=1)
+    p = pool_cells(missing * (o[:h] - o[h:]))  # (h, 49)
+    ratio = (CELL * CELL) * (p * p).sum(axis=1) / (k * s)
+    active = (ratio < cap).astype(o.dtype)
+    dp = (-2.0 * CELL * CELL / h) * (active / (k * s))[:, None] * p
+    da = missing * unpool_cells(dp)
+    return -xp.minimum(ratio, cap).mean(), xp.concatenate([da, -da])
+
+
 class Inpainter:
     """G(z, x_S, S) and D(c, S) with the noise prior; ``complete``/``inpaint`` and the two steps.
 
     G: ``[z, u]`` -> ``o`` (N, 784), sigmoid; D: ``[c, observed]`` -> one logit.
     ``D`` is ``None`` for a model file (``pretrained/``), which only completes images.
     rng: where training noise and masks come from. l2_weight: the weight of
-    ``missing_squared_error`` in G's loss (0: adversarial only).
+    ``missing_squared_error`` in G's loss (0: adversarial only); diversity_weight: the
+    weight of ``diversity_loss`` (0: none; else G's step completes half a minibatch twice).
     """
 
-    def __init__(self, G, D, rng, noise_dim, noise_scale=math.sqrt(3), gen_loss="nonsaturating", l2_weight=0.0):
+    def __init__(self, G, D, rng, noise_dim, noise_scale=math.sqrt(3), gen_loss="nonsaturating", l2_weight=0.0,
+                 diversity_weight=0.0):
         self.G, self.D, self.rng = G, D, rng
         self.noise_dim, self.noise_scale = noise_dim, float(noise_scale)
         self.gen_loss, self.l2_weight = gen_loss, float(l2_weight)
+        self.diversity_weight = float(diversity_weight)
         self.dtype = next(iter(G.params.values())).dtype
 
     def sample_noise(self, n, rng=None):
@@ -201,7 +258,9 @@ class Inpainter:
     def g_loss_and_grad(self, z, x, observed):
         """G's loss on one batch and ``dL/do``: the chain z, u -> G -> o -> c -> D -> logit.
 
-        ``L = generator_loss(D([c, observed])) + l2_weight * missing_squared_error(o, x)``;
+        ``L = generator_loss(D([c, observed])) + l2_weight * missing_squared_error(o, x)
+        + diversity_weight * diversity_loss(o, z, observed)`` (for the last, rows ``n`` and
+        ``n + N/2`` must be one image under one mask);
         ``dc`` is the first 784 columns of D's input gradient (the mask's are not needed:
         it is data), ``do = compose_backward(dc)`` plus the squared error's gradient.
         D runs in training mode and its parameter gradients are not computed.
@@ -215,12 +274,26 @@ class Inpainter:
         if self.l2_weight:
             l2, dl2 = missing_squared_error(o, x, observed)
             loss, do = loss + self.l2_weight * l2, do + self.l2_weight * dl2
+        if self.diversity_weight:
+            div, ddiv = diversity_loss(o, z, observed)
+            loss, do = loss + self.diversity_weight * div, do + self.diversity_weight * ddiv
         return loss, do
 
     def g_step(self, real, g_optimizer):
-        """Algorithm 1, lines 7-8, conditioned: one update of G on fresh masks and noise."""
+        """Algorithm 1, lines 7-8, conditioned: one update of G on fresh masks and noise.
+
+        With ``diversity_weight``, the first half of ``real`` is completed twice (two codes
+        each, one mask), so that the step sees as many completions as without it.
+        """
+        xp = get_backend()
         m = real.shape[0]
-        observed = training_masks(m, self.rng, self.dtype)
+        if self.diversity_weight:
+            h = m // 2
+            real = xp.concatenate([real[:h], real[:h]])
+            observed = training_masks(h, self.rng, self.dtype)
+            observed, m = xp.concatenate([observed, observed]), 2 * h
+        else:
+            observed = training_masks(m, self.rng, self.dtype)
         loss, do = self.g_loss_and_grad(self.sample_noise(m), real, observed)
         self.G.backward(do, input_grad=False)
         g_optimizer.step()

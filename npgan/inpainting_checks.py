@@ -5,11 +5,12 @@ Float64, central differences (``npgan.gradcheck``), on small networks of the rea
 
 - D on ``[c, observed]``: its input and every parameter along one random direction, and
   element by element the gradient with respect to the completed image ``c``;
-- the copy-through composition ``c = observed x + (1 - observed) o`` (``compose_backward``)
-  and the squared error on the missing pixels, each against its own gradient;
+- the copy-through composition ``c = observed x + (1 - observed) o`` (``compose_backward``),
+  the squared error on the missing pixels and the diversity term, each against its own gradient;
 - G's step: every parameter of G through ``generator_loss(D([c, observed]))`` plus the
-  squared error (a directional check over all of G at once, and element by element on
-  G's output bias, whose observed entries must get exactly no gradient);
+  squared error and the diversity term, on pairs of completions of one image (a directional
+  check over all of G at once, and element by element on G's output bias, whose observed
+  entries must get exactly no gradient);
 - the search route: ``dz`` through the plain G and D in evaluation mode, with and without
   D's prior term.
 
@@ -33,6 +34,7 @@ from npgan.inpainting import (
     compose,
     compose_backward,
     discriminator_input,
+    diversity_loss,
     missing_squared_error,
     observed_mask,
 )
@@ -104,13 +106,21 @@ def _composition_rows(x, observed, rng):
     numeric = numerical_gradient(lambda: (compose(x, observed, o) * dy).sum(), o)
     _, do = missing_squared_error(o, x, observed)
     numeric_l2 = numerical_gradient(lambda: missing_squared_error(o, x, observed)[0], o)
+    pairs = get_backend().concatenate([observed[:1], observed[:1]])
+    z = rng.uniform(-1.0, 1.0, (2, NOISE), "float64")
+    two = o[:2].copy()  # two completions of the first image
+    _, ddiv = diversity_loss(two, z, pairs, cap=100.0)  # a cap far above the ratio: the term is active
+    numeric_div = numerical_gradient(lambda: diversity_loss(two, z, pairs, cap=100.0)[0], two)
     return [("copy-through composition", "do", rel_error(compose_backward(dy, observed), numeric), LAYER_TOLERANCE),
-            ("squared error on missing pixels", "do", rel_error(do, numeric_l2), LAYER_TOLERANCE)]
+            ("squared error on missing pixels", "do", rel_error(do, numeric_l2), LAYER_TOLERANCE),
+            ("diversity term (pairs)", "do", rel_error(ddiv, numeric_div), LAYER_TOLERANCE)]
 
 
 def _generator_step_rows(G, D, x, observed, rng):
-    inpainter = Inpainter(G, D, rng, NOISE, l2_weight=0.5)
-    z = inpainter.sample_noise(ROWS)
+    xp = get_backend()
+    inpainter = Inpainter(G, D, rng, NOISE, l2_weight=0.5, diversity_weight=2.0)
+    x, observed = xp.concatenate([x[:2], x[:2]]), xp.concatenate([observed[:2], observed[:2]])  # two pairs
+    z = inpainter.sample_noise(4)
     _, do = inpainter.g_loss_and_grad(z, x, observed)
     before = _kinks(G, D)
     G.backward(do, input_grad=False)

@@ -34,7 +34,8 @@ def build_inpainter(config, rng, output_bias=None):
     D = models.discriminator(2 * PIXELS, config.d_hidden, rng, config.d_pieces, config.keep_input,
                              config.keep_hidden, config.d_init_range, config.d_activation, config.dtype,
                              config.d_bias_range)
-    return Inpainter(G, D, rng, config.noise_dim, config.noise_scale, config.gen_loss, config.inpaint_l2)
+    return Inpainter(G, D, rng, config.noise_dim, config.noise_scale, config.gen_loss, config.inpaint_l2,
+                     config.inpaint_diversity)
 
 
 class InpaintModel:

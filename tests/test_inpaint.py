@@ -74,9 +74,11 @@ def test_inpaint_returns_per_image_completions_that_use_the_noise():
     assert (again == centre).all()
 
 
-def test_each_step_moves_only_its_own_network():
+@pytest.mark.parametrize("diversity", [0.0, 10.0])
+def test_each_step_moves_only_its_own_network(diversity):
     rng = Random(7)
     inpainter = _tiny_inpainter(rng)
+    inpainter.diversity_weight = diversity
     from npgan.optim import Adam
 
     opt_d, opt_g = Adam(inpainter.D, 1e-3), Adam(inpainter.G, 1e-3)
@@ -139,9 +141,32 @@ def test_error_and_spread_on_known_completions():
     assert spread == pytest.approx(np.sqrt(0.01), rel=1e-5)
 
 
+def test_diversity_term_pulls_pairs_apart_up_to_its_cap_and_ignores_speckle():
+    from npgan.inpainting import diversity_loss
+
+    observed = np.ones((4, 784))
+    observed[:, :112] = 0  # the top 4 rows missing: seven whole 4 x 4 cells
+    o = np.zeros((4, 784))
+    o[2, :112] = 0.3  # pair 0: completions 0 and 0.3 on the missing pixels; pair 1: equal
+    z = np.zeros((4, 2))
+    z[2:] = 1.0  # each pair's codes differ by 1 in every coordinate: s = 1
+    loss, do = diversity_loss(o, z, observed, cap=1.0)
+    assert loss == pytest.approx(-0.09 / 2)  # d = 0.09 for pair 0, 0 for pair 1, mean over 2 pairs
+    assert (do[0, :112] > 0).all() and (do[2, :112] < 0).all() and (do[:, 112:] == 0).all()  # a down, b up
+    capped, dcap = diversity_loss(o, z, observed, cap=0.05)
+    assert capped == pytest.approx(-0.05 / 2) and (dcap[[0, 2]] == 0).all()
+    speckle = np.zeros((4, 784))
+    speckle[2, :112] = np.tile([0.3, -0.3], 56)  # neighbours flipped in opposite ways: every cell cancels
+    assert diversity_loss(speckle, z, observed, cap=1.0)[0] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="even number of rows"):
+        diversity_loss(o[:3], z[:3], observed[:3])
+
+
 def test_config_refuses_inpaint_fields_elsewhere_and_other_updates():
-    with pytest.raises(ValueError, match="inpaint_l2"):
+    with pytest.raises(ValueError, match="inpaint_l2 and inpaint_diversity"):
         Config(inpaint_l2=1.0)
+    with pytest.raises(ValueError, match="inpaint_l2 and inpaint_diversity"):
+        Config(inpaint_diversity=1.0)
     with pytest.raises(ValueError, match="model 'inpaint' trains by Algorithm 1 with k = 1"):
         Config(model="inpaint", k=2)
 
