@@ -1,0 +1,210 @@
+# %% [markdown]
+# # 10. What the discriminator learned
+#
+# The paper's fourth future direction: "features from the discriminator ... could improve
+# performance of classifiers when limited labeled data is available". This tutorial
+# looks inside a trained discriminator and then uses it twice:
+#
+# 1. **D's first-layer filters** as images: the paper's MNIST D (committed in
+#    `pretrained/npgan-mnist-discriminator.npz`) beside an untrained one;
+# 2. **the frozen-feature classifier**: a softmax on D's maxout features, trained on 100
+#    labels, against the same softmax on pixels and on an untrained D's features;
+# 3. **the K+1 trick** derived (Salimans et al. 2016): D as a classifier with one more
+#    class, "fake", whose logit is fixed at 0, so that `D(x) = Z / (Z + 1)`; its gradient,
+#    and the bug it invites, caught by central differences;
+# 4. **a (K+1)-class GAN** trained by `npgan.train.train` as `npgan train --preset
+#    mnist-semisup` trains it, and the committed 100-label model
+#    (`pretrained/npgan-mnist-semisup.npz`) with `npgan classify`'s error;
+# 5. **the table** of `results/semisupervised.md`.
+#
+# A full run takes a few minutes on 2 cores; `NPGAN_FAST=1` shrinks it to seconds (and its
+# numbers to nonsense).
+
+# %%
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: one BLAS thread is fastest
+
+import matplotlib
+
+if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keeps its own backend
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+import npgan
+from npgan import semisupervised as S
+from npgan import tutorial
+from npgan.backend import Random, asarray, to_numpy
+from npgan.data import load_mnist
+from npgan.gradcheck import check_loss
+from npgan.layers import Maxout
+from npgan.plots import tile_images
+from npgan.presets import get_preset
+from npgan.semisupervised_features import (
+    build_discriminator_like,
+    classification_error,
+    feature_sets,
+    load_discriminator,
+    train_softmax,
+)
+from npgan.semisupervised_model import draw_labelled
+from npgan.train import train
+
+FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+REPO = HERE.parent
+FIGURES = tutorial.figures_folder(HERE)
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-10-"))
+
+mnist = load_mnist()
+if FAST:  # a tenth of the images is plenty to exercise every line
+    mnist = dataclasses.replace(mnist, **{name: value[:5000] if name.startswith("train") else value[:1000]
+                                          for name, value in vars(mnist).items() if name[-2:] in ("_x", "_y")})
+
+# %% [markdown]
+# ## 1. D's first-layer filters
+#
+# The paper's D starts with a maxout layer: 240 units of 5 linear pieces, each piece a
+# column of `W` (784 x 1200), i.e. a 28 x 28 template that the unit compares the image
+# with. Drawn as images, a trained D's templates are strokes and pen-shaped blobs, parts
+# of digits; an untrained D's are noise. (A discriminator has no reason to learn
+# *digit classes*: it separates real from generated. Whether its parts of digits are
+# useful for classes is what section 2 measures.)
+
+# %%
+D, d_config = load_discriminator()
+untrained = build_discriminator_like(D, Random(0))  # the same layers, at the paper's initial weights
+
+
+def first_filters(network, count=40):
+    """The ``count`` first-layer templates with the largest norm, each scaled to [0, 1]."""
+    W = to_numpy(next(layer for layer in network.layers if isinstance(layer, Maxout)).params["W"]).astype(float)
+    chosen = np.argsort(-np.linalg.norm(W, axis=0))[:count]
+    T = W[:, chosen].T
+    T = (T - T.min(axis=1, keepdims=True)) / (np.ptp(T, axis=1, keepdims=True) + 1e-12)
+    return T
+
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+for ax, (name, network) in zip(axes, (("the paper's D, trained (epoch 25)", D), ("an untrained D", untrained))):
+    ax.imshow(tile_images(first_filters(network), 8), cmap="gray", interpolation="nearest")
+    ax.set_title(f"first-layer pieces of {name}", fontsize=9)
+    ax.axis("off")
+fig.tight_layout()
+fig.savefig(FIGURES / "10_filters.png", dpi=100)
+plt.close(fig)
+
+# %% [markdown]
+# ## 2. The frozen-feature classifier
+#
+# Freeze D. Its *features* of an image are the outputs of both maxout layers in
+# evaluation mode (no dropout), 240 + 240 numbers, standardised with the statistics of
+# all 50,000 training images (no labels needed for that). On top, one `Linear` to 10
+# logits, trained with the softmax cross-entropy (`dL/dl = softmax(l) - onehot(y)`) and an
+# L2 penalty on 100 labelled images, 10 of each digit. The controls are the same
+# classifier on raw pixels and on the features of an untrained D of the same shape: if
+# the trained D wins, the gain is what D learned, not the expansion into 480 maxout units.
+
+# %%
+draws = 2 if FAST else 3
+sets = feature_sets(mnist, D)
+errors = {name: [] for name in sets}
+for draw in range(draws):
+    chosen = draw_labelled(mnist.train_y, 100, draw)
+    labels = asarray(mnist.train_y[chosen].astype(np.int64))
+    for name, (train_f, test_f) in sets.items():
+        layer = train_softmax(train_f[asarray(chosen)], labels, Random(draw), steps=30 if FAST else 300)
+        errors[name].append(classification_error(layer, test_f, mnist.test_y))
+for name, values in errors.items():
+    print(f"softmax on {name:12s}: test error {100 * np.mean(values):5.1f}% with 100 labels ({draws} draws)")
+
+# %% [markdown]
+# ## 3. The K+1 trick
+#
+# Give D one output per class, `K = 10` logits `l_1..l_K`, and a class `K+1` for "fake".
+# A softmax over K+1 logits has one degree of freedom too many (adding a constant to every
+# logit changes nothing), so fix the fake logit at 0. Then, with `Z = sum_k e^{l_k}`,
+#
+#     p(fake | x) = 1 / (Z + 1),     D(x) = 1 - p(fake | x) = Z / (Z + 1) = sigmoid(log Z).
+#
+# So the GAN's discriminator loss needs only `s = log Z = logsumexp_k l_k`:
+# `-log D(x) = softplus(-s)` on data, `-log(1 - D(G(z))) = softplus(s)` on samples, and by
+# the chain rule through `ds/dl_k = e^{l_k} / Z = p_k` (the K-class softmax),
+#
+#     d softplus(-s) / dl_k = -sigmoid(-s) p_k,      d softplus(s) / dl_k = sigmoid(s) p_k.
+#
+# The labelled images add the K-class cross-entropy, `-log p(y | x, real)`. The bug this
+# invites: treating `s` as if D were already sure, dropping the `sigmoid(-s)` factor (the
+# gradient of a plain log Z). Central differences catch it:
+
+# %%
+rng = Random(0)
+real_logits, fake_logits = rng.normal((6, 10), "float64") * 3, rng.normal((6, 10), "float64") * 3
+K_plus_1 = np.c_[to_numpy(real_logits), np.zeros(6)]
+p_fake = np.exp(-np.log(np.exp(K_plus_1).sum(axis=1)))
+print("D(x) from the K+1 softmax:", np.round(1 - p_fake, 4))
+print("sigmoid(logsumexp l)     :", np.round(to_numpy(S.real_probability(real_logits)), 4))
+
+
+def forgets_the_sigmoid(logits):
+    loss, _, _ = S.unsupervised_loss(logits, fake_logits)
+    p = np.exp(to_numpy(logits) - to_numpy(S.log_partition(logits))[:, None])
+    return loss, asarray(-0.5 / logits.shape[0] * p)
+
+
+print(f"gradient check, correct : {check_loss(lambda l: S.unsupervised_loss(l, fake_logits)[:2], real_logits):.1e}")
+print(f"gradient check, the bug : {check_loss(forgets_the_sigmoid, real_logits):.1e}")
+
+# %% [markdown]
+# ## 4. The (K+1)-class GAN
+#
+# D is trained on labelled images (the cross-entropy), unlabelled ones and G's samples
+# (the GAN loss above); G by *feature matching*: the mean of D's last hidden layer over
+# its samples should equal the mean over real images. `npgan train --preset mnist-semisup
+# --labels 100` runs it; here a short run of the same preset (narrower in fast mode):
+
+# %%
+small = dict(d_hidden=(32, 16), g_hidden=(32,), batch_size=500) if FAST else {}
+config = get_preset("mnist-semisup").replace(epochs=1, sample_every=0, **small)
+short = train(config, RUNS / "semisup", quiet=True)
+with open(RUNS / "semisup" / "log.csv") as f:
+    header, *rows = [line.split(",") for line in f.read().splitlines()]
+print("one epoch of mnist-semisup with 100 labels:",
+      ", ".join(f"{name} {value}" for name, value in zip(header, rows[-1]) if name != "seconds"))
+
+committed = REPO / "pretrained" / "npgan-mnist-semisup.npz"
+semisup = npgan.load(committed) if committed.exists() else short
+predicted = semisup.classify(mnist.test_x)
+error = float((predicted != mnist.test_y).mean())
+print(f"{'the committed 100-label model' if committed.exists() else 'the short run'}: "
+      f"test error {100 * error:.2f}% on {len(predicted)} test images")
+
+fig, ax = plt.subplots(figsize=(5, 5.4))
+wrong = np.flatnonzero(predicted != mnist.test_y)[:40]
+ax.imshow(tile_images(np.asarray(mnist.test_x[wrong]), 8), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+ax.set_title("test digits it gets wrong, with its guesses:\n" + " ".join(str(p) for p in predicted[wrong][:20]),
+             fontsize=8)
+ax.axis("off")
+fig.tight_layout()
+fig.savefig(FIGURES / "10_mistakes.png", dpi=100)
+plt.close(fig)
+
+# %% [markdown]
+# ## 5. The table
+#
+# `results/semisupervised.md` has the full measurement (10 label draws per `n`, every
+# control, and the published anchors). Its frozen-feature rows, from the committed JSON:
+
+# %%
+table_file = REPO / "results" / "semisupervised-features.json"
+if table_file.exists():
+    table = json.loads(table_file.read_text())["table"]
+    for n, row in table.items():
+        print(f"n = {int(n):5d}: " + ", ".join(f"{name} {100 * s['mean']:.1f} +- {100 * s['std']:.1f}%"
+                                              for name, s in row.items()))
