@@ -9,7 +9,7 @@ from conftest import data_root, mnist_dir
 
 import npgan
 from npgan import inpainting, inpainting_checks, models
-from npgan.backend import Random, to_numpy
+from npgan.backend import Random, asarray, to_numpy
 from npgan.config import Config
 from npgan.inpainting import MASKS, Inpainter, compose, compose_backward, mask_name, observed_mask, training_masks
 from npgan.inpainting_scores import missing_error_and_spread, nearest_on_observed
@@ -59,7 +59,7 @@ def test_completion_keeps_observed_pixels_and_gradient_skips_them(xp):
     assert (do[obs] == 0).all() and (do[~obs] == 1).all()
 
 
-def test_inpaint_returns_per_image_completions_that_use_the_noise():
+def test_inpaint_returns_per_image_completions_that_use_the_noise(xp):
     inpainter = _tiny_inpainter(Random(4))
     x = Random(5).uniform(0, 1, (3, 784))
     out = to_numpy(inpainter.inpaint(x, "top", Random(6), per_image=4))
@@ -75,7 +75,7 @@ def test_inpaint_returns_per_image_completions_that_use_the_noise():
 
 
 @pytest.mark.parametrize("diversity", [0.0, 10.0])
-def test_each_step_moves_only_its_own_network(diversity):
+def test_each_step_moves_only_its_own_network(diversity, xp):
     rng = Random(7)
     inpainter = _tiny_inpainter(rng)
     inpainter.diversity_weight = diversity
@@ -86,12 +86,12 @@ def test_each_step_moves_only_its_own_network(diversity):
     before = {name: {k: v.copy() for k, v in getattr(inpainter, name).params.items()} for name in "DG"}
     out = inpainter.d_step(real, opt_d)
     assert {"d_loss", "d_real", "d_fake"} <= set(out)
-    assert all((v == before["G"][k]).all() for k, v in inpainter.G.params.items())
-    assert any((v != before["D"][k]).any() for k, v in inpainter.D.params.items())
+    assert all(bool((v == before["G"][k]).all()) for k, v in inpainter.G.params.items())
+    assert any(bool((v != before["D"][k]).any()) for k, v in inpainter.D.params.items())
     moved_d = {k: v.copy() for k, v in inpainter.D.params.items()}
     inpainter.g_step(real, opt_g)
-    assert all((v == moved_d[k]).all() for k, v in inpainter.D.params.items())
-    assert any((v != before["G"][k]).any() for k, v in inpainter.G.params.items())
+    assert all(bool((v == moved_d[k]).all()) for k, v in inpainter.D.params.items())
+    assert any(bool((v != before["G"][k]).any()) for k, v in inpainter.G.params.items())
 
 
 def test_gradient_checks_pass_and_catch_a_composition_that_ignores_the_mask(monkeypatch):
@@ -128,14 +128,14 @@ def test_nearest_on_observed_matches_brute_force(xp):
         assert (nearest_on_observed(x, observed, train, chunk=16) == brute).all()
 
 
-def test_error_and_spread_on_known_completions():
+def test_error_and_spread_on_known_completions(xp):
     x = np.zeros((2, 784), dtype="float32")
     observed = np.ones((2, 784), dtype="float32")
     observed[:, :100] = 0  # 100 missing pixels per image
     c = np.zeros((4, 784), dtype="float32")
     c[0, :100], c[1, :100] = 0.2, 0.4  # image 0: completions 0.2 and 0.4
     c[2, :100], c[3, :100] = 0.2, 0.2  # image 1: two equal completions
-    mse, spread = missing_error_and_spread(x, observed, c, 2)
+    mse, spread = missing_error_and_spread(asarray(x), asarray(observed), asarray(c), 2)
     assert mse == pytest.approx((0.04 + 0.16 + 0.04 + 0.04) / 4, rel=1e-5)
     # variance (ddof 1) of (0.2, 0.4) is 0.02 on image 0's missing pixels, 0 on image 1's
     assert spread == pytest.approx(np.sqrt(0.01), rel=1e-5)
