@@ -150,7 +150,11 @@ def save_bigan_file(path, gan, state, dtype="float16"):
     """Write G and E alone (checkpoint kind "generator": weights only, not resumable).
 
     float16 by default: the file is for sampling, encoding and reconstructing, and
-    half precision halves it (``load_bigan`` computes in the config's dtype again).
+    half precision halves it (``load_bigan`` computes in the config's dtype again). The
+    state says what the file holds and, for a run with ALICE's term, that it is that variant.
     """
-    checkpoint.save(path, gan.config, dict(state, stored_dtype=dtype), {"G": gan.G, "E": gan.E},
-                    kind="generator", dtype=dtype)
+    variant = (f"ALICE: BiGAN with lambda = {gan.config.bigan_recon:g} times the mean squared pixel error of "
+               f"G(E(x)) in E's and G's loss" if gan.config.bigan_recon else "plain BiGAN")
+    state = dict(state, stored_dtype=dtype, networks="G and E (D is used only in training and is not stored)",
+                 variant=variant)
+    checkpoint.save(path, gan.config, state, {"G": gan.G, "E": gan.E}, kind="generator", dtype=dtype)

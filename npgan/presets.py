@@ -39,6 +39,11 @@ _DCGAN = dict(model="dcgan", noise="gaussian", noise_scale=1.0, g_output_bias="z
               lr=2e-4, adam_beta1=0.5, adam_beta2=0.999, lr_decay=1.0, lr_min=0.0, batch_size=128,
               epochs=5, sample_every=1)
 
+# BiGAN's networks and optimisation (npgan/bigan.py), shared by mnist-bigan and mnist-alice.
+_BIGAN = dict(noise_dim=50, noise="gaussian", noise_scale=1.0, g_hidden=(256, 256), e_hidden=(128, 128), e_pieces=2,
+              d_hidden=(256, 256), d_pieces=2, d_code_units=128, optimizer="adam", lr=2e-4, adam_beta1=0.5,
+              epochs=15, sample_every=5)
+
 PRESETS = {
     "mnist-paper": (
         "the paper's exact MNIST configuration (maxout D with dropout, 1200-1200 ReLU G; "
@@ -100,15 +105,19 @@ PRESETS = {
         "pairs (G(z), z); 20 epochs of 500 minibatches, about 6 minutes",
         Config(model="encoder", generator_file="pretrained/npgan-mnist-generator.npz", optimizer="adam", lr=3e-4,
                adam_beta1=0.9, lr_decay=1.00023, lr_min=0.0, iters_per_epoch=500, epochs=20, sample_every=5)),
-    # mnist-bigan: the paper's D (wider by the code) and optimisation (momentum SGD, the
-    # simultaneous update of its code), a 512-512 G so that G and E fit a 5 MB file in
-    # float16; E at a tenth of the rate (at the full rate its tanh saturates) and instance
-    # noise while the joint distributions are far apart (results/inference.md says why).
+    # mnist-bigan: plain BiGAN, small enough for a 1.2 MB file of G and E in float16: z 50-d
+    # Gaussian (a linear E: a tanh E saturates at the box's corners under D's gradient), D
+    # reading x and z apart before joining them (ALI's paths), Adam 2e-4, beta1 0.5.
+    # mnist-alice: the same with ALICE's reconstruction term (lambda 1000 on the mean squared
+    # pixel error), the variant behind pretrained/npgan-mnist-bigan.npz. results/inference.md.
     "mnist-bigan": (
-        "BiGAN: G 100-512-512-784, E maxout 240x5, 240x5 -> 100, D maxout on (x, z); momentum SGD, "
-        "simultaneous update, 20 epochs, about 15 minutes on one busy core",
-        Config(model="bigan", g_hidden=(512, 512), update="simultaneous", e_lr_ratio=0.1, instance_noise=0.3,
-               instance_noise_epochs=10, epochs=20, sample_every=1)),
+        "BiGAN: G 50-256-256-784, E maxout 128x2, 128x2 -> 50 (linear), D maxout 256x2 on x and 128x2 on z, "
+        "then 256x2; Gaussian z, Adam 2e-4, 15 epochs, about 8 minutes on one busy core",
+        Config(model="bigan", **_BIGAN)),
+    "mnist-alice": (
+        "ALICE (BiGAN + lambda ||G(E(x)) - x||^2 in E's and G's loss, lambda 1000 per pixel): mnist-bigan's "
+        "networks, 15 epochs, about 8 minutes on one busy core; pretrained/npgan-mnist-bigan.npz",
+        Config(model="bigan", bigan_recon=1000.0, **_BIGAN)),
     # The toy presets without remedies (issue 18): the baselines of
     # benchmarks/results/mode_collapse.md.
     "ring-8-plain": (

@@ -1,9 +1,10 @@
 """Short BiGAN runs for results/inference.md's search: one configuration, a few epochs, scored.
 
-    python results/bigan_search.py NAME [--epochs 3] [--set KEY=VALUE ...] [--base mnist-bigan]
+    python results/bigan_search.py NAME [--epochs 3] [--set KEY=VALUE ...] [--base PRESET]
                                         [--out runs/issue15/search] [--images 1000]
 
-Trains ``get_preset(--base)`` with each ``--set`` override (values as Python literals,
+Trains ``BASE`` (default; the first ``mnist-bigan`` preset: the paper's GAN settings with a
+512-512 G) or ``get_preset(--base)``, with each ``--set`` override (values as Python literals,
 e.g. ``--set optimizer='adam' --set d_hidden=(256,256)``) for ``--epochs`` epochs into
 ``--out/NAME`` (resumed if the folder holds a checkpoint of fewer epochs), then prints the
 run's log and, on the first ``--images`` test images, the reconstruction error per pixel
@@ -20,8 +21,11 @@ from npgan import classifier
 from npgan.backend import asarray
 from npgan.data import load_mnist
 from npgan.inference_scores import class_kept, pixel_mse
-from npgan.presets import get_preset
+from npgan.presets import Config, get_preset
 from npgan.train import train
+
+BASE = Config(model="bigan", g_hidden=(512, 512), update="simultaneous", e_lr_ratio=0.1, instance_noise=0.3,
+              instance_noise_epochs=10, epochs=20, sample_every=1)
 
 
 def overrides(pairs):
@@ -43,12 +47,13 @@ def main():
     parser.add_argument("name")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--set", action="append", default=[], dest="sets")
-    parser.add_argument("--base", default="mnist-bigan")
+    parser.add_argument("--base", help="a preset to start from instead of BASE")
     parser.add_argument("--out", default="runs/issue15/search")
     parser.add_argument("--images", type=int, default=1000)
     args = parser.parse_args()
     changes = overrides(args.sets)
-    config = get_preset(args.base).replace(**dict(dict(sample_every=0), **changes, epochs=args.epochs))
+    base = get_preset(args.base) if args.base else BASE
+    config = base.replace(**dict(dict(sample_every=0), **changes, epochs=args.epochs))
     folder = os.path.join(args.out, args.name)
     checkpoint = os.path.join(folder, "checkpoint.npz")
     gan = train(config, folder, resume=checkpoint if os.path.exists(checkpoint) else None, quiet=True)

@@ -103,7 +103,7 @@ def test_the_model_file_holds_g_and_e_in_float16_and_encodes_like_the_checkpoint
     trained = train(SMALL.replace(epochs=1), tmp_path / "run", quiet=True)
     save_bigan_file(tmp_path / "bigan.npz", trained, {"epoch": 1})
     _, state, arrays = checkpoint.read(tmp_path / "bigan.npz")
-    assert state["kind"] == "generator" and state["stored_dtype"] == "float16"
+    assert state["kind"] == "generator" and state["stored_dtype"] == "float16" and state["variant"] == "plain BiGAN"
     assert {name.split("/")[0] for name in arrays} == {"G", "E"}
     assert all(value.dtype == np.float16 for value in arrays.values())
     shipped = load(tmp_path / "bigan.npz")
@@ -156,6 +156,7 @@ def test_the_pair_discriminator_trains_resumes_and_is_left_out_of_the_file(tmp_p
     trained = train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
     assert (tmp_path / "whole" / "checkpoint.npz").read_bytes() == (tmp_path / "split" / "checkpoint.npz").read_bytes()
     save_bigan_file(tmp_path / "bigan.npz", trained, {"epoch": 3})
+    assert checkpoint.read(tmp_path / "bigan.npz")[1]["variant"].startswith("ALICE: BiGAN with lambda = 2 ")
     assert {name.split("/")[0] for name in checkpoint.read(tmp_path / "bigan.npz")[2]} == {"G", "E"}
     assert load(tmp_path / "bigan.npz").reconstruct(Random(3).normal((4, 2))).shape == (4, 2)
 
