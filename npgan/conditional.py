@@ -42,7 +42,7 @@ from npgan import kernels, losses, models
 from npgan.backend import get_backend
 from npgan.gan import GAN
 from npgan.image_layers import LeakyReLU
-from npgan.layers import Dropout, Linear, Maxout, Sequential
+from npgan.layers import Dropout, Linear, Maxout, Sequential, Sigmoid
 
 CLASSES = 10  # MNIST's digits
 
@@ -142,6 +142,37 @@ class GeneratorThroughD(Sequential):
         return self.g.backward(dx, input_grad=input_grad, param_grads=param_grads)
 
 
+def draw_label_rows(layer, classes, label_init_range, rng):
+    """Redraw the last ``classes`` rows of a first layer's ``W`` (the label's, ``W_c``) uniform in
+    ``[-label_init_range, label_init_range]`` (see the module docstring: the label's weight at the start)."""
+    W = layer.params["W"]
+    W[-classes:] = rng.uniform(-label_init_range, label_init_range, (classes, W.shape[1]), W.dtype.name)
+    return layer
+
+
+def generator(noise_dim, hidden, features, rng, slope=0.2, init_range=0.05, output_bias=None, classes=CLASSES,
+              label_init_range=1.0, dtype="float32"):
+    """G of ``[z, c]`` (n, noise_dim + classes) -> samples (n, features) in [0, 1].
+
+    hidden: the widths of the hidden layers, each Linear then a leaky ReLU of slope ``slope``
+    (0: the paper's ReLU); then Linear and a sigmoid. Weights uniform in ``[-init_range,
+    init_range]``, the label's rows of the first layer in ``[-label_init_range, ...]``.
+    output_bias: the last Linear's initial bias (``gan_model.data_logit_mean``: G starts at
+    the mean training image), or zeros.
+    """
+    if not hidden:
+        raise ValueError("generator: needs at least one hidden layer (the label enters its first layer)")
+    layers, width = [], noise_dim + classes
+    for h in hidden:
+        layers += [Linear(width, h, rng, init_range, dtype), LeakyReLU(slope)]
+        width = h
+    draw_label_rows(layers[0], classes, label_init_range, rng)
+    last = Linear(width, features, rng, init_range, dtype)
+    if output_bias is not None:
+        last.params["b"][...] = output_bias
+    return Sequential(*layers, last, Sigmoid())
+
+
 class ImageDropout(Dropout):
     """Dropout on the first ``width`` columns of ``[x, c]`` (the image), the label's columns passed unchanged.
 
@@ -168,24 +199,30 @@ class ImageDropout(Dropout):
 
 
 def discriminator(features, hidden, rng, activation="relu", slope=0.2, pieces=5, keep_input=1.0, keep_hidden=1.0,
-                  init_range=0.005, classes=CLASSES, dtype="float32"):
+                  init_range=0.005, classes=CLASSES, label_init_range=0.5, dtype="float32"):
     """D of ``[x, c]`` (n, features + classes) -> logits (n, 1).
 
     hidden: the widths of the hidden layers; ``activation``: ``"relu"`` (a leaky ReLU of
     slope ``slope``; 0: plain ReLU) or ``"maxout"`` (``pieces`` pieces, the paper's and
     Mirza and Osindero's D). Dropout keeps ``keep_input`` of the image's pixels (never the
     label's columns: ``ImageDropout``) and ``keep_hidden`` of every hidden layer's outputs.
+    Weights uniform in ``[-init_range, init_range]``, the label's rows of the first layer in
+    ``[-label_init_range, label_init_range]``.
     """
+    if not hidden:
+        raise ValueError("discriminator: needs at least one hidden layer (the label enters its first layer)")
     if activation not in models.HIDDEN:
         raise ValueError(f"discriminator: activation must be one of {models.HIDDEN}, got {activation!r}")
     layers, width = [], features + classes
     if keep_input < 1.0:
         layers.append(ImageDropout(keep_input, rng, features))
-    for h in hidden:
-        if activation == "maxout":
-            layers.append(Maxout(width, h, pieces, rng, init_range, dtype))
-        else:
-            layers += [Linear(width, h, rng, init_range, dtype), LeakyReLU(slope)]
+    for index, h in enumerate(hidden):
+        maxout = activation == "maxout"
+        weights = (Maxout(width, h, pieces, rng, init_range, dtype) if maxout
+                   else Linear(width, h, rng, init_range, dtype))
+        if index == 0:
+            draw_label_rows(weights, classes, label_init_range, rng)
+        layers += [weights] if maxout else [weights, LeakyReLU(slope)]
         if keep_hidden < 1.0:
             layers.append(Dropout(keep_hidden, rng))
         width = h

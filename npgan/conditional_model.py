@@ -21,11 +21,11 @@ import os
 
 import numpy
 
-from npgan import checkpoint, models
+from npgan import checkpoint
 from npgan import classifier as classifiers
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.batches import ShuffledBatches
-from npgan.conditional import CLASSES, ConditionalGAN, balanced_labels, discriminator
+from npgan.conditional import CLASSES, ConditionalGAN, balanced_labels, discriminator, generator
 from npgan.data import load_mnist
 from npgan.errors import UsageError
 from npgan.gan_model import GANModel, feature_count
@@ -38,16 +38,20 @@ LABEL_FIELDS = "epoch,label_accuracy\n"
 def build_cgan(config, rng, output_bias=None):
     """The ``ConditionalGAN`` a "cgan" ``Config`` describes, its parameters drawn from ``rng``.
 
-    G: ``models.generator`` on (noise_dim + 10) inputs, ReLU hidden layers ``g_hidden``;
-    D: ``conditional.discriminator`` on (784 + 10) inputs, ``d_hidden`` leaky-ReLU
+    G: ``conditional.generator`` on (noise_dim + 10) inputs, ``g_hidden`` leaky-ReLU layers
+    (``leaky_slope``; 0: the paper's ReLU), the label's first-layer weights drawn in
+    ``[-g_label_init_range, g_label_init_range]``;
+    D: ``conditional.discriminator`` on (784 + 10) inputs (the label's weights in
+    ``[-d_label_init_range, d_label_init_range]``), ``d_hidden`` leaky-ReLU
     (``leaky_slope``) or maxout (``d_pieces``) units, dropout keeping ``keep_input`` of the
     pixels (the label is never dropped) and ``keep_hidden`` of every hidden layer's outputs.
     """
     features = feature_count(config)
-    G = models.generator(config.noise_dim + CLASSES, config.g_hidden, features, rng, config.g_output,
-                         config.g_init_range, output_bias, config.dtype)
+    G = generator(config.noise_dim, config.g_hidden, features, rng, config.leaky_slope, config.g_init_range,
+                  output_bias, CLASSES, config.g_label_init_range, config.dtype)
     D = discriminator(features, config.d_hidden, rng, config.d_activation, config.leaky_slope, config.d_pieces,
-                      config.keep_input, config.keep_hidden, config.d_init_range, CLASSES, config.dtype)
+                      config.keep_input, config.keep_hidden, config.d_init_range, CLASSES, config.d_label_init_range,
+                      config.dtype)
     return ConditionalGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
                           config.label_smoothing)
 
@@ -139,8 +143,7 @@ def train_tiny_cgan(out_dir, epochs=1, quiet=True):
     from npgan.train import train
 
     config = get_preset("mnist-cgan").replace(g_hidden=(64,), d_hidden=(64,), batch_size=500, epochs=epochs,
-                                              lr=1e-3, sample_every=0, eval_every=0, parzen_every=0,
-                                              average_from=0)
+                                              sample_every=0, eval_every=0, parzen_every=0, average_from=0)
     return train(config, out_dir, quiet=quiet)
 
 

@@ -152,9 +152,13 @@ class Config:
     semisup_input_noise: float = 0.3
     semisup_hidden_noise: float = 0.5
     # Class-conditional GAN (model "cgan", npgan/conditional.py): G(z, c) and D(x, c) with the
-    # one-hot label c concatenated to their inputs; G is a GAN's (g_hidden ReLU layers), D has
-    # d_hidden layers of leaky ReLUs of slope leaky_slope (d_activation "relu") or maxout units
-    # (d_pieces), dropout keeping keep_input of the pixels (never the label) and keep_hidden of each layer.
+    # one-hot label c concatenated to their inputs; G has g_hidden layers of leaky ReLUs of slope
+    # leaky_slope (0: ReLU), D d_hidden layers of them (d_activation "relu") or of maxout units
+    # (d_pieces), dropout keeping keep_input of the pixels (never the label) and keep_hidden of
+    # each layer. The label's weights in G's and D's first layer start uniform in +-g_label_init_range
+    # and +-d_label_init_range (the others' in +-g_init_range, +-d_init_range).
+    g_label_init_range: float = 1.0
+    d_label_init_range: float = 0.5
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -325,7 +329,10 @@ def _cgan_checks(config):
         return []
     return [
         (config.dataset == "mnist", "model 'cgan' trains on mnist (its labels are MNIST's ten digits)"),
-        (0 <= config.leaky_slope < 1, "leaky_slope (D's leaky ReLU) must be in [0, 1)"),
+        (0 <= config.leaky_slope < 1, "leaky_slope (the leaky ReLUs' slope) must be in [0, 1)"),
+        (config.g_label_init_range > 0 and config.d_label_init_range > 0,
+         "g_label_init_range and d_label_init_range must be > 0"),
+        (bool(config.g_hidden) and bool(config.d_hidden), "model 'cgan' needs hidden layers in G and D"),
     ]
 
 

@@ -12,8 +12,14 @@ import npgan
 from npgan import conditional, conditional_model, gradcheck
 from npgan.backend import Random, to_numpy
 from npgan.cli import main
-from npgan.conditional import (GeneratorThroughD, LabelledNetwork, balanced_labels, backward_to_input,
-                               check_labels, one_hot)
+from npgan.conditional import (
+    GeneratorThroughD,
+    LabelledNetwork,
+    backward_to_input,
+    balanced_labels,
+    check_labels,
+    one_hot,
+)
 from npgan.conditional_checks import rows as conditional_rows
 from npgan.conditional_checks import small_networks
 from npgan.conditional_model import build_cgan, save_cgan_file
@@ -54,7 +60,6 @@ def test_backward_passes_on_dx_and_drops_the_label_columns():
     c = one_hot(rng.integers(0, 4, (5,)), 4, "float64")
     x = rng.uniform(0, 1, (5, 12), "float64")
     dy = rng.normal((5, 1), "float64")
-    full = D.backward(dy) if False else None  # noqa: F841  (D has not run forward yet)
     logits = conditional.forward_with_label(D, x, c, training=False)
     assert logits.shape == (5, 1)
     dx = backward_to_input(D, dy, 12)
@@ -154,9 +159,19 @@ def test_the_model_file_is_float16_and_samples_as_the_trained_g(tmp_path, tiny_d
     assert np.abs(ours - theirs).max() < 0.02  # half-precision weights
 
 
+def test_the_label_weights_start_at_their_own_scale():
+    gan = build_cgan(TINY.replace(g_label_init_range=3.0, d_label_init_range=2.0), Random(0))
+    for network, scale, label_scale in ((gan.G, TINY.g_init_range, 3.0), (gan.D, TINY.d_init_range, 2.0)):
+        W = to_numpy(next(p for key, p in network.params.items() if key.endswith("W")))
+        assert np.abs(W[:-10]).max() <= scale and 0.5 * label_scale < np.abs(W[-10:]).max() <= label_scale
+    with pytest.raises(ValueError, match="hidden layer"):
+        conditional.generator(4, (), 784, Random(0))
+
+
 def test_config_refuses_what_the_cgan_cannot_train():
     for changes, message in (({"dataset": "ring-8", "iters_per_epoch": 5}, "mnist"), ({"leaky_slope": 1.0}, "leaky"),
-                             ({"label_smoothing": 0.1}, "label_smoothing")):
+                             ({"label_smoothing": 0.1}, "label_smoothing"), ({"d_label_init_range": 0}, "label_init"),
+                             ({"g_hidden": []}, "hidden layers")):
         with pytest.raises(ValueError, match=message):
             get_preset("mnist-cgan").replace(**changes)
     assert Config(model="cgan", keep_input=1.0).model == "cgan"
