@@ -31,9 +31,19 @@ the generator step). The last K columns, ``da W_c^T``, are dropped. ``W_c`` itse
 parameter, and its gradient is the usual one, ``dW_c = c^T da`` (row y of ``dW_c`` sums
 ``da`` over the examples of class y), computed by ``Linear`` with the rest of ``W``.
 
+The label's weights start large. ``W_c`` is drawn uniform in ``+-label_init_range`` (1 for
+G, 0.5 for D in ``mnist-cgan``) where the other weights are drawn in +-0.05 (G) and
++-0.005 (D): drawn as small as the others, every class starts with almost the same bias,
+G ignores the label, and D, which learns that an image does not fit its label long before G
+learns to use it, wins (in every setting tried, G then collapsed to one saturated pattern
+within two epochs; results/conditional.md). Drawn large, each class shifts the first
+layer by its own vector from the first step, and G's samples differ by class from the start.
+
 Training is Algorithm 1 with a label drawn for every generated example: D's step sees
 real pairs (x, y) from the data and fake pairs (G(z, y'), y') with y' uniform over the K
-classes; G's step draws fresh (z, y') and follows D's gradient with respect to x.
+classes; G's step draws fresh (z, y') and follows D's gradient with respect to x. The
+simultaneous update of the paper's code (``simultaneous_step``, what ``mnist-cgan`` uses)
+takes both gradients from one such pass.
 """
 
 import numbers
