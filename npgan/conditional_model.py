@@ -12,7 +12,7 @@ the share of samples npgan's classifier puts in the class asked for:
 Sample pictures show one class per row (``sample`` without labels draws n/10 of each
 class in label order). ``load_cgan`` is the family's loader (``npgan.load``);
 ``save_cgan_file`` writes G alone, float16 by default (``pretrained/``);
-``train_tiny_cgan`` trains a small one in seconds (tutorial 07's fast mode).
+``train_tiny_cgan`` trains a small one for tutorial 07 (about 16 s an epoch).
 """
 
 import argparse
@@ -132,18 +132,19 @@ def save_cgan_file(path, gan, state, dtype="float16"):
     checkpoint.save(path, gan.config, dict(state, stored_dtype=dtype), {"G": gan.G}, kind="generator", dtype=dtype)
 
 
-def train_tiny_cgan(out_dir, epochs=1, quiet=True):
-    """A small cGAN trained for ``epochs`` epochs into ``out_dir`` (tutorial 07's fast mode); returns it.
+def train_tiny_cgan(out_dir, epochs=2, quiet=True):
+    """A small cGAN trained for ``epochs`` epochs into ``out_dir`` (tutorial 07); returns its ``ConditionalGAN``.
 
-    The ``mnist-cgan`` preset with 64-unit hidden layers and minibatches of 500: 100
-    iterations an epoch, a few seconds each. Its samples are blurry class averages after
-    one epoch, enough to show one class per row.
+    The ``mnist-cgan`` preset with one hidden layer of 128 units in G and 64 maxout units in
+    D, no averaging and no pictures: about 16 s an epoch on a busy 2-core machine, and
+    after 2 epochs about 70% of its samples are classified as the label asked for (the
+    full preset: results/conditional.md). Pass ``epochs=1`` for a tutorial's fast mode.
     """
     from npgan.presets import get_preset
     from npgan.train import train
 
-    config = get_preset("mnist-cgan").replace(g_hidden=(64,), d_hidden=(64,), batch_size=500, epochs=epochs,
-                                              sample_every=0, eval_every=0, parzen_every=0, average_from=0)
+    config = get_preset("mnist-cgan").replace(g_hidden=(128,), d_hidden=(64,), epochs=epochs, sample_every=0,
+                                              eval_every=0, parzen_every=0, average_from=0)
     return train(config, out_dir, quiet=quiet)
 
 
