@@ -146,11 +146,13 @@ class Config:
     # digit and the fake class's logit fixed at 0; labels: how many training images keep their
     # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with
     # Gaussian noise of std semisup_input_noise on its input and semisup_hidden_noise on every
-    # later layer's; G's widths g_hidden, each Linear, batch norm, ReLU.
+    # later layer's; semisup_weight_norm 1: D's layers weight-normalised (started from the data);
+    # G's widths g_hidden, each Linear, batch norm, ReLU.
     labels: int = 0
     label_seed: int = 0
     semisup_input_noise: float = 0.3
     semisup_hidden_noise: float = 0.5
+    semisup_weight_norm: int = 0
     # Class-conditional GAN (model "cgan", npgan/conditional.py): G(z, c) and D(x, c) with the
     # one-hot label c concatenated to their inputs; G has g_hidden layers of leaky ReLUs of slope
     # leaky_slope (0: ReLU), D d_hidden layers of them (d_activation "relu") or of maxout units
@@ -355,13 +357,14 @@ def _inpaint_checks(config):
 def _semisup_checks(config):
     """The semi-supervised family (npgan.semisupervised)."""
     if config.model != "semisup":
-        return [((config.labels, config.label_seed) == (0, 0),
+        return [((config.labels, config.label_seed, config.semisup_weight_norm) == (0, 0, 0),
                  f"labels and label_seed apply to model 'semisup' (--preset mnist-semisup), not {config.model!r}")]
     return [
         (config.dataset == "mnist", "model 'semisup' trains on mnist"),
         (config.labels >= 10 and config.labels % 10 == 0 and config.labels <= 50000,
          f"labels must be a multiple of 10 (as many of each digit) from 10 to 50,000, got {config.labels}"),
         (config.label_seed >= 0, "label_seed must be >= 0"),
+        (config.semisup_weight_norm in (0, 1), "semisup_weight_norm must be 0 or 1"),
         (config.semisup_input_noise >= 0 and config.semisup_hidden_noise >= 0, "semisup noise stds must be >= 0"),
         (config.optimizer == "adam", "model 'semisup' trains with optimizer 'adam'"),
         (bool(config.d_hidden) and bool(config.g_hidden), "model 'semisup' needs hidden layers in D and G"),

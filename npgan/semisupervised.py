@@ -30,6 +30,7 @@ import math
 
 import numpy
 
+from npgan import functional as F
 from npgan import losses
 from npgan.backend import asarray, get_backend, to_numpy
 from npgan.image_layers import BatchNorm
@@ -140,23 +141,93 @@ class GaussianNoise(Layer):
         return dy
 
 
+class WeightNormLinear(Layer):
+    """``y = x W + b`` with ``W = v g / |v|`` column by column (Salimans and Kingma 2016).
+
+    ``v`` (n_in, n_out) sets each unit's direction, ``g`` (n_out,) its length. With
+    ``c_j = |v_j| = sqrt(sum_i v_ij^2)`` and ``W_ij = g_j v_ij / c_j``, the linear layer's
+    ``dW = x^T dy``, ``db = sum_n dy``, ``dx = dy W^T`` (``functional.linear_backward``), and
+
+        dg_j  = sum_i dW_ij dW_ij/dg_j = sum_i dW_ij v_ij / c_j,
+        dv_kj = sum_i dW_ij g_j (delta_ik / c_j - v_ij v_kj / c_j^3)
+              = (g_j / c_j) (dW_kj - v_kj dg_j / c_j)
+
+    (``dc_j / dv_kj = v_kj / c_j``): the gradient of ``v`` has no part along ``v``, so a
+    step only turns each unit; ``g`` alone scales it. ``init_from(x)`` is the
+    data-dependent start: ``g`` and ``b`` such that the outputs on ``x`` have mean 0 and
+    standard deviation 1 per unit.
+    """
+
+    def __init__(self, n_in, n_out, rng, dtype="float32"):
+        super().__init__()
+        xp = get_backend()
+        self.n_in, self.n_out = n_in, n_out
+        self.params = {"v": rng.normal((n_in, n_out), dtype, std=0.05), "g": xp.ones(n_out, dtype=dtype),
+                       "b": xp.zeros(n_out, dtype=dtype)}
+
+    def __repr__(self):
+        return f"WeightNormLinear({self.n_in}, {self.n_out})"
+
+    def weight(self):
+        v, g = self.params["v"], self.params["g"]
+        norm = get_backend().sqrt((v * v).sum(axis=0))  # (n_out,)
+        return v * (g / norm), norm
+
+    def forward(self, x, training=True):
+        x = self._check_input(x, self.n_in)
+        W, norm = self.weight()
+        y, cache = F.linear_forward(x, W, self.params["b"])
+        self._cache = (cache, norm)
+        return y
+
+    def backward(self, dy, input_grad=True, param_grads=True):
+        cache, norm = self._take_cache()
+        self._check_grad(dy, (cache[0].shape[0], self.n_out))
+        dx, dW, db = F.linear_backward(dy, cache, input_grad, param_grads)
+        if param_grads:
+            v, g = self.params["v"], self.params["g"]
+            dg = (dW * v).sum(axis=0) / norm  # (n_out,)
+            self.grads = {"v": (g / norm) * (dW - v * (dg / norm)), "g": dg, "b": db}
+        return dx
+
+    def init_from(self, x):
+        """Set ``g = 1 / std(t)`` and ``b = -mean(t) / std(t)`` for ``t = x v / |v|``; returns the new output."""
+        v = self.params["v"]
+        t = x @ (v / get_backend().sqrt((v * v).sum(axis=0)))
+        mean, std = t.mean(axis=0), t.std(axis=0) + 1e-6
+        self.params["g"][...] = 1.0 / std
+        self.params["b"][...] = -mean / std
+        return (t - mean) / std
+
+
+def init_weight_norm(network, x):
+    """Data-dependent start of every ``WeightNormLinear`` in ``network`` (in order), on the batch ``x``."""
+    for layer in network.layers:
+        x = layer.init_from(x) if isinstance(layer, WeightNormLinear) else layer.forward(x, training=False)
+
+
 def he_range(n_in):
     """``sqrt(6 / n_in)``: a uniform draw in +-this has variance ``2 / n_in`` (He et al. 2015, for ReLU)."""
     return math.sqrt(6.0 / n_in)
 
 
-def discriminator(hidden, rng, input_noise=0.3, hidden_noise=0.5, n_in=784, classes=CLASSES, dtype="float32"):
+def discriminator(hidden, rng, input_noise=0.3, hidden_noise=0.5, n_in=784, classes=CLASSES, dtype="float32",
+                  weight_norm=False):
     """Images (N, n_in) -> class logits (N, classes): noise, then per width Linear, ReLU, noise.
 
     Salimans et al. (MNIST): input noise 0.3, 0.5 before every later layer. The features
     that G matches are the last ReLU's output, ``features(D)`` (everything before the
-    last noise layer).
+    last noise layer). ``weight_norm``: ``WeightNormLinear`` layers (start them with
+    ``init_weight_norm``) instead of ``Linear`` ones uniform in +-``he_range``.
     """
+    def linear(a, b):
+        return WeightNormLinear(a, b, rng, dtype) if weight_norm else Linear(a, b, rng, he_range(a), dtype)
+
     layers, width = [GaussianNoise(input_noise, rng)], n_in
     for h in hidden:
-        layers += [Linear(width, h, rng, he_range(width), dtype), ReLU(), GaussianNoise(hidden_noise, rng)]
+        layers += [linear(width, h), ReLU(), GaussianNoise(hidden_noise, rng)]
         width = h
-    layers.append(Linear(width, classes, rng, he_range(width), dtype))
+    layers.append(linear(width, classes))
     return Sequential(*layers)
 
 
@@ -194,7 +265,7 @@ def predict(D, x, batch_size=2000):
     The fake class never wins the argmax over real classes: ``p(y=k|x) = e^{l_k}/(Z+1)``
     has the same argmax as ``l_k``, whatever D(x) is.
     """
-    dtype = D.layers[-1].params["W"].dtype
+    dtype = D.layers[-1].params["b"].dtype
     parts = [to_numpy(D.forward(asarray(x[i:i + batch_size], dtype=dtype), training=False).argmax(axis=1))
              for i in range(0, len(x), batch_size)]
     return numpy.concatenate(parts).astype(numpy.int64)

@@ -16,7 +16,7 @@ from npgan import gradcheck
 from npgan import semisupervised as S
 from npgan.backend import Random, get_backend
 from npgan.config import Config
-from npgan.layers import Linear
+from npgan.layers import Linear, Sequential
 from npgan.losses import softmax_cross_entropy
 from npgan.semisupervised_features import softmax_objective
 from npgan.semisupervised_model import SemiSupervisedGAN
@@ -120,7 +120,21 @@ def rows(seed=0):
         lambda: softmax_objective(layer, features, labels, 0.1), p)) for k, p in layer.params.items())
     out.append(("softmax on features + L2", "W, b", worst, gradcheck.LAYER_TOLERANCE))
 
-    D = S.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64")
+    wn = S.WeightNormLinear(7, 5, rng, "float64")
+    gradcheck.randomize_parameters(Sequential(wn), rng)
+    worst = max(gradcheck.check_layer(wn, data(4, 7), seed=seed).values())
+    out.append(("WeightNormLinear(7, 5)", "dx, v, g, b", worst, gradcheck.LAYER_TOLERANCE))
+    for weight_norm in (False, True):
+        out += _d_rows(rng, data, seed, weight_norm)
+    out.append(("semisup D step (sup + unsup)", "all of D", d_step_error(seed), TOLERANCE))
+    out.append(("semisup G step (feature matching)", "all of G", g_step_error(seed), TOLERANCE))
+    return out
+
+
+def _d_rows(rng, data, seed, weight_norm):
+    """A small (K+1)-class D, noise held fixed: the input and every parameter, one by one and along a direction."""
+    D = S.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64",
+                        weight_norm=weight_norm)
     gradcheck.randomize_parameters(D, rng)
     x, width = data(6, FEATURES), FEATURES
     for layer in D.layers:  # hold every noise draw fixed, at the width of its input
@@ -128,8 +142,6 @@ def rows(seed=0):
             layer.fixed_noise = data(6, width)
         width = getattr(layer, "n_out", width)
     worst = max(gradcheck.check_layer(D, x, seed=seed).values())
-    out.append(("(K+1)-class D", "dx and all", worst, TOLERANCE))
-    out.append(("(K+1)-class D", "directional", gradcheck.directional_check(D, x, seed=seed), TOLERANCE))
-    out.append(("semisup D step (sup + unsup)", "all of D", d_step_error(seed), TOLERANCE))
-    out.append(("semisup G step (feature matching)", "all of G", g_step_error(seed), TOLERANCE))
-    return out
+    name = "(K+1)-class D, weight-normalised" if weight_norm else "(K+1)-class D"
+    return [(name, "dx and all", worst, TOLERANCE),
+            (name, "directional", gradcheck.directional_check(D, x, seed=seed), TOLERANCE)]

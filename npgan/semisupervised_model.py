@@ -86,7 +86,7 @@ class SemiSupervisedGAN:
     def __init__(self, config, rng, features=784):
         self.config, self.rng = config, rng
         self.D = S.discriminator(config.d_hidden, rng, config.semisup_input_noise, config.semisup_hidden_noise,
-                                 n_in=features, dtype=config.dtype)
+                                 n_in=features, dtype=config.dtype, weight_norm=bool(config.semisup_weight_norm))
         self.G = S.generator(config.noise_dim, config.g_hidden, rng, n_out=features, dtype=config.dtype)
         self.body, self.head = S.split_discriminator(self.D)
         self.state = {}
@@ -158,6 +158,8 @@ class SemiSupervisedModel:
                                           config.batch_size, self.rng)
         self.labelled_indices = chosen
         self.gan = SemiSupervisedGAN(config, self.rng)
+        if config.semisup_weight_norm:  # the data-dependent start, on the first 500 training images
+            S.init_weight_norm(self.gan.D, x[:500])
         self.d_optimizer, self.g_optimizer = adam(config, self.gan.D), adam(config, self.gan.G)
         self.iterations_per_epoch = self.data.batches_per_epoch
         self.mnist = mnist

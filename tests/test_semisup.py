@@ -166,3 +166,16 @@ def test_a_softmax_on_features_learns_a_separable_problem_and_maxout_features_ha
     assert classification_error(layer, scale(asarray(x)), y) < 0.05
     D = models.discriminator(784, (12, 7), Random(0), n_pieces=3)
     assert maxout_features(D, np.zeros((5, 784), np.float32)).shape == (5, 19)
+
+
+def test_weight_norm_starts_from_the_data_with_unit_outputs():
+    rng = Random(2)
+    D = S.discriminator((20, 10), rng, 0.3, 0.5, n_in=30, classes=4, weight_norm=True, dtype="float64")
+    x = rng.uniform(0, 1, (200, 30), "float64")
+    S.init_weight_norm(D, x)
+    logits = to_numpy(D.forward(x, training=False))
+    assert np.allclose(logits.mean(axis=0), 0, atol=1e-6) and np.allclose(logits.std(axis=0), 1, atol=1e-4)
+    v, g = to_numpy(D.layers[1].params["v"]), to_numpy(D.layers[1].params["g"])
+    W = to_numpy(D.layers[1].weight()[0])  # W = v g / |v|: the length is |g|, the direction v's
+    assert np.allclose(np.linalg.norm(W, axis=0), np.abs(g))
+    assert np.allclose(W / np.linalg.norm(W, axis=0), v / np.linalg.norm(v, axis=0) * np.sign(g))
