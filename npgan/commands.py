@@ -138,8 +138,8 @@ def cmd_sample(args):
     if args.output.endswith(".png") and args.n > MAX_GRID:
         raise UsageError(f"-n {args.n} is too many for one picture; expected at most {MAX_GRID} (or write a .npy)")
     gan = load_model(args.checkpoint, "sample", args.averaged)
-    if args.nearest and (gan.config.dataset != "mnist" or args.output.endswith(".npy")):
-        raise UsageError("--nearest draws a .png picture of an MNIST model's samples")
+    if args.nearest and (gan.config.dataset not in GREY_28 or args.output.endswith(".npy")):
+        raise UsageError("--nearest draws a .png picture of an MNIST or Fashion-MNIST model's samples")
     labels = sample_labels(gan, args.n, args.label, args.checkpoint)  # None unless class-conditional
     if labels is not None and args.output.endswith(".npy"):
         output_file(labels_path(args.output), (".npy",), args.force, [args.checkpoint])
@@ -148,7 +148,7 @@ def cmd_sample(args):
         _save_samples_npy(gan, args.n, rng, args.output, labels)
     elif args.nearest:
         samples = gan.sample(args.n, rng=rng, **({} if labels is None else {"labels": labels}))
-        train_x = load_mnist().train_x
+        train_x = load_images(gan.config.dataset).train_x
         plots.nearest_grid(samples, train_x[nearest_rows(samples, train_x)], args.output)
     elif labels is not None:  # one class per row of ten
         plots.image_grid(gan.sample(args.n, rng=rng, labels=labels), args.output)

@@ -226,3 +226,14 @@ def test_a_gan_trains_on_fashion_and_evaluate_picks_its_classifier(monkeypatch, 
     mnist_classifier = PRETRAINED_FOR["mnist"]
     assert main(["evaluate", str(tmp_path / "run" / "checkpoint.npz"), "--classifier", mnist_classifier]) == 2
     assert "a classifier of mnist; the images are scored against fashion-mnist" in capsys.readouterr().err
+
+
+def test_fashion_is_mnist_fast_unchanged_on_fashion_mnist():
+    from npgan.presets import get_preset
+
+    fast, paper = get_preset("mnist-fast"), get_preset("mnist-paper")
+    assert get_preset("fashion") == fast.replace(dataset="fashion-mnist")  # no retuning for the harder data set
+    # the paper's networks and update, judged on the last iterate within 50 epochs
+    assert (fast.g_hidden, fast.d_hidden, fast.d_pieces, fast.update) == \
+        (paper.g_hidden, paper.d_hidden, paper.d_pieces, paper.update)
+    assert fast.epochs <= 50 and fast.average_from == 0
