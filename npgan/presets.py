@@ -156,16 +156,16 @@ PRESETS = {
                sample_every=5)),
     # Inpainting (npgan.inpainting; results/inpainting.md): one conditional G for seven kinds
     # of mask, G small enough for a 1.2 MB float16 file, D the paper's maxout on [image, mask]
-    # with 3 pieces; Adam (DCGAN's 2e-4, beta1 0.5); the adversarial loss and Yang et al.'s
-    # diversity term (weight 20: in 2-epoch trials it doubled the spread between completions;
-    # weight 50 on single pixels trained G into speckle, which the 4 x 4 cells now ignore).
+    # with 3 pieces; Adam (DCGAN's 2e-4, beta1 0.5). G's loss: the adversarial one, the squared
+    # error on the missing pixels (weight 50) and Yang et al.'s diversity term (weight 50), the
+    # weights chosen by 2-epoch trials (results/inpainting.md, "Choosing G's loss").
     "mnist-inpaint": (
         "inpainting: G(z, x_S, S) 32 + 784 -> 256 -> 256 -> 784, D maxout 240x3, 240x3 on (image, mask); "
-        "masks top/bottom/left/right half, centre 14x14, random 50%/90%; Adam, diversity term, 30 epochs, "
-        "about 25 minutes on one busy core",
+        "masks top/bottom/left/right half, centre 14x14, random 50%/90%; Adam; adversarial + squared error "
+        "+ diversity; 25 epochs, about 20 minutes on one busy core",
         Config(model="inpaint", noise_dim=32, g_hidden=(256, 256), d_hidden=(240, 240), d_pieces=3,
-               optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, inpaint_diversity=20.0,
-               epochs=30, sample_every=5)),
+               optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, inpaint_l2=50.0,
+               inpaint_diversity=50.0, epochs=25, sample_every=5)),
     # Class-conditional GAN (issue 14; npgan/conditional.py, results/conditional.md): the label
     # one-hot at the input of G and D, trained as Mirza and Osindero trained theirs, by the
     # paper's code (maxout D with dropout, momentum SGD, the simultaneous update). G 256-512
