@@ -25,7 +25,7 @@ def main(argv=None):
     p.add_argument("--plain", default="pretrained/npgan-mnist-generator.npz", help="the plain GAN's generator file")
     p.add_argument("-o", "--output", required=True)
     args = p.parse_args(argv)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5.3))
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4.3))
     for ax, (path, title) in zip(axes, ((args.semisup, "semi-supervised G (feature matching, 20 epochs)"),
                                         (args.plain, "plain GAN's G (the committed one, averaged)"))):
         images = to_numpy(npgan.load(path).sample(100, rng=Random(0)))
