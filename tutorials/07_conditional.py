@@ -1,0 +1,245 @@
+# %% [markdown]
+# # 7. Conditional generation: "draw me a 7" and "finish this half digit"
+#
+# The paper's conclusion opens its list of extensions with two conditional models:
+#
+# 1. "A conditional generative model p(x | c) can be obtained by adding c as input to
+#    both G and D." With c the one-hot class of a digit this is the conditional GAN of
+#    Mirza and Osindero (2014).
+# 3. "Learned approximate inference ... conditionals p(x_S | x_not_S) where S is a subset
+#    of the indices of x by training a family of conditional models that share
+#    parameters." Today this is called **inpainting**: given some pixels, draw the rest.
+#
+# This tutorial takes both apart with npgan's own layers:
+#
+# 1. the label at the input: why concatenating a one-hot vector is a learned per-class
+#    bias, and why the gradient goes to x but never to the label (checked by central
+#    differences);
+# 2. a small conditional GAN trained here, then the committed one
+#    (`pretrained/npgan-mnist-cgan.npz`), scored by npgan's classifier: is a "7" a 7?
+# 3. the inpainter: one G for seven kinds of mask, the observed pixels copied through,
+#    and D judging the completed image *with its mask*;
+# 4. the other route: search the plain generator's code z until G(z) agrees with the
+#    pixels we have (Yeh et al., 2017), the gradient taken through G to its input.
+#
+# Models: `npgan.conditional` (+ `conditional_model`), `npgan.inpainting` (+
+# `inpainting_model`, `inpainting_search`), trained by the same `npgan.train.train` as
+# `npgan train --preset mnist-cgan|mnist-inpaint`. `NPGAN_FAST=1` shrinks every run to
+# seconds (and the pictures to nonsense).
+
+# %%
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: one BLAS thread is fastest
+
+import matplotlib
+
+if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keeps its own backend
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+import npgan
+from npgan import classifier as classifiers
+from npgan import conditional as C
+from npgan import inpainting as I
+from npgan import tutorial
+from npgan.backend import Random, asarray, to_numpy
+from npgan.conditional_model import train_tiny_cgan
+from npgan.data import load_mnist
+from npgan.gradcheck import numerical_gradient, rel_error
+from npgan.inpainting_model import train_tiny
+from npgan.inpainting_scores import missing_error_and_spread, nearest_neighbour_completion
+from npgan.inpainting_search import complete_by_search
+from npgan.plots import tile_images
+
+FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+REPO = HERE.parent
+FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-07-"))  # the run folders of this tutorial
+
+mnist = load_mnist()
+x_test, y_test = mnist.test_x, mnist.test_y.astype(np.int64)
+net = classifiers.load()[0]  # npgan's MNIST classifier (98.77% on the test set): our judge of "is it a 7?"
+
+
+def classify(images):
+    """The classifier's digit for each image (n, 784)."""
+    return to_numpy(net.logits(asarray(images))).argmax(axis=1)
+
+
+# %% [markdown]
+# ## 1. The label at the input
+#
+# G gets `[z, c]` and D gets `[x, c]`, with `c = onehot(y)`. Split the first layer's
+# weights by rows, `W = [W_x; W_c]`:
+#
+#     [x, c] W + b = x W_x + c W_c + b = x W_x + (W_c[y] + b)
+#
+# so the label adds **row y of `W_c`**, a learned bias of the first layer for class y.
+# Nothing else is new: the same `Linear`, optimisers, checkpoints and gradient checks.
+# Here it is with a real first layer:
+
+# %%
+rng = Random(0)
+D = C.discriminator(784, (32,), rng, activation="maxout", pieces=2, dtype="float64")
+first = D.layers[0]  # a Maxout layer of 32 units x 2 pieces: W (794, 64), its columns unit by unit
+W, b = to_numpy(first.params["W"]), to_numpy(first.params["b"])
+x = x_test[:4].astype(np.float64)
+y = y_test[:4]
+joined = np.concatenate([x, np.eye(10)[y]], axis=1) @ W + b
+per_class_bias = x @ W[:784] + W[784:][y] + b
+print("first layer on [x, c] vs x W_x + W_c[y] + b: largest difference", np.abs(joined - per_class_bias).max())
+
+# %% [markdown]
+# The backward pass returns the gradient with respect to the whole input `[x, c]`,
+# `da W^T`. Its first 784 columns are `dL/dx`, which G needs in its step; the last ten
+# are "the gradient with respect to the label", which means nothing: a label is an
+# integer, no step ever moves it. `conditional.LabelledNetwork` wraps D as a function of
+# x alone (the label held fixed) and drops those columns; central differences on x agree:
+
+# %%
+D_of_x = C.LabelledNetwork(D, asarray(np.eye(10)[y]))
+D_of_x.forward(asarray(x), training=False)
+dx = to_numpy(D_of_x.backward(asarray(np.ones((4, 1))), param_grads=False))
+x_probe = asarray(x.copy())
+numeric = to_numpy(numerical_gradient(lambda: float(D_of_x.forward(x_probe, training=False).sum()), x_probe))
+print(f"dD/dx: backward {dx.shape}, relative error against central differences {rel_error(dx, numeric):.1e}")
+
+# %% [markdown]
+# The label still changes the gradient G receives: the same image, judged as a 3 and as
+# an 8, is pushed in different directions (with a trained D, towards a 3 and towards an
+# 8). That difference is the whole of conditioning.
+
+# %%
+as_three = to_numpy(C.LabelledNetwork(D, asarray(np.eye(10)[[3] * 4])).forward(asarray(x), training=False))
+as_eight = to_numpy(C.LabelledNetwork(D, asarray(np.eye(10)[[8] * 4])).forward(asarray(x), training=False))
+print("D's logits for the same four images labelled 3:", as_three[:, 0].round(3))
+print("                                   and labelled 8:", as_eight[:, 0].round(3))
+
+# %% [markdown]
+# ## 2. A conditional GAN, trained here and committed
+#
+# `train_tiny_cgan` is the `mnist-cgan` preset with one small hidden layer in G and D:
+# Algorithm 1 where every generated example draws its label uniformly, and D sees real
+# pairs (x, y) from the data beside fake pairs (G(z, y'), y'). The score is the share of
+# samples that npgan's classifier puts in the class they were asked for.
+
+# %%
+EPOCHS = 1 if FAST else 3
+tiny = train_tiny_cgan(RUNS / "cgan", epochs=EPOCHS)
+labels = np.repeat(np.arange(10), 10 if FAST else 100)
+asked = classify(to_numpy(tiny.sample(len(labels), rng=Random(1), labels=asarray(labels)))) == labels
+print(f"small cGAN, {EPOCHS} epoch(s): {asked.mean():.1%} of {len(labels)} samples classified as asked")
+
+committed = REPO / "pretrained" / "npgan-mnist-cgan.npz"
+cgan = npgan.load(committed) if committed.exists() and not FAST else tiny
+samples = to_numpy(cgan.sample(1000, rng=Random(2)))  # 100 of each class, in label order
+print(f"{'committed' if cgan is not tiny else 'small'} cGAN: "
+      f"{(classify(samples) == np.repeat(np.arange(10), 100)).mean():.1%} of 1,000 samples classified as asked")
+
+fig, ax = plt.subplots(figsize=(6, 6))
+ax.imshow(tile_images(samples.reshape(10, 100, 784)[:, :10].reshape(100, 784), ncols=10), cmap="gray")
+ax.set_title("G(z, c): one class per row, ten draws of z each")
+ax.axis("off")
+fig.savefig(FIGURES / "07_cgan_samples.png", dpi=100, bbox_inches="tight")
+plt.close(fig)
+
+# %% [markdown]
+# Two details made `mnist-cgan` train at all (`results/conditional.md`): the label's rows
+# of the first layer start **large** (drawn like the other weights, every class starts
+# with nearly the same bias, G ignores the label, and D, which soon learns that an image
+# does not fit its label, wins); and D's dropout drops pixels, never the label.
+#
+# ## 3. Inpainting: one model for a family of masks
+#
+# A mask `observed` is 1 on the pixels we have (the set S). G sees
+# `u = observed * (x + 1) - 1` (the observed pixels, and -1 where a pixel is missing)
+# beside its noise, and its output fills only the missing pixels:
+#
+#     completion = observed * x + (1 - observed) * G(z, u)
+#
+# so the gradient of anything with respect to G's output is zero on the observed pixels
+# (`inpainting.compose_backward`). D judges `[completion, observed]`: without the mask a
+# seam between given and drawn pixels would be invisible to it. Every training example
+# draws one of seven masks, named by what is **missing**:
+
+# %%
+mask_rng = Random(3)
+masks = np.concatenate([to_numpy(I.observed_mask(name, 1, mask_rng)) for name in I.MASKS])
+fig, axes = plt.subplots(1, len(I.MASKS), figsize=(12, 2.2))
+for ax, name, m in zip(axes, I.MASKS, masks):
+    ax.imshow((x_test[0] * m + 0.35 * (1 - m)).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(name)
+    ax.axis("off")
+fig.suptitle("the seven masks (grey: missing)")
+fig.savefig(FIGURES / "07_masks.png", dpi=100, bbox_inches="tight")
+plt.close(fig)
+
+# %% [markdown]
+# A small inpainter trained here, then the committed one (`npgan inpaint` uses it). For
+# each mask: the completions' accuracy under the classifier (against the original's
+# label), the squared error on the missing pixels, and the **spread** between two
+# completions of the same input (a G that ignores z gives 0), beside the nearest
+# training image on the observed pixels.
+
+# %%
+small = train_tiny(RUNS / "inpaint", iterations=20 if FAST else 300)
+committed = REPO / "pretrained" / "npgan-mnist-inpaint.npz"
+inpainter = npgan.load(committed) if committed.exists() and not FAST else small
+n_images = 100 if FAST else 1000
+x, y = x_test[:n_images], y_test[:n_images]
+train_images = mnist.train_x[:5000] if FAST else mnist.train_x
+rows = []
+for name in I.MASKS:
+    observed = to_numpy(I.observed_mask(name, n_images, Random(4)))
+    completions = to_numpy(inpainter.complete(asarray(x), asarray(observed), Random(5), per_image=2))
+    error, spread = missing_error_and_spread(x, observed, completions, 2)
+    nearest = to_numpy(nearest_neighbour_completion(asarray(x), asarray(observed), asarray(train_images)))
+    accuracy = (classify(completions) == np.repeat(y, 2)).mean()
+    rows.append((name, accuracy, error, spread, (classify(nearest) == y).mean()))
+print(f"{'mask':>9} | {'GAN accuracy':>12} | {'missing MSE':>11} | {'spread':>6} | nearest image accuracy")
+for name, accuracy, error, spread, nearest_accuracy in rows:
+    print(f"{name:>9} | {accuracy:12.1%} | {float(error):11.4f} | {float(spread):6.3f} | {nearest_accuracy:.1%}")
+
+# %% [markdown]
+# ## 4. The other route: search the plain generator's z
+#
+# An unconditional G already knows p(x). To complete an image, find the code whose
+# image agrees with the observed pixels,
+#
+#     z* = argmin_z 1/784 sum_d observed_d (G(z)_d - x_d)^2,
+#
+# by gradient descent on z, the gradient taken through G to its *input* by G's own
+# backward pass (`inpainting_search.search_gradient`, checked in `npgan gradcheck`), and
+# copy the observed pixels through. No training, but hundreds of passes through G per
+# image, and G's range may not hold a good completion at all.
+
+# %%
+generator = npgan.load(REPO / "pretrained" / "npgan-mnist-generator.npz")
+shown = 8
+observed = to_numpy(I.observed_mask("top", shown, Random(6)))  # the top half is missing
+z0 = generator.sample_noise(shown, Random(7))
+searched, _, _ = complete_by_search(generator.G, asarray(x_test[:shown]), asarray(observed), z0,
+                                    steps=5 if FAST else 300, lr=0.05, bound=generator.noise_scale)
+drawn = to_numpy(inpainter.complete(asarray(x_test[:shown]), asarray(observed), Random(8), per_image=3))
+picture = np.concatenate([x_test[:shown], x_test[:shown] * observed + 0.35 * (1 - observed),
+                          drawn.reshape(shown, 3, 784).transpose(1, 0, 2).reshape(-1, 784), to_numpy(searched)])
+fig, ax = plt.subplots(figsize=(6, 5.5))
+ax.imshow(tile_images(picture, ncols=shown), cmap="gray")
+ax.set_title("original / top half missing / three inpaintings / search of G's z")
+ax.axis("off")
+fig.savefig(FIGURES / "07_inpainting.png", dpi=100, bbox_inches="tight")
+plt.close(fig)
+print("classes of the originals:", y_test[:shown], " of the searched completions:", classify(to_numpy(searched)))
+
+# %% [markdown]
+# The conditional model answers in one pass and draws different completions for
+# different z; the search answers one completion per start and costs hundreds of passes.
+# `results/inpainting.md` compares the two routes on every mask over the test set, and
+# `results/conditional.md` scores the committed cGAN with FD, precision and recall
+# beside the unconditional generator.
