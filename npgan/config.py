@@ -161,6 +161,10 @@ class Config:
     # and +-d_label_init_range (the others' in +-g_init_range, +-d_init_range).
     g_label_init_range: float = 1.0
     d_label_init_range: float = 0.5
+    # Fast training (issue 18, item 5; presets mnist-fast, mnist, fashion): the learning rate
+    # is held at lr for the first lr_decay_start updates, then divided by lr_decay per update
+    # (0: decays from the first update). Models "gan" and "dcgan".
+    lr_decay_start: int = 0
     dtype: str = "float32"
 
     def __post_init__(self):
@@ -169,7 +173,7 @@ class Config:
         for name in (field.name for field in dataclasses.fields(self) if field.type is tuple):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for checks in (_core_checks, _autoencoder_checks, _dcgan_checks, _inference_checks, _remedy_checks,
-                       _cgan_checks, _inpaint_checks, _semisup_checks):
+                       _fast_checks, _cgan_checks, _inpaint_checks, _semisup_checks):
             for ok, message in checks(self):
                 if not ok:
                     raise ValueError(f"Config: {message}")
@@ -188,6 +192,15 @@ class Config:
         if unknown:
             raise ValueError(f"Config: unknown fields {sorted(unknown)}")
         return cls(**values)
+
+
+def _fast_checks(config):
+    """The held learning rate of fast training (gan_model.build_optimizers)."""
+    return [
+        (config.lr_decay_start >= 0, "lr_decay_start (updates at the initial learning rate) must be >= 0"),
+        (config.lr_decay_start == 0 or config.model in ("gan", "dcgan"),
+         f"lr_decay_start applies to models 'gan' and 'dcgan', not {config.model!r}"),
+    ]
 
 
 def _check_type(field, value):

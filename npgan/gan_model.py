@@ -59,12 +59,13 @@ def build_optimizers(config, gan):
     """``(d_optimizer, g_optimizer)``: one for D and one for G, each with its own state.
 
     ``config.optimizer``: ``"momentum"`` (momentum SGD, the paper's) or ``"adam"``; the
-    learning rate decays as ``config`` says either way (pylearn2's ``ExponentialDecay``).
+    learning rate decays as ``config`` says either way (pylearn2's ``ExponentialDecay``,
+    held for the first ``config.lr_decay_start`` updates).
     G's rate and its floor are ``config.g_lr_ratio`` times D's (two time scales).
     """
     def optimizer(network, scale):
         lr = config.lr * scale
-        decay = ExponentialDecay(lr, config.lr_decay, config.lr_min * scale)
+        decay = ExponentialDecay(lr, config.lr_decay, config.lr_min * scale, config.lr_decay_start)
         if config.optimizer == "adam":
             return Adam(network, lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
         return MomentumSGD(network, lr, config.momentum_start, decay)

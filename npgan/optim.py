@@ -18,17 +18,23 @@ from npgan.backend import get_backend, to_numpy
 
 
 class ExponentialDecay:
-    """``lr(t) = max(lr0 / decay**t, lr_min)`` after ``t`` updates (``decay=1``: constant)."""
+    """``lr(t) = max(lr0 / decay**max(t - start, 0), lr_min)`` after ``t`` updates.
 
-    def __init__(self, lr0, decay=1.0, lr_min=0.0):
+    ``decay=1``: constant; ``start``: the rate is held at ``lr0`` for the first ``start``
+    updates and decays from there (0: from the first update, pylearn2's schedule).
+    """
+
+    def __init__(self, lr0, decay=1.0, lr_min=0.0, start=0):
         if lr0 <= 0:
             raise ValueError(f"ExponentialDecay: learning rate must be > 0, got {lr0}")
         if decay < 1.0:
             raise ValueError(f"ExponentialDecay: decay must be >= 1 (lr is divided by it), got {decay}")
-        self.lr0, self.decay, self.lr_min = float(lr0), float(decay), float(lr_min)
+        if start < 0:
+            raise ValueError(f"ExponentialDecay: start must be >= 0 updates, got {start}")
+        self.lr0, self.decay, self.lr_min, self.start = float(lr0), float(decay), float(lr_min), int(start)
 
     def __call__(self, t):
-        return max(self.lr0 / self.decay**t, self.lr_min)
+        return max(self.lr0 / self.decay**max(t - self.start, 0), self.lr_min)
 
 
 class LinearRamp:

@@ -1,0 +1,45 @@
+"""Fast training (issue 18, item 5): the learning rate held for lr_decay_start updates, then decaying."""
+
+import pytest
+
+from npgan.gan_model import GANModel
+from npgan.optim import ExponentialDecay
+from npgan.presets import get_preset
+
+
+def test_the_rate_is_held_then_divided_by_decay_per_update():
+    schedule = ExponentialDecay(0.1, decay=2.0, lr_min=0.01, start=3)
+    assert [schedule(t) for t in range(7)] == [0.1, 0.1, 0.1, 0.1, 0.05, 0.025, 0.0125]
+    assert schedule(10) == 0.01  # the floor
+    assert ExponentialDecay(0.1, 2.0)(1) == 0.05  # start 0: pylearn2's schedule, from the first update
+    with pytest.raises(ValueError, match="start must be >= 0"):
+        ExponentialDecay(0.1, 2.0, start=-1)
+
+
+def test_a_gan_s_optimisers_follow_lr_decay_start():
+    config = get_preset("ring-8-plain").replace(lr=0.02, lr_decay=1.5, lr_min=0.0, lr_decay_start=4, epochs=1,
+                                                iters_per_epoch=6, g_lr_ratio=2.0)
+    model = GANModel(config)
+    for i in range(6):
+        model.step(i)
+    # six iterations of Algorithm 1 (k = 1): each optimiser has made 6 updates, the first 4 at the held rate
+    assert model.d_optimizer.updates == model.g_optimizer.updates == 6
+    assert model.d_optimizer.lr == pytest.approx(0.02 / 1.5**2)
+    assert model.g_optimizer.lr == pytest.approx(2 * 0.02 / 1.5**2)
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(lr_decay_start=-1), "lr_decay_start (updates at the initial learning rate) must be >= 0"),
+    (dict(model="vae", lr_decay_start=10), "lr_decay_start applies to models 'gan' and 'dcgan', not 'vae'"),
+])
+def test_misuse_is_refused_in_one_line(changes, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        get_preset("mnist-vae" if changes.get("model") else "mnist-fast").replace(**changes)
+
+
+def test_mnist_fast_holds_the_paper_s_rate_for_20_epochs_then_falls_20x():
+    config = get_preset("mnist-fast")
+    schedule = ExponentialDecay(config.lr, config.lr_decay, config.lr_min, config.lr_decay_start)
+    per_epoch = 50000 // config.batch_size
+    assert schedule(20 * per_epoch) == config.lr == 0.1
+    assert schedule(config.epochs * per_epoch) == pytest.approx(0.005, rel=0.01)
