@@ -72,10 +72,11 @@ if FAST:  # a tenth of the images is plenty to exercise every line
 #
 # The paper's D starts with a maxout layer: 240 units of 5 linear pieces, each piece a
 # column of `W` (784 x 1200), i.e. a 28 x 28 template that the unit compares the image
-# with. Drawn as images, a trained D's templates are strokes and pen-shaped blobs, parts
-# of digits; an untrained D's are noise. (A discriminator has no reason to learn
-# *digit classes*: it separates real from generated. Whether its parts of digits are
-# useful for classes is what section 2 measures.)
+# with. Drawn as images (the 40 with the largest norm), a trained D's templates are
+# digit-shaped: loops, slanted strokes, whole 0s, 3s, 8s and 9s in light and dark; an
+# untrained D's are noise. (A discriminator is never told about *digit classes*: it
+# separates real from generated. Whether what it learned is useful for classes is what
+# section 2 measures.)
 
 # %%
 D, d_config = load_discriminator()
@@ -205,6 +206,6 @@ plt.close(fig)
 table_file = REPO / "results" / "semisupervised-features.json"
 if table_file.exists():
     table = json.loads(table_file.read_text())["table"]
-    for n, row in table.items():
+    for n, row in sorted(table.items(), key=lambda item: int(item[0])):
         print(f"n = {int(n):5d}: " + ", ".join(f"{name} {100 * s['mean']:.1f} +- {100 * s['std']:.1f}%"
                                               for name, s in row.items()))
