@@ -179,3 +179,13 @@ def test_weight_norm_starts_from_the_data_with_unit_outputs():
     W = to_numpy(D.layers[1].weight()[0])  # W = v g / |v|: the length is |g|, the direction v's
     assert np.allclose(np.linalg.norm(W, axis=0), np.abs(g))
     assert np.allclose(W / np.linalg.norm(W, axis=0), v / np.linalg.norm(v, axis=0) * np.sign(g))
+
+
+def test_the_committed_semisupervised_model_reproduces_its_recorded_error(capsys, tmp_path):
+    path = os.path.join(os.path.dirname(__file__), "..", "pretrained", "npgan-mnist-semisup.npz")
+    _, state, arrays = checkpoint.read(path)
+    assert all(a.dtype == np.float16 for a in arrays.values()) and sum(a.nbytes for a in arrays.values()) < 1.5e6
+    os.environ.setdefault("NPGAN_DATA_DIR", mnist_dir())
+    assert main(["classify", path, "-o", str(tmp_path / "p.npy")]) == 0
+    assert f"({state['test_errors']} of 10000" in capsys.readouterr().out
+    assert state["test_errors"] <= 500  # the goal: at most 5% with 100 labels
