@@ -7,6 +7,10 @@
         run folder) and prints every 250 the step's statistics, the share of 500 samples
         (50 per label) classified as asked and the Frechet distance of 1,000 samples: the
         short runs behind "What it took" in results/conditional.md
+    python results/conditional.py curve runs/mnist-cgan
+        joins the run's log.csv, metrics*.csv and labels*.csv by epoch into
+        results/conditional-curve.csv (seconds, D's outputs, FD of 2,000 samples and the
+        share of 1,000 classified as asked, for the last and the averaged G)
     python results/conditional.py measure
         draws 10,000 samples of pretrained/npgan-mnist-cgan.npz (1,000 per label, seed 0) and
         10,000 of pretrained/npgan-mnist-generator.npz (seed 0), scores both with
@@ -17,6 +21,7 @@
 """
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -32,7 +37,7 @@ from npgan.conditional import CLASSES
 from npgan.conditional_model import ConditionalModel, label_accuracy, save_cgan_file
 from npgan.data import load_mnist
 from npgan.evaluation import evaluate, training_scores
-from npgan.files import write_json
+from npgan.files import atomic_write, write_json
 from npgan.presets import get_preset
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -116,6 +121,30 @@ def probe(args):
                       f"{100 * share:.1f}%  FD {scores['frechet_distance']:.1f}", flush=True)
 
 
+def curve(args):
+    def read(name, fields):
+        path = os.path.join(args.run, name)
+        if not os.path.exists(path):
+            return {}
+        with open(path, newline="") as f:
+            return {int(row["epoch"]): [row[field] for field in fields] for row in csv.DictReader(f)}
+
+    parts = [("log.csv", ["seconds", "d_real", "d_fake"], ["seconds", "d_real", "d_fake"]),
+             ("metrics.csv", ["frechet_distance"], ["frechet_distance"]),
+             ("metrics-averaged.csv", ["frechet_distance"], ["frechet_distance_averaged"]),
+             ("labels.csv", ["label_accuracy"], ["label_accuracy"]),
+             ("labels-averaged.csv", ["label_accuracy"], ["label_accuracy_averaged"])]
+    tables = [(read(name, fields), len(fields)) for name, fields, _ in parts]
+    header = ["epoch"] + [column for *_, columns in parts for column in columns]
+    lines = [",".join(header)]
+    for epoch in sorted(tables[0][0]):
+        lines.append(",".join([str(epoch)] + [value for table, width in tables
+                                              for value in table.get(epoch, [""] * width)]))
+    out = os.path.join(HERE, "conditional-curve.csv")
+    atomic_write(out, lambda f: f.write(("\n".join(lines) + "\n").encode()))
+    print(f"wrote {out} ({len(lines) - 1} epochs)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -124,6 +153,9 @@ def main(argv=None):
     p.add_argument("--averaged", action="store_true")
     p.add_argument("-o", "--output", default=CGAN)
     p.set_defaults(func=export)
+    p = sub.add_parser("curve")
+    p.add_argument("run", help="the run folder of npgan train --preset mnist-cgan")
+    p.set_defaults(func=curve)
     p = sub.add_parser("probe")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="a Config change, the value as JSON (e.g. d_label_init_range=0.005)")
