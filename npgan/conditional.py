@@ -111,47 +111,6 @@ def backward_to_input(network, dy, width, param_grads=True):
     return dinput[:, :width]
 
 
-class LabelledNetwork(Sequential):
-    """A network of ``[x, c]`` seen as a function of ``x`` alone, the labels' one-hot ``c`` held fixed.
-
-    Its layers (and so ``params``, ``grads``, kinks and dropout masks) are the network's own;
-    ``forward(x) = network([x, c])`` and ``backward(dy) = dL/dx`` (``backward_to_input``). What
-    a gradient check of D(x, c) and of G(z, c) differentiates.
-    """
-
-    def __init__(self, network, c):
-        super().__init__(*network.layers)
-        self.c = c
-        self.width = next(layer.n_in for layer in network.layers if hasattr(layer, "n_in")) - c.shape[1]
-
-    def forward(self, x, training=True):
-        return super().forward(join_label(x, self.c), training)
-
-    def backward(self, dy, input_grad=True, param_grads=True):
-        dinput = super().backward(dy, input_grad, param_grads)  # (n, width + K), or None
-        return None if dinput is None else dinput[:, :self.width]
-
-
-class GeneratorThroughD(Sequential):
-    """``z -> D(G(z, c), c)``: the generator step's function of z, one label per row for both.
-
-    Layers are G's then D's, so ``params``/``grads`` hold both (G's first). ``backward``
-    passes D's gradient with respect to its image input, the label's columns dropped,
-    into G, and returns ``dL/dz``.
-    """
-
-    def __init__(self, G, D, c):
-        super().__init__(*G.layers, *D.layers)
-        self.g, self.d = LabelledNetwork(G, c), LabelledNetwork(D, c)
-
-    def forward(self, z, training=True):
-        return self.d.forward(self.g.forward(z, training), training)
-
-    def backward(self, dy, input_grad=True, param_grads=True):
-        dx = self.d.backward(dy, input_grad=True, param_grads=param_grads)
-        return self.g.backward(dx, input_grad=input_grad, param_grads=param_grads)
-
-
 def draw_label_rows(layer, classes, label_init_range, rng):
     """Redraw the last ``classes`` rows of a first layer's ``W`` (the label's, ``W_c``) uniform in
     ``[-label_init_range, label_init_range]`` (see the module docstring: the label's weight at the start)."""

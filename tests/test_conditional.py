@@ -12,16 +12,9 @@ import npgan
 from npgan import conditional, conditional_model, gradcheck
 from npgan.backend import Random, to_numpy
 from npgan.cli import main
-from npgan.conditional import (
-    GeneratorThroughD,
-    LabelledNetwork,
-    backward_to_input,
-    balanced_labels,
-    check_labels,
-    one_hot,
-)
+from npgan.conditional import backward_to_input, balanced_labels, check_labels, one_hot
+from npgan.conditional_checks import GeneratorThroughD, LabelledNetwork, small_networks
 from npgan.conditional_checks import rows as conditional_rows
-from npgan.conditional_checks import small_networks
 from npgan.conditional_model import build_cgan, save_cgan_file
 from npgan.optim import Adam
 from npgan.presets import Config, get_preset
