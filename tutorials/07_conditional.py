@@ -48,6 +48,7 @@ from npgan import conditional as C
 from npgan import inpainting as I
 from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
+from npgan.conditional_checks import LabelledNetwork
 from npgan.conditional_model import train_tiny_cgan
 from npgan.data import load_mnist
 from npgan.gradcheck import numerical_gradient, rel_error
@@ -99,11 +100,11 @@ print("first layer on [x, c] vs x W_x + W_c[y] + b: largest difference", np.abs(
 # The backward pass returns the gradient with respect to the whole input `[x, c]`,
 # `da W^T`. Its first 784 columns are `dL/dx`, which G needs in its step; the last ten
 # are "the gradient with respect to the label", which means nothing: a label is an
-# integer, no step ever moves it. `conditional.LabelledNetwork` wraps D as a function of
+# integer, no step ever moves it. `conditional_checks.LabelledNetwork` wraps D as a function of
 # x alone (the label held fixed) and drops those columns; central differences on x agree:
 
 # %%
-D_of_x = C.LabelledNetwork(D, asarray(np.eye(10)[y]))
+D_of_x = LabelledNetwork(D, asarray(np.eye(10)[y]))
 D_of_x.forward(asarray(x), training=False)
 dx = to_numpy(D_of_x.backward(asarray(np.ones((4, 1))), param_grads=False))
 x_probe = asarray(x.copy())
@@ -116,8 +117,8 @@ print(f"dD/dx: backward {dx.shape}, relative error against central differences {
 # 8). That difference is the whole of conditioning.
 
 # %%
-as_three = to_numpy(C.LabelledNetwork(D, asarray(np.eye(10)[[3] * 4])).forward(asarray(x), training=False))
-as_eight = to_numpy(C.LabelledNetwork(D, asarray(np.eye(10)[[8] * 4])).forward(asarray(x), training=False))
+as_three = to_numpy(LabelledNetwork(D, asarray(np.eye(10)[[3] * 4])).forward(asarray(x), training=False))
+as_eight = to_numpy(LabelledNetwork(D, asarray(np.eye(10)[[8] * 4])).forward(asarray(x), training=False))
 print("D's logits for the same four images labelled 3:", as_three[:, 0].round(3))
 print("                                   and labelled 8:", as_eight[:, 0].round(3))
 
