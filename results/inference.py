@@ -20,12 +20,14 @@ every number of the page is in the JSON, with the seconds each route took.
 """
 
 import argparse
+import io
 import json
 import os
 import time
 
 import matplotlib.pyplot as plt
 import numpy
+from PIL import Image
 
 from npgan import classifier, load
 from npgan.backend import Random, asarray, to_numpy
@@ -143,8 +145,11 @@ def picture(rows, path, title, ncols=20):
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(title, fontsize=10)
-    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
+    grey = Image.open(buffer).convert("L")  # grey images and black text: one channel, a third of the bytes
+    atomic_write(path, lambda f: grey.save(f, format="png", optimize=True))
 
 
 def interpolation(G, z, x, pairs, path, n=10):
