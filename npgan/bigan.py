@@ -22,6 +22,12 @@ The steps are Algorithm 1's with pairs in place of images:
 
 ``d_step`` is lines 3-5 and ``eg_step`` lines 7-8; ``simultaneous_step`` computes both
 from one batch and applies them together, as ``GAN.simultaneous_step`` does.
+
+Two options beside the plain game: D can read x and z apart before joining them
+(``pair_discriminator``, ALI's separate paths), and ``recon_weight = lambda > 0`` adds
+ALICE's reconstruction term (Li et al., 2017) to E's and G's loss,
+``lambda mean_n mean_d (G(E(x_n))_d - x_nd)^2`` (``reconstruction_term``): a variant of
+BiGAN, not BiGAN, which asks ``G(E(x))`` to redraw ``x``.
 """
 
 from npgan import losses, models
