@@ -43,3 +43,10 @@ def test_mnist_fast_holds_the_paper_s_rate_for_20_epochs_then_falls_20x():
     per_epoch = 50000 // config.batch_size
     assert schedule(20 * per_epoch) == config.lr == 0.1
     assert schedule(config.epochs * per_epoch) == pytest.approx(0.005, rel=0.01)
+
+
+def test_the_default_preset_is_mnist_fast_averaged_over_the_falling_rate():
+    fast = get_preset("mnist-fast")
+    assert get_preset("mnist") == fast.replace(parzen_every=0, eval_every=0, average_from=21)
+    per_epoch = 50000 // fast.batch_size
+    assert fast.lr_decay_start == (get_preset("mnist").average_from - 1) * per_epoch  # averaging starts with the fall
