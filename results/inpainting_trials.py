@@ -1,11 +1,16 @@
 """The 2-epoch trials that chose mnist-inpaint's loss weights (results/inpainting.md, "Choosing G's loss").
 
     python results/inpainting_trials.py [--runs runs/inpaint-trials] [--images 1000] [L2:DIVERSITY ...]
+    python results/inpainting_trials.py --g-hidden 300,300 50:50        # a wider G, from scratch
+    python results/inpainting_trials.py --from runs/mnist-inpaint/checkpoint.npz --epochs 3 50:20
+    python results/inpainting_trials.py --score CKPT [CKPT ...]         # score finished checkpoints only
 
-Each trial trains the mnist-inpaint preset for 2 epochs with ``inpaint_l2`` and
-``inpaint_diversity`` replaced (a run folder per trial under --runs; an existing one is
-resumed, so a finished trial is only scored again), then scores it on the first --images
-test images: per mask (drawn from ``Random(0)``), two completions per image (noise from
+Each trial trains the mnist-inpaint preset for --epochs (2) epochs with ``inpaint_l2`` and
+``inpaint_diversity`` replaced (and G's hidden widths, with --g-hidden); with --from it
+continues that training checkpoint (weights, optimisers, data stream) for --epochs more
+epochs under the new weights instead of starting afresh. A run folder per trial under
+--runs; an existing one is resumed, so a finished trial is only scored again. Each is
+scored on the first --images test images: per mask (drawn from ``Random(0)``), two completions per image (noise from
 ``Random(1)``), the classifier's accuracy, the squared error on the missing pixels and the
 spread. About 1.5 minutes of one core per trial.
 """
@@ -24,13 +29,17 @@ from npgan.train import train
 TRIALS = ("0:0", "0:20", "50:20", "10:50", "50:100", "50:50")
 
 
-def run_trial(l2, diversity, folder):
+def run_trial(l2, diversity, folder, epochs=2, g_hidden=None, start=None):
+    """Train one trial into ``folder`` (``epochs`` epochs, or ``epochs`` more than ``start``'s); its checkpoint."""
     checkpoint = os.path.join(folder, "checkpoint.npz")
-    config = get_preset("mnist-inpaint").replace(inpaint_l2=l2, inpaint_diversity=diversity, epochs=2,
-                                                 sample_every=1)
-    if os.path.exists(checkpoint) and load(checkpoint).state["epoch"] >= 2:
+    base = get_preset("mnist-inpaint")
+    first = load(start).state["epoch"] if start else 0
+    config = base.replace(inpaint_l2=l2, inpaint_diversity=diversity, epochs=first + epochs, sample_every=1,
+                          g_hidden=g_hidden or base.g_hidden)
+    done = load(checkpoint).state["epoch"] if os.path.exists(checkpoint) else None
+    if done is not None and done >= config.epochs:
         return checkpoint
-    train(config, folder, resume=checkpoint if os.path.exists(checkpoint) else None, quiet=True)
+    train(config, folder, resume=checkpoint if done is not None else start, quiet=True)
     return checkpoint
 
 
@@ -49,18 +58,35 @@ def main():
     parser.add_argument("trials", nargs="*", default=TRIALS, help="L2:DIVERSITY weights (default: the page's six)")
     parser.add_argument("--runs", default=os.path.join("runs", "inpaint-trials"))
     parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per trial (with --from: more epochs)")
+    parser.add_argument("--g-hidden", help="G's hidden widths, comma-separated (default: the preset's)")
+    parser.add_argument("--from", dest="start", help="a training checkpoint to continue instead of starting afresh")
+    parser.add_argument("--score", nargs="+", metavar="CKPT", help="only score these checkpoints")
     args = parser.parse_args()
+    g_hidden = tuple(int(w) for w in args.g_hidden.split(",")) if args.g_hidden else None
     data = load_mnist()
     clf, _ = classifier.load()
     x, labels = asarray(data.test_x[:args.images]), data.test_y[:args.images]
     print("| L2 | diversity | " + " | ".join(MASKS) + " |")
     print("|---|---|" + "---|" * len(MASKS))
-    for trial in args.trials:
+    for checkpoint in args.score or ():
+        print_row(checkpoint, load(checkpoint), x, labels, clf)
+    for trial in () if args.score else args.trials:
         l2, diversity = (float(w) for w in trial.split(":"))
-        checkpoint = run_trial(l2, diversity, os.path.join(args.runs, f"l2-{l2:g}-diversity-{diversity:g}"))
-        row = scores(load(checkpoint), x, labels, clf)
-        cells = [f"{100 * a:.1f}% / {m:.4f} / {s:.3f}" for a, m, s in (row[name] for name in MASKS)]
-        print(f"| {l2:g} | {diversity:g} | " + " | ".join(cells) + " |", flush=True)
+        name = f"l2-{l2:g}-diversity-{diversity:g}"
+        if g_hidden or args.start:
+            name += f"-g{'x'.join(map(str, g_hidden or ()))}" + ("-continued" if args.start else "")
+            name += f"-{args.epochs}ep"
+        checkpoint = run_trial(l2, diversity, os.path.join(args.runs, name), args.epochs, g_hidden, args.start)
+        model = load(checkpoint)
+        extra = f" ({name}, epoch {model.state['epoch']})" if g_hidden or args.start else ""
+        print_row(f"{l2:g} | {diversity:g}{extra}", model, x, labels, clf)
+
+
+def print_row(label, model, x, labels, clf):
+    row = scores(model, x, labels, clf)
+    cells = [f"{100 * a:.1f}% / {m:.4f} / {s:.3f}" for a, m, s in (row[name] for name in MASKS)]
+    print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
