@@ -1,11 +1,12 @@
 """Write the committed inference models from their training runs (results/inference.md).
 
     python results/export_inference.py --encoder runs/issue15/mnist-encoder/checkpoint.npz
-                                       --bigan runs/issue15/mnist-bigan/checkpoint.npz [--force]
+                                       --bigan runs/issue15/mnist-alice/checkpoint.npz [--force]
 
 * pretrained/npgan-mnist-encoder.npz: E alone, float32, naming its generator
   (npgan-mnist-generator.npz, beside it) by file name and SHA-256;
-* pretrained/npgan-mnist-bigan.npz: BiGAN's G and E, float16 (D is only for training).
+* pretrained/npgan-mnist-bigan.npz: a BiGAN run's G and E, float16 (D is only for training);
+  the committed one is the ALICE variant (preset mnist-alice), which its state says.
 
 An existing file is replaced only with --force.
 """
@@ -24,7 +25,7 @@ PRETRAINED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--encoder", help="training checkpoint of an mnist-encoder run")
-    parser.add_argument("--bigan", help="training checkpoint of an mnist-bigan run")
+    parser.add_argument("--bigan", help="training checkpoint of an mnist-alice (or mnist-bigan) run")
     parser.add_argument("--force", action="store_true", help="replace existing files")
     args = parser.parse_args()
     jobs = []
