@@ -186,11 +186,12 @@ error = float((predicted != mnist.test_y).mean())
 print(f"{'the committed 100-label model' if committed.exists() else 'the short run'}: "
       f"test error {100 * error:.2f}% on {len(predicted)} test images")
 
-fig, ax = plt.subplots(figsize=(5, 5.4))
-wrong = np.flatnonzero(predicted != mnist.test_y)[:40]
+fig, ax = plt.subplots(figsize=(5, 4.2))
+wrong = np.flatnonzero(predicted != mnist.test_y)[:24]
+guesses = [str(p) for p in predicted[wrong]]
 ax.imshow(tile_images(np.asarray(mnist.test_x[wrong]), 8), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-ax.set_title("test digits it gets wrong, with its guesses:\n" + " ".join(str(p) for p in predicted[wrong][:20]),
-             fontsize=8)
+ax.set_title("the first 24 test digits it gets wrong; its guesses, row by row:\n"
+             + "\n".join(" ".join(guesses[i:i + 8]) for i in range(0, len(guesses), 8)), fontsize=8)
 ax.axis("off")
 fig.tight_layout()
 fig.savefig(FIGURES / "10_mistakes.png", dpi=100)
