@@ -89,8 +89,8 @@ def main():
         name = f"l2-{l2:g}-diversity-{diversity:g}"
         changed = g_hidden or d_hidden or args.start
         if changed:
-            name += f"-g{'x'.join(map(str, g_hidden or ()))}" + ("-continued" if args.start else "")
-            name += (f"-d{'x'.join(map(str, d_hidden))}" if d_hidden else "") + f"-{args.epochs}ep"
+            widths = [f"-{part}{'x'.join(map(str, w))}" for part, w in (("g", g_hidden), ("d", d_hidden)) if w]
+            name += "".join(widths) + ("-continued" if args.start else "") + f"-{args.epochs}ep"
         checkpoint = run_trial(l2, diversity, os.path.join(args.runs, name), args.epochs, g_hidden, args.start,
                                d_hidden)
         model = load(checkpoint)
