@@ -1,5 +1,7 @@
 """Fast training (issue 18, item 5): the learning rate held for lr_decay_start updates, then decaying."""
 
+import csv
+
 import pytest
 
 from npgan.gan_model import GANModel
@@ -50,3 +52,25 @@ def test_the_default_preset_is_mnist_fast_averaged_over_the_falling_rate():
     assert get_preset("mnist") == fast.replace(parzen_every=0, eval_every=0, average_from=21)
     per_epoch = 50000 // fast.batch_size
     assert fast.lr_decay_start == (get_preset("mnist").average_from - 1) * per_epoch  # averaging starts with the fall
+
+
+def test_a_run_resumed_across_the_start_of_the_decay_ends_bit_identical(tmp_path):
+    from npgan.backend import backend_name, to_numpy
+    from npgan.train import train
+
+    if backend_name() != "numpy":
+        pytest.skip("bit-identical resume is the NumPy backend's promise (a CuPy stream is reseeded)")
+    # 10 iterations an epoch: the rate is held for 15 updates, so the split at epoch 1 comes
+    # before the decay starts and the resumed run must start it at the same update
+    config = get_preset("ring-8-plain").replace(epochs=3, iters_per_epoch=10, lr_decay=1.2, lr_decay_start=15,
+                                                sample_every=0)
+    whole = train(config, tmp_path / "whole", quiet=True)
+    train(config.replace(epochs=1), tmp_path / "split", quiet=True)
+    resumed = train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
+    for net in ("G", "D"):
+        for key, value in getattr(whole, net).params.items():
+            assert (to_numpy(value) == to_numpy(getattr(resumed, net).params[key])).all(), f"{net}/{key}"
+    with open(tmp_path / "split" / "log.csv") as f:
+        rates = [float(row["lr"]) for row in csv.DictReader(f)]
+    # the rate of each epoch's last update, t = 9, 19, 29 counted from 0: lr0 / 1.2**max(t - 15, 0)
+    assert rates == pytest.approx([0.02, 0.02 / 1.2**4, 0.02 / 1.2**14])
