@@ -108,8 +108,8 @@ PRESETS = {
         "DCGAN on Fashion-MNIST (its files in fashion-mnist/ under the data root, NPGAN_DATA_DIR); "
         "5 epochs, as long as mnist-dcgan's", Config(dataset="fashion-mnist", **_DCGAN)),
     "cifar10-dcgan": (
-        "DCGAN on CIFAR-10, 3x32x32 (needs cifar-10-binary.tar.gz in NPGAN_CIFAR10_DIR, else cifar10 "
-        "beside MNIST's folder); untested here: the data is not reachable",
+        "DCGAN on CIFAR-10, 3x32x32 (needs cifar-10-binary.tar.gz in NPGAN_CIFAR10_DIR, else in cifar10/ "
+        "under the data root); untested here: the data is not reachable",
         Config(dataset="cifar10", **dict(_DCGAN, epochs=25))),
     # Inference (npgan.inference; results/inference.md). mnist-encoder: E for the committed
     # generator, Adam, the rate falling 10x over the run's 10,000 minibatches of (G(z), z).
