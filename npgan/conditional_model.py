@@ -3,8 +3,11 @@
 ``ConditionalModel(config)`` is ``GANModel`` (Algorithm 1's k D steps and one G step,
 optimisers, averaging of G, checkpoints, resume) with the networks of
 ``npgan.conditional`` and a data stream of labelled minibatches ``(x, labels)``.
+It trains on the labelled images of ``config.dataset``: MNIST's digits or Fashion-MNIST's
+ten kinds of clothes (``npgan.fashion.CLASSES``).
 ``conditional_outputs`` adds to the GAN's run folder (samples, Parzen, metrics, snapshots)
-the share of samples npgan's classifier puts in the class asked for:
+the share of samples npgan's classifier of that data set (``classifier.PRETRAINED_FOR``)
+puts in the class asked for:
 
     labels.csv    every ``eval_every`` epochs and at the last: ``label_accuracy`` of
                   1,000 samples, 100 per class (``labels-averaged.csv``: the averaged G's)
@@ -26,7 +29,7 @@ from npgan import classifier as classifiers
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.batches import ShuffledBatches
 from npgan.conditional import CLASSES, ConditionalGAN, balanced_labels, discriminator, generator
-from npgan.data import load_mnist
+from npgan.data import load_images
 from npgan.errors import UsageError
 from npgan.gan_model import GANModel, feature_count
 from npgan.gan_outputs import _write_row, epoch_outputs
@@ -56,10 +59,11 @@ def build_cgan(config, rng, output_bias=None):
                           config.label_smoothing)
 
 
-def labelled_data():
-    """``(train_x, train_y)``: MNIST's 50,000 training images (n, 784) and their labels (n,)."""
-    mnist = load_mnist()
-    return mnist.train_x, mnist.train_y
+def labelled_data(dataset):
+    """``(train_x, train_y)``: the 50,000 training images (n, 784) of ``dataset`` ("mnist" or
+    "fashion-mnist") and their labels (n,)."""
+    images = load_images(dataset)
+    return images.train_x, images.train_y
 
 
 class LabelledBatches(ShuffledBatches):
@@ -83,7 +87,7 @@ class ConditionalModel(GANModel):
         return gan
 
     def build_data(self, rng):
-        x, labels = labelled_data()
+        x, labels = labelled_data(self.config.dataset)
         return LabelledBatches(asarray(x, dtype=self.config.dtype), asarray(labels, dtype="int64"),
                                self.config.batch_size, rng)
 
@@ -105,7 +109,7 @@ def conditional_outputs(model, epoch, out_dir, say):
     every, last = model.config.eval_every, model.config.epochs
     if epoch == 0 or not every or (epoch % every and epoch != last):
         return
-    net = _classifier()
+    net = _classifier(classifiers.PRETRAINED_FOR[model.config.dataset])
     for name, gan in (("labels.csv", model.gan), ("labels-averaged.csv", model.averaged_gan())):
         if gan is None:
             continue
@@ -115,9 +119,10 @@ def conditional_outputs(model, epoch, out_dir, say):
             "classified as the label asked for")
 
 
-@functools.lru_cache(maxsize=1)
-def _classifier():
-    return classifiers.load()[0]
+@functools.lru_cache(maxsize=2)
+def _classifier(path):
+    """The classifier in ``path`` (the run's data set's committed one), which scores label accuracy."""
+    return classifiers.load(path)[0]
 
 
 load_cgan = functools.partial(load_gan, build=build_cgan)
@@ -151,13 +156,13 @@ def train_tiny_cgan(out_dir, epochs=2, quiet=True):
 # ---- npgan sample --label ----------------------------------------------------------------
 
 def label_argument(text):
-    """argparse type of ``--label``: a digit label, an integer in 0..9."""
+    """argparse type of ``--label``: a class label (a digit, or a kind of clothes), an integer in 0..9."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a digit label 0..{CLASSES - 1}, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {text!r}") from None
     if not 0 <= value < CLASSES:
-        raise argparse.ArgumentTypeError(f"expected a digit label 0..{CLASSES - 1}, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {value}")
     return value
 
 

@@ -283,8 +283,8 @@ def _dcgan_checks(config):
     dcgan = config.model == "dcgan"
     return [
         (dcgan or config.dataset != "cifar10", "dataset 'cifar10' trains the dcgan model (model='dcgan') only"),
-        (config.model in ("gan", "dcgan") or config.dataset != "fashion-mnist",
-         "dataset 'fashion-mnist' trains the gan and dcgan models only"),
+        (config.model in ("gan", "dcgan", "cgan") or config.dataset != "fashion-mnist",
+         "dataset 'fashion-mnist' trains the gan, dcgan and cgan models only"),
         (not dcgan or config.dataset in IMAGE_DATASETS, f"model 'dcgan' trains on one of {IMAGE_DATASETS}"),
         (not dcgan or config.conv_width >= 1 and config.conv_init_std > 0 and 0 <= config.leaky_slope < 1
          and 0 < config.batchnorm_momentum <= 1,
@@ -343,7 +343,8 @@ def _cgan_checks(config):
     if config.model != "cgan":
         return []
     return [
-        (config.dataset == "mnist", "model 'cgan' trains on mnist (its labels are MNIST's ten digits)"),
+        (config.dataset in ("mnist", "fashion-mnist"),
+         "model 'cgan' trains on mnist or fashion-mnist (the labelled data sets with ten classes)"),
         (0 <= config.leaky_slope < 1, "leaky_slope (the leaky ReLUs' slope) must be in [0, 1)"),
         (config.g_label_init_range > 0 and config.d_label_init_range > 0,
          "g_label_init_range and d_label_init_range must be > 0"),

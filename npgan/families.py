@@ -67,10 +67,10 @@ FAMILIES = {
     "bigan": Family("bigan", BiGANModel, bigan_outputs, load_bigan,
                     frozenset({"sample", "parzen", "evaluate", "encode", "reconstruct"}),
                     "a BiGAN: generator, encoder, and a discriminator of pairs (x, z)"),
-    # The class-conditional GAN (npgan.conditional): G(z, c) and D(x, c), c a one-hot digit label.
+    # The class-conditional GAN (npgan.conditional): G(z, c) and D(x, c), c a one-hot class label.
     "cgan": Family("cgan", ConditionalModel, conditional_outputs, load_cgan,
                    frozenset({"sample", "parzen", "evaluate"}),
-                   "a class-conditional GAN: G(z, c) and D(x, c), c the one-hot label of a digit"),
+                   "a class-conditional GAN: G(z, c) and D(x, c), c the one-hot label of a class"),
     # Inpainting (npgan.inpainting): one conditional G(z, x_S, S) for a family of masks.
     "inpaint": Family("inpaint", InpaintModel, inpaint_outputs, load_inpainter, frozenset({"inpaint"}),
                       "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)"),

@@ -30,7 +30,7 @@ def tiny_data(monkeypatch):
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 1, (200, 784)).astype("float32")
     labels = rng.integers(0, 10, 200).astype("uint8")
-    monkeypatch.setattr(conditional_model, "labelled_data", lambda: (images, labels))
+    monkeypatch.setattr(conditional_model, "labelled_data", lambda dataset: (images, labels))
     return images, labels
 
 
@@ -205,8 +205,8 @@ def tree_hash(root):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--label", "10"], "expected a digit label 0..9, got 10"),
-    (["--label", "seven"], "expected a digit label 0..9, got 'seven'"),
+    (["--label", "10"], "expected a class label 0..9, got 10"),
+    (["--label", "seven"], "expected a class label 0..9, got 'seven'"),
     (["-n", "15"], "expected a multiple of 10"),
     (["--toy", "--label", "7"], "--label needs a class-conditional model"),
     (["--labels-exist"], "out.labels.npy exists; pass --force"),
