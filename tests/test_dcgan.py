@@ -119,7 +119,7 @@ def test_presets_are_dcgan_s_and_the_checks_refuse_what_cannot_train():
             config.replace(**changes)
     with pytest.raises(ValueError, match="trains the dcgan model"):
         Config(dataset="cifar10")
-    with pytest.raises(ValueError, match="trains the gan and dcgan models only"):
+    with pytest.raises(ValueError, match="trains the gan, dcgan and cgan models only"):
         Config(model="bigan", dataset="fashion-mnist")
 
 
