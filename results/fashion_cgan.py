@@ -44,7 +44,8 @@ def measure(gan, net, data):
         read = numpy.bincount(predicted[mine], minlength=CLASSES)
         other = int(numpy.argmax(numpy.where(numpy.arange(CLASSES) == label, -1, read)))
         rows.append({"label": label, "name": NAMES[label], "classified_as_asked": float(read[label] / PER_CLASS),
-                     "most_read_otherwise": NAMES[other], "its_share": float(read[other] / PER_CLASS),
+                     "most_read_otherwise": NAMES[other] if read[other] else None,  # None: all as asked
+                     "its_share": float(read[other] / PER_CLASS),
                      "frechet_distance": metrics.frechet_distance(features[asarray(mine)],
                                                                   test_features[asarray(theirs)]),
                      "classifier_accuracy_on_test": float((test_predicted[theirs] == label).mean())})
@@ -78,7 +79,8 @@ def main(argv=None):
     print("| classifier on real test images (%) | "
           + " | ".join(f"{100 * r['classifier_accuracy_on_test']:.1f}" for r in rows) + " |")
     print("| most often read otherwise | "
-          + " | ".join(f"{r['most_read_otherwise']} {100 * r['its_share']:.1f}" for r in rows) + " |")
+          + " | ".join(f"{r['most_read_otherwise']} {100 * r['its_share']:.1f}" if r["most_read_otherwise"] else "-"
+                       for r in rows) + " |")
     print("| FD to the class's test images | " + " | ".join(f"{r['frechet_distance']:.2f}" for r in rows) + " |")
 
 
