@@ -251,8 +251,9 @@ for label, changes in variants.items():
 # once) and Karras et al.'s minibatch standard deviation (`minibatch_std`). The benchmark
 # `benchmarks/mode_collapse.py` trains each on three seeds; its table
 # (`benchmarks/results/mode_collapse.md`) is the place to compare them. What won on
-# ring-8 there was not a remedy but the optimiser and the schedule: Adam, its rate falling
-# 100-fold over twice as many minibatches (the preset `ring-8`), which about doubles the
+# ring-8 there was not a remedy but the optimiser and the schedule: Adam, its rate held
+# at 3e-3 for 18,000 minibatches and then falling 100-fold over the last 2,000 (the preset
+# `ring-8`, five times the plain preset's length), which more than doubles the
 # high-quality share; the remedies, put on top of the plain preset's momentum SGD, did
 # not help, and packing diverged on some seeds at that learning rate. Here, one seed
 # each: the plain preset, the preset `ring-8`, and `ring-8` with PacGAN's packing.
@@ -274,7 +275,7 @@ rows["ring-8, schedule and remedy"] = compared
 
 # %% [markdown]
 # The Adam run's samples sit tighter on the modes, and fewer of them trail between
-# modes; still far from PacGAN's 98% (the benchmark's page says why: a continuous G
+# modes; still short of PacGAN's 98% (the benchmark's page says why: a continuous G
 # maps the connected noise onto separate modes and leaves a trail between them, and
 # the modes it draws are wider than the data's).
 #
