@@ -11,8 +11,9 @@ completions of each (N * per_image, 784, image by image):
 - ``mean_image_completion``: the mean training image filling the missing pixels.
 """
 
-from npgan.backend import asarray, get_backend, to_numpy
+from npgan.backend import asarray, get_backend
 from npgan.inpainting import PIXELS, compose
+from npgan.neighbours import chunked_argmin
 
 
 def missing_error_and_spread(x, observed, completions, per_image):
@@ -50,22 +51,14 @@ def nearest_on_observed(x, observed, train, chunk=2000):
     is the same for every candidate, so the argmin needs ``m . t^2 - 2 (m x) . t``, two
     matrix products per chunk of candidates (one when all masks are equal). Host (N,) int64.
     """
-    xp = get_backend()
     x, observed = asarray(x, dtype="float32"), asarray(observed, dtype="float32")
     mx = observed * x
-    shared = bool((observed == observed[:1]).all())
-    best_d = xp.full(len(x), xp.inf, dtype="float32")
-    best_i = xp.zeros(len(x), dtype="int64")
-    for start in range(0, len(train), chunk):
-        t = asarray(train[start:start + chunk], dtype="float32")
-        weights = observed[:1] if shared else observed
-        d = weights @ (t * t).T - 2 * (mx @ t.T)  # (N, chunk); (1, chunk) broadcast when shared
-        i = d.argmin(axis=1)
-        di = xp.take_along_axis(d, i[:, None], axis=1)[:, 0]
-        better = di < best_d
-        best_d = xp.where(better, di, best_d)
-        best_i = xp.where(better, i + start, best_i)
-    return to_numpy(best_i)
+    weights = observed[:1] if bool((observed == observed[:1]).all()) else observed
+
+    def scores(t):
+        return weights @ (t * t).T - 2 * (mx @ t.T)  # (N, chunk); (1, chunk) broadcast when the masks are shared
+
+    return chunked_argmin(scores, len(x), train, chunk)
 
 
 def nearest_neighbour_completion(x, observed, train, chunk=2000):

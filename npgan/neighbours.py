@@ -10,13 +10,26 @@ def nearest_rows(queries, reference, chunk=2048):
     the argmin needs only ``|r|^2 - 2 q.r``: one matrix product per chunk of references.
     Returns a host integer array (n,).
     """
-    xp = get_backend()
     q = asarray(queries, dtype="float32")
-    best_d = xp.full(q.shape[0], xp.inf, dtype="float32")
-    best_i = xp.zeros(q.shape[0], dtype="int64")
+
+    def scores(r):
+        return (r * r).sum(axis=1)[None, :] - 2 * (q @ r.T)  # (n, chunk)
+
+    return chunked_argmin(scores, q.shape[0], reference, chunk)
+
+
+def chunked_argmin(scores, n, reference, chunk):
+    """Index into ``reference`` of the lowest score for each of ``n`` queries, as a host (n,) int64 array.
+
+    ``scores(r)`` gives the (n, len(r)) scores of a float32 chunk ``r`` of reference rows;
+    the chunks are scored one at a time, keeping each query's best so far, so memory is
+    bounded by ``n * chunk`` whatever the reference's length (ties: the earliest row).
+    """
+    xp = get_backend()
+    best_d = xp.full(n, xp.inf, dtype="float32")
+    best_i = xp.zeros(n, dtype="int64")
     for start in range(0, len(reference), chunk):
-        r = asarray(reference[start:start + chunk], dtype="float32")
-        d = (r * r).sum(axis=1)[None, :] - 2 * (q @ r.T)  # (n, chunk)
+        d = scores(asarray(reference[start:start + chunk], dtype="float32"))
         i = d.argmin(axis=1)
         di = xp.take_along_axis(d, i[:, None], axis=1)[:, 0]
         better = di < best_d
