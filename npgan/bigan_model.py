@@ -17,6 +17,7 @@ from npgan.bigan import build_bigan
 from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
 from npgan.data import load_mnist
 from npgan.gan_model import SMALL_PRODUCT, data_logit_mean, momentum_ramp, real_batches, set_epoch_momentum
+from npgan.loading import load_discriminator
 from npgan.remedies import annealed_std
 from npgan.toy import make_toy
 
@@ -138,10 +139,7 @@ def load_bigan(path, config, state, arrays, averaged=False):
     gan = build_bigan(config, Random(config.seed))
     load_into(path, arrays, "G", gan.G)
     load_into(path, arrays, "E", gan.E)
-    if state["kind"] == "training":
-        load_into(path, arrays, "D", gan.D)
-    else:
-        gan.D = None
+    load_discriminator(path, arrays, state, gan)
     gan.config, gan.state = config, state
     return gan
 

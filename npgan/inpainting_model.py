@@ -21,6 +21,7 @@ from npgan.data import load_mnist
 from npgan.gan_model import SMALL_PRODUCT, data_logit_mean, momentum_ramp, set_epoch_momentum
 from npgan.inpainting import MASKS, PIXELS, Inpainter, compose, observed_mask
 from npgan.inpainting_scores import missing_error_and_spread
+from npgan.loading import load_discriminator
 
 OPTIMIZED = ("D", "G")
 HELD_OUT = 100  # validation images per mask kind scored after every epoch (two completions each)
@@ -144,10 +145,7 @@ def load_inpainter(path, config, state, arrays, averaged=False):
         raise CheckpointError(f"{os.fspath(path)}: an inpainting run keeps no averaged generator")
     gan = build_inpainter(config, Random(config.seed))
     load_into(path, arrays, "G", gan.G)
-    if state["kind"] == "training":
-        load_into(path, arrays, "D", gan.D)
-    else:
-        gan.D = None
+    load_discriminator(path, arrays, state, gan)
     gan.config, gan.state = config, state
     return gan
 

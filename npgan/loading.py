@@ -29,15 +29,21 @@ def load_gan(path, config, state, arrays, averaged=False, build=build_gan):
             f"{os.fspath(path)}: holds no averaged generator (a training checkpoint of a run with "
             f"average_from > 0, from epoch average_from on, has one)")
     load_into(path, arrays, "Gavg" if averaged else "G", gan.G)
-    if state["kind"] == "training":
-        load_into(path, arrays, "D", gan.D)
-    else:
-        gan.D = None
+    load_discriminator(path, arrays, state, gan)
     if averaged:  # the mean runs over the ends of the last n_averaged epochs
         last = int(state["epoch"])
         state["averaged_epochs"] = list(range(last - int(state["n_averaged"]) + 1, last + 1))
     gan.config, gan.state = config, state
     return gan
+
+
+def load_discriminator(path, arrays, state, model):
+    """``model.D`` from a training checkpoint; a model file (``pretrained/``) holds no D, and
+    ``model.D`` becomes ``None`` (what every family's loader does with its D)."""
+    if state["kind"] == "training":
+        load_into(path, arrays, "D", model.D)
+    else:
+        model.D = None
 
 
 # What a generator's samples depend on besides its weights: averaged files must agree on it.
