@@ -162,6 +162,20 @@ def directional_check(network, x, dy=None, seed=0, h=1e-6):
     dx = network.backward(dy)
     arrays = [x] + list(network.params.values())
     grads = [dx] + [network.grads[k] for k in network.params]
+    with _frozen_dropout(network):
+        return directional_error(lambda: float(xp.sum(network.forward(x, training=True) * dy)), arrays, grads,
+                                 rng, h)
+
+
+def directional_error(value, arrays, grads, rng, h=1e-6):
+    """Relative error of ``sum <grad, u>`` against the central difference of ``value()`` along a random unit ``u``.
+
+    arrays: what ``value()`` depends on, moved in place (and restored) along ``u``, drawn
+    from ``rng`` one normal array per entry and scaled to unit length over all of them;
+    grads: the analytic gradients of ``value()`` with respect to them, in the same order.
+    Returns ``|a - n| / max(1e-8, |a| + |n|)``.
+    """
+    xp = get_backend()
     directions = [rng.normal(a.shape, dtype="float64") for a in arrays]
     norm = float(xp.sqrt(sum(xp.sum(u * u) for u in directions)))
     directions = [u / norm for u in directions]
@@ -170,13 +184,12 @@ def directional_check(network, x, dy=None, seed=0, h=1e-6):
     def shifted(sign):
         for a, u in zip(arrays, directions):
             a += sign * h * u
-        value = float(xp.sum(network.forward(x, training=True) * dy))
+        result = value()
         for a, u in zip(arrays, directions):
             a -= sign * h * u
-        return value
+        return result
 
-    with _frozen_dropout(network):
-        numeric = (shifted(+1) - shifted(-1)) / (2 * h)
+    numeric = (shifted(+1) - shifted(-1)) / (2 * h)
     return abs(analytic - numeric) / max(1e-8, abs(analytic) + abs(numeric))
 
 

@@ -24,6 +24,7 @@ from npgan.gradcheck import (
     LAYER_TOLERANCE,
     NETWORK_TOLERANCE,
     directional_check,
+    directional_error,
     numerical_gradient,
     randomize_parameters,
     rel_error,
@@ -60,26 +61,6 @@ def _kinks(*networks):
 def _unmoved(before, *networks):
     if any((a != b).any() for a, b in zip(before, _kinks(*networks))):
         raise RuntimeError("inpainting gradcheck: a probe crossed a kink (maxout tie or ReLU at 0); use another seed")
-
-
-def _directional(value, params, grads, rng, h=1e-6):
-    """Relative error of ``sum <grad, u>`` against the central difference of ``value()`` along a random unit ``u``."""
-    xp = get_backend()
-    directions = [rng.normal(p.shape, dtype="float64") for p in params]
-    norm = float(xp.sqrt(sum(xp.sum(u * u) for u in directions)))
-    directions = [u / norm for u in directions]
-    analytic = float(sum(xp.sum(g * u) for g, u in zip(grads, directions)))
-
-    def shifted(sign):
-        for p, u in zip(params, directions):
-            p += sign * h * u
-        result = value()
-        for p, u in zip(params, directions):
-            p -= sign * h * u
-        return result
-
-    numeric = (shifted(+1) - shifted(-1)) / (2 * h)
-    return abs(analytic - numeric) / max(1e-8, abs(analytic) + abs(numeric))
 
 
 def _data(rng):
@@ -135,7 +116,7 @@ def _generator_step_rows(G, D, x, observed, rng):
     output_bias = keys[-1]  # the last Linear's b: one entry per pixel
     numeric = numerical_gradient(value, G.params[output_bias])
     return [("G step through D and composition", "all of G (directional)",
-             _directional(value, [G.params[k] for k in keys], [grads[k] for k in keys], rng), NETWORK_TOLERANCE),
+             directional_error(value, [G.params[k] for k in keys], [grads[k] for k in keys], rng), NETWORK_TOLERANCE),
             ("G step through D and composition", f"G's output bias ({output_bias})",
              rel_error(grads[output_bias], numeric), NETWORK_TOLERANCE)]
 
