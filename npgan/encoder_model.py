@@ -20,7 +20,7 @@ from npgan.autoencoder_model import build_optimizer
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, load_into, optimizer_state
 from npgan.data import load_mnist
-from npgan.gan_model import SMALL_PRODUCT, feature_count, momentum_ramp, set_epoch_momentum
+from npgan.gan_model import blas_threads_for, feature_count, momentum_ramp, set_epoch_momentum
 from npgan.inference import code_loss, encoder_for, file_sha256, prior_bound, refine
 from npgan.loading import load_gan
 
@@ -158,9 +158,7 @@ class EncoderModel:
     @property
     def blas_threads(self):
         """1 when the largest product of a step is too small to share between BLAS threads, else ``None``."""
-        weights = [layer.params["W"].size for net in (self.net.gan.G, self.net.E) for layer in net.layers
-                   if "W" in layer.params]
-        return 1 if self.config.batch_size * max(weights) < SMALL_PRODUCT else None
+        return blas_threads_for((self.net.gan.G, self.net.E), self.config.batch_size)
 
     def begin_epoch(self, epoch, fresh):
         set_epoch_momentum(self.config, self.momentum, (self.optimizer,), epoch)

@@ -98,6 +98,13 @@ def set_epoch_momentum(config, ramp, optimizers, epoch):
 SMALL_PRODUCT = 10**8
 
 
+def blas_threads_for(networks, rows):
+    """1 when ``rows`` rows times the largest weight matrix of ``networks`` fall below
+    ``SMALL_PRODUCT`` multiply-adds (too small to share between BLAS threads), else ``None``."""
+    largest = max(layer.params["W"].size for net in networks for layer in net.layers if "W" in layer.params)
+    return 1 if rows * largest < SMALL_PRODUCT else None
+
+
 class GANModel:
     """What ``train.Trainer`` trains for a GAN: the networks, their optimisers, the real data
     stream, and the running average of G. The trainer owns the loop; this owns one step.

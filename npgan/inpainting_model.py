@@ -18,7 +18,7 @@ from npgan.batches import ShuffledBatches
 from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
 from npgan.config import Config
 from npgan.data import load_mnist
-from npgan.gan_model import SMALL_PRODUCT, data_logit_mean, momentum_ramp, set_epoch_momentum
+from npgan.gan_model import blas_threads_for, data_logit_mean, momentum_ramp, set_epoch_momentum
 from npgan.inpainting import MASKS, PIXELS, Inpainter, compose, observed_mask
 from npgan.inpainting_scores import missing_error_and_spread
 from npgan.loading import load_discriminator
@@ -67,9 +67,7 @@ class InpaintModel:
     @property
     def blas_threads(self):
         """1 when the largest product of a step is too small to share between BLAS threads, else ``None``."""
-        weights = [layer.params["W"].size for name in OPTIMIZED for layer in getattr(self.gan, name).layers
-                   if "W" in layer.params]
-        return 1 if 2 * self.config.batch_size * max(weights) < SMALL_PRODUCT else None
+        return blas_threads_for([getattr(self.gan, name) for name in OPTIMIZED], 2 * self.config.batch_size)
 
     def begin_epoch(self, epoch, fresh):
         if fresh:
