@@ -151,6 +151,5 @@ def save_bigan_file(path, gan, state, dtype="float16"):
     """
     variant = (f"ALICE: BiGAN with lambda = {gan.config.bigan_recon:g} times the mean squared pixel error of "
                f"G(E(x)) in E's and G's loss" if gan.config.bigan_recon else "plain BiGAN")
-    state = dict(state, stored_dtype=dtype, networks="G and E (D is used only in training and is not stored)",
-                 variant=variant)
-    checkpoint.save(path, gan.config, state, {"G": gan.G, "E": gan.E}, kind="generator", dtype=dtype)
+    state = dict(state, networks="G and E (D is used only in training and is not stored)", variant=variant)
+    checkpoint.save_weights(path, gan.config, state, {"G": gan.G, "E": gan.E}, dtype)

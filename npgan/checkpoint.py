@@ -73,6 +73,16 @@ def write_npz(f, arrays):
                 numpy.lib.format.write_array(entry, numpy.asanyarray(value), allow_pickle=False)
 
 
+def save_weights(path, config, state, networks, dtype="float16"):
+    """Write ``networks`` alone (kind "generator": weights only, not resumable), cast to ``dtype``.
+
+    For files that are only run forward (sampling, encoding, completing): float16 halves
+    them, and the loader computes in the config's dtype again. ``state["stored_dtype"]``
+    records the storage type, so the file says what precision its weights lost.
+    """
+    save(path, config, dict(state, stored_dtype=dtype), networks, kind="generator", dtype=dtype)
+
+
 def read(path):
     """Open a checkpoint and return ``(config, state, arrays)`` with host arrays.
 

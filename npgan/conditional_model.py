@@ -134,7 +134,7 @@ def save_cgan_file(path, gan, state, dtype="float16"):
     float16 by default: the file is for sampling, and half precision halves it
     (``load_cgan`` computes in the config's dtype again); ``state["stored_dtype"]`` says so.
     """
-    checkpoint.save(path, gan.config, dict(state, stored_dtype=dtype), {"G": gan.G}, kind="generator", dtype=dtype)
+    checkpoint.save_weights(path, gan.config, state, {"G": gan.G}, dtype)
 
 
 def train_tiny_cgan(out_dir, epochs=2, quiet=True):

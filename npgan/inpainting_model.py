@@ -154,8 +154,7 @@ def save_inpainter_file(path, inpainter, state, dtype="float16"):
     float16 by default: G is only run forward to complete images, and half precision
     halves the file (``load_inpainter`` computes in the config's dtype again).
     """
-    checkpoint.save(path, inpainter.config, dict(state, stored_dtype=dtype), {"G": inpainter.G},
-                    kind="generator", dtype=dtype)
+    checkpoint.save_weights(path, inpainter.config, state, {"G": inpainter.G}, dtype)
 
 
 def tiny_config(iterations=100, seed=0):
