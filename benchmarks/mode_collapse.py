@@ -12,7 +12,9 @@ packing, the minibatch standard deviation) and with a combination; and the prese
 (``ring-8``, ``grid-25``: the best configuration found). Each generator draws 2,500
 samples with their own generator, scored by ``toy.mode_metrics``: modes covered, the
 share of high-quality samples (within 3 std of the nearest centre) and the reverse KL of
-the mode histogram to the uniform one. It prints mean +- standard error over seeds and
+the mode histogram to the uniform one. A configuration with ``average_from`` is judged by
+its averaged G (the mean of G over the ends of epochs ``average_from`` on; Yazici et al.
+2019), with the last iterate's figures printed beside it. It prints mean +- standard error over seeds and
 whether the issue's goals are met; a full run (not ``--quick``) writes
 ``benchmarks/results/mode_collapse.md`` and appends one JSON line to
 ``benchmarks/results/mode_collapse.jsonl``.
@@ -39,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import RESULTS_DIR, append_result  # noqa: E402
 
 from npgan.backend import Random, to_numpy  # noqa: E402
+from npgan.families import load  # noqa: E402
 from npgan.files import atomic_write  # noqa: E402
 from npgan.presets import get_preset  # noqa: E402
 from npgan.toy import make_toy  # noqa: E402
@@ -98,22 +101,57 @@ def mean_se(values):
     return float(a.mean()), float(se)
 
 
-def run_one(config, seed):
-    """Train ``config`` with ``seed``; returns the PacGAN metrics and the time taken."""
+def trained_generators(config, seed):
+    """Train ``config`` with ``seed``: ``(last, averaged, seconds)``, the GAN of the last
+    iterate, the one whose G is the mean of G over the ends of epochs ``average_from`` on
+    (``None`` without ``average_from``), and the training time.
+
+    Raises ``NonFiniteError`` when the run diverges.
+    """
     config = config.replace(seed=seed, sample_every=0)
     with tempfile.TemporaryDirectory(prefix="npgan-mc-") as out:
         start = time.perf_counter()
-        try:
-            gan = train(config, out, quiet=True)
-        except NonFiniteError as e:  # a diverged run counts, as collapse to nothing
-            print(f"  seed {seed} diverged: {e}", flush=True)
-            return {"seed": seed, "modes": 0, "n_modes": make_toy(config.dataset).n_modes, "high_quality": 0.0,
-                    "reverse_kl": float("nan"), "seconds": time.perf_counter() - start, "diverged": True}
+        last = train(config, out, quiet=True)
         seconds = time.perf_counter() - start
+        averaged = load(os.path.join(out, "checkpoint.npz"), averaged=True) if config.average_from else None
+    return last, averaged, seconds
+
+
+def score(gan, dataset, seed):
+    """PacGAN's metrics of ``N_SAMPLES`` samples of ``gan`` (drawn from the evaluation stream of ``seed``)."""
     samples = to_numpy(gan.sample(N_SAMPLES, rng=Random(EVAL_SEED + seed)))
-    m = make_toy(config.dataset).mode_metrics(samples)
-    return {"seed": seed, "modes": m["modes_covered"], "n_modes": m["n_modes"],
-            "high_quality": m["high_quality"], "reverse_kl": m["reverse_kl"], "seconds": seconds, "diverged": False}
+    m = make_toy(dataset).mode_metrics(samples)
+    return {"modes": m["modes_covered"], "n_modes": m["n_modes"], "high_quality": m["high_quality"],
+            "reverse_kl": m["reverse_kl"]}
+
+
+def run_one(config, seed):
+    """Train ``config`` with ``seed``; returns the PacGAN metrics and the time taken.
+
+    With ``config.average_from`` the configuration's generator is the averaged G (Yazici
+    et al. 2019), and ``"last"`` holds the last iterate's metrics beside it.
+    """
+    start = time.perf_counter()
+    try:
+        last, averaged, seconds = trained_generators(config, seed)
+    except NonFiniteError as e:  # a diverged run counts, as collapse to nothing
+        print(f"  seed {seed} diverged: {e}", flush=True)
+        return {"seed": seed, "modes": 0, "n_modes": make_toy(config.dataset).n_modes, "high_quality": 0.0,
+                "reverse_kl": float("nan"), "seconds": time.perf_counter() - start, "diverged": True}
+    scored = last if averaged is None else averaged
+    result = {"seed": seed, **score(scored, config.dataset, seed), "seconds": seconds, "diverged": False}
+    if averaged is not None:
+        result["last"] = score(last, config.dataset, seed)
+    return result
+
+
+def last_iterate(run):
+    """The last iterate's figures, for printing beside those of a run scored with its averaged G, else ``""``."""
+    if "last" not in run:
+        return ""
+    m = run["last"]
+    return (f" (averaged G; last iterate {m['modes']}/{m['n_modes']} modes, {100 * m['high_quality']:.1f}%, "
+            f"reverse KL {m['reverse_kl']:.3f})")
 
 
 def summarise(runs):
@@ -165,6 +203,10 @@ def markdown(rows, args, total_seconds):
     ]
     for row in rows:
         per = ", ".join(f"{r['modes']} / {100 * r['high_quality']:.0f}%" for r in row["runs"])
+        if "last" in row["runs"][0]:
+            last = [r["last"] for r in row["runs"] if "last" in r]
+            per += " (averaged G; last iterate: " + ", ".join(
+                f"{m['modes']} / {100 * m['high_quality']:.0f}%" for m in last) + ")"
         lines.append(f"- {row['dataset']}, {row['label']}: {per}")
     lines += [
         "",
@@ -213,7 +255,7 @@ def main(argv=None):
                 runs.append(r)
                 print(f"{dataset:8s} {label:32s} seed {seed}: {r['modes']:2d}/{r['n_modes']} modes, "
                       f"{100 * r['high_quality']:5.1f}% high-quality, reverse KL {r['reverse_kl']:.3f}, "
-                      f"{r['seconds']:.0f} s", flush=True)
+                      f"{r['seconds']:.0f} s" + last_iterate(r), flush=True)
             summary = summarise(runs)
             met = goal_met(dataset, runs)
             rows.append({"dataset": dataset, "label": label, "preset": preset, "changes": changes,

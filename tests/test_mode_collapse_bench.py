@@ -1,0 +1,50 @@
+"""benchmarks/mode_collapse.py scores the averaged G of a run with ``average_from``."""
+
+import os
+import sys
+
+import numpy
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+import mode_collapse
+from mode_collapse import run_one, score, trained_generators
+
+from npgan.backend import to_numpy
+from npgan.presets import get_preset
+
+
+@pytest.fixture
+def tiny():
+    """ring-8's preset shrunk to a few updates of small networks."""
+    return get_preset("ring-8").replace(g_hidden=(8,), d_hidden=(8,), batch_size=20, epochs=3, iters_per_epoch=5,
+                                        lr_decay_start=0, lr_decay=1.0)
+
+
+def test_no_averaged_generator_without_average_from(tiny):
+    last, averaged, seconds = trained_generators(tiny, 0)
+    assert averaged is None and seconds > 0
+    assert "last" not in run_one(tiny, 0)
+
+
+def test_an_average_over_the_last_epoch_alone_is_the_last_iterate(tiny):
+    last, averaged, _ = trained_generators(tiny.replace(average_from=3), 0)
+    assert averaged.state["averaged_epochs"] == [3]
+    for key, p in last.G.params.items():
+        numpy.testing.assert_array_equal(to_numpy(averaged.G.params[key]), to_numpy(p))
+
+
+def test_run_one_scores_the_averaged_generator_and_reports_the_last_beside_it(tiny, monkeypatch):
+    config = tiny.replace(average_from=1)
+    last, averaged, _ = trained_generators(config, 1)
+    assert averaged.state["averaged_epochs"] == [1, 2, 3]
+    assert not numpy.allclose(to_numpy(averaged.G.params["0.W"]), to_numpy(last.G.params["0.W"]))
+    # Score each generator by a fingerprint of its weights, to see which one run_one scored
+    # (the same run again: training is deterministic given the seed).
+    def fingerprint(gan, dataset=None, seed=None):
+        return {"w": float(to_numpy(gan.G.params["0.W"]).sum())}
+
+    monkeypatch.setattr(mode_collapse, "score", fingerprint)
+    result = mode_collapse.run_one(config, 1)
+    assert result["w"] == fingerprint(averaged)["w"] and result["last"] == fingerprint(last)
+    assert score(last, "ring-8", 1)["n_modes"] == 8
