@@ -4,6 +4,7 @@
     python benchmarks/mode_collapse.py --seeds 5
     python benchmarks/mode_collapse.py --quick      # 2 seeds, a fifth of the iterations
     python benchmarks/mode_collapse.py --try ring-8-plain '{"pack": 2}' --seeds 1   # one configuration
+    python benchmarks/mode_collapse.py --try ring-8 '{}' --ema 0.999   # judged by G's moving average
 
 For each of ring-8 and grid-25 it trains, for each seed: the plain preset
 (``ring-8-plain``, ``grid-25-plain``: momentum SGD, no remedy); the plain preset with each
@@ -39,6 +40,7 @@ import numpy  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import RESULTS_DIR, append_result  # noqa: E402
+from _ema import train_with_ema  # noqa: E402
 
 from npgan.backend import Random, to_numpy  # noqa: E402
 from npgan.families import load  # noqa: E402
@@ -101,19 +103,23 @@ def mean_se(values):
     return float(a.mean()), float(se)
 
 
-def trained_generators(config, seed):
+def trained_generators(config, seed, ema=0.0):
     """Train ``config`` with ``seed``: ``(last, averaged, seconds)``, the GAN of the last
     iterate, the one whose G is the mean of G over the ends of epochs ``average_from`` on
-    (``None`` without ``average_from``), and the training time.
+    (``None`` without ``average_from``), and the training time. ``ema``: a decay in (0, 1)
+    makes ``averaged`` the exponential moving average of G instead (``_ema``).
 
     Raises ``NonFiniteError`` when the run diverges.
     """
     config = config.replace(seed=seed, sample_every=0)
     with tempfile.TemporaryDirectory(prefix="npgan-mc-") as out:
         start = time.perf_counter()
-        last = train(config, out, quiet=True)
+        if ema:
+            last, averaged = train_with_ema(config, out, ema)
+        else:
+            last = train(config, out, quiet=True)
+            averaged = load(os.path.join(out, "checkpoint.npz"), averaged=True) if config.average_from else None
         seconds = time.perf_counter() - start
-        averaged = load(os.path.join(out, "checkpoint.npz"), averaged=True) if config.average_from else None
     return last, averaged, seconds
 
 
@@ -125,7 +131,7 @@ def score(gan, dataset, seed):
             "reverse_kl": m["reverse_kl"]}
 
 
-def run_one(config, seed):
+def run_one(config, seed, ema=0.0):
     """Train ``config`` with ``seed``; returns the PacGAN metrics and the time taken.
 
     With ``config.average_from`` the configuration's generator is the averaged G (Yazici
@@ -133,7 +139,7 @@ def run_one(config, seed):
     """
     start = time.perf_counter()
     try:
-        last, averaged, seconds = trained_generators(config, seed)
+        last, averaged, seconds = trained_generators(config, seed, ema)
     except NonFiniteError as e:  # a diverged run counts, as collapse to nothing
         print(f"  seed {seed} diverged: {e}", flush=True)
         return {"seed": seed, "modes": 0, "n_modes": make_toy(config.dataset).n_modes, "high_quality": 0.0,
@@ -229,7 +235,12 @@ def main(argv=None):
     parser.add_argument("--try", nargs=2, metavar=("PRESET", "CHANGES"), dest="trial",
                         help="only this configuration: a toy preset and a JSON object of Config changes, "
                              "e.g. ring-8-plain '{\"pack\": 2}'; nothing recorded")
+    parser.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                        help="with --try: judge the configuration by the exponential moving average of G "
+                             "(decay in (0, 1), e.g. 0.999), the last iterate printed beside it; nothing recorded")
     args = parser.parse_args(argv)
+    if args.ema and not (args.trial and 0 < args.ema < 1):
+        parser.error(f"--ema must be in (0, 1) and given with --try; got {args.ema}")
     if args.quick:
         args.seeds = min(args.seeds, 2)
     if args.seeds < 1:
@@ -241,7 +252,8 @@ def main(argv=None):
             dataset = get_preset(preset).replace(**changes).dataset
         except (ValueError, TypeError) as exc:
             parser.error(f"--try: {exc}")
-        configurations = {dataset: [(f"{preset} {args.trial[1]}", preset, changes)]}
+        ema = f" EMA {args.ema}" if args.ema else ""
+        configurations = {dataset: [(f"{preset} {args.trial[1]}{ema}", preset, changes)]}
 
     rows, start = [], time.perf_counter()
     for dataset, configs in configurations.items():
@@ -251,7 +263,7 @@ def main(argv=None):
                 config = config.replace(epochs=max(1, config.epochs // 5))
             runs = []
             for seed in range(args.seeds):
-                r = run_one(config, seed)
+                r = run_one(config, seed, args.ema)
                 runs.append(r)
                 print(f"{dataset:8s} {label:32s} seed {seed}: {r['modes']:2d}/{r['n_modes']} modes, "
                       f"{100 * r['high_quality']:5.1f}% high-quality, reverse KL {r['reverse_kl']:.3f}, "

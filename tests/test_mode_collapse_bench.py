@@ -48,3 +48,29 @@ def test_run_one_scores_the_averaged_generator_and_reports_the_last_beside_it(ti
     result = mode_collapse.run_one(config, 1)
     assert result["w"] == fingerprint(averaged)["w"] and result["last"] == fingerprint(last)
     assert score(last, "ring-8", 1)["n_modes"] == 8
+
+
+def test_the_moving_average_follows_its_recurrence_and_is_scored(tiny, monkeypatch):
+    from _ema import EMAGANModel
+
+    model, decay = EMAGANModel(tiny, 0.9), 0.9
+    expected = {key: to_numpy(p).astype("float64") for key, p in model.gan.G.params.items()}
+    model.begin_epoch(0, fresh=True)
+    for i in range(3):
+        model.step(i)
+        for key, p in model.gan.G.params.items():
+            expected[key] = decay * expected[key] + (1 - decay) * to_numpy(p)
+    for key in expected:
+        numpy.testing.assert_allclose(to_numpy(model.g_ema[key]), expected[key], rtol=1e-12)
+    ema_gan = model.ema_gan()
+    numpy.testing.assert_allclose(to_numpy(ema_gan.G.params["0.W"]), expected["0.W"], rtol=1e-6)
+    assert not numpy.allclose(to_numpy(ema_gan.G.params["0.W"]), to_numpy(model.gan.G.params["0.W"]))
+
+    def fingerprint(gan, dataset=None, seed=None):
+        return {"w": float(to_numpy(gan.G.params["0.W"]).sum())}
+
+    monkeypatch.setattr(mode_collapse, "score", fingerprint)
+    last, ema, _ = trained_generators(tiny, 0, ema=0.9)
+    result = mode_collapse.run_one(tiny, 0, ema=0.9)
+    assert result["w"] == fingerprint(ema)["w"] != fingerprint(last)["w"]
+    assert result["last"] == fingerprint(last)
