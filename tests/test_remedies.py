@@ -174,10 +174,11 @@ def test_a_smoothed_loss_is_the_cross_entropy_with_target_one_minus_s(xp):
     np.testing.assert_allclose(to_numpy(dreal), 0.5 * (d - 0.75) / 6, rtol=1e-12)
 
 
-def test_mnist_algorithm1_is_the_papers_model_with_algorithm_1_and_adam():
+def test_mnist_algorithm1_is_the_papers_model_with_algorithm_1_adam_and_packing():
     import dataclasses
 
     paper, algorithm1 = get_preset("mnist-paper"), get_preset("mnist-algorithm1")
     differ = {f.name for f in dataclasses.fields(Config) if getattr(paper, f.name) != getattr(algorithm1, f.name)}
-    assert differ == {"update", "optimizer", "lr"}
+    assert differ == {"update", "optimizer", "lr", "pack", "batch_size"}
     assert (algorithm1.update, algorithm1.optimizer, algorithm1.k) == ("alternating", "adam", 1)
+    assert algorithm1.batch_size * algorithm1.pack == paper.batch_size  # still 100 images a minibatch
