@@ -1,6 +1,6 @@
 """The epoch-by-epoch table of Algorithm 1 runs in results/mnist.md, from their logs.
 
-    python results/algorithm1_table.py "LABEL=RUN" ... [--epochs 1,2,4,6,8,10,15,20]
+    python results/algorithm1_table.py "LABEL=RUN" ... [--epochs 1,2,4,6,8,10,15,20] [--plot PNG]
 
 Each RUN is a run folder of ``npgan train --eval-every 1 --parzen-every N`` (or a copy of
 its ``log.csv``, ``metrics.csv`` and ``parzen.csv``, as in ``results/logs/algorithm1/``).
@@ -9,6 +9,8 @@ For every listed epoch the run has logged, one Markdown row: the mean ``D(x)`` a
 classifier's features, the class KL of those samples (0: the data's mix of digits; log 10
 = 2.30: one digit) and the Parzen log-likelihood of 10,000 samples (nats, with its
 sigma) where the run computed one. A run's label is printed on its first row.
+``--plot PNG`` also draws every logged epoch's Frechet distance and class KL, and the
+Parzen scores, of all the runs (a new file; an existing one is refused).
 """
 
 import argparse
@@ -41,12 +43,44 @@ def rows(label, run, epochs):
     return out
 
 
+def plot(runs, path):
+    """FD, class KL and Parzen against the epoch, one line per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from npgan.files import atomic_write
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    for label, _, run in runs:
+        metrics = _by_epoch(os.path.join(run, "metrics.csv"))
+        parzen = _by_epoch(os.path.join(run, "parzen.csv"))
+        style = "--" if "simultaneous" in label else "-"
+        for ax, table, key in ((axes[0], metrics, "frechet_distance"), (axes[1], metrics, "class_kl"),
+                               (axes[2], parzen, "log_likelihood")):
+            epochs = sorted(table)
+            ax.plot(epochs, [float(table[e][key]) for e in epochs], style, marker=".", label=label)
+    for ax, title in zip(axes, ("Frechet distance (2,000 samples)", "class KL (0: the data's mix)",
+                                "Parzen log-likelihood (nats)")):
+        ax.set_xlabel("epoch")
+        ax.set_title(title, fontsize=10)
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=72))
+    plt.close(fig)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", metavar="LABEL=RUN")
     parser.add_argument("--epochs", default="1,2,4,6,8,10,15,20",
                         help="comma-separated epochs to show (default 1,2,4,6,8,10,15,20)")
+    parser.add_argument("--plot", metavar="PNG", help="also draw the curves into this new file")
     args = parser.parse_args(argv)
+    if args.plot and os.path.exists(args.plot):
+        parser.error(f"--plot {args.plot}: the file exists; expected a new path (remove it first)")
     try:
         epochs = [int(e) for e in args.epochs.split(",")]
     except ValueError:
@@ -59,6 +93,9 @@ def main(argv=None):
     print("|---|---|---|---|---|---|---|---|")
     for label, _, run in runs:
         print("\n".join(rows(label, run, epochs)))
+    if args.plot:
+        plot(runs, args.plot)
+        print(f"wrote {args.plot}")
 
 
 if __name__ == "__main__":
