@@ -106,8 +106,9 @@ def mean_se(values):
 def trained_generators(config, seed, ema=0.0):
     """Train ``config`` with ``seed``: ``(last, averaged, seconds)``, the GAN of the last
     iterate, the one whose G is the mean of G over the ends of epochs ``average_from`` on
-    (``None`` without ``average_from``), and the training time. ``ema``: a decay in (0, 1)
-    makes ``averaged`` the exponential moving average of G instead (``_ema``).
+    (``None`` without ``average_from``, or when the run ends before it), and the training
+    time. ``ema``: a decay in (0, 1) makes ``averaged`` the exponential moving average of G
+    instead (``_ema``).
 
     Raises ``NonFiniteError`` when the run diverges.
     """
@@ -118,7 +119,8 @@ def trained_generators(config, seed, ema=0.0):
             last, averaged = train_with_ema(config, out, ema)
         else:
             last = train(config, out, quiet=True)
-            averaged = load(os.path.join(out, "checkpoint.npz"), averaged=True) if config.average_from else None
+            averaging = 0 < config.average_from <= config.epochs  # (--quick runs may end before it)
+            averaged = load(os.path.join(out, "checkpoint.npz"), averaged=True) if averaging else None
         seconds = time.perf_counter() - start
     return last, averaged, seconds
 

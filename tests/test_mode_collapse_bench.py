@@ -18,13 +18,14 @@ from npgan.presets import get_preset
 def tiny():
     """ring-8's preset shrunk to a few updates of small networks."""
     return get_preset("ring-8").replace(g_hidden=(8,), d_hidden=(8,), batch_size=20, epochs=3, iters_per_epoch=5,
-                                        lr_decay_start=0, lr_decay=1.0)
+                                        lr_decay_start=0, lr_decay=1.0, average_from=0)
 
 
 def test_no_averaged_generator_without_average_from(tiny):
     last, averaged, seconds = trained_generators(tiny, 0)
     assert averaged is None and seconds > 0
     assert "last" not in run_one(tiny, 0)
+    assert trained_generators(tiny.replace(average_from=4), 0)[1] is None  # the run ends before averaging
 
 
 def test_an_average_over_the_last_epoch_alone_is_the_last_iterate(tiny):
