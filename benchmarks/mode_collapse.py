@@ -184,7 +184,9 @@ def markdown(rows, args, total_seconds):
         "",
         f"Each configuration is trained once per seed (seeds 0..{args.seeds - 1}) from its preset "
         "(`npgan/presets.py`) with the changes its label names (`variants` in "
-        "`benchmarks/mode_collapse.py`); the generator then draws 2,500 samples. A sample is *high-quality* "
+        "`benchmarks/mode_collapse.py`); the generator then draws 2,500 samples (a configuration with "
+        "`average_from` is judged by its averaged G, the mean of G over the ends of epochs `average_from` "
+        "on; the per-seed list gives the last iterate's figures beside it). A sample is *high-quality* "
         "if it lies within 3 standard deviations of its nearest mode centre; a mode is *covered* "
         "if at least one high-quality sample is nearest to it; *reverse KL* is KL(q || uniform) "
         "of the histogram q of high-quality samples over the modes (0 = balanced, log K = one mode). "
