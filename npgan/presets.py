@@ -14,13 +14,17 @@ __all__ = ["DATASETS", "MODELS", "UPDATES", "Config", "PRESETS", "get_preset"]
 MNIST_PAPER = Config(epochs=300, parzen_every=10, update="simultaneous", average_from=5)
 
 # mnist-fast (issue 18, item 5; results/mnist.md, "Fast training"): mnist-paper judged on its
-# last iterate after 30 epochs. The learning rate is held at 0.1 for 20 epochs (10,000
-# updates: the paper's rate, which learns fastest), then falls 20x over the last 10 (divided
-# by 1.0006 per update, to 0.005), so that the last iterate settles instead of jittering
-# around the data; Parzen every 5 epochs and the classifier's scores every epoch, for the
-# milestone table.
-MNIST_FAST = MNIST_PAPER.replace(epochs=30, lr_decay_start=10000, lr_decay=1.0006, parzen_every=5, eval_every=1,
+# last iterate after 50 epochs, the most the issue allows. The learning rate is held at 0.1
+# for 40 epochs (20,000 updates: the paper's rate, which learns fastest), then falls 20x over
+# the last 10 (divided by 1.0006 per update, to 0.005), so that the last iterate settles
+# instead of jittering around the data; Parzen every 5 epochs and the classifier's scores
+# every epoch, for the milestone table. (Held for 20 epochs and annealed over 30, the first
+# version of this recipe scored 129.7 nats and FD 16.4; 50 epochs: 156.4 and 7.9.)
+MNIST_FAST = MNIST_PAPER.replace(epochs=50, lr_decay_start=20000, lr_decay=1.0006, parzen_every=5, eval_every=1,
                                  sample_every=5, average_from=0)
+# That first version (held 20 epochs, 30 in all): what the preset `fashion` runs, as
+# results/fashion_mnist.md reports it.
+MNIST_FAST_30 = MNIST_FAST.replace(epochs=30, lr_decay_start=10000)
 
 _TOY = dict(noise="gaussian", noise_scale=1.0, g_output="linear", g_output_bias="zero",
             g_init_range=0.5, d_init_range=0.5, d_bias_range=4.0, d_activation="maxout", d_pieces=2,
@@ -62,12 +66,12 @@ PRESETS = {
         "the paper's exact MNIST configuration (maxout D with dropout, 1200-1200 ReLU G; "
         "300 epochs, about 1.5-2 h on 2 cores)", MNIST_PAPER),
     # The default: mnist-fast's recipe without its scores every epoch, and G also averaged over
-    # the epochs of the falling rate (21-30), which scored 153 Parzen nats and FD 14.2 where
-    # the last iterate scored 130 and 16.3 (results/mnist.md, "Fast training").
+    # the epochs of the falling rate (41-50), where averaging helps (results/mnist.md, "Fast
+    # training": the average and the last iterate of this run, and of the 30-epoch version).
     "mnist": (
-        "the paper's MNIST model, 30 epochs, the rate annealed over the last 10 and G averaged over them "
-        "(mnist-fast's recipe): about 10 minutes on a quiet 2-core machine, 25 on a busy one",
-        MNIST_FAST.replace(parzen_every=0, eval_every=0, average_from=21)),
+        "the paper's MNIST model, 50 epochs, the rate annealed over the last 10 and G averaged over them "
+        "(mnist-fast's recipe): about 17 minutes on a quiet 2-core machine",
+        MNIST_FAST.replace(parzen_every=0, eval_every=0, average_from=41)),
     "toy-1d": (
         "1-D Gaussian (the paper's Figure 1 setting): G ends on the data, D at 1/2; "
         "tiny MLPs, about 5 seconds",
@@ -197,11 +201,11 @@ PRESETS = {
     # issue 18: the paper's model trained fast (MNIST_FAST above), and the same recipe, unchanged,
     # on Fashion-MNIST (results/fashion_mnist.md: does it hold on a harder data set?).
     "mnist-fast": (
-        "mnist-paper's model and update, 30 epochs: the learning rate held for 20 epochs, then falling 20x; "
+        "mnist-paper's model and update, 50 epochs: the learning rate held for 40 epochs, then falling 20x; "
         "the last iterate is the result", MNIST_FAST),
     "fashion": (
-        "mnist-fast on Fashion-MNIST, not retuned (files in fashion-mnist/ under the data root)",
-        MNIST_FAST.replace(dataset="fashion-mnist")),
+        "mnist-fast's 30-epoch version on Fashion-MNIST, not retuned (files in fashion-mnist/ under the data root)",
+        MNIST_FAST_30.replace(dataset="fashion-mnist")),
     # issue 18: mnist-cgan's recipe, unchanged, on Fashion-MNIST's ten classes (results/fashion_mnist.md).
     "fashion-cgan": (
         "mnist-cgan on Fashion-MNIST, not retuned: one class of clothes per label (files in fashion-mnist/ "

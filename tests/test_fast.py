@@ -39,17 +39,19 @@ def test_misuse_is_refused_in_one_line(changes, message):
         get_preset("mnist-vae" if changes.get("model") else "mnist-fast").replace(**changes)
 
 
-def test_mnist_fast_holds_the_paper_s_rate_for_20_epochs_then_falls_20x():
+def test_mnist_fast_holds_the_paper_s_rate_for_40_epochs_then_falls_20x_within_50():
     config = get_preset("mnist-fast")
     schedule = ExponentialDecay(config.lr, config.lr_decay, config.lr_min, config.lr_decay_start)
     per_epoch = 50000 // config.batch_size
-    assert schedule(20 * per_epoch) == config.lr == 0.1
+    assert config.epochs == 50  # the most issue 18 allows
+    assert schedule(40 * per_epoch) == config.lr == 0.1
+    assert schedule(40 * per_epoch + 1) < config.lr
     assert schedule(config.epochs * per_epoch) == pytest.approx(0.005, rel=0.01)
 
 
 def test_the_default_preset_is_mnist_fast_averaged_over_the_falling_rate():
     fast = get_preset("mnist-fast")
-    assert get_preset("mnist") == fast.replace(parzen_every=0, eval_every=0, average_from=21)
+    assert get_preset("mnist") == fast.replace(parzen_every=0, eval_every=0, average_from=41)
     per_epoch = 50000 // fast.batch_size
     assert fast.lr_decay_start == (get_preset("mnist").average_from - 1) * per_epoch  # averaging starts with the fall
 
