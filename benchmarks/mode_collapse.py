@@ -125,10 +125,14 @@ def trained_generators(config, seed, ema=0.0):
     return last, averaged, seconds
 
 
+def eval_samples(gan, seed):
+    """The ``N_SAMPLES`` samples of ``gan`` the benchmark judges: the evaluation stream of ``seed``."""
+    return to_numpy(gan.sample(N_SAMPLES, rng=Random(EVAL_SEED + seed)))
+
+
 def score(gan, dataset, seed):
-    """PacGAN's metrics of ``N_SAMPLES`` samples of ``gan`` (drawn from the evaluation stream of ``seed``)."""
-    samples = to_numpy(gan.sample(N_SAMPLES, rng=Random(EVAL_SEED + seed)))
-    m = make_toy(dataset).mode_metrics(samples)
+    """PacGAN's metrics of ``gan``'s evaluation samples (``eval_samples``)."""
+    m = make_toy(dataset).mode_metrics(eval_samples(gan, seed))
     return {"modes": m["modes_covered"], "n_modes": m["n_modes"], "high_quality": m["high_quality"],
             "reverse_kl": m["reverse_kl"]}
 

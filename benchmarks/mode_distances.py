@@ -25,9 +25,8 @@ import sys
 import numpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mode_collapse import EVAL_SEED, N_SAMPLES, trained_generators
+from mode_collapse import eval_samples, trained_generators
 
-from npgan.backend import Random, to_numpy
 from npgan.errors import UsageError
 from npgan.presets import get_preset
 from npgan.toy import make_toy
@@ -67,7 +66,7 @@ def main(argv=None):
         print(f"(average_from: the averaged G, mean of G over the ends of epochs {config.average_from} on)")
         gan = averaged
     toy = make_toy(config.dataset)
-    samples = to_numpy(gan.sample(N_SAMPLES, rng=Random(EVAL_SEED + args.seed))).astype(numpy.float64)
+    samples = eval_samples(gan, args.seed).astype(numpy.float64)
     metrics = toy.mode_metrics(samples)
     print(f"{args.preset} {args.changes} seed {args.seed}: {metrics['modes_covered']}/{metrics['n_modes']} modes, "
           f"{metrics['high_quality']:.1%} high-quality, reverse KL {metrics['reverse_kl']:.3f}")

@@ -14,6 +14,11 @@ from npgan.backend import to_numpy
 from npgan.presets import get_preset
 
 
+def fingerprint(gan, dataset=None, seed=None):
+    """A stand-in for ``score``: the sum of G's first weights, which tells generators apart."""
+    return {"w": float(to_numpy(gan.G.params["0.W"]).sum())}
+
+
 @pytest.fixture
 def tiny():
     """ring-8's preset shrunk to a few updates of small networks."""
@@ -42,9 +47,6 @@ def test_run_one_scores_the_averaged_generator_and_reports_the_last_beside_it(ti
     assert not numpy.allclose(to_numpy(averaged.G.params["0.W"]), to_numpy(last.G.params["0.W"]))
     # Score each generator by a fingerprint of its weights, to see which one run_one scored
     # (the same run again: training is deterministic given the seed).
-    def fingerprint(gan, dataset=None, seed=None):
-        return {"w": float(to_numpy(gan.G.params["0.W"]).sum())}
-
     monkeypatch.setattr(mode_collapse, "score", fingerprint)
     result = mode_collapse.run_one(config, 1)
     assert result["w"] == fingerprint(averaged)["w"] and result["last"] == fingerprint(last)
@@ -66,9 +68,6 @@ def test_the_moving_average_follows_its_recurrence_and_is_scored(tiny, monkeypat
     ema_gan = model.ema_gan()
     numpy.testing.assert_allclose(to_numpy(ema_gan.G.params["0.W"]), expected["0.W"], rtol=1e-6)
     assert not numpy.allclose(to_numpy(ema_gan.G.params["0.W"]), to_numpy(model.gan.G.params["0.W"]))
-
-    def fingerprint(gan, dataset=None, seed=None):
-        return {"w": float(to_numpy(gan.G.params["0.W"]).sum())}
 
     monkeypatch.setattr(mode_collapse, "score", fingerprint)
     last, ema, _ = trained_generators(tiny, 0, ema=0.9)
