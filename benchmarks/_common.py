@@ -16,7 +16,7 @@ import time
 import numpy
 
 from npgan.backend import backend_name
-from npgan.data import DataError, dataset_dir, load_mnist
+from npgan.datasets.idx import DataError, dataset_dir, load_mnist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS_DIR = os.path.join(HERE, "results")
@@ -26,7 +26,7 @@ SHARED_MNIST = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data",
 def find_mnist():
     """``(mnist, source)``: MNIST from the data root $NPGAN_DATA_DIR or ../shared/data/mnist, never downloaded.
 
-    ``mnist`` is ``npgan.data.load_mnist``'s split, or ``None`` when neither directory
+    ``mnist`` is ``npgan.datasets.idx.load_mnist``'s split, or ``None`` when neither directory
     holds the files; callers then time random pixels of the same shapes (``source``
     is ``"random"``), which costs the same.
     """

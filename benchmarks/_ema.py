@@ -12,7 +12,7 @@ Benchmark-only: the EMA is not saved in checkpoints, so a run with it cannot be 
 
 import copy
 
-from npgan.gan_model import GANModel
+from npgan.models.gan.training import GANModel
 from npgan.train import Trainer
 
 

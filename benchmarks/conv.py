@@ -42,8 +42,8 @@ from _common import append_result
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from npgan.backend import Random
-from npgan.dcgan import DCGANModel
-from npgan.image_layers import BatchNorm, Conv2d, ConvTranspose2d
+from npgan.models.dcgan.model import DCGANModel
+from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d
 from npgan.presets import get_preset
 
 
@@ -138,8 +138,7 @@ def layer_rows(m, rounds, reps):
 
 def parts_rows(m, rounds, reps):
     """Where npgan's time goes in D's 64 -> 128 convolution: the unfolding, the products, the folding."""
-    from npgan import conv
-
+    from npgan.nn import conv
     rng = numpy.random.default_rng(3)
     x = rng.standard_normal((m, 64, 14, 14), dtype=numpy.float32)
     W = rng.standard_normal((128, 64, 4, 4), dtype=numpy.float32)

@@ -95,8 +95,8 @@ stage "3. CUDA kernels per training iteration (batch 100)"
 timeout 120 "$PY" - > "$WORK/kernels.json" 2> "$WORK/kernels.log" <<'PYEOF' || { echo "kernel count failed: $WORK/kernels.log"; status=1; }
 import json, os, tempfile
 from npgan.backend import Random, asarray, get_backend
-from npgan.data import load_mnist
-from npgan.gan_model import build_gan, build_optimizers, data_logit_mean
+from npgan.datasets.idx import load_mnist
+from npgan.models.gan.training import build_gan, build_optimizers, data_logit_mean
 from npgan.presets import get_preset
 
 config = get_preset("mnist-paper").replace(update="alternating")  # Algorithm 1 order, as train_step.py times
@@ -157,8 +157,8 @@ timeout 120 "$PY" - > "$WORK/parzen.json" 2> "$WORK/parzen.log" <<'PYEOF' || { e
 import json, os, time
 import numpy
 from npgan import backend
-from npgan.data import load_mnist
-from npgan.parzen import parzen_protocol
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation.parzen import parzen_protocol
 
 dry = os.environ["GPU_CHECK_DRY"] == "1"
 m = load_mnist(download=False)

@@ -10,7 +10,7 @@ added on top of the data.
 * train: one epoch of ``mnist-paper`` (500 iterations of Algorithm 1 on the 50,000
   training images; ``--iters`` caps it), built and stepped as the trainer does
   (``train_step.NpganRun``);
-* parzen: ``npgan.parzen.parzen_protocol`` at MNIST size: 10,000 centres (training
+* parzen: ``npgan.evaluation.parzen.parzen_protocol`` at MNIST size: 10,000 centres (training
   images standing in for generator samples), sigma chosen on 1,000 validation images,
   10,000 test images.
 
@@ -57,7 +57,7 @@ print(json.dumps({"baseline_mib": baseline, "peak_mib": rss_mib(), "iterations":
 _PARZEN = _PRELUDE + """
 from _common import find_mnist
 from npgan.backend import asarray
-from npgan.parzen import parzen_protocol
+from npgan.evaluation.parzen import parzen_protocol
 mnist, source = find_mnist()
 if mnist is None:
     rng = numpy.random.default_rng(0)

@@ -8,7 +8,7 @@
 
 For each of ring-8 and grid-25 it trains, for each seed: the plain preset
 (``ring-8-plain``, ``grid-25-plain``: momentum SGD, no remedy); the plain preset with each
-remedy of ``npgan.remedies`` alone (label smoothing, instance noise, two learning rates,
+remedy of ``npgan.nn.remedies`` alone (label smoothing, instance noise, two learning rates,
 packing, the minibatch standard deviation) and with a combination; and the preset
 (``ring-8``, ``grid-25``: the best configuration found). Each generator draws 2,500
 samples with their own generator, scored by ``toy.mode_metrics``: modes covered, the
@@ -43,10 +43,10 @@ from _common import RESULTS_DIR, append_result  # noqa: E402
 from _ema import train_with_ema  # noqa: E402
 
 from npgan.backend import Random, to_numpy  # noqa: E402
-from npgan.families import load  # noqa: E402
+from npgan.datasets.toy import make_toy  # noqa: E402
 from npgan.files import atomic_write  # noqa: E402
+from npgan.models.registry import load  # noqa: E402
 from npgan.presets import get_preset  # noqa: E402
-from npgan.toy import make_toy  # noqa: E402
 from npgan.train import NonFiniteError, train  # noqa: E402
 
 N_SAMPLES = 2500

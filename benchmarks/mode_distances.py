@@ -27,9 +27,9 @@ import numpy
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mode_collapse import eval_samples, trained_generators
 
+from npgan.datasets.toy import make_toy
 from npgan.errors import UsageError
 from npgan.presets import get_preset
-from npgan.toy import make_toy
 
 RADII = (1, 2, 3, 4, 6, 10, 30)
 

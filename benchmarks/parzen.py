@@ -33,7 +33,7 @@ import tempfile
 import numpy
 from _common import append_result, best_of, find_mnist
 
-from npgan import parzen
+from npgan.evaluation import parzen
 
 
 def load_data(n_centres, n_valid, n_test):
@@ -80,7 +80,7 @@ def gemm_seconds(n_rows, n_centres, d):
 _CHILD = """
 import json, resource, sys, tracemalloc
 import numpy
-from npgan import parzen
+from npgan.evaluation import parzen
 arrays = numpy.load(sys.argv[1])
 centres, valid, test = arrays["centres"], arrays["valid"], arrays["test"]
 before = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS"))

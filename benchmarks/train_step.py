@@ -42,8 +42,8 @@ import numpy
 from _common import append_result, find_mnist
 
 from npgan.backend import Random, asarray, backend_name, get_backend, set_backend, to_numpy
-from npgan.batches import ShuffledBatches
-from npgan.gan_model import build_gan, build_optimizers, data_logit_mean
+from npgan.datasets.batches import ShuffledBatches
+from npgan.models.gan.training import build_gan, build_optimizers, data_logit_mean
 from npgan.presets import get_preset
 
 M = 100  # the paper's minibatch, the default --batch

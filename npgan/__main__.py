@@ -1,5 +1,5 @@
 """``python -m npgan`` is the same as the ``npgan`` command."""
 
-from npgan.cli import main
+from npgan.cli.parser import main
 
 raise SystemExit(main())

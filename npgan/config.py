@@ -9,18 +9,18 @@ import dataclasses
 import json
 import math
 
-from npgan.autoencoders import CORRUPTIONS, RECONSTRUCTION_LOSSES
-from npgan.gan import NOISE_PRIORS
-from npgan.losses import GENERATOR_LOSSES
-from npgan.models import HIDDEN, OUTPUTS
+from npgan.models.autoencoders.model import CORRUPTIONS, RECONSTRUCTION_LOSSES
+from npgan.models.gan.model import NOISE_PRIORS
+from npgan.nn.losses import GENERATOR_LOSSES
+from npgan.nn.mlp import HIDDEN, OUTPUTS
 
 DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10")
-IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.dcgan)
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.models.dcgan.model)
 UPDATES = ("alternating", "simultaneous")
-# the model families (npgan.families); each has an entry there
+# the model families (npgan.models.registry); each has an entry there
 MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan", "cgan", "inpaint", "semisup")
 OPTIMIZERS = ("momentum", "adam")
-AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.autoencoders
+AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.models.autoencoders.model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,13 +72,13 @@ class Config:
     parzen_every: int = 0
     # MNIST: every this many epochs (and at the last), the Frechet distance and class
     # balance of 2,000 samples in npgan's classifier's features, beside Parzen
-    # (metrics.csv; see npgan.evaluation.training_scores); 0: never.
+    # (metrics.csv; see npgan.evaluation.scores.training_scores); 0: never.
     eval_every: int = 0
     # Keep the mean of G's parameters at the end of every epoch from this one on (0: off).
     # Training is unchanged; the average is a second generator, saved in checkpoints
     # (``npgan export --averaged``, ``npgan.load(path, averaged=True)``).
     average_from: int = 0
-    # autoencoders (model "ae", "dae", "vae"; npgan/autoencoders.py): the encoder's ReLU
+    # autoencoders (model "ae", "dae", "vae"; npgan/models/autoencoders/model.py): the encoder's ReLU
     # hidden widths down to a code of ae_code numbers (the VAE's: mean and log-variance of
     # ae_code Gaussian latents), the decoder the same widths back up to one logit per pixel;
     # ae_loss: "bernoulli" cross-entropy from the logits (the VAE's) or "squared" error;
@@ -92,7 +92,7 @@ class Config:
     ae_corruption: str = "none"
     ae_noise: float = 0.0
     ae_binarize: str = "none"
-    # DCGAN (model "dcgan", npgan/dcgan.py): D convolves to conv_width then 2 * conv_width
+    # DCGAN (model "dcgan", npgan/models/dcgan/model.py): D convolves to conv_width then 2 * conv_width
     # channels, G's transposed convolutions go from 2 * conv_width to conv_width; weights
     # N(0, conv_init_std^2); leaky_slope is D's LeakyReLU; batchnorm_momentum the rate of the
     # running averages that batch norm evaluates with. noise, gen_loss, k, the optimiser
@@ -101,14 +101,14 @@ class Config:
     conv_init_std: float = 0.02
     leaky_slope: float = 0.2
     batchnorm_momentum: float = 0.1
-    # Inference (models "encoder" and "bigan", npgan/inference.py): the encoder E, x -> z:
+    # Inference (models "encoder" and "bigan", npgan/models/inference/model.py): the encoder E, x -> z:
     # maxout layers of e_hidden units x e_pieces, a Linear to noise_dim, and for a uniform
     # prior noise_scale * tanh. "encoder" trains E post hoc for the frozen G in
     # generator_file (a path, or one under the repository) on pairs (G(z), z),
     # iters_per_epoch minibatches an epoch; "bigan" trains E with G against a D of pairs (x, z),
     # E's learning rate and its floor e_lr_ratio times D's and G's. BiGAN only: d_code_units > 0
     # gives D separate first layers on x (d_hidden[0] maxout units) and on z (d_code_units),
-    # joined by d_hidden[1:] (ALI's paths; npgan/bigan_layers.py); bigan_recon > 0 adds ALICE's
+    # joined by d_hidden[1:] (ALI's paths; npgan/models/inference/layers.py); bigan_recon > 0 adds ALICE's
     # reconstruction term, bigan_recon * mean squared pixel error of G(E(x)), to E's and G's loss.
     e_hidden: tuple = (240, 240)
     e_pieces: int = 5
@@ -117,7 +117,7 @@ class Config:
     generator_file: str = ""
     d_code_units: int = 0
     bigan_recon: float = 0.0
-    # Remedies for unstable training (issue 18; npgan/remedies.py), all off by default.
+    # Remedies for unstable training (issue 18; npgan/nn/remedies.py), all off by default.
     # label_smoothing s: D's target for real examples is 1 - s (one-sided). instance_noise:
     # the standard deviation of Gaussian noise added to every input of D, real and
     # generated, falling linearly to 0 over the first instance_noise_epochs epochs.
@@ -133,7 +133,7 @@ class Config:
     g_lr_ratio: float = 1.0
     pack: int = 1
     minibatch_std: int = 0
-    # Inpainting (model "inpaint", npgan/inpainting.py): G(z, x_S, S) fills the missing pixels
+    # Inpainting (model "inpaint", npgan/models/inpainting/model.py): G(z, x_S, S) fills the missing pixels
     # (G: g_hidden ReLU layers on [z, x_S with missing pixels at -1]), D (d_hidden, d_pieces,
     # dropout as a GAN's) judges [completed image, mask]. inpaint_l2: weight of the squared
     # error on the missing pixels in G's loss (0: adversarial only); inpaint_diversity: weight
@@ -142,7 +142,7 @@ class Config:
     # one pass over the training images).
     inpaint_l2: float = 0.0
     inpaint_diversity: float = 0.0
-    # Semi-supervised learning (model "semisup", npgan/semisupervised.py): D has one logit per
+    # Semi-supervised learning (model "semisup", npgan/models/semisup/model.py): D has one logit per
     # digit and the fake class's logit fixed at 0; labels: how many training images keep their
     # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with
     # Gaussian noise of std semisup_input_noise on its input and semisup_hidden_noise on every
@@ -153,7 +153,7 @@ class Config:
     semisup_input_noise: float = 0.3
     semisup_hidden_noise: float = 0.5
     semisup_weight_norm: int = 0
-    # Class-conditional GAN (model "cgan", npgan/conditional.py): G(z, c) and D(x, c) with the
+    # Class-conditional GAN (model "cgan", npgan/models/cgan/model.py): G(z, c) and D(x, c) with the
     # one-hot label c concatenated to their inputs; G has g_hidden layers of leaky ReLUs of slope
     # leaky_slope (0: ReLU), D d_hidden layers of them (d_activation "relu") or of maxout units
     # (d_pieces), dropout keeping keep_input of the pixels (never the label) and keep_hidden of
@@ -259,7 +259,7 @@ def _core_checks(config):
 
 
 def _autoencoder_checks(config):
-    """The autoencoder families (npgan.autoencoders)."""
+    """The autoencoder families (npgan.models.autoencoders.model)."""
     autoencoder = config.model in AUTOENCODERS
     return [
         (not autoencoder or config.dataset == "mnist", f"model {config.model!r} trains on mnist"),
@@ -279,7 +279,7 @@ def _autoencoder_checks(config):
 
 
 def _dcgan_checks(config):
-    """The dcgan family (npgan.dcgan) and the image data sets only it trains on."""
+    """The dcgan family (npgan.models.dcgan.model) and the image data sets only it trains on."""
     dcgan = config.model == "dcgan"
     return [
         (dcgan or config.dataset != "cifar10", "dataset 'cifar10' trains the dcgan model (model='dcgan') only"),
@@ -297,7 +297,7 @@ def _dcgan_checks(config):
 
 
 def _inference_checks(config):
-    """The inference families (npgan.inference): the post-hoc encoder and BiGAN."""
+    """The inference families (npgan.models.inference.model): the post-hoc encoder and BiGAN."""
     return [
         (config.model not in ("encoder", "bigan") or all(w >= 1 for w in config.e_hidden) and config.e_pieces >= 1
          and config.e_init_range > 0, "e_hidden widths and e_pieces must be >= 1, e_init_range > 0"),
@@ -318,7 +318,7 @@ def _inference_checks(config):
 
 
 def _remedy_checks(config):
-    """The remedies for unstable training (npgan.remedies)."""
+    """The remedies for unstable training (npgan.nn.remedies)."""
     return [
         (0 <= config.label_smoothing < 0.5, "label_smoothing must be in [0, 0.5) (the real target is 1 - s)"),
         (config.instance_noise >= 0 and config.instance_noise_epochs >= 0
@@ -339,7 +339,7 @@ def _remedy_checks(config):
     ]
 
 def _cgan_checks(config):
-    """The class-conditional family (npgan.conditional)."""
+    """The class-conditional family (npgan.models.cgan.model)."""
     if config.model != "cgan":
         return []
     return [
@@ -353,7 +353,7 @@ def _cgan_checks(config):
 
 
 def _inpaint_checks(config):
-    """The inpainting family (npgan.inpainting)."""
+    """The inpainting family (npgan.models.inpainting.model)."""
     inpaint = config.model == "inpaint"
     return [
         (config.inpaint_l2 >= 0 and config.inpaint_diversity >= 0
@@ -369,7 +369,7 @@ def _inpaint_checks(config):
 
 
 def _semisup_checks(config):
-    """The semi-supervised family (npgan.semisupervised)."""
+    """The semi-supervised family (npgan.models.semisup.model)."""
     if config.model != "semisup":
         return [((config.labels, config.label_seed, config.semisup_weight_norm) == (0, 0, 0),
                  f"labels and label_seed apply to model 'semisup' (--preset mnist-semisup), not {config.model!r}")]

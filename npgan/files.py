@@ -11,6 +11,11 @@ import json
 import os
 import tempfile
 
+# The folder that holds the npgan package, and its committed models (the repository's
+# pretrained/ when npgan is installed from a checkout, as README's install does).
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRETRAINED = os.path.join(REPOSITORY, "pretrained")
+
 
 def _umask():
     mask = os.umask(0)

@@ -10,7 +10,7 @@ import os
 
 from npgan.backend import Random, get_backend
 from npgan.checkpoint import CheckpointError, NamedArrays, load_into, read
-from npgan.gan_model import build_gan
+from npgan.models.gan.training import build_gan
 
 
 def load_gan(path, config, state, arrays, averaged=False, build=build_gan):
@@ -65,7 +65,7 @@ def average_generators(paths):
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise ValueError("average_generators: give at least one checkpoint or generator file")
-    from npgan.families import family  # the family's loader (families imports this module)
+    from npgan.models.registry import family  # the family's loader (families imports this module)
 
     config, state, arrays = read(paths[0])
     first = family(config).load(paths[0], config, state, arrays, False)

@@ -12,8 +12,8 @@ import matplotlib
 import numpy
 
 from npgan.backend import Random, asarray, to_numpy
+from npgan.datasets.toy import make_toy
 from npgan.files import atomic_write
-from npgan.toy import make_toy
 
 
 def _pyplot():

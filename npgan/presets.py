@@ -52,7 +52,7 @@ _DCGAN = dict(model="dcgan", noise="gaussian", noise_scale=1.0, g_output_bias="z
               lr=2e-4, adam_beta1=0.5, adam_beta2=0.999, lr_decay=1.0, lr_min=0.0, batch_size=128,
               epochs=5, sample_every=1)
 
-# BiGAN's networks and optimisation (npgan/bigan.py), shared by mnist-bigan and mnist-alice.
+# BiGAN's networks and optimisation (npgan/models/inference/bigan.py), shared by mnist-bigan and mnist-alice.
 _BIGAN = dict(noise_dim=50, noise="gaussian", noise_scale=1.0, g_hidden=(256, 256), e_hidden=(128, 128), e_pieces=2,
               d_hidden=(256, 256), d_pieces=2, d_code_units=128, optimizer="adam", lr=2e-4, adam_beta1=0.5,
               epochs=15, sample_every=5)
@@ -126,7 +126,7 @@ PRESETS = {
         "DCGAN on CIFAR-10, 3x32x32 (needs cifar-10-binary.tar.gz in NPGAN_CIFAR10_DIR, else in cifar10/ "
         "under the data root); untested here: the data is not reachable",
         Config(dataset="cifar10", **dict(_DCGAN, epochs=25))),
-    # Inference (npgan.inference; results/inference.md). mnist-encoder: E for the committed
+    # Inference (npgan.models.inference.model; results/inference.md). mnist-encoder: E for the committed
     # generator, Adam, the rate falling 10x over the run's 10,000 minibatches of (G(z), z).
     "mnist-encoder": (
         "post-hoc encoder E (maxout 240x5, 240x5) for pretrained/npgan-mnist-generator.npz, trained on "
@@ -166,7 +166,7 @@ PRESETS = {
         "the paper's MNIST model trained by Algorithm 1 as written (alternating update) with Adam and D "
         "judging pairs of samples (PacGAN2); 300 epochs",
         MNIST_PAPER.replace(update="alternating", optimizer="adam", lr=2e-4, adam_beta1=0.5, pack=2, batch_size=50)),
-    # Semi-supervised learning (issue 17; npgan/semisupervised.py, results/semisupervised.md):
+    # Semi-supervised learning (issue 17; npgan/models/semisup/model.py, results/semisupervised.md):
     # Salimans et al.'s (K+1)-class D with feature matching, narrower (784-500-250-250-10, no
     # weight norm) so that 100 labels reach their error in minutes; --labels N --label-seed S.
     # Their Adam rate 0.003, here falling 10x every 20 epochs (10,000 updates): at a constant
@@ -177,7 +177,7 @@ PRESETS = {
         Config(model="semisup", labels=100, d_hidden=(500, 250, 250), g_hidden=(500, 500), g_output_bias="zero",
                optimizer="adam", lr=0.003, adam_beta1=0.5, lr_decay=1.00023, lr_min=0.0, epochs=30,
                sample_every=5)),
-    # Inpainting (npgan.inpainting; results/inpainting.md): one conditional G for seven kinds
+    # Inpainting (npgan.models.inpainting.model; results/inpainting.md): one conditional G for seven kinds
     # of mask, G small enough for a 1.2 MB float16 file, D the paper's maxout on [image, mask]
     # with 3 pieces; Adam (DCGAN's 2e-4, beta1 0.5). G's loss: the adversarial one, the squared
     # error on the missing pixels (weight 50) and Yang et al.'s diversity term (weight 50), the
@@ -189,7 +189,7 @@ PRESETS = {
         Config(model="inpaint", noise_dim=32, g_hidden=(256, 256), d_hidden=(240, 240), d_pieces=3,
                optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, inpaint_l2=50.0,
                inpaint_diversity=50.0, epochs=25, sample_every=5)),
-    # Class-conditional GAN (issue 14; npgan/conditional.py, results/conditional.md): the label
+    # Class-conditional GAN (issue 14; npgan/models/cgan/model.py, results/conditional.md): the label
     # one-hot at the input of G and D, trained as Mirza and Osindero trained theirs, by the
     # paper's code (maxout D with dropout, momentum SGD, the simultaneous update). G 256-512
     # (leaky ReLU) fits 1.2 MB in float16; D maxout 120x5, 120x5 to match it; the label's

@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from npgan import checkpoint
 from npgan.backend import blas_threads, get_backend, to_numpy
-from npgan.families import family
+from npgan.models.registry import family
 
 CHECK_EVERY = 50  # iterations between NaN checks (each check is one device->host copy)
 

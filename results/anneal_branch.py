@@ -21,9 +21,9 @@ import argparse
 import os
 
 from npgan import checkpoint
-from npgan.gan_model import GANModel
-from npgan.gan_outputs import epoch_outputs
-from npgan.optim import ExponentialDecay
+from npgan.models.gan.outputs import epoch_outputs
+from npgan.models.gan.training import GANModel
+from npgan.nn.optim import ExponentialDecay
 from npgan.train import Interrupted, Trainer
 
 

@@ -21,10 +21,10 @@ import re
 
 from npgan import checkpoint
 from npgan.backend import Random, asarray
-from npgan.data import load_mnist
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation.parzen import parzen_protocol
 from npgan.files import atomic_write
 from npgan.loading import average_generators
-from npgan.parzen import parzen_protocol
 
 
 def snapshots(run):

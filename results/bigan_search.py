@@ -17,10 +17,10 @@ import ast
 import json
 import os
 
-from npgan import classifier
 from npgan.backend import asarray
-from npgan.data import load_mnist
-from npgan.inference_scores import class_kept, pixel_mse
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation import classifier
+from npgan.models.inference.scores import class_kept, pixel_mse
 from npgan.presets import Config, get_preset
 from npgan.train import train
 

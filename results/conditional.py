@@ -14,7 +14,7 @@
     python results/conditional.py measure
         draws 10,000 samples of pretrained/npgan-mnist-cgan.npz (1,000 per label, seed 0) and
         10,000 of pretrained/npgan-mnist-generator.npz (seed 0), scores both with
-        npgan.evaluation.evaluate (what `npgan evaluate` prints), adds the cGAN's share of
+        npgan.evaluation.scores.evaluate (what `npgan evaluate` prints), adds the cGAN's share of
         samples classified as the label asked for and its Frechet distance per label (each
         label's 1,000 samples against that label's test images), writes
         results/conditional.json and results/conditional_samples.png, and prints the tables.
@@ -30,14 +30,15 @@ import time
 import numpy
 
 import npgan
-from npgan import classifier as classifiers
-from npgan import metrics, plots
+from npgan import plots
 from npgan.backend import Random, asarray, to_numpy
-from npgan.conditional import CLASSES
-from npgan.conditional_model import ConditionalModel, label_accuracy, save_cgan_file
-from npgan.data import load_mnist
-from npgan.evaluation import evaluate, training_scores
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation import classifier as classifiers
+from npgan.evaluation import metrics
+from npgan.evaluation.scores import evaluate, training_scores
 from npgan.files import atomic_write, write_json
+from npgan.models.cgan.model import CLASSES
+from npgan.models.cgan.training import ConditionalModel, label_accuracy, save_cgan_file
 from npgan.presets import get_preset
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -21,11 +21,11 @@ import matplotlib.pyplot as plt
 
 from npgan import load, plots
 from npgan.backend import Random, asarray, to_numpy
-from npgan.data import load_mnist
-from npgan.fashion import load_fashion_mnist
+from npgan.datasets.fashion import load_fashion_mnist
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation.neighbours import nearest_rows
+from npgan.evaluation.parzen import parzen_protocol
 from npgan.files import atomic_write, write_json
-from npgan.neighbours import nearest_rows
-from npgan.parzen import parzen_protocol
 
 
 def save(fig, path):

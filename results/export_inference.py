@@ -16,8 +16,8 @@ import os
 import sys
 
 from npgan import load
-from npgan.bigan_model import save_bigan_file
-from npgan.encoder_model import save_encoder_file
+from npgan.models.inference.bigan_training import save_bigan_file
+from npgan.models.inference.encoder_training import save_encoder_file
 
 PRETRAINED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pretrained")
 

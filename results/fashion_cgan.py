@@ -18,13 +18,13 @@ import os
 import numpy
 
 import npgan
-from npgan import classifier as classifiers
-from npgan import metrics
 from npgan.backend import Random, asarray, to_numpy
-from npgan.conditional import CLASSES
-from npgan.data import load_images
-from npgan.fashion import CLASSES as NAMES
+from npgan.datasets.fashion import CLASSES as NAMES
+from npgan.datasets.idx import load_images
+from npgan.evaluation import classifier as classifiers
+from npgan.evaluation import metrics
 from npgan.files import write_json
+from npgan.models.cgan.model import CLASSES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PER_CLASS = 1000

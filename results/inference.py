@@ -29,12 +29,14 @@ import matplotlib.pyplot as plt
 import numpy
 from PIL import Image
 
-from npgan import classifier, load
+from npgan import load
 from npgan.backend import Random, asarray, to_numpy
-from npgan.data import load_mnist
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation import classifier
+from npgan.evaluation.neighbours import nearest_rows
 from npgan.files import atomic_write, write_json
-from npgan.inference import best_of_starts, prior_bound, refine
-from npgan.inference_scores import (
+from npgan.models.inference.model import best_of_starts, prior_bound, refine
+from npgan.models.inference.scores import (
     class_kept,
     code_agreement,
     confusions,
@@ -43,7 +45,6 @@ from npgan.inference_scores import (
     one_nn_accuracy,
     pixel_mse,
 )
-from npgan.neighbours import nearest_rows
 from npgan.plots import tile_images
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -30,20 +30,21 @@ import time
 
 import numpy
 
-from npgan import classifier, load
+from npgan import load
 from npgan.backend import Random, asarray, to_numpy
-from npgan.data import load_mnist
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation import classifier
 from npgan.files import write_json
-from npgan.inference import prior_bound
-from npgan.inpainting import MASKS, observed_mask
-from npgan.inpainting_model import completion_rows, save_inpainter_file
-from npgan.inpainting_scores import (
+from npgan.models.inference.model import prior_bound
+from npgan.models.inpainting.model import MASKS, observed_mask
+from npgan.models.inpainting.scores import (
     label_accuracy,
     mean_image_completion,
     missing_error_and_spread,
     nearest_neighbour_completion,
 )
-from npgan.inpainting_search import complete_by_search, fit_discriminator
+from npgan.models.inpainting.search import complete_by_search, fit_discriminator
+from npgan.models.inpainting.training import completion_rows, save_inpainter_file
 from npgan.plots import image_grid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -145,7 +146,7 @@ def measure(args):
 
 def judge_scores(plain, D, data):
     """Mean D on 1,000 validation images and on 1,000 samples of the plain G (evaluation mode)."""
-    from npgan.kernels import sigmoid
+    from npgan.nn.kernels import sigmoid
 
     real = asarray(data.valid_x[:1000], dtype="float32")
     fake = plain.sample(1000, rng=Random(12345))

@@ -21,11 +21,12 @@ spread. About 1.5 minutes of one core per trial.
 import argparse
 import os
 
-from npgan import classifier, load
+from npgan import load
 from npgan.backend import Random, asarray
-from npgan.data import load_mnist
-from npgan.inpainting import MASKS, observed_mask
-from npgan.inpainting_scores import label_accuracy, missing_error_and_spread, nearest_neighbour_completion
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation import classifier
+from npgan.models.inpainting.model import MASKS, observed_mask
+from npgan.models.inpainting.scores import label_accuracy, missing_error_and_spread, nearest_neighbour_completion
 from npgan.presets import get_preset
 from npgan.train import train
 

@@ -23,9 +23,9 @@ import matplotlib.pyplot as plt
 
 from npgan import load, plots
 from npgan.backend import Random
-from npgan.data import load_mnist
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation.neighbours import nearest_rows
 from npgan.files import atomic_write
-from npgan.neighbours import nearest_rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # An independent PyTorch 2.13 implementation of mnist-paper in Algorithm 1 order, from the

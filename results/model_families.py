@@ -9,7 +9,7 @@
 with the run's epochs and the wall time its ``log.csv`` recorded. ``measure`` scores every
 committed model of ``MODELS`` (or the ``--only`` ones) and updates the JSON:
 
-- ``samples``: 10,000 draws (seed 0) scored by ``npgan.evaluation.evaluate`` (the
+- ``samples``: 10,000 draws (seed 0) scored by ``npgan.evaluation.scores.evaluate`` (the
   classifier metrics against the 10,000 test images, the copy detector, Parzen), for a
   family that can sample;
 - ``reconstructions``: the same metrics (Parzen skipped) for the reconstructions of the
@@ -17,7 +17,7 @@ committed model of ``MODELS`` (or the ``--only`` ones) and updates the JSON:
   the test images with 25% of their pixels zeroed, the DAE's task), and class preservation
   (the share whose class, by npgan's classifier, is the image's label), for a family with
   an encoder;
-- ``bounds``: the ELBO and the importance-weighted bound (``npgan.likelihood_bounds``) of
+- ``bounds``: the ELBO and the importance-weighted bound (``npgan.models.autoencoders.bounds``) of
   a VAE, for each ``(k, images)`` of ``BOUNDS``.
 """
 
@@ -32,15 +32,15 @@ import time
 import numpy
 
 import npgan
-from npgan import classifier as classifiers
-from npgan.arguments import output_file
-from npgan.autoencoder_model import evaluation_images, save_model_file
 from npgan.backend import Random, asarray, to_numpy
-from npgan.data import load_mnist
-from npgan.evaluation import evaluate
-from npgan.families import family
+from npgan.cli.arguments import output_file
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation import classifier as classifiers
+from npgan.evaluation.scores import evaluate
 from npgan.files import write_json
-from npgan.likelihood_bounds import bounds, summary
+from npgan.models.autoencoders.bounds import bounds, summary
+from npgan.models.autoencoders.training import evaluation_images, save_model_file
+from npgan.models.registry import family
 from npgan.plots import tile_images
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -19,8 +19,8 @@ import numpy
 
 from npgan import load
 from npgan.backend import Random, to_numpy
-from npgan.data import load_mnist
-from npgan.neighbours import nearest_rows
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation.neighbours import nearest_rows
 
 
 def describe(label, images, mnist):

@@ -5,7 +5,7 @@ For n = 100, 600, 1000, 3000 labelled training images (as many of each digit, dr
 
 - a softmax on the paper's trained D's maxout features (pretrained/npgan-mnist-discriminator.npz),
 - the same softmax on raw pixels, and on the features of an untrained D of the same shape,
-- ``--supervised``: npgan's classifier network (npgan.classifier, the maxout network of the
+- ``--supervised``: npgan's classifier network (npgan.evaluation.classifier, the maxout network of the
   evaluation metrics) trained by ``classifier.train`` on the n labelled images alone.
 
     python results/semisupervised_features.py -o results/semisupervised-features.json
@@ -26,18 +26,18 @@ import time
 
 import numpy
 
-from npgan import classifier
 from npgan.backend import Random, asarray
-from npgan.data import load_mnist
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation import classifier
 from npgan.files import write_json
-from npgan.semisupervised_features import (
+from npgan.models.semisup.features import (
     PRETRAINED_D,
     classification_error,
     feature_sets,
     load_discriminator,
     train_softmax,
 )
-from npgan.semisupervised_model import draw_labelled
+from npgan.models.semisup.training import draw_labelled
 
 SIZES = (100, 600, 1000, 3000)
 

@@ -6,7 +6,7 @@
         --epochs 30 --float16 --out runs/fashion-classifier \\
         --write pretrained/npgan-fashion-classifier.npz
 
-The network and its training are ``npgan.classifier.ClassifierConfig``'s defaults (the
+The network and its training are ``npgan.evaluation.classifier.ClassifierConfig``'s defaults (the
 maxout network of the paper's discriminator with ten outputs; see that module), but for
 the options given (``--hidden``, ``--pieces``, ``--epochs``). ``--float16`` stores the
 weights in half precision (they are only used for inference). The
@@ -22,9 +22,9 @@ import argparse
 import os
 import sys
 
-from npgan import classifier, metrics
 from npgan.backend import to_numpy
-from npgan.data import load_images
+from npgan.datasets.idx import load_images
+from npgan.evaluation import classifier, metrics
 
 
 def main():

@@ -45,29 +45,29 @@ requires_cupy = pytest.mark.skipif(not _CUPY, reason=_CUPY_REASON)
 
 def data_root():
     """The data root: $NPGAN_DATA_DIR, else the shared copy beside the repository (one folder
-    per data set, ``mnist/`` and ``fashion-mnist/``; see npgan.data)."""
+    per data set, ``mnist/`` and ``fashion-mnist/``; see npgan.datasets.idx)."""
     here = os.path.dirname(os.path.abspath(__file__))
     return os.environ.get("NPGAN_DATA_DIR") or os.path.normpath(os.path.join(here, "..", "..", "shared", "data"))
 
 
 def mnist_dir():
     """MNIST's folder under the tests' data root (the root itself when it holds the MNIST files)."""
-    from npgan.data import dataset_dir
+    from npgan.datasets.idx import dataset_dir
 
     return dataset_dir("mnist", data_root())
 
 
 def fashion_dir():
     """Fashion-MNIST's folder under the tests' data root."""
-    from npgan.data import dataset_dir
+    from npgan.datasets.idx import dataset_dir
 
     return dataset_dir("fashion-mnist", data_root())
 
 
 def pretrained_classifier_and_mnist():
     """npgan's committed classifier and the MNIST split, or a skip saying which is missing."""
-    from npgan import classifier
-    from npgan.data import load_mnist
+    from npgan.datasets.idx import load_mnist
+    from npgan.evaluation import classifier
 
     if not os.path.exists(classifier.PRETRAINED):
         pytest.skip("pretrained/npgan-mnist-classifier.npz is absent")

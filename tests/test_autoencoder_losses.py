@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from npgan import autoencoder_losses as AL
-from npgan.autoencoder_checks import rows
-from npgan.autoencoders import VAE, Autoencoder, binarize, mlp
 from npgan.backend import Random, to_numpy
-from npgan.gradcheck import numerical_gradient, randomize_parameters, rel_error
-from npgan.likelihood_bounds import bounds
+from npgan.models.autoencoders import losses as AL
+from npgan.models.autoencoders.bounds import bounds
+from npgan.models.autoencoders.checks import rows
+from npgan.models.autoencoders.model import VAE, Autoencoder, binarize, mlp
+from npgan.nn.gradcheck import numerical_gradient, randomize_parameters, rel_error
 
 
 def test_bernoulli_cross_entropy_is_the_log_probability_written_out(xp):

@@ -15,10 +15,10 @@ from conftest import data_root, mnist_dir
 
 import npgan
 from npgan import checkpoint
-from npgan.autoencoder_model import AutoencoderModel, autoencoder_outputs, evaluation_images, save_model_file
-from npgan.autoencoders import Autoencoder
 from npgan.backend import Random, to_numpy
-from npgan.cli import main
+from npgan.cli.parser import main
+from npgan.models.autoencoders.model import Autoencoder
+from npgan.models.autoencoders.training import AutoencoderModel, autoencoder_outputs, evaluation_images, save_model_file
 from npgan.presets import Config, get_preset
 from npgan.train import Interrupted, Trainer, train
 

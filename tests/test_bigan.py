@@ -1,5 +1,5 @@
-"""BiGAN (npgan.bigan, npgan.bigan_model): which networks each step moves, training through the
-generic trainer with resume, and its files."""
+"""BiGAN (npgan.models.inference.bigan, npgan.models.inference.bigan_training): which networks each step
+moves, training through the generic trainer with resume, and its files."""
 
 import os
 
@@ -9,12 +9,12 @@ from conftest import pretrained_classifier_and_mnist
 
 from npgan import checkpoint
 from npgan.backend import Random, to_numpy
-from npgan.bigan import build_bigan
-from npgan.bigan_model import BiGANModel, save_bigan_file
-from npgan.families import load
-from npgan.inference_scores import class_kept
-from npgan.losses import discriminator_loss
-from npgan.optim import Adam, MomentumSGD
+from npgan.models.inference.bigan import build_bigan
+from npgan.models.inference.bigan_training import BiGANModel, save_bigan_file
+from npgan.models.inference.scores import class_kept
+from npgan.models.registry import load
+from npgan.nn.losses import discriminator_loss
+from npgan.nn.optim import Adam, MomentumSGD
 from npgan.presets import Config, get_preset
 from npgan.train import train
 
@@ -135,7 +135,7 @@ def test_bigan_refuses_what_it_does_not_keep_and_scales_only_es_rate():
 def test_pair_maxout_reads_x_and_z_apart(xp):
     """Each unit of D's first layer sees only its own half of the pair: changing the code
     moves only the code units, changing the image only the image units."""
-    from npgan.bigan_layers import PairMaxout
+    from npgan.models.inference.layers import PairMaxout
 
     layer = PairMaxout(6, 3, 4, 2, 3, Random(0), init_range=0.5, dtype="float64")
     pairs = Random(1).normal((5, 9), dtype="float64")

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from conftest import pretrained_classifier_and_mnist
 
-from npgan import classifier, gradcheck, losses
 from npgan.backend import Random, asarray, to_numpy
 from npgan.errors import UsageError
+from npgan.evaluation import classifier
+from npgan.nn import gradcheck, losses
 
 TINY = classifier.ClassifierConfig(n_in=12, n_classes=4, hidden=(6, 5), pieces=3, batch_size=10, epochs=2)
 
@@ -110,8 +111,7 @@ def test_the_committed_classifier_reaches_98_5_percent_on_the_test_set():
     assert accuracy == pytest.approx(state["test_accuracy"], abs=1e-4)
     assert state["valid_accuracy"] == pytest.approx(net.accuracy(data.valid_x, data.valid_y), abs=1e-4)
     # The copy detector's stored distances: each test image to its nearest training image.
-    from npgan import metrics
-
+    from npgan.evaluation import metrics
     stored = net.reference["test_to_train"]
     assert stored.shape == (10000,)
     np.testing.assert_allclose(to_numpy(metrics.nearest_distances(data.test_x[:20], data.train_x)), stored[:20],

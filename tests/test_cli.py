@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from npgan.cli import main
+from npgan.cli.parser import main
 
 FAST = ["--preset", "toy-1d", "--epochs", "1"]
 
@@ -106,7 +106,7 @@ def mnist_checkpoint(tmp_path, monkeypatch):
             pytest.fail(f"MNIST expected at {mnist_dir()} in CI")
         pytest.skip("MNIST not available")
     monkeypatch.setenv("NPGAN_DATA_DIR", data_root())
-    from npgan.gan_model import GANModel
+    from npgan.models.gan.training import GANModel
     from npgan.presets import get_preset
     from npgan.train import Trainer
 
@@ -129,7 +129,7 @@ def test_parzen_and_nearest_on_an_mnist_checkpoint(mnist_checkpoint, tmp_path, c
 
 def test_average_is_the_mean_of_the_generators_and_refuses_other_runs(in_tmp, capsys):
     from npgan import load
-    from npgan.gan_model import GANModel
+    from npgan.models.gan.training import GANModel
     from npgan.presets import get_preset
     from npgan.train import Trainer
 

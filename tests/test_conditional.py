@@ -1,4 +1,4 @@
-"""The class-conditional GAN (npgan.conditional, npgan.conditional_model): the label's one-hot at
+"""The class-conditional GAN (npgan.models.cgan.model, npgan.models.cgan.training): the label's one-hot at
 the input of G and D, the gradient to x only, the steps, training through the generic trainer with
 resume and averaging, its files, and `npgan sample --label`."""
 
@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 
 import npgan
-from npgan import conditional, conditional_model, gradcheck
 from npgan.backend import Random, to_numpy
-from npgan.cli import main
-from npgan.conditional import backward_to_input, balanced_labels, check_labels, one_hot
-from npgan.conditional_checks import GeneratorThroughD, LabelledNetwork, small_networks
-from npgan.conditional_checks import rows as conditional_rows
-from npgan.conditional_model import build_cgan, save_cgan_file
-from npgan.optim import Adam
+from npgan.cli.parser import main
+from npgan.models.cgan import model as conditional
+from npgan.models.cgan import training as conditional_model
+from npgan.models.cgan.checks import GeneratorThroughD, LabelledNetwork, small_networks
+from npgan.models.cgan.checks import rows as conditional_rows
+from npgan.models.cgan.model import backward_to_input, balanced_labels, check_labels, one_hot
+from npgan.models.cgan.training import build_cgan, save_cgan_file
+from npgan.nn import gradcheck
+from npgan.nn.optim import Adam
 from npgan.presets import Config, get_preset
 from npgan.train import train
 

@@ -4,11 +4,11 @@ training and evaluation behaviour, float64 gradient checks on every backend, and
 import numpy as np
 import pytest
 
-from npgan import conv, gradcheck, normalization
 from npgan.backend import Random, asarray, to_numpy
-from npgan.conv_checks import adjoint_error, gradcheck_rows
-from npgan.image_layers import BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Reshape, Tanh
-from npgan.layers import ReLU
+from npgan.models.dcgan.checks import adjoint_error, gradcheck_rows
+from npgan.nn import conv, gradcheck, normalization
+from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Reshape, Tanh
+from npgan.nn.layers import ReLU
 
 TOL = gradcheck.LAYER_TOLERANCE
 
@@ -156,8 +156,8 @@ def test_batch_norm_running_averages_and_evaluation(xp):
 
 
 def test_batch_norm_running_averages_get_zero_gradients_and_stay_put_under_adam(xp):
-    from npgan.layers import Sequential
-    from npgan.optim import Adam
+    from npgan.nn.layers import Sequential
+    from npgan.nn.optim import Adam
 
     rng = Random(8)
     net = Sequential(BatchNorm(3, dtype="float64"))

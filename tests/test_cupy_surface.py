@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 
 import npgan
 from npgan import backend as B
-from npgan import data
+from npgan.datasets import idx as data
 
 PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "npgan")
 
@@ -272,7 +272,7 @@ def test_mnist_paper_trains_evaluates_and_resumes(xp, one_blas_thread, small_mni
 
 
 def test_parzen_protocol_on_the_surface_matches_numpy():
-    from npgan.parzen import parzen_protocol
+    from npgan.evaluation.parzen import parzen_protocol
 
     rng = np.random.default_rng(0)
     samples, valid, test = (rng.random((n, 20), dtype=np.float32) for n in (300, 40, 50))

@@ -12,7 +12,7 @@ import numpy
 import pytest
 from conftest import mnist_dir
 
-from npgan import data
+from npgan.datasets import idx as data
 
 LABELS = "t10k-labels-idx1-ubyte"  # the smallest file: used where any one file will do
 

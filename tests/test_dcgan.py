@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import npgan
-from npgan import dcgan, gradcheck, losses
 from npgan.backend import Random, to_numpy
-from npgan.cli import main
+from npgan.cli.parser import main
+from npgan.models.dcgan import model as dcgan
+from npgan.nn import gradcheck, losses
 from npgan.presets import Config, get_preset
 from npgan.train import train
 
@@ -134,7 +135,7 @@ def test_cifar10_preset_without_the_data_fails_in_one_line_saying_where_to_put_i
 def test_a_dcgan_step_runs_on_every_backend(xp):
     model_config = TINY.replace(conv_width=2, noise_dim=3)
     gan = dcgan.build_dcgan(model_config, Random(0))
-    from npgan.gan_model import build_optimizers
+    from npgan.models.gan.training import build_optimizers
 
     d_opt, g_opt = build_optimizers(model_config, gan)
     real = Random(1).uniform(0, 1, (8, 784), "float32")

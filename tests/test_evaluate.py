@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import mnist_dir
 
-from npgan import classifier
-from npgan.cli import main
+from npgan.cli.parser import main
+from npgan.evaluation import classifier
 
 GENERATOR = os.path.join(os.path.dirname(classifier.PRETRAINED), "npgan-mnist-generator.npz")
 
@@ -68,7 +68,7 @@ def test_a_toy_checkpoint_says_what_scores_it(in_tmp, capsys):
 
 
 def needs_mnist_and_weights():
-    from npgan.data import load_mnist
+    from npgan.datasets.idx import load_mnist
 
     if not os.path.exists(classifier.PRETRAINED):
         pytest.skip("pretrained/npgan-mnist-classifier.npz is absent")
@@ -105,7 +105,7 @@ def test_training_logs_the_cheap_metrics_every_eval_every_epochs(tmp_path):
     import types
 
     import npgan
-    from npgan.gan_outputs import epoch_outputs
+    from npgan.models.gan.outputs import epoch_outputs
     from npgan.presets import Config
 
     needs_mnist_and_weights()

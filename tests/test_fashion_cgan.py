@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from conftest import data_root, fashion_dir
 
-from npgan import classifier as classifiers
-from npgan import conditional_model, fashion
 from npgan.backend import Random, to_numpy
-from npgan.cli import main
-from npgan.data import load_images
-from npgan.gan_model import data_logit_mean
+from npgan.cli.parser import main
+from npgan.datasets import fashion
+from npgan.datasets.idx import load_images
+from npgan.evaluation import classifier as classifiers
+from npgan.models.cgan import training as conditional_model
+from npgan.models.gan.training import data_logit_mean
 from npgan.presets import PRESETS, get_preset
 from npgan.train import train
 

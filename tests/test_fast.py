@@ -4,8 +4,8 @@ import csv
 
 import pytest
 
-from npgan.gan_model import GANModel
-from npgan.optim import ExponentialDecay
+from npgan.models.gan.training import GANModel
+from npgan.nn.optim import ExponentialDecay
 from npgan.presets import get_preset
 
 

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 import npgan
-from npgan import gradcheck, losses, models
 from npgan.backend import Random
-from npgan.gan import GAN
+from npgan.models.gan.model import GAN
+from npgan.nn import gradcheck, losses
+from npgan.nn import mlp as models
 
 
 class _Recorder:

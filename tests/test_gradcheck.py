@@ -2,7 +2,7 @@
 
 import pytest
 
-from npgan import gradcheck
+from npgan.nn import gradcheck
 
 
 def test_report_rows_all_pass(xp, request):

@@ -17,8 +17,9 @@ import pytest
 from conftest import data_root
 from conftest import fashion_dir as shared_fashion_dir
 
-from npgan import cifar10, data, fashion
-from npgan.data import DataError, DataNotFoundError
+from npgan.datasets import cifar10, fashion
+from npgan.datasets import idx as data
+from npgan.datasets.idx import DataError, DataNotFoundError
 
 
 @pytest.fixture
@@ -194,11 +195,11 @@ def test_cifar10_download_is_verified_before_it_lands(local_server, tmp_path):
 # ---- the MLP GAN on Fashion-MNIST: trained, then scored with Fashion-MNIST's classifier -------
 
 def test_a_gan_trains_on_fashion_and_evaluate_picks_its_classifier(monkeypatch, tmp_path, capsys, fashion_dir):
-    from npgan import classifier as classifiers
     from npgan.backend import to_numpy
-    from npgan.classifier import PRETRAINED_FOR, ClassifierConfig
-    from npgan.cli import main
-    from npgan.gan_model import data_logit_mean
+    from npgan.cli.parser import main
+    from npgan.evaluation import classifier as classifiers
+    from npgan.evaluation.classifier import PRETRAINED_FOR, ClassifierConfig
+    from npgan.models.gan.training import data_logit_mean
     from npgan.presets import get_preset
     from npgan.train import train
 
@@ -229,7 +230,7 @@ def test_a_gan_trains_on_fashion_and_evaluate_picks_its_classifier(monkeypatch, 
 
 
 def test_fashion_is_mnist_fast_s_30_epoch_version_unchanged_on_fashion_mnist():
-    from npgan.optim import ExponentialDecay
+    from npgan.nn.optim import ExponentialDecay
     from npgan.presets import get_preset
 
     fast, paper, fashion = get_preset("mnist-fast"), get_preset("mnist-paper"), get_preset("fashion")

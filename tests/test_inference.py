@@ -1,18 +1,16 @@
-"""The post-hoc encoder and refinement (npgan.inference, npgan.encoder_model): the math on
-constructed cases, training through the generic trainer, and the file that names its generator."""
+"""The post-hoc encoder and refinement (npgan.models.inference.model, npgan.models.inference.encoder_training):
+the math on constructed cases, training through the generic trainer, and the file that names its generator."""
 
 import shutil
 
 import numpy as np
 import pytest
 
-from npgan import checkpoint, models
+from npgan import checkpoint
 from npgan.backend import Random, get_backend, to_numpy
 from npgan.checkpoint import CheckpointError
-from npgan.encoder_model import EncoderModel, load_encoder, save_encoder_file
-from npgan.families import load
-from npgan.gradcheck import check_layer
-from npgan.inference import (
+from npgan.models.inference.encoder_training import EncoderModel, load_encoder, save_encoder_file
+from npgan.models.inference.model import (
     ScaledTanh,
     best_of_starts,
     build_encoder,
@@ -21,7 +19,10 @@ from npgan.inference import (
     reconstruction_loss,
     refine,
 )
-from npgan.layers import Linear, Sequential
+from npgan.models.registry import load
+from npgan.nn import mlp as models
+from npgan.nn.gradcheck import check_layer
+from npgan.nn.layers import Linear, Sequential
 from npgan.presets import Config
 from npgan.train import train
 
@@ -182,7 +183,7 @@ def test_the_encoder_file_names_its_generator_and_refuses_another(tmp_path, gene
 
 
 def test_npgan_train_takes_the_generator_file_and_refuses_it_where_it_does_not_apply(tmp_path, generator_file, capsys):
-    from npgan.cli import main
+    from npgan.cli.parser import main
 
     out = tmp_path / "run"
     assert main(["train", "--preset", "mnist-encoder", "--generator-file", str(tmp_path / "none.npz"),

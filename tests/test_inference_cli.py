@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from conftest import data_root, mnist_dir
 
-from npgan import checkpoint, models
+from npgan import checkpoint
 from npgan.backend import Random
-from npgan.bigan_model import save_bigan_file
-from npgan.cli import main
-from npgan.encoder_model import save_encoder_file
+from npgan.cli.parser import main
+from npgan.models.inference.bigan_training import save_bigan_file
+from npgan.models.inference.encoder_training import save_encoder_file
+from npgan.nn import mlp as models
 from npgan.presets import Config
 from npgan.train import train
 

@@ -1,10 +1,10 @@
-"""The scores of learned inference (npgan.inference_scores) on constructed cases with known answers."""
+"""The scores of learned inference (npgan.models.inference.scores) on constructed cases with known answers."""
 
 import numpy as np
 import pytest
 
 from npgan.backend import Random, to_numpy
-from npgan.inference_scores import (
+from npgan.models.inference.scores import (
     class_kept,
     code_agreement,
     confusions,

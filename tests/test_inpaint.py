@@ -8,12 +8,22 @@ import pytest
 from conftest import data_root, mnist_dir
 
 import npgan
-from npgan import inpainting, inpainting_checks, models
 from npgan.backend import Random, asarray, to_numpy
 from npgan.config import Config
-from npgan.inpainting import MASKS, Inpainter, compose, compose_backward, mask_name, observed_mask, training_masks
-from npgan.inpainting_scores import missing_error_and_spread, nearest_on_observed
-from npgan.inpainting_search import complete_by_search, search_gradient
+from npgan.models.inpainting import checks as inpainting_checks
+from npgan.models.inpainting import model as inpainting
+from npgan.models.inpainting.model import (
+    MASKS,
+    Inpainter,
+    compose,
+    compose_backward,
+    mask_name,
+    observed_mask,
+    training_masks,
+)
+from npgan.models.inpainting.scores import missing_error_and_spread, nearest_on_observed
+from npgan.models.inpainting.search import complete_by_search, search_gradient
+from npgan.nn import mlp as models
 
 
 def _tiny_inpainter(rng, dtype="float32", noise_dim=4):
@@ -79,7 +89,7 @@ def test_each_step_moves_only_its_own_network(diversity, xp):
     rng = Random(7)
     inpainter = _tiny_inpainter(rng)
     inpainter.diversity_weight = diversity
-    from npgan.optim import Adam
+    from npgan.nn.optim import Adam
 
     opt_d, opt_g = Adam(inpainter.D, 1e-3), Adam(inpainter.G, 1e-3)
     real = rng.uniform(0, 1, (10, 784))
@@ -142,7 +152,7 @@ def test_error_and_spread_on_known_completions(xp):
 
 
 def test_diversity_term_pulls_pairs_apart_up_to_its_cap_and_ignores_speckle():
-    from npgan.inpainting import diversity_loss
+    from npgan.models.inpainting.model import diversity_loss
 
     observed = np.ones((4, 784))
     observed[:, :112] = 0  # the top 4 rows missing: seven whole 4 x 4 cells
@@ -180,7 +190,7 @@ def mnist_available():
 
 
 def test_tiny_training_resumes_bit_identically_and_its_file_loads(mnist_available, tmp_path):
-    from npgan.inpainting_model import save_inpainter_file, tiny_config, train_tiny
+    from npgan.models.inpainting.training import save_inpainter_file, tiny_config, train_tiny
     from npgan.train import train
 
     config = tiny_config(iterations=4).replace(epochs=2, sample_every=1)

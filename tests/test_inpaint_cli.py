@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from conftest import data_root, mnist_dir
 
-from npgan import checkpoint, models
+from npgan import checkpoint
 from npgan.backend import Random
-from npgan.cli import main
-from npgan.data import load_mnist
-from npgan.inpainting_model import save_inpainter_file, train_tiny
+from npgan.cli.parser import main
+from npgan.datasets.idx import load_mnist
+from npgan.models.inpainting.training import save_inpainter_file, train_tiny
+from npgan.nn import mlp as models
 from npgan.presets import Config
 
 

@@ -6,10 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import npgan
-from npgan import functional as F
-from npgan import gradcheck, models
 from npgan.backend import Random
-from npgan.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
+from npgan.nn import functional as F
+from npgan.nn import gradcheck
+from npgan.nn import mlp as models
+from npgan.nn.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
 
 TOL = gradcheck.LAYER_TOLERANCE
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import npgan
-from npgan import gradcheck, losses
 from npgan.backend import Random
+from npgan.nn import gradcheck, losses
 
 TOL = gradcheck.LAYER_TOLERANCE
 

@@ -1,4 +1,4 @@
-"""npgan.metrics on sets whose answers are known: constructed Gaussians and logits on every
+"""npgan.evaluation.metrics on sets whose answers are known: constructed Gaussians and logits on every
 backend, and real MNIST images in the committed classifier's feature space (skipped when
 the data or the weights are absent)."""
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import pretrained_classifier_and_mnist
 
-from npgan import metrics
 from npgan.backend import asarray, to_numpy
+from npgan.evaluation import metrics
 
 
 def gaussian(rng, n, d, mean=0.0, std=1.0):

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from npgan import checkpoint, models
+from npgan import checkpoint
 from npgan.backend import Random
-from npgan.cli import main
+from npgan.cli.parser import main
+from npgan.nn import mlp as models
 from npgan.presets import Config, get_preset
 from npgan.train import train
 

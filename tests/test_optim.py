@@ -5,8 +5,8 @@ import pytest
 
 import npgan
 from npgan.backend import Random
-from npgan.layers import Linear, Sequential
-from npgan.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
+from npgan.nn.layers import Linear, Sequential
+from npgan.nn.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
 
 
 def test_update_rule_by_hand(xp):

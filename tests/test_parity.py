@@ -21,7 +21,7 @@ from conftest import requires_cupy
 
 import npgan
 from npgan import backend as B
-from npgan.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
+from npgan.nn.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
 
 TOLERANCES = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=2e-5, atol=2e-6)}
 
@@ -130,7 +130,7 @@ def test_layer_outputs_and_gradients_agree(device, name, dtype):
 def short_run(config, steps=4):
     """``steps`` iterations of ``config``'s update from a host-drawn start on host-drawn data,
     noise and masks; G's and D's parameters and the last statistics, on the host."""
-    from npgan.gan_model import build_gan, build_optimizers
+    from npgan.models.gan.training import build_gan, build_optimizers
 
     draws = HostDraws(0)
     gan = build_gan(config, draws)  # weights, then noise and masks, all from the host stream
@@ -168,7 +168,7 @@ def test_a_short_training_run_agrees(device, update):
 
 
 def test_parzen_agrees(device):
-    from npgan.parzen import parzen_protocol
+    from npgan.evaluation.parzen import parzen_protocol
 
     rng = np.random.default_rng(0)
     samples, valid, test = (rng.random((n, 30), dtype=np.float32) for n in (500, 60, 80))

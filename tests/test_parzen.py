@@ -7,8 +7,8 @@ import numpy
 import pytest
 from scipy.special import logsumexp
 
-from npgan import parzen
 from npgan.backend import to_numpy
+from npgan.evaluation import parzen
 from npgan.files import write_json
 
 

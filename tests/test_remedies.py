@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from npgan import gradcheck, losses, remedies, remedy_checks
 from npgan.backend import Random, backend_name, to_numpy
-from npgan.gan_model import GANModel, build_optimizers
+from npgan.models.gan import checks as remedy_checks
+from npgan.models.gan.training import GANModel, build_optimizers
+from npgan.nn import gradcheck, losses, remedies
+from npgan.nn.remedies import MinibatchStddev, Pack
 from npgan.presets import Config, get_preset
-from npgan.remedies import MinibatchStddev, Pack
 from npgan.train import Trainer, train
 
 # ring-8 at a tiny size with every remedy on
@@ -95,8 +96,7 @@ def test_instance_noise_falls_linearly_to_zero_over_its_epochs(monkeypatch, tmp_
     seen = []
     original = remedies.annealed_std
     assert [original(0.2, 20, t) for t in (0, 10, 20, 30)] == [0.2, 0.1, 0.0, 0.0]
-    from npgan import gan as gan_module
-
+    from npgan.models.gan import model as gan_module
     def recording(self, real, d_optimizer, input_noise=0.0):
         seen.append(input_noise)
         return {"d_loss": 0.0, "d_real": 0.5, "d_fake": 0.5}
@@ -118,7 +118,7 @@ def test_two_time_scales_scale_g_rate_and_floor(xp):
 
 
 def models_gan(config):
-    from npgan.gan_model import build_gan
+    from npgan.models.gan.training import build_gan
     return build_gan(config, Random(0))
 
 

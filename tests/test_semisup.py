@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 from conftest import mnist_dir
 
-from npgan import checkpoint, models
-from npgan import semisupervised as S
+from npgan import checkpoint
 from npgan.backend import Random, asarray, to_numpy
-from npgan.classify_command import export_classifier
-from npgan.cli import main
-from npgan.data import load_mnist
+from npgan.cli.classify import export_classifier
+from npgan.cli.parser import main
+from npgan.datasets.idx import load_mnist
+from npgan.models.semisup import model as S
+from npgan.models.semisup.checks import rows
+from npgan.models.semisup.features import classification_error, maxout_features, standardiser, train_softmax
+from npgan.models.semisup.training import draw_labelled
+from npgan.nn import mlp as models
 from npgan.presets import Config, get_preset
-from npgan.semisupervised_checks import rows
-from npgan.semisupervised_features import classification_error, maxout_features, standardiser, train_softmax
-from npgan.semisupervised_model import draw_labelled
 from npgan.train import train
 
 TINY = Config(model="semisup", labels=20, d_hidden=(16, 8), g_hidden=(8,), noise_dim=4, optimizer="adam", lr=0.003,
@@ -55,7 +56,7 @@ def test_every_semisupervised_gradient_check_passes():
 
 def test_a_wrong_unsupervised_gradient_is_caught():
     """The check can fail: forgetting sigmoid(-s) in the real rows' gradient gives a large error."""
-    from npgan.gradcheck import check_loss
+    from npgan.nn.gradcheck import check_loss
 
     rng = Random(3)
     fake = rng.normal((4, 3), "float64")

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 import npgan
 from npgan import backend as B
-from npgan import functional as F
-from npgan import kernels
-from npgan.layers import Dropout, Linear, Sequential
-from npgan.optim import MomentumSGD
+from npgan.nn import functional as F
+from npgan.nn import kernels
+from npgan.nn.layers import Dropout, Linear, Sequential
+from npgan.nn.optim import MomentumSGD
 
 
 def reference_maxout(x, W, b, pieces):
@@ -161,7 +161,7 @@ def test_blocked_momentum_update_is_bit_identical(size):
 
 
 def test_sequential_skips_gradients_nobody_reads(monkeypatch):
-    from npgan.models import discriminator
+    from npgan.nn.mlp import discriminator
 
     D = discriminator(12, (4, 3), n_pieces=2, rng=B.Random(0), dtype="float64")
     x = B.Random(1).normal((5, 12), dtype="float64")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from npgan.theory import (
+from npgan.evaluation.theory import (
     jensen_shannon,
     kl_divergence,
     optimal_discriminator,

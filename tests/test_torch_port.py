@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from train_step import TorchRun  # noqa: E402
 
 from npgan.backend import Random, asarray, to_numpy  # noqa: E402
-from npgan.gan_model import build_gan, build_optimizers  # noqa: E402
+from npgan.models.gan.training import build_gan, build_optimizers  # noqa: E402
 from npgan.presets import get_preset  # noqa: E402
 
 M = 8  # rows of a minibatch: small, so the test takes well under a second

@@ -6,7 +6,7 @@ import numpy
 import pytest
 
 from npgan.backend import Random, to_numpy
-from npgan.toy import TOY_DATASETS, Gaussian1D, Grid, Ring, make_toy, mode_metrics
+from npgan.datasets.toy import TOY_DATASETS, Gaussian1D, Grid, Ring, make_toy, mode_metrics
 
 
 def _hq_probability(dim):

@@ -9,8 +9,8 @@ import pytest
 import npgan
 from npgan import checkpoint
 from npgan.backend import Random, to_numpy
-from npgan.gan_model import GANModel
-from npgan.gan_outputs import epoch_outputs
+from npgan.models.gan.outputs import epoch_outputs
+from npgan.models.gan.training import GANModel
 from npgan.presets import get_preset
 from npgan.train import Interrupted, NonFiniteError, Trainer, train
 
@@ -163,7 +163,7 @@ def test_checkpoint_gets_the_usual_file_mode(tmp_path):
 @pytest.mark.quality
 def test_toy_1d_preset_ends_on_the_data_with_d_at_one_half(tmp_path):
     """The paper's Figure 1 end state (d): p_g = p_data, D = 1/2 everywhere G puts mass."""
-    from npgan.toy import make_toy
+    from npgan.datasets.toy import make_toy
 
     gan = train(get_preset("toy-1d"), tmp_path, quiet=True)
     data = make_toy("gaussian-1d")

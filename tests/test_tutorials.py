@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from npgan.data import dataset_dir
+from npgan.datasets.idx import dataset_dir
 from npgan.tutorial import SCRATCH_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((REPO / "tutorials").glob("[0-9][0-9]_*.py"))
 COMMITTED_FIGURES = REPO / "tutorials" / "figures"
 SCRATCH = SCRATCH_NAME  # a fast run's picture folder, under TMPDIR
-# the data root, one folder per data set (npgan.data)
+# the data root, one folder per data set (npgan.datasets.idx)
 DATA_ROOT = os.environ.get("NPGAN_DATA_DIR") or str((REPO / ".." / "shared" / "data").resolve())
 MNIST_DIR = dataset_dir("mnist", DATA_ROOT)
 NEEDS_MNIST = {p.name for p in TUTORIALS if "load_mnist" in p.read_text()}

@@ -6,14 +6,14 @@
 # thing that tells us the backward pass is right is a **gradient check**: compare it
 # with central finite differences in float64.
 #
-# The contract of a layer (see `npgan/layers.py`):
+# The contract of a layer (see `npgan/nn/layers.py`):
 #
 # * `y = layer.forward(x, training=True)` computes the output and keeps what backward needs;
 # * `dx = layer.backward(dy)` receives `dy = dL/dy` for some scalar loss `L` and returns
 #   `dx = dL/dx`; it also *overwrites* `layer.grads[name]` with `dL/dparam` for every
 #   `layer.params[name]`.
 #
-# The check (`npgan.gradcheck.check_layer`) picks a random `dy` and differentiates the
+# The check (`npgan.nn.gradcheck.check_layer`) picks a random `dy` and differentiates the
 # scalar `s(x) = sum(forward(x) * dy)`. Its gradient is exactly `J^T dy`, what backward
 # returns, and numerically
 #
@@ -36,11 +36,11 @@ if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keep
 import matplotlib.pyplot as plt
 import numpy as np
 
-from npgan import functional as F
 from npgan import tutorial
 from npgan.backend import Random, get_backend, to_numpy
-from npgan.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, rel_error
-from npgan.layers import Dropout, Linear, Maxout, ReLU, Sigmoid
+from npgan.nn import functional as F
+from npgan.nn.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, rel_error
+from npgan.nn.layers import Dropout, Linear, Maxout, ReLU, Sigmoid
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()

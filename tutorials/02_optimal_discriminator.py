@@ -14,7 +14,7 @@
 #   whose global minimum `-log 4` is reached if and only if `p_g = p_data`.
 #
 # Here we check both on 1-D densities, where every integral is a sum on a fine grid
-# (`npgan.theory`), and then train a real discriminator with npgan's layers against a
+# (`npgan.evaluation.theory`), and then train a real discriminator with npgan's layers against a
 # fixed "generator" to watch it approach `D*`.
 
 # %%
@@ -35,10 +35,13 @@ if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keep
 import matplotlib.pyplot as plt
 import numpy as np
 
-from npgan import losses, models, theory, tutorial
+from npgan import tutorial
 from npgan.backend import Random, asarray, get_backend, to_numpy
-from npgan.functional import sigmoid
-from npgan.optim import ExponentialDecay, MomentumSGD
+from npgan.evaluation import theory
+from npgan.nn import losses
+from npgan.nn import mlp as models
+from npgan.nn.functional import sigmoid
+from npgan.nn.optim import ExponentialDecay, MomentumSGD
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -48,7 +51,7 @@ xp = get_backend()
 # %% [markdown]
 # ## Densities on a grid
 #
-# `npgan.theory` takes densities as arrays of values on a uniform grid with spacing `dx`
+# `npgan.evaluation.theory` takes densities as arrays of values on a uniform grid with spacing `dx`
 # and integrates with the rectangle rule, `integral f ~ sum_i f(x_i) dx`. For smooth
 # densities whose tails have vanished at the grid's ends this is accurate to far below
 # 1e-10. Each density must integrate to 1 on the grid; the functions check it.

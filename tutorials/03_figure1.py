@@ -35,13 +35,14 @@ if "ipykernel" not in sys.modules:  # a script: draw off-screen; a notebook keep
 import matplotlib.pyplot as plt
 import numpy as np
 
-from npgan import losses, plots, tutorial
+from npgan import plots, tutorial
 from npgan.backend import Random, asarray, to_numpy
-from npgan.gan_model import build_gan, build_optimizers
-from npgan.gradcheck import numerical_gradient, rel_error
-from npgan.optim import MomentumSGD
+from npgan.datasets.toy import make_toy
+from npgan.models.gan.training import build_gan, build_optimizers
+from npgan.nn import losses
+from npgan.nn.gradcheck import numerical_gradient, rel_error
+from npgan.nn.optim import MomentumSGD
 from npgan.presets import get_preset
-from npgan.toy import make_toy
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()

@@ -33,12 +33,12 @@ import numpy as np
 
 from npgan import plots, tutorial
 from npgan.backend import Random, asarray, to_numpy
-from npgan.data import load_mnist
-from npgan.functional import sigmoid
-from npgan.gan_model import GANModel
-from npgan.gan_outputs import epoch_outputs
-from npgan.neighbours import nearest_rows
-from npgan.parzen import parzen_protocol
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation.neighbours import nearest_rows
+from npgan.evaluation.parzen import parzen_protocol
+from npgan.models.gan.outputs import epoch_outputs
+from npgan.models.gan.training import GANModel
+from npgan.nn.functional import sigmoid
 from npgan.presets import get_preset
 from npgan.train import Trainer
 

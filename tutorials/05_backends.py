@@ -35,9 +35,9 @@ import numpy as np
 import npgan
 from npgan import tutorial
 from npgan.backend import Random, asarray, backend_name, cupy_available, get_backend, to_numpy
-from npgan.gan_model import build_gan, build_optimizers
-from npgan.gradcheck import rel_error
-from npgan.layers import Dropout
+from npgan.models.gan.training import build_gan, build_optimizers
+from npgan.nn.gradcheck import rel_error
+from npgan.nn.layers import Dropout
 from npgan.presets import get_preset
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)

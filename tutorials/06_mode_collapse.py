@@ -20,7 +20,7 @@
 #
 # We train the plain presets `ring-8-plain` and `grid-25-plain`, watch the samples as
 # training goes, change `k` and the generator's objective, and end with what the remedies
-# of `npgan.remedies` and a better schedule change (the presets `ring-8` and `grid-25`).
+# of `npgan.nn.remedies` and a better schedule change (the presets `ring-8` and `grid-25`).
 
 # %%
 import os
@@ -44,9 +44,9 @@ import numpy as np
 import npgan
 from npgan import tutorial
 from npgan.backend import Random, to_numpy
-from npgan.gan_model import GANModel, build_optimizers
+from npgan.datasets.toy import make_toy
+from npgan.models.gan.training import GANModel, build_optimizers
 from npgan.presets import get_preset
-from npgan.toy import make_toy
 from npgan.train import Trainer, train
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
@@ -245,7 +245,7 @@ for label, changes in variants.items():
 #
 # ## What the remedies, and a better schedule, change
 #
-# `npgan.remedies` adds five remedies from the papers that followed, each a `Config`
+# `npgan.nn.remedies` adds five remedies from the papers that followed, each a `Config`
 # field that is off by default: one-sided label smoothing (`label_smoothing`), instance
 # noise on D's inputs (`instance_noise`, annealed over `instance_noise_epochs`), two
 # learning rates (`g_lr_ratio`), PacGAN's packing (`pack`: D judges several samples at

@@ -22,7 +22,7 @@
 # 4. the other route: search the plain generator's code z until G(z) agrees with the
 #    pixels we have (Yeh et al., 2017), the gradient taken through G to its input.
 #
-# Models: `npgan.conditional` (+ `conditional_model`), `npgan.inpainting` (+
+# Models: `npgan.models.cgan.model` (+ `conditional_model`), `npgan.models.inpainting.model` (+
 # `inpainting_model`, `inpainting_search`), trained by the same `npgan.train.train` as
 # `npgan train --preset mnist-cgan|mnist-inpaint`. `NPGAN_FAST=1` shrinks every run to
 # seconds (and the pictures to nonsense).
@@ -43,18 +43,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import npgan
-from npgan import classifier as classifiers
-from npgan import conditional as C
-from npgan import inpainting as I
 from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
-from npgan.conditional_checks import LabelledNetwork
-from npgan.conditional_model import train_tiny_cgan
-from npgan.data import load_mnist
-from npgan.gradcheck import numerical_gradient, rel_error
-from npgan.inpainting_model import train_tiny
-from npgan.inpainting_scores import missing_error_and_spread, nearest_neighbour_completion
-from npgan.inpainting_search import complete_by_search
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation import classifier as classifiers
+from npgan.models.cgan import model as C
+from npgan.models.cgan.checks import LabelledNetwork
+from npgan.models.cgan.training import train_tiny_cgan
+from npgan.models.inpainting import model as I
+from npgan.models.inpainting.scores import missing_error_and_spread, nearest_neighbour_completion
+from npgan.models.inpainting.search import complete_by_search
+from npgan.models.inpainting.training import train_tiny
+from npgan.nn.gradcheck import numerical_gradient, rel_error
 from npgan.plots import tile_images
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)

@@ -19,8 +19,9 @@
 # 5. **ALICE** (Li et al., 2017): BiGAN with a reconstruction term, which makes
 #    `G(E(x))` keep the digit.
 #
-# `npgan.inference` holds the math, `npgan.encoder_model` and `npgan.bigan_model` the two
-# families that `npgan train --preset mnist-encoder | mnist-bigan | mnist-alice` trains, and
+# `npgan.models.inference.model` holds the math, `npgan.models.inference.encoder_training` and
+# `npgan.models.inference.bigan_training` the two families that
+# `npgan train --preset mnist-encoder | mnist-bigan | mnist-alice` trains, and
 # `results/inference.md` the measurements on all 10,000 test images. A full run takes a
 # few minutes on 2 cores; `NPGAN_FAST=1` shrinks it to seconds (and its pictures to nonsense).
 
@@ -42,14 +43,14 @@ import numpy as np
 import npgan
 from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
-from npgan.bigan import build_bigan
-from npgan.classifier import load as load_classifier
-from npgan.data import load_mnist
-from npgan.gradcheck import check_layer, numerical_gradient, randomize_parameters, rel_error
-from npgan.inference import ScaledTanh, build_encoder, code_loss, refine, refinement_gradient
-from npgan.inference_scores import class_kept, pixel_mse
-from npgan.layers import Dropout
-from npgan.optim import Adam
+from npgan.datasets.idx import load_mnist
+from npgan.evaluation.classifier import load as load_classifier
+from npgan.models.inference.bigan import build_bigan
+from npgan.models.inference.model import ScaledTanh, build_encoder, code_loss, refine, refinement_gradient
+from npgan.models.inference.scores import class_kept, pixel_mse
+from npgan.nn.gradcheck import check_layer, numerical_gradient, randomize_parameters, rel_error
+from npgan.nn.layers import Dropout
+from npgan.nn.optim import Adam
 from npgan.plots import tile_images
 from npgan.presets import get_preset
 from npgan.train import train

@@ -17,7 +17,7 @@
 #    `log p(x)` that a VAE has and a GAN does not;
 # 5. **samples** from the prior and the **2-d latent map**.
 #
-# The models are `npgan.autoencoders` (the math in `npgan.autoencoder_losses`), trained
+# The models are `npgan.models.autoencoders.model` (the math in `npgan.models.autoencoders.losses`), trained
 # by `npgan.train.train` exactly as `npgan train --preset mnist-ae|mnist-dae|mnist-vae`
 # trains them. A full run takes a few minutes on 2 cores; `NPGAN_FAST=1` shrinks it to
 # seconds (and its pictures to nonsense).
@@ -38,13 +38,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import npgan
-from npgan import autoencoder_losses as AL
 from npgan import tutorial
-from npgan.autoencoder_model import evaluation_images
 from npgan.backend import Random, asarray, to_numpy
-from npgan.data import load_mnist
-from npgan.gradcheck import numerical_gradient, rel_error
-from npgan.likelihood_bounds import bounds
+from npgan.datasets.idx import load_mnist
+from npgan.models.autoencoders import losses as AL
+from npgan.models.autoencoders.bounds import bounds
+from npgan.models.autoencoders.training import evaluation_images
+from npgan.nn.gradcheck import numerical_gradient, rel_error
 from npgan.plots import tile_images
 from npgan.presets import get_preset
 from npgan.train import train

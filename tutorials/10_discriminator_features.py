@@ -38,22 +38,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import npgan
-from npgan import semisupervised as S
 from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
-from npgan.data import load_mnist
-from npgan.gradcheck import check_loss
-from npgan.layers import Maxout
-from npgan.plots import tile_images
-from npgan.presets import get_preset
-from npgan.semisupervised_features import (
+from npgan.datasets.idx import load_mnist
+from npgan.models.semisup import model as S
+from npgan.models.semisup.features import (
     build_discriminator_like,
     classification_error,
     feature_sets,
     load_discriminator,
     train_softmax,
 )
-from npgan.semisupervised_model import draw_labelled
+from npgan.models.semisup.training import draw_labelled
+from npgan.nn.gradcheck import check_loss
+from npgan.nn.layers import Maxout
+from npgan.plots import tile_images
+from npgan.presets import get_preset
 from npgan.train import train
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)

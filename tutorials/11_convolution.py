@@ -15,8 +15,8 @@
 # 4. **batch norm**'s backward runs through the batch statistics, the term most often lost;
 # 5. a DCGAN built from these layers, trained on MNIST by the library's own step.
 #
-# The code is `npgan/conv.py` (the math), `npgan/normalization.py`,
-# `npgan/image_layers.py` (the layers) and `npgan/dcgan.py` (the model). `NPGAN_FAST=1`
+# The code is `npgan/nn/conv.py` (the math), `npgan/nn/normalization.py`,
+# `npgan/nn/image_layers.py` (the layers) and `npgan/models/dcgan/model.py` (the model). `NPGAN_FAST=1`
 # makes everything tiny (seconds); a full run trains 200 DCGAN iterations (about a
 # minute and a half on one busy core).
 
@@ -32,12 +32,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import npgan
-from npgan import conv, normalization, plots, tutorial
+from npgan import plots, tutorial
 from npgan.backend import Random, to_numpy
-from npgan.data import load_mnist
-from npgan.dcgan import DCGANModel
-from npgan.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, rel_error
-from npgan.image_layers import BatchNorm, Conv2d, ConvTranspose2d
+from npgan.datasets.idx import load_mnist
+from npgan.models.dcgan.model import DCGANModel
+from npgan.nn import conv, normalization
+from npgan.nn.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, rel_error
+from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d
 from npgan.presets import get_preset
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
@@ -240,7 +241,7 @@ for passes in (1, 99):
 # %% [markdown]
 # ## 5. A DCGAN on MNIST
 #
-# `npgan/dcgan.py` builds DCGAN for 28 x 28 images from these layers: D convolves to 64
+# `npgan/models/dcgan/model.py` builds DCGAN for 28 x 28 images from these layers: D convolves to 64
 # then 128 channels at stride 2 with LeakyReLU and a batch norm on the second, G grows
 # 100 numbers to 7 x 7 x 128, 14 x 14 x 64 and 28 x 28 x 1 by transposed convolutions
 # with batch norm and ReLU and a sigmoid out, trained with Adam at DCGAN's 2e-4 and

@@ -1,0 +1,5 @@
+"""The ``npgan`` command."""
+
+from npgan.cli.parser import main
+
+__all__ = ["main"]

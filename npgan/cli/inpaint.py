@@ -1,0 +1,65 @@
+"""``npgan inpaint``: complete the first N MNIST test images with a mask's pixels missing.
+
+    npgan inpaint CKPT --mask {top,bottom,left,right,centre,random50,random90}
+                  --images N [--per-image K] [--seed S] -o FILE(.png|.npy) [--force]
+
+The mask names what is **missing** (``top``: the top half is missing, the bottom half
+observed; ``center`` is accepted for ``centre``). ``Random(seed)`` draws the random masks
+first (one per image, shared by its K completions), then the noise. A ``.npy`` holds
+(N * K, 784) float32 in [0, 1], image by image (an image's K completions in a row), the
+observed pixels equal to the originals'; a ``.png`` shows per row the original, the
+masked input (missing pixels mid-grey) and the K completions.
+"""
+
+import numpy
+
+from npgan import plots
+from npgan.backend import Random, to_numpy
+from npgan.cli.arguments import output_file, plural, positive_int, seed
+from npgan.cli.commands import MAX_GRID, first_test_images, load_model
+from npgan.errors import UsageError
+from npgan.files import atomic_write
+from npgan.models.inpainting.model import ALIASES, MASKS, mask_name, observed_mask
+from npgan.models.inpainting.training import completion_rows
+
+
+def add_parser(sub, common):
+    """Register ``inpaint`` on the ``npgan`` command's subparsers."""
+    p = sub.add_parser("inpaint", parents=[common],
+                       help="complete the first N MNIST test images with part of them missing (inpainting models)")
+    p.add_argument("checkpoint", help="an inpainting checkpoint or model file (pretrained/npgan-mnist-inpaint.npz)")
+    aliases = ", ".join(f"{a} = {b}" for a, b in ALIASES.items())
+    p.add_argument("--mask", required=True, help=f"what is missing: one of {', '.join(MASKS)} ({aliases})")
+    p.add_argument("--images", type=positive_int, default=10, help="the first N test images (default 10)")
+    p.add_argument("--per-image", type=positive_int, default=1, help="completions of each image, K (default 1)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the random masks and the noise (default 0)")
+    p.add_argument("-o", "--output", required=True,
+                   help=".npy (N*K, 784) image by image, or .png: original, masked input, completions")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args):
+    try:
+        name = mask_name(args.mask)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    output_file(args.output, (".png", ".npy"), args.force, [args.checkpoint])
+    if args.output.endswith(".png") and args.images * (args.per_image + 2) > MAX_GRID:
+        raise UsageError(f"--images {args.images} with --per-image {args.per_image} is too many for one picture "
+                         f"({args.images * (args.per_image + 2)} tiles); expected at most {MAX_GRID} (or write a .npy)")
+    model = load_model(args.checkpoint, "inpaint")
+    x = first_test_images(model, args.images)
+    rng = Random(args.seed)
+    observed = observed_mask(name, len(x), rng, model.dtype)
+    completions = model.complete(x, observed, rng, per_image=args.per_image)
+    if args.output.endswith(".npy"):
+        host = numpy.ascontiguousarray(to_numpy(completions), dtype=numpy.float32)
+        atomic_write(args.output, lambda f: numpy.save(f, host))
+    else:
+        plots.image_grid(completion_rows(x.astype(model.dtype), observed, completions, args.per_image), args.output,
+                         ncols=args.per_image + 2, title=f"{name} missing: original, input, completions")
+    print(f"wrote {plural(len(x) * args.per_image, 'completion')} of {plural(len(x), 'test image')} "
+          f"({name} missing) to {args.output}")
+    return 0

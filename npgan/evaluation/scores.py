@@ -1,0 +1,80 @@
+"""Scoring a set of images every way npgan knows (the library side of ``npgan evaluate``).
+
+``evaluate(images, data, classifier)`` computes the metrics of ``npgan.evaluation.metrics`` in the
+feature space of npgan's own classifier against the test images, the copy detector in
+pixel space against the training images, and the paper's Parzen-window estimate.
+``training_scores`` is the cheap part a training run logs every ``eval_every`` epochs.
+"""
+
+import functools
+import time
+
+from npgan.backend import asarray
+from npgan.datasets.idx import load_images
+from npgan.evaluation import classifier as classifiers
+from npgan.evaluation import metrics
+from npgan.evaluation.parzen import parzen_protocol
+
+
+def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
+    """Every metric for ``images`` (n, 784) against a data set's ``Split`` (MNIST's, Fashion-MNIST's).
+
+    n_images: use the first ``n_images`` test images (default all). parzen: ``False`` for
+    images made from the test images themselves (an autoencoder's reconstructions), whose
+    Parzen window would sit on the very images it scores; ``result["parzen"]`` is then
+    ``None``. Returns a dict of Python numbers, with ``seconds`` per metric.
+    """
+    test = asarray(data.test_x[:n_images])
+    samples = asarray(images)
+    seconds, result = {}, {"n": int(len(images)), "test_images": int(len(test))}
+
+    def timed(name, fn):
+        start = time.perf_counter()
+        value = fn()
+        seconds[name] = round(time.perf_counter() - start, 3)
+        return value
+
+    sample_features, test_features = timed(
+        "features", lambda: (classifier.features(samples), classifier.features(test)))
+    logits = classifier.logits_from_features(sample_features)
+    result["frechet_distance"] = timed("frechet_distance",
+                                       lambda: metrics.frechet_distance(sample_features, test_features))
+    result["inception_score"] = timed("inception_score", lambda: metrics.inception_score(logits))
+    result.update(timed("precision_recall", lambda: metrics.precision_recall(test_features, sample_features, k)))
+    result["class_balance"] = timed("class_balance", lambda: metrics.class_balance(logits))
+    train = asarray(data.train_x)
+    known = getattr(classifier, "reference", {}).get("test_to_train")
+    if known is not None and len(known) >= len(test):  # stored with the classifier: no need to recompute
+        result["copy_threshold"] = metrics.copy_threshold(test_to_train=known[:len(test)])
+    else:
+        result["copy_threshold"] = timed("copy_threshold", lambda: metrics.copy_threshold(train, test))
+    result["copy_share"] = timed("copy_share", lambda: metrics.copy_share(samples, train, result["copy_threshold"]))
+    result["parzen"] = None
+    if parzen:
+        window = timed("parzen", lambda: parzen_protocol(samples, asarray(data.valid_x), test))
+        result["parzen"] = {key: window[key] for key in ("test_ll", "test_se", "sigma")}
+    result["seconds"] = seconds
+    return result
+
+
+@functools.lru_cache(maxsize=1)
+def _reference(classifier_path, n_images, dataset):
+    """The classifier and the features of the first ``n_images`` test images of ``dataset`` (cached)."""
+    classifier, _ = classifiers.load(classifier_path)
+    return classifier, classifier.features(load_images(dataset).test_x[:n_images])
+
+
+def training_scores(samples, classifier_path=None, n_images=10000, dataset="mnist"):
+    """The cheap metrics a training run logs beside Parzen: Frechet distance and class balance.
+
+    ``{"frechet_distance", "class_kl", "mean_confidence"}`` for ``samples`` (n, 784) against
+    ``dataset``'s test images, in the features of its classifier (default the committed
+    one, ``classifier.PRETRAINED_FOR``); the classifier and the test features are loaded
+    once per process.
+    """
+    path = classifier_path or classifiers.PRETRAINED_FOR[dataset]
+    classifier, test_features = _reference(path, n_images, dataset)
+    features = classifier.features(samples)
+    balance = metrics.class_balance(classifier.logits_from_features(features))
+    return {"frechet_distance": metrics.frechet_distance(features, test_features),
+            "class_kl": balance["kl_to_uniform"], "mean_confidence": balance["mean_confidence"]}

@@ -1,0 +1,192 @@
+"""The "cgan" family: what the trainer trains for a class-conditional GAN, its run folder, its files.
+
+``ConditionalModel(config)`` is ``GANModel`` (Algorithm 1's k D steps and one G step,
+optimisers, averaging of G, checkpoints, resume) with the networks of
+``npgan.models.cgan.model`` and a data stream of labelled minibatches ``(x, labels)``.
+It trains on the labelled images of ``config.dataset``: MNIST's digits or Fashion-MNIST's
+ten kinds of clothes (``npgan.datasets.fashion.CLASSES``).
+``conditional_outputs`` adds to the GAN's run folder (samples, Parzen, metrics, snapshots)
+the share of samples npgan's classifier of that data set (``classifier.PRETRAINED_FOR``)
+puts in the class asked for:
+
+    labels.csv    every ``eval_every`` epochs and at the last: ``label_accuracy`` of
+                  1,000 samples, 100 per class (``labels-averaged.csv``: the averaged G's)
+
+Sample pictures show one class per row (``sample`` without labels draws n/10 of each
+class in label order). ``load_cgan`` is the family's loader (``npgan.load``);
+``save_cgan_file`` writes G alone, float16 by default (``pretrained/``);
+``train_tiny_cgan`` trains a small one for tutorial 07 (about 16 s an epoch).
+"""
+
+import argparse
+import functools
+import os
+
+import numpy
+
+from npgan import checkpoint
+from npgan.backend import Random, asarray, get_backend, to_numpy
+from npgan.datasets.batches import ShuffledBatches
+from npgan.datasets.idx import load_images
+from npgan.errors import UsageError
+from npgan.evaluation import classifier as classifiers
+from npgan.loading import load_gan
+from npgan.models.cgan.model import CLASSES, ConditionalGAN, balanced_labels, discriminator, generator
+from npgan.models.gan.outputs import _write_row, epoch_outputs
+from npgan.models.gan.training import GANModel, feature_count
+
+LABEL_FIELDS = "epoch,label_accuracy\n"
+
+
+def build_cgan(config, rng, output_bias=None):
+    """The ``ConditionalGAN`` a "cgan" ``Config`` describes, its parameters drawn from ``rng``.
+
+    G: ``conditional.generator`` on (noise_dim + 10) inputs, ``g_hidden`` leaky-ReLU layers
+    (``leaky_slope``; 0: the paper's ReLU), the label's first-layer weights drawn in
+    ``[-g_label_init_range, g_label_init_range]``;
+    D: ``conditional.discriminator`` on (784 + 10) inputs (the label's weights in
+    ``[-d_label_init_range, d_label_init_range]``), ``d_hidden`` leaky-ReLU
+    (``leaky_slope``) or maxout (``d_pieces``) units, dropout keeping ``keep_input`` of the
+    pixels (the label is never dropped) and ``keep_hidden`` of every hidden layer's outputs.
+    """
+    features = feature_count(config)
+    G = generator(config.noise_dim, config.g_hidden, features, rng, config.leaky_slope, config.g_init_range,
+                  output_bias, CLASSES, config.g_label_init_range, config.dtype)
+    D = discriminator(features, config.d_hidden, rng, config.d_activation, config.leaky_slope, config.d_pieces,
+                      config.keep_input, config.keep_hidden, config.d_init_range, CLASSES, config.d_label_init_range,
+                      config.dtype)
+    return ConditionalGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
+                          config.label_smoothing)
+
+
+def labelled_data(dataset):
+    """``(train_x, train_y)``: the 50,000 training images (n, 784) of ``dataset`` ("mnist" or
+    "fashion-mnist") and their labels (n,)."""
+    images = load_images(dataset)
+    return images.train_x, images.train_y
+
+
+class LabelledBatches(ShuffledBatches):
+    """``ShuffledBatches`` of images with their labels: ``batch(i)`` is ``(x, labels)``."""
+
+    def __init__(self, x, labels, batch_size, rng):
+        super().__init__(x, batch_size, rng)
+        self.labels = labels
+
+    def batch(self, i):
+        rows = self.order[i * self.batch_size:(i + 1) * self.batch_size]
+        return self.x[rows], self.labels[rows]
+
+
+class ConditionalModel(GANModel):
+    """``GANModel`` for the "cgan" family: conditional networks and labelled minibatches."""
+
+    def build_networks(self, rng, output_bias):
+        gan = build_cgan(self.config, rng, output_bias)
+        gan.config, gan.state = self.config, {}  # as a loaded one carries them
+        return gan
+
+    def build_data(self, rng):
+        x, labels = labelled_data(self.config.dataset)
+        return LabelledBatches(asarray(x, dtype=self.config.dtype), asarray(labels, dtype="int64"),
+                               self.config.batch_size, rng)
+
+
+def label_accuracy(gan, net, per_class, rng):
+    """``(share, per_class_share)``: how many of ``per_class`` samples of each class ``net`` puts in it.
+
+    net: a classifier (``npgan.evaluation.classifier``); the samples are drawn with ``rng``.
+    """
+    labels = numpy.repeat(numpy.arange(CLASSES), per_class)
+    predicted = to_numpy(net.logits(gan.sample(len(labels), rng=rng, labels=asarray(labels)))).argmax(axis=1)
+    right = predicted == labels
+    return float(right.mean()), right.reshape(CLASSES, per_class).mean(axis=1)
+
+
+def conditional_outputs(model, epoch, out_dir, say):
+    """The GAN's run-folder outputs (``gan_outputs.epoch_outputs``), then ``labels.csv`` (module docstring)."""
+    epoch_outputs(model, epoch, out_dir, say)
+    every, last = model.config.eval_every, model.config.epochs
+    if epoch == 0 or not every or (epoch % every and epoch != last):
+        return
+    net = _classifier(classifiers.PRETRAINED_FOR[model.config.dataset])
+    for name, gan in (("labels.csv", model.gan), ("labels-averaged.csv", model.averaged_gan())):
+        if gan is None:
+            continue
+        share, _ = label_accuracy(gan, net, 100, Random(model.config.seed + 3))
+        _write_row(os.path.join(out_dir, name), LABEL_FIELDS, epoch, f"{epoch},{share:.4f}\n")
+        say(f"  {'averaged G: ' if gan is not model.gan else ''}{100 * share:.1f}% of 1000 samples "
+            "classified as the label asked for")
+
+
+@functools.lru_cache(maxsize=2)
+def _classifier(path):
+    """The classifier in ``path`` (the run's data set's committed one), which scores label accuracy."""
+    return classifiers.load(path)[0]
+
+
+load_cgan = functools.partial(load_gan, build=build_cgan)
+
+
+def save_cgan_file(path, gan, state, dtype="float16"):
+    """Write G alone (checkpoint kind "generator": weights only, not resumable).
+
+    float16 by default: the file is for sampling, and half precision halves it
+    (``load_cgan`` computes in the config's dtype again); ``state["stored_dtype"]`` says so.
+    """
+    checkpoint.save_weights(path, gan.config, state, {"G": gan.G}, dtype)
+
+
+def train_tiny_cgan(out_dir, epochs=2, quiet=True):
+    """A small cGAN trained for ``epochs`` epochs into ``out_dir`` (tutorial 07); returns its ``ConditionalGAN``.
+
+    The ``mnist-cgan`` preset with one hidden layer of 128 units in G and 64 maxout units in
+    D, no averaging and no pictures: about 16 s an epoch on a busy 2-core machine, and
+    after 2 epochs about 70% of its samples are classified as the label asked for (the
+    full preset: results/conditional.md). Pass ``epochs=1`` for a tutorial's fast mode.
+    """
+    from npgan.presets import get_preset
+    from npgan.train import train
+
+    config = get_preset("mnist-cgan").replace(g_hidden=(128,), d_hidden=(64,), epochs=epochs, sample_every=0,
+                                              eval_every=0, parzen_every=0, average_from=0)
+    return train(config, out_dir, quiet=quiet)
+
+
+# ---- npgan sample --label ----------------------------------------------------------------
+
+def label_argument(text):
+    """argparse type of ``--label``: a class label (a digit, or a kind of clothes), an integer in 0..9."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {text!r}") from None
+    if not 0 <= value < CLASSES:
+        raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {value}")
+    return value
+
+
+def sample_labels(loaded, n, label, path):
+    """The labels ``npgan sample`` draws from ``loaded`` (``None`` for an unconditional model).
+
+    label: ``--label`` (every sample of that class) or ``None`` (n/10 of each class in
+    label order, so n must be a multiple of 10). ``UsageError`` in one line for ``--label``
+    on an unconditional model and for n that does not split evenly.
+    """
+    conditional = isinstance(loaded, ConditionalGAN)
+    if label is not None and not conditional:
+        raise UsageError(f"--label needs a class-conditional model (model 'cgan', e.g. "
+                         f"pretrained/npgan-mnist-cgan.npz); {path} holds a {loaded.config.model} model")
+    if not conditional:
+        return None
+    if label is None:
+        if n % CLASSES:
+            raise UsageError(f"-n {n}: a class-conditional model draws n/{CLASSES} samples of each class; expected a "
+                             f"multiple of {CLASSES}, or --label L for samples of one class")
+        return balanced_labels(n)
+    return get_backend().full(n, label, dtype="int64")
+
+
+def labels_path(output):
+    """Where the labels of a conditional ``.npy`` of samples go: ``FILE.npy`` -> ``FILE.labels.npy``."""
+    return output[:-len(".npy")] + ".labels.npy"

@@ -1,0 +1,138 @@
+"""DCGAN (Radford, Metz and Chintala, 2016) for small images: the "dcgan" model family.
+
+The paper's last experiment pits a convolutional D against a "deconvolutional" G on
+CIFAR-10; DCGAN made that work with strided (transposed) convolutions, batch norm,
+LeakyReLU in D and Adam. Here, for images of ``C x S x S`` with ``S`` divisible by 4
+(MNIST and Fashion-MNIST: 1 x 28 x 28; CIFAR-10: 3 x 32 x 32), ``w = config.conv_width``:
+
+    G: z (noise_dim) -> ConvTranspose 1x1 -> S/4 x S/4 x 2w (kernel S/4, no bias), batch norm, ReLU
+                     -> ConvTranspose 4x4 stride 2 -> S/2 x S/2 x w, batch norm, ReLU
+                     -> ConvTranspose 4x4 stride 2 -> S x S x C, sigmoid (pixels in [0, 1])
+    D: x -> Conv 4x4 stride 2 -> S/2 x S/2 x w, LeakyReLU
+         -> Conv 4x4 stride 2 -> S/4 x S/4 x 2w (no bias), batch norm, LeakyReLU
+         -> Linear -> one logit
+
+G's first layer is DCGAN's "project and reshape": a transposed convolution of a 1 x 1
+image with an S/4 x S/4 kernel is a linear map from z to S/4 x S/4 x 2w. Layers followed
+by a batch norm have no bias (the norm would subtract it). Weights are N(0, 0.02^2).
+G and D take and give rows (n, C*S*S), like every npgan model (a ``Reshape`` first in
+D, a ``Flatten`` last in G), so the trainer, the evaluator and Parzen see (n, 784) arrays.
+
+The family reuses the GAN's machinery: ``DCGAN`` is a ``GAN`` whose discriminator step
+suits batch norm, ``DCGANModel`` a ``GANModel`` with these networks and data sets.
+"""
+
+import functools
+import math
+
+from npgan.backend import asarray
+from npgan.datasets.batches import ShuffledBatches
+from npgan.loading import load_gan
+from npgan.models.gan.model import GAN
+from npgan.models.gan.training import GANModel
+from npgan.nn import losses
+from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Reshape
+from npgan.nn.kernels import sigmoid
+from npgan.nn.layers import Linear, Sequential, Sigmoid
+
+IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+
+
+def generator(noise_dim, image_shape, width, rng, init_std=0.02, momentum=0.1, dtype="float32"):
+    """Noise (N, noise_dim) -> images as rows (N, C*S*S) in [0, 1]; ``momentum``: batch norm's rate."""
+    c, side, _ = image_shape
+    return Sequential(
+        Reshape((noise_dim, 1, 1)),
+        ConvTranspose2d(noise_dim, 2 * width, side // 4, rng, init_std=init_std, dtype=dtype, bias=False),
+        BatchNorm(2 * width, momentum, dtype=dtype), LeakyReLU(0.0),  # (N, 2w, S/4, S/4)
+        ConvTranspose2d(2 * width, width, 4, rng, 2, 1, init_std, dtype, bias=False),
+        BatchNorm(width, momentum, dtype=dtype), LeakyReLU(0.0),  # (N, w, S/2, S/2)
+        ConvTranspose2d(width, c, 4, rng, 2, 1, init_std, dtype),  # (N, C, S, S)
+        Flatten(image_shape), Sigmoid())
+
+
+def discriminator(image_shape, width, rng, slope=0.2, init_std=0.02, momentum=0.1, dtype="float32"):
+    """Images as rows (N, C*S*S) -> logits (N, 1)."""
+    c, side, _ = image_shape
+    quarter = (2 * width, side // 4, side // 4)
+    return Sequential(
+        Reshape(image_shape),
+        Conv2d(c, width, 4, rng, 2, 1, init_std, dtype), LeakyReLU(slope),  # (N, w, S/2, S/2)
+        Conv2d(width, 2 * width, 4, rng, 2, 1, init_std, dtype, bias=False),
+        BatchNorm(2 * width, momentum, dtype=dtype), LeakyReLU(slope),  # (N, 2w, S/4, S/4)
+        Flatten(quarter),
+        # uniform on [-a, a] has standard deviation a / sqrt(3): the same spread as the convolutions
+        Linear(math.prod(quarter), 1, rng, init_std * math.sqrt(3), dtype))
+
+
+class DCGAN(GAN):
+    """A GAN whose discriminator step suits networks with batch norm (``GAN``'s otherwise)."""
+
+    def d_step(self, real, d_optimizer):
+        """Algorithm 1, lines 3-5, as DCGAN trains a discriminator with batch norm.
+
+        Two differences from ``GAN.d_step``, both for batch norm. G runs in training mode,
+        normalised by its batch statistics as in the generator step, so D learns against
+        the samples that G's step moves. And D sees the real and the generated minibatch
+        in two passes, each normalised by its own statistics, as DCGAN did: in one joint
+        pass the statistics would mix the two, while D's pass in the generator step sees
+        generated rows alone. The loss is ``GAN.d_step``'s,
+        ``L_D = 0.5 (BCE(D(x), 1) + BCE(D(G(z)), 0))``, and its gradient the sum of the
+        two passes' gradients (each pass's backward overwrites ``grads``, so the first
+        pass's are kept and added). Returns ``{"d_loss", "d_real", "d_fake"}``.
+        """
+        self._check_real(real)
+        m = real.shape[0]
+        fake = self.G.forward(self.sample_noise(m), training=True)  # line 3: z ~ p_z
+        real_logits = self.D.forward(real, training=True)
+        real_loss, dreal = losses.sigmoid_cross_entropy(real_logits, 1.0)
+        self.D.backward(0.5 * dreal, input_grad=False)
+        real_grads = {key: g.copy() for key, g in self.D.grads.items()}
+        fake_logits = self.D.forward(fake, training=True)
+        fake_loss, dfake = losses.sigmoid_cross_entropy(fake_logits, 0.0)
+        self.D.backward(0.5 * dfake, input_grad=False)
+        for key, layer, name in self.D.parameters():  # line 5: both halves of the loss
+            layer.grads[name] += real_grads[key]
+        d_optimizer.step()
+        return {"d_loss": 0.5 * (real_loss + fake_loss), "d_real": sigmoid(real_logits).mean(),
+                "d_fake": sigmoid(fake_logits).mean()}
+
+
+def build_dcgan(config, rng, output_bias=None):
+    """The ``DCGAN`` a ``Config`` of the "dcgan" family describes, its parameters drawn from ``rng``.
+
+    ``output_bias`` is accepted for ``load_gan``'s signature and must be ``None``: G's
+    last layer has one bias per channel, not per pixel.
+    """
+    if output_bias is not None:
+        raise ValueError("build_dcgan: DCGAN's generator takes no per-pixel output bias (g_output_bias='zero')")
+    shape = IMAGE_SHAPES[config.dataset]
+    G = generator(config.noise_dim, shape, config.conv_width, rng, config.conv_init_std,
+                  config.batchnorm_momentum, config.dtype)
+    D = discriminator(shape, config.conv_width, rng, config.leaky_slope, config.conv_init_std,
+                      config.batchnorm_momentum, config.dtype)
+    return DCGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss)
+
+
+def image_data(dataset):
+    """The split of an image data set: MNIST's, Fashion-MNIST's or CIFAR-10's (``npgan.datasets.idx.load_images``)."""
+    from npgan.datasets.idx import load_images
+    return load_images(dataset)
+
+
+class DCGANModel(GANModel):
+    """What ``train.Trainer`` trains for the "dcgan" family: ``GANModel`` with DCGAN's networks
+    and any image data set; the steps, optimisers (Adam in the presets), averaging,
+    checkpoints and resume are ``GANModel``'s."""
+
+    blas_threads = None  # every product is large enough to share between BLAS threads
+
+    def build_networks(self, rng, output_bias):
+        return build_dcgan(self.config, rng, output_bias)
+
+    def build_data(self, rng):
+        x = asarray(image_data(self.config.dataset).train_x, dtype=self.config.dtype)
+        return ShuffledBatches(x, self.config.batch_size, rng)
+
+
+load_dcgan = functools.partial(load_gan, build=build_dcgan)

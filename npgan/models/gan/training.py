@@ -1,0 +1,256 @@
+"""A GAN from a ``Config``, and ``GANModel``: what the trainer trains for a GAN.
+
+``build_gan`` makes the networks, ``data_logit_mean`` the paper's initial output bias,
+``build_optimizers`` the two optimisers (momentum SGD or Adam). ``GANModel`` holds them with the
+real data stream and owns one training iteration (``step``) and its state; the loop
+around it, with checkpoints, logs and signals, is ``train.Trainer``. Every parameter is
+drawn from the ``Random`` passed in (``GANModel``: ``Random(config.seed)``); nothing here
+has a seed of its own.
+"""
+
+import copy
+
+from npgan.backend import Random, asarray, get_backend
+from npgan.checkpoint import NamedArrays, load_into, optimizer_state
+from npgan.datasets.batches import DistributionBatches, ShuffledBatches
+from npgan.datasets.idx import GREY_28, load_images
+from npgan.datasets.toy import make_toy
+from npgan.models.gan.model import GAN
+from npgan.nn import mlp as models
+from npgan.nn.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
+from npgan.nn.remedies import annealed_std
+
+MNIST_FEATURES = 784  # 28 x 28 pixels
+
+
+def feature_count(config):
+    """Features per example of ``config.dataset``: 784 pixels for (Fashion-)MNIST, else the toy's dimension."""
+    return MNIST_FEATURES if config.dataset in GREY_28 else make_toy(config.dataset).dim
+
+
+def data_logit_mean(x, dtype="float32"):
+    """The logit of the per-pixel mean of ``x`` (n, features), clipped away from 0 and 1.
+
+    The paper's G starts with this as its output bias, so that ``sigmoid`` of it, G's
+    first output for any ``z`` once its weights are small, is the mean training image.
+    """
+    xp = get_backend()
+    mean = xp.clip(x.mean(axis=0), 1e-7, 1 - 1e-7)
+    return xp.log(mean / (1 - mean)).astype(dtype)
+
+
+def build_gan(config, rng, output_bias=None):
+    """The ``GAN`` a ``Config`` describes, its parameters drawn from ``rng``.
+
+    output_bias: the generator's initial output bias (``data_logit_mean`` of the training
+    images, for ``g_output_bias = "data_logit_mean"``), or ``None`` for zeros.
+    """
+    features = feature_count(config)
+    G = models.generator(config.noise_dim, config.g_hidden, features, rng, config.g_output,
+                         config.g_init_range, output_bias, config.dtype)
+    D = models.discriminator(features, config.d_hidden, rng, config.d_pieces, config.keep_input,
+                             config.keep_hidden, config.d_init_range, config.d_activation,
+                             config.dtype, config.d_bias_range, config.pack, config.minibatch_std)
+    return GAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
+               config.label_smoothing)
+
+
+def build_optimizers(config, gan):
+    """``(d_optimizer, g_optimizer)``: one for D and one for G, each with its own state.
+
+    ``config.optimizer``: ``"momentum"`` (momentum SGD, the paper's) or ``"adam"``; the
+    learning rate decays as ``config`` says either way (pylearn2's ``ExponentialDecay``,
+    held for the first ``config.lr_decay_start`` updates).
+    G's rate and its floor are ``config.g_lr_ratio`` times D's (two time scales).
+    """
+    def optimizer(network, scale):
+        lr = config.lr * scale
+        decay = ExponentialDecay(lr, config.lr_decay, config.lr_min * scale, config.lr_decay_start)
+        if config.optimizer == "adam":
+            return Adam(network, lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
+        return MomentumSGD(network, lr, config.momentum_start, decay)
+
+    return optimizer(gan.D, 1.0), optimizer(gan.G, config.g_lr_ratio)
+
+
+def momentum_ramp(config):
+    """The momentum as a function of the epoch (pylearn2's ``MomentumAdjustor``)."""
+    return LinearRamp(config.momentum_start, config.momentum_end,
+                      config.momentum_start_epoch, config.momentum_saturate_epoch)
+
+
+def set_epoch_momentum(config, ramp, optimizers, epoch):
+    """Give momentum-SGD ``optimizers`` the momentum of epoch ``epoch`` (0-based); Adam has none.
+
+    pylearn2's MomentumAdjustor sets epoch e's momentum (e counted from 1) from the ramp at
+    e; ``momentum_ramp="late"`` (runs from before that field) reads it at e - 1.
+    """
+    if config.optimizer != "momentum":
+        return
+    value = ramp(epoch + 1 if config.momentum_ramp == "pylearn2" else epoch)
+    for optimizer in optimizers:
+        optimizer.momentum = value
+
+
+# Below this many multiply-adds in the largest matrix product of a step, BLAS runs on one
+# thread: the toy presets (at most 200 x 128 x 640 = 1.6e7) are far below, MNIST
+# (200 x 784 x 1200 = 1.9e8) above.
+SMALL_PRODUCT = 10**8
+
+
+def blas_threads_for(networks, rows):
+    """1 when ``rows`` rows times the largest weight matrix of ``networks`` fall below
+    ``SMALL_PRODUCT`` multiply-adds (too small to share between BLAS threads), else ``None``."""
+    largest = max(layer.params["W"].size for net in networks for layer in net.layers if "W" in layer.params)
+    return 1 if rows * largest < SMALL_PRODUCT else None
+
+
+class GANModel:
+    """What ``train.Trainer`` trains for a GAN: the networks, their optimisers, the real data
+    stream, and the running average of G. The trainer owns the loop; this owns one step.
+
+    The whole run's randomness (initial weights, the order of the examples, noise,
+    dropout masks) comes from one ``Random(config.seed)``, saved in every checkpoint.
+    """
+
+    stat_names = ("d_loss", "g_loss", "d_real", "d_fake")
+    log_fields = stat_names + ("lr", "momentum")
+
+    def __init__(self, config):
+        self.config = config
+        self.rng = Random(config.seed)
+        self.data = self.build_data(self.rng)
+        bias = None
+        if config.dataset in GREY_28 and config.g_output_bias == "data_logit_mean":
+            bias = data_logit_mean(self.data.x, config.dtype)
+        self.gan = self.build_networks(self.rng, bias)
+        self.d_optimizer, self.g_optimizer = build_optimizers(config, self.gan)
+        self.momentum = momentum_ramp(config)
+        self.iterations_per_epoch = self.data.batches_per_epoch // (1 if config.update == "simultaneous" else config.k)
+        if self.iterations_per_epoch < 1:
+            raise ValueError(f"k = {config.k} discriminator steps need more than the "
+                             f"{self.data.batches_per_epoch} minibatches of an epoch; expected k <= "
+                             f"{self.data.batches_per_epoch}")
+        self.g_average, self.n_averaged = None, 0  # mean of G's parameters (average_from)
+        self.figure1 = []  # panels of Figure 1 drawn so far (1-D data)
+        self.epoch = 0  # the epoch being trained (from 0), for the instance-noise schedule
+
+    # What a family built on this model changes (npgan.models.dcgan.model: other networks and data sets).
+    def build_networks(self, rng, output_bias):
+        """The ``GAN`` this model trains, its parameters drawn from ``rng``."""
+        return build_gan(self.config, rng, output_bias)
+
+    def build_data(self, rng):
+        """The stream of real minibatches (``batches``)."""
+        return real_batches(self.config, rng)
+
+    @property
+    def blas_threads(self):
+        """1 for networks whose products are too small to share between BLAS threads, else ``None``."""
+        config = self.config
+        g = [config.noise_dim, *config.g_hidden, feature_count(config)]
+        pieces = config.d_pieces if config.d_activation == "maxout" else 1
+        d = [feature_count(config), *config.d_hidden]
+        widths = list(zip(g, g[1:])) + [(a, b * pieces) for a, b in zip(d, d[1:])]
+        largest = 2 * config.batch_size * max(a * b for a, b in widths)  # D sees two batches at once
+        return 1 if largest < SMALL_PRODUCT else None
+
+    def begin_epoch(self, epoch, fresh):
+        """Before the steps of epoch ``epoch`` (0-based); ``fresh``: from its first step, not a resume."""
+        self.epoch = epoch
+        if fresh:
+            self.data.new_epoch()
+        set_epoch_momentum(self.config, self.momentum, (self.d_optimizer, self.g_optimizer), epoch)
+
+    def step(self, i):
+        """Iteration ``i`` of the epoch: Algorithm 1's k discriminator steps, then one generator step."""
+        config, gan = self.config, self.gan
+        # Instance noise, annealed over the run's iterations (a "gan"-family remedy: Config
+        # refuses it for the others, whose steps take no input_noise).
+        noise = {}
+        if config.instance_noise:
+            t = self.epoch * self.iterations_per_epoch + i
+            noise["input_noise"] = annealed_std(config.instance_noise,
+                                                config.instance_noise_epochs * self.iterations_per_epoch, t)
+        if config.update == "simultaneous":
+            return gan.simultaneous_step(self.data.batch(i), self.d_optimizer, self.g_optimizer, **noise)
+        for j in range(config.k):  # lines 2-6: k steps of the discriminator, each on a fresh minibatch
+            out = gan.d_step(self.data.batch(i * config.k + j), self.d_optimizer, **noise)
+        out.update(gan.g_step(self.data.batch_size, self.g_optimizer, **noise))  # lines 7-8: one generator step
+        return out
+
+    def end_epoch(self, epoch):
+        """After the last step of epoch ``epoch`` (now 1-based: epochs done); returns the log's extra fields.
+
+        ``lr`` is the learning rate of the epoch's last update, ``momentum`` the epoch's momentum.
+        """
+        self._update_average(epoch)
+        opt = self.g_optimizer
+        return {"lr": opt.lr_schedule(opt.updates - 1), "momentum": opt.momentum}
+
+    def _update_average(self, epoch):
+        """Fold G's parameters at the end of this epoch into their running mean (float64).
+
+        mean_n = mean_{n-1} + (p - mean_{n-1}) / n: after n epochs it is the plain average
+        of the n end-of-epoch generators (Polyak averaging of the iterates).
+        """
+        if not self.config.average_from or epoch < self.config.average_from:
+            return
+        self.n_averaged += 1
+        if self.g_average is None:
+            self.g_average = {key: p.astype("float64") for key, p in self.gan.G.params.items()}
+            return
+        for key, p in self.gan.G.params.items():
+            mean = self.g_average[key]
+            mean += (p - mean) / self.n_averaged
+
+    def averaged_gan(self):
+        """A copy of the GAN whose G holds the averaged parameters (``None`` before any)."""
+        if self.g_average is None:
+            return None
+        gan = copy.copy(self.gan)
+        gan.G = copy.deepcopy(self.gan.G)
+        for key, value in gan.G.params.items():
+            value[...] = self.g_average[key].astype(value.dtype)
+        return gan
+
+    # ---- checkpoints -----------------------------------------------------------------
+
+    def checkpoint_parts(self, mid_epoch):
+        """``(state, networks, optimizers)`` for ``checkpoint.save``; ``state`` is JSON-ready."""
+        state = {"rng": self.rng.get_state(), "figure1": self.figure1}
+        if mid_epoch:
+            state["order"] = self.data.state()
+        networks = {"G": self.gan.G, "D": self.gan.D}
+        if self.g_average is not None:
+            state["n_averaged"] = self.n_averaged
+            networks["Gavg"] = NamedArrays(self.g_average)
+        return state, networks, {"G": self.g_optimizer, "D": self.d_optimizer}
+
+    def restore(self, path, state, arrays):
+        """Parameters, optimisers, random state and averages from a checkpoint read from ``path``."""
+        load_into(path, arrays, "G", self.gan.G)
+        load_into(path, arrays, "D", self.gan.D)
+        self.g_optimizer.load_state_dict(optimizer_state(arrays, "G"))
+        self.d_optimizer.load_state_dict(optimizer_state(arrays, "D"))
+        self.rng.set_state(state["rng"])
+        self.data.restore(state.get("order"))
+        self.figure1 = state.get("figure1", [])
+        self.n_averaged = int(state.get("n_averaged", 0))
+        if self.n_averaged:
+            xp = get_backend()
+            self.g_average = {key: xp.zeros(p.shape, dtype="float64") for key, p in self.gan.G.params.items()}
+            load_into(path, arrays, "Gavg", NamedArrays(self.g_average))
+
+
+def real_batches(config, rng):
+    """The stream of real minibatches: (Fashion-)MNIST's training split in shuffled epochs, or a toy distribution.
+
+    A minibatch holds ``batch_size * pack`` examples: with PacGAN's packing
+    (``config.pack``), ``batch_size`` counts D's packed rows.
+    """
+    m = config.batch_size * config.pack
+    if config.dataset in GREY_28:
+        x = asarray(load_images(config.dataset).train_x, dtype=config.dtype)
+        return ShuffledBatches(x, m, rng)
+    return DistributionBatches(make_toy(config.dataset), m, config.iters_per_epoch, rng, config.dtype)

@@ -1,0 +1,177 @@
+"""What the trainer trains for the inpainting family ("inpaint"), its pictures, and its files.
+
+``InpaintModel(config)`` holds an ``Inpainter`` (``build_inpainter``), one optimiser each
+for D and G, and the stream of MNIST training minibatches; it owns one iteration (a D
+step, then a G step on the same minibatch with fresh masks and noise); the loop around
+it is ``train.Trainer``. A checkpoint holds ``G/``, ``D/``, ``opt_G/``, ``opt_D/`` and
+names its optimisers in its state. ``save_inpainter_file`` writes G alone
+(``pretrained/``); ``load_inpainter`` is the family's loader (``npgan.load``).
+``train_tiny`` trains a small inpainter in seconds, for the tutorial.
+"""
+
+import os
+
+from npgan import checkpoint, plots
+from npgan.backend import Random, asarray, get_backend, to_numpy
+from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
+from npgan.config import Config
+from npgan.datasets.batches import ShuffledBatches
+from npgan.datasets.idx import load_mnist
+from npgan.loading import load_discriminator
+from npgan.models.autoencoders.training import build_optimizer
+from npgan.models.gan.training import blas_threads_for, data_logit_mean, momentum_ramp, set_epoch_momentum
+from npgan.models.inpainting.model import MASKS, PIXELS, Inpainter, compose, observed_mask
+from npgan.models.inpainting.scores import missing_error_and_spread
+from npgan.nn import mlp as models
+
+OPTIMIZED = ("D", "G")
+HELD_OUT = 100  # validation images per mask kind scored after every epoch (two completions each)
+PICTURE_IMAGES = 3  # validation images per mask kind in the run folder's pictures
+
+
+def build_inpainter(config, rng, output_bias=None):
+    """The ``Inpainter`` a ``Config`` describes: G on [z, u] (noise_dim + 784) -> 784, D on [c, mask] (1568)."""
+    G = models.generator(config.noise_dim + PIXELS, config.g_hidden, PIXELS, rng, "sigmoid", config.g_init_range,
+                         output_bias, config.dtype)
+    D = models.discriminator(2 * PIXELS, config.d_hidden, rng, config.d_pieces, config.keep_input,
+                             config.keep_hidden, config.d_init_range, config.d_activation, config.dtype,
+                             config.d_bias_range)
+    return Inpainter(G, D, rng, config.noise_dim, config.noise_scale, config.gen_loss, config.inpaint_l2,
+                     config.inpaint_diversity)
+
+
+class InpaintModel:
+    """One iteration of inpainting GAN training, and its state.
+
+    The run's randomness (weights, the order of the examples, masks, noise, dropout)
+    comes from one ``Random(config.seed)``, saved in every checkpoint, so a resumed run
+    on NumPy ends bit-identical to an uninterrupted one.
+    """
+
+    stat_names = ("d_loss", "g_loss", "d_real", "d_fake")
+    log_fields = stat_names + ("valid_missing_mse", "valid_spread", "lr")
+
+    def __init__(self, config):
+        self.config = config
+        self.rng = Random(config.seed)
+        x = asarray(load_mnist().train_x, dtype=config.dtype)
+        self.data = ShuffledBatches(x, config.batch_size, self.rng)
+        bias = data_logit_mean(x, config.dtype) if config.g_output_bias == "data_logit_mean" else None
+        self.gan = build_inpainter(config, self.rng, bias)
+        self.gan.config, self.gan.state = config, {}  # as a loaded one carries them
+        self.optimizers = {name: build_optimizer(config, getattr(self.gan, name)) for name in OPTIMIZED}
+        self.momentum = momentum_ramp(config)
+        self.iterations_per_epoch = min(self.data.batches_per_epoch,
+                                        config.iters_per_epoch or self.data.batches_per_epoch)
+        self._held_out = None
+
+    @property
+    def blas_threads(self):
+        """1 when the largest product of a step is too small to share between BLAS threads, else ``None``."""
+        return blas_threads_for([getattr(self.gan, name) for name in OPTIMIZED], 2 * self.config.batch_size)
+
+    def begin_epoch(self, epoch, fresh):
+        if fresh:
+            self.data.new_epoch()
+        set_epoch_momentum(self.config, self.momentum, self.optimizers.values(), epoch)
+
+    def step(self, i):
+        """Iteration ``i``: one D step and one G step, both on minibatch ``i`` (each its own masks and noise)."""
+        real = self.data.batch(i)
+        out = self.gan.d_step(real, self.optimizers["D"])
+        out.update(self.gan.g_step(real, self.optimizers["G"]))
+        return out
+
+    def end_epoch(self, epoch):
+        """The log's extra fields: on ``HELD_OUT`` validation images per mask kind, two completions
+        each, the squared error on the missing pixels and the spread between the two completions
+        (``inpainting_scores.missing_error_and_spread``); and the learning rate."""
+        x, observed = self._held_out_set()
+        completions = self.gan.complete(x, observed, Random(self.config.seed + 1), per_image=2)
+        mse, spread = missing_error_and_spread(x, observed, completions, 2)
+        optimizer = self.optimizers["G"]
+        return {"valid_missing_mse": mse, "valid_spread": spread, "lr": optimizer.lr_schedule(optimizer.updates - 1)}
+
+    def _held_out_set(self):
+        if self._held_out is None:
+            self._held_out = held_out_set(self.config, HELD_OUT, Random(self.config.seed + 2))
+        return self._held_out
+
+    def checkpoint_parts(self, mid_epoch):
+        networks = {name: getattr(self.gan, name) for name in OPTIMIZED}
+        return training_parts(networks, self.optimizers, self.rng, self.data, mid_epoch)
+
+    def restore(self, path, state, arrays):
+        networks = {name: getattr(self.gan, name) for name in OPTIMIZED}
+        restore_training_parts(path, state, arrays, networks, self.optimizers, self.rng, self.data)
+
+
+def held_out_set(config, per_kind, rng):
+    """``(x, observed)``: the first ``per_kind`` validation images under each of the seven masks."""
+    xp = get_backend()
+    x = asarray(load_mnist().valid_x[:per_kind], dtype=config.dtype)
+    observed = xp.concatenate([observed_mask(name, per_kind, rng, config.dtype) for name in MASKS])
+    return xp.concatenate([x] * len(MASKS)), observed
+
+
+def completion_rows(x, observed, completions, per_image):
+    """Host images (N * (2 + per_image), 784): per image, the original, the masked input (missing
+    pixels mid-grey) and its completions, for ``plots.image_grid(..., ncols=2 + per_image)``."""
+    xp = get_backend()
+    n = len(x)
+    masked = compose(x, observed, xp.full(x.shape, 0.5, dtype=x.dtype))
+    c = completions.reshape(n, per_image, PIXELS)
+    return to_numpy(xp.concatenate([x[:, None, :], masked[:, None, :], c], axis=1).reshape(-1, PIXELS))
+
+
+def inpaint_outputs(model, epoch, out_dir, say):
+    """Every ``sample_every`` epochs and at the last: ``completions/epoch-NNNN.png``, three
+    validation images per mask kind, each: original, masked input, four completions."""
+    c = model.config
+    if epoch == 0 or not c.sample_every or (epoch % c.sample_every and epoch != c.epochs):
+        return
+    x, observed = held_out_set(c, PICTURE_IMAGES, Random(c.seed + 3))
+    completions = model.gan.complete(x, observed, Random(c.seed + 4), per_image=4)
+    path = os.path.join(out_dir, "completions", f"epoch-{epoch:04d}.png")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    plots.image_grid(completion_rows(x, observed, completions, 4), path, ncols=6,
+                     title=f"epoch {epoch}: original, masked, 4 completions")
+
+
+def load_inpainter(path, config, state, arrays, averaged=False):
+    """The ``Inpainter`` of a training checkpoint (G and D) or a model file (G; ``D`` is ``None``)."""
+    if averaged:
+        raise CheckpointError(f"{os.fspath(path)}: an inpainting run keeps no averaged generator")
+    gan = build_inpainter(config, Random(config.seed))
+    load_into(path, arrays, "G", gan.G)
+    load_discriminator(path, arrays, state, gan)
+    gan.config, gan.state = config, state
+    return gan
+
+
+def save_inpainter_file(path, inpainter, state, dtype="float16"):
+    """Write G alone (checkpoint kind "generator": weights only, not resumable).
+
+    float16 by default: G is only run forward to complete images, and half precision
+    halves the file (``load_inpainter`` computes in the config's dtype again).
+    """
+    checkpoint.save_weights(path, inpainter.config, state, {"G": inpainter.G}, dtype)
+
+
+def tiny_config(iterations=100, seed=0):
+    """A small inpainter's ``Config``: G 16 + 784 -> 64 -> 784, D maxout 32 x 2, Adam, the preset's loss
+    (adversarial, squared error and diversity, both weights 50), one epoch of ``iterations`` minibatches
+    of 50. Seconds on one core; the completions are blurred, but follow the observed pixels."""
+    return Config(model="inpaint", noise_dim=16, g_hidden=(64,), d_hidden=(32,), d_pieces=2, optimizer="adam",
+                  lr=2e-4, adam_beta1=0.5, lr_decay=1.0, batch_size=50, epochs=1, iters_per_epoch=iterations,
+                  inpaint_l2=50.0, inpaint_diversity=50.0, sample_every=0, seed=seed)
+
+
+def train_tiny(out_dir, iterations=100, seed=0):
+    """Train ``tiny_config`` into ``out_dir`` (a new run folder); returns the trained ``Inpainter``.
+
+    For tutorial 07's fast mode: ``inpainter.inpaint(x, "top", Random(0), per_image=4)``.
+    """
+    from npgan.train import train  # train -> families -> this module
+
+    return train(tiny_config(iterations, seed), out_dir, quiet=True)

@@ -1,0 +1,147 @@
+"""Gradient checks of semi-supervised learning (``npgan.models.semisup.model``), for ``npgan gradcheck``.
+
+Rows, each float64 central differences against the hand-written backward:
+
+- ``GaussianNoise`` (its input gradient, the identity, with the noise held fixed);
+- the (K+1)-class unsupervised loss on real and on generated logits, and feature matching;
+- the frozen-feature classifier's objective, softmax cross-entropy plus the L2 penalty;
+- a small (K+1)-class D (noise, Linear, ReLU) through its input and every parameter;
+- the two training steps of ``SemiSupervisedGAN``: the gradient each hands its optimiser
+  against the numerical gradient of the step's objective, replayed from the same random
+  state (the same z, the same noise in D): D's on ``L_sup + L_unsup``, G's on feature
+  matching through D and G's batch norm.
+"""
+
+from npgan.backend import Random, get_backend
+from npgan.config import Config
+from npgan.models.semisup import model as S
+from npgan.models.semisup.features import softmax_objective
+from npgan.models.semisup.training import SemiSupervisedGAN
+from npgan.nn import gradcheck
+from npgan.nn.layers import Linear, Sequential
+from npgan.nn.losses import softmax_cross_entropy
+
+TOLERANCE = gradcheck.NETWORK_TOLERANCE
+FEATURES, CLASSES = 5, 4
+
+
+class _Recorder:
+    """An optimiser stand-in: keeps the gradients it is asked to apply, moves nothing."""
+
+    def __init__(self, network):
+        self.network, self.seen = network, None
+
+    def step(self):
+        self.seen = {key: g.copy() for key, g in self.network.grads.items()}
+
+
+def small_gan(seed=0):
+    """A float64 SemiSupervisedGAN on 5-d data with 4 classes, every parameter random."""
+    config = Config(model="semisup", labels=10, d_hidden=(6, 5), g_hidden=(7,), noise_dim=3, optimizer="adam",
+                    dtype="float64")
+    rng = Random(seed)
+    gan = SemiSupervisedGAN(config, rng, features=FEATURES)
+    gan.D = S.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64")
+    gan.body, gan.head = S.split_discriminator(gan.D)
+    gradcheck.randomize_parameters(gan.D, rng)
+    gradcheck.randomize_parameters(gan.G, rng)
+    for layer in gan.G.layers:  # batch norm's running variance must stay positive
+        if "running_var" in layer.params:
+            layer.params["running_var"][...] = 1.0
+    return gan, rng
+
+
+def _worst(recorded, network, objective):
+    return max(gradcheck.rel_error(recorded[key], gradcheck.numerical_gradient(objective, p))
+               for key, p in network.params.items() if key.split(".")[1] not in ("running_mean", "running_var"))
+
+
+def d_step_error(seed=0, m=6):
+    """``SemiSupervisedGAN.d_step``'s gradient for D against its objective's numerical gradient."""
+    gan, rng = small_gan(seed)
+    xp = get_backend()
+    unlabelled, labelled = rng.normal((m, FEATURES), "float64"), rng.normal((m, FEATURES), "float64")
+    labels = rng.integers(0, CLASSES, (m,))
+    state = rng.get_state()
+    rng.set_state(state)  # on CuPy a restore reseeds: restore before the step too
+    recorder = _Recorder(gan.D)
+    gan.d_step(unlabelled, labelled, labels, recorder)
+
+    def objective():  # the step's forward, drawing what it drew, in the same order
+        rng.set_state(state)
+        fake = gan.G.forward(gan.sample_noise(m), training=True)
+        logits = gan.D.forward(xp.concatenate([labelled, unlabelled, fake]), training=True)
+        return softmax_cross_entropy(logits[:m], labels)[0] + S.unsupervised_loss(logits[m:2 * m], logits[2 * m:])[0]
+
+    return _worst(recorder.seen, gan.D, objective)
+
+
+def g_step_error(seed=0, m=6):
+    """``SemiSupervisedGAN.g_step``'s gradient for G (feature matching through D) against central differences."""
+    gan, rng = small_gan(seed)
+    unlabelled = rng.normal((m, FEATURES), "float64")
+    state = rng.get_state()
+    rng.set_state(state)
+    recorder = _Recorder(gan.G)
+    gan.g_step(unlabelled, recorder)
+
+    def objective():
+        rng.set_state(state)
+        real = S.run_layers(gan.body, unlabelled, training=True)
+        fake = gan.G.forward(gan.sample_noise(m), training=True)
+        return S.feature_matching_loss(real, S.run_layers(gan.body, fake, training=True))[0]
+
+    return _worst(recorder.seen, gan.G, objective)
+
+
+def rows(seed=0):
+    """``(what, gradient, relative error, tolerance)`` rows for ``gradcheck.report``."""
+    rng = Random(seed)
+
+    def data(*shape):
+        return rng.normal(shape, dtype="float64")
+
+    out = []
+    noise = S.GaussianNoise(0.5, rng)
+    noise.fixed_noise = data(4, 6)
+    out.append(("GaussianNoise(0.5)", "dx", gradcheck.check_layer(noise, data(4, 6), seed=seed)["dx"],
+                gradcheck.LAYER_TOLERANCE))
+    other = data(7, CLASSES) * 3
+    for name, fn in [("(K+1) unsupervised loss, real logits", lambda l: S.unsupervised_loss(l, other)[:2]),
+                     ("(K+1) unsupervised loss, fake logits", lambda l: S.unsupervised_loss(other, l)[::2])]:
+        out.append((name, "dlogits", gradcheck.check_loss(fn, data(6, CLASSES) * 3), gradcheck.LAYER_TOLERANCE))
+    real = data(8, 5)
+    out.append(("feature matching", "dfake", gradcheck.check_loss(lambda f: S.feature_matching_loss(real, f),
+                                                                  data(6, 5)), gradcheck.LAYER_TOLERANCE))
+    layer, features, labels = Linear(6, CLASSES, rng, 0.5, "float64"), data(9, 6), rng.integers(0, CLASSES, (9,))
+    softmax_objective(layer, features, labels, 0.1)
+    analytic = {k: g.copy() for k, g in layer.grads.items()}
+    worst = max(gradcheck.rel_error(analytic[k], gradcheck.numerical_gradient(
+        lambda: softmax_objective(layer, features, labels, 0.1), p)) for k, p in layer.params.items())
+    out.append(("softmax on features + L2", "W, b", worst, gradcheck.LAYER_TOLERANCE))
+
+    wn = S.WeightNormLinear(7, 5, rng, "float64")
+    gradcheck.randomize_parameters(Sequential(wn), rng)
+    worst = max(gradcheck.check_layer(wn, data(4, 7), seed=seed).values())
+    out.append(("WeightNormLinear(7, 5)", "dx, v, g, b", worst, gradcheck.LAYER_TOLERANCE))
+    for weight_norm in (False, True):
+        out += _d_rows(rng, data, seed, weight_norm)
+    out.append(("semisup D step (sup + unsup)", "all of D", d_step_error(seed), TOLERANCE))
+    out.append(("semisup G step (feature matching)", "all of G", g_step_error(seed), TOLERANCE))
+    return out
+
+
+def _d_rows(rng, data, seed, weight_norm):
+    """A small (K+1)-class D, noise held fixed: the input and every parameter, one by one and along a direction."""
+    D = S.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64",
+                        weight_norm=weight_norm)
+    gradcheck.randomize_parameters(D, rng)
+    x, width = data(6, FEATURES), FEATURES
+    for layer in D.layers:  # hold every noise draw fixed, at the width of its input
+        if isinstance(layer, S.GaussianNoise):
+            layer.fixed_noise = data(6, width)
+        width = getattr(layer, "n_out", width)
+    worst = max(gradcheck.check_layer(D, x, seed=seed).values())
+    name = "(K+1)-class D, weight-normalised" if weight_norm else "(K+1)-class D"
+    return [(name, "dx and all", worst, TOLERANCE),
+            (name, "directional", gradcheck.directional_check(D, x, seed=seed), TOLERANCE)]

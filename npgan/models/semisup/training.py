@@ -1,0 +1,222 @@
+"""The (K+1)-class GAN as the trainer trains it: ``npgan train --preset mnist-semisup --labels N``.
+
+``SemiSupervisedGAN`` holds G and D (``npgan.models.semisup.model``'s networks) and takes the
+two steps; ``SemiSupervisedModel`` adds the data, the optimisers (Adam for both) and
+the state that ``train.Trainer`` checkpoints; ``load_semisupervised`` is the family's
+loader. The labelled images are ``config.labels`` of the 50,000 training images, as many
+of each digit, drawn by ``draw_labelled`` from ``config.label_seed``; every training
+image, labelled or not, is also an unlabelled one.
+
+One iteration (Salimans et al. 2016, Algorithm 1's order):
+  D step: a labelled batch, an unlabelled batch and G(z) in one forward pass of D;
+          loss ``L_sup + L_unsup``; Adam on D.
+  G step: an unlabelled batch and a fresh G(z) through D (training mode: its noise on);
+          feature matching on D's last hidden layer; the gradient through D's layers
+          (D's parameters untouched) into G; Adam on G.
+"""
+
+import os
+
+import numpy
+
+from npgan import plots
+from npgan.backend import Random, asarray, get_backend
+from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
+from npgan.datasets.batches import ShuffledBatches
+from npgan.datasets.idx import load_mnist
+from npgan.errors import UsageError
+from npgan.models.semisup import model as S
+from npgan.nn import losses
+from npgan.nn.optim import Adam, ExponentialDecay
+
+
+def draw_labelled(labels, n, seed, classes=S.CLASSES):
+    """Indices of ``n`` labelled images, ``n / classes`` of each class, drawn from ``labels`` (host ints).
+
+    The draw is on the host, with NumPy's generator seeded by ``seed``, so the same
+    ``--label-seed`` picks the same images on every backend. Sorted, for readability.
+    """
+    labels = numpy.asarray(labels)
+    if n < classes or n % classes:
+        raise ValueError(f"labels: expected a multiple of {classes} (as many of each class), got {n}")
+    per_class = n // classes
+    rng = numpy.random.default_rng(seed)
+    chosen = []
+    for k in range(classes):
+        where = numpy.flatnonzero(labels == k)
+        if len(where) < per_class:
+            raise ValueError(f"labels: class {k} has {len(where)} images, fewer than the {per_class} asked for")
+        chosen.append(rng.choice(where, per_class, replace=False))
+    return numpy.sort(numpy.concatenate(chosen))
+
+
+class SemiSupervisedBatches:
+    """Per iteration an unlabelled minibatch (all training images, shuffled every epoch) and a
+    labelled one: the labelled set repeated in fresh random orders, as many rows as an epoch needs."""
+
+    def __init__(self, x, labelled_x, labelled_y, batch_size, rng):
+        self.unlabelled = ShuffledBatches(x, batch_size, rng)
+        self.labelled_x, self.labelled_y = labelled_x, labelled_y
+        self.batch_size, self.rng = batch_size, rng
+        self.batches_per_epoch = self.unlabelled.batches_per_epoch
+        self.order = None
+
+    def new_epoch(self):
+        self.unlabelled.new_epoch()
+        xp, n = get_backend(), self.labelled_x.shape[0]
+        rounds = -(-self.batches_per_epoch * self.batch_size // n)  # ceil
+        self.order = xp.concatenate([self.rng.permutation(n) for _ in range(rounds)])
+
+    def batch(self, i):
+        """``(unlabelled_x, labelled_x, labelled_y)`` of iteration ``i``."""
+        index = self.order[i * self.batch_size:(i + 1) * self.batch_size]
+        return self.unlabelled.batch(i), self.labelled_x[index], self.labelled_y[index]
+
+    def state(self):
+        return None if self.order is None else {"unlabelled": self.unlabelled.state(),
+                                                "labelled": self.order.tolist()}
+
+    def restore(self, state):
+        self.unlabelled.restore(None if state is None else state["unlabelled"])
+        self.order = None if state is None else asarray(numpy.asarray(state["labelled"]))
+
+
+class SemiSupervisedGAN:
+    """G and the (K+1)-class D; ``classify`` and ``sample`` for a trained one (``npgan.load``)."""
+
+    def __init__(self, config, rng, features=784):
+        self.config, self.rng = config, rng
+        self.D = S.discriminator(config.d_hidden, rng, config.semisup_input_noise, config.semisup_hidden_noise,
+                                 n_in=features, dtype=config.dtype, weight_norm=bool(config.semisup_weight_norm))
+        self.G = S.generator(config.noise_dim, config.g_hidden, rng, n_out=features, dtype=config.dtype)
+        self.body, self.head = S.split_discriminator(self.D)
+        self.state = {}
+
+    def sample_noise(self, n, rng=None):
+        rng, config = rng or self.rng, self.config
+        if config.noise == "uniform":
+            return rng.uniform(-config.noise_scale, config.noise_scale, (n, config.noise_dim), config.dtype)
+        return rng.normal((n, config.noise_dim), config.dtype, std=config.noise_scale)
+
+    def sample(self, n, batch_size=1000, rng=None):
+        """``n`` images ``G(z)`` in evaluation mode (batch norm's running averages), (n, 784)."""
+        if self.G is None:
+            raise UsageError(f"this {self.config.model} file holds D only (the classifier), no generator to sample")
+        parts = [self.G.forward(self.sample_noise(min(batch_size, n - i), rng), training=False)
+                 for i in range(0, n, batch_size)]
+        return parts[0] if len(parts) == 1 else get_backend().concatenate(parts)
+
+    def classify(self, x):
+        """The predicted digit of each row of ``x`` (host int64)."""
+        return S.predict(self.D, x)
+
+    def d_step(self, unlabelled, labelled, labels, optimizer):
+        """One update of D on the three batches; returns its statistics (0-d arrays)."""
+        xp = get_backend()
+        fake = self.G.forward(self.sample_noise(unlabelled.shape[0]), training=True)
+        n_lab, n_unl = labelled.shape[0], unlabelled.shape[0]
+        logits = self.D.forward(xp.concatenate([labelled, unlabelled, fake]), training=True)  # (3m, K)
+        sup, dsup = losses.softmax_cross_entropy(logits[:n_lab], labels)
+        unsup, dreal, dfake = S.unsupervised_loss(logits[n_lab:n_lab + n_unl], logits[n_lab + n_unl:])
+        self.D.backward(xp.concatenate([dsup, dreal, dfake]), input_grad=False)
+        optimizer.step()
+        return {"sup_loss": sup, "unsup_loss": unsup,
+                "d_real": S.real_probability(logits[n_lab:n_lab + n_unl]).mean(),
+                "d_fake": S.real_probability(logits[n_lab + n_unl:]).mean(),
+                "train_error": (logits[:n_lab].argmax(axis=1) != labels).mean()}
+
+    def g_step(self, unlabelled, optimizer):
+        """One update of G by feature matching against ``unlabelled``; D's parameters stay as they are."""
+        real = S.run_layers(self.body, unlabelled, training=True)
+        fake = self.G.forward(self.sample_noise(unlabelled.shape[0]), training=True)
+        features = S.run_layers(self.body, fake, training=True)
+        loss, dfeatures = S.feature_matching_loss(real, features)
+        dfake = S.backward_layers(self.body, dfeatures, param_grads=False)  # through D, into G's output
+        self.G.backward(dfake, input_grad=False)
+        optimizer.step()
+        return {"g_loss": loss}
+
+
+def adam(config, network):
+    decay = ExponentialDecay(config.lr, config.lr_decay, config.lr_min)
+    return Adam(network, config.lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
+
+
+class SemiSupervisedModel:
+    """What ``train.Trainer`` trains for ``model = "semisup"`` (its interface: ``npgan.train``)."""
+
+    stat_names = ("sup_loss", "unsup_loss", "g_loss", "d_real", "d_fake", "train_error")
+    log_fields = stat_names + ("lr", "valid_error", "test_error")
+    blas_threads = None
+
+    def __init__(self, config):
+        self.config = config
+        self.rng = Random(config.seed)
+        mnist = load_mnist()
+        chosen = draw_labelled(mnist.train_y, config.labels, config.label_seed)
+        x = asarray(mnist.train_x, dtype=config.dtype)
+        self.data = SemiSupervisedBatches(x, x[asarray(chosen)], asarray(mnist.train_y[chosen].astype(numpy.int64)),
+                                          config.batch_size, self.rng)
+        self.labelled_indices = chosen
+        self.gan = SemiSupervisedGAN(config, self.rng)
+        if config.semisup_weight_norm:  # the data-dependent start, on the first 500 training images
+            S.init_weight_norm(self.gan.D, x[:500])
+        self.d_optimizer, self.g_optimizer = adam(config, self.gan.D), adam(config, self.gan.G)
+        self.iterations_per_epoch = self.data.batches_per_epoch
+        self.mnist = mnist
+
+    def begin_epoch(self, epoch, fresh):
+        if fresh:
+            self.data.new_epoch()
+
+    def step(self, i):
+        unlabelled, labelled, labels = self.data.batch(i)
+        out = self.gan.d_step(unlabelled, labelled, labels, self.d_optimizer)
+        out.update(self.gan.g_step(unlabelled, self.g_optimizer))
+        return out
+
+    def end_epoch(self, epoch):
+        """The log's ``lr`` and the error of D's class on the validation and test images."""
+        mnist = self.mnist
+        errors = {f"{split}_error": float((self.gan.classify(getattr(mnist, f"{split}_x"))
+                                           != getattr(mnist, f"{split}_y")).mean()) for split in ("valid", "test")}
+        opt = self.d_optimizer
+        return {"lr": opt.lr_schedule(opt.updates - 1), **errors}
+
+    def checkpoint_parts(self, mid_epoch):
+        state, networks, optimizers = training_parts({"G": self.gan.G, "D": self.gan.D},
+                                                     {"G": self.g_optimizer, "D": self.d_optimizer},
+                                                     self.rng, self.data, mid_epoch)
+        state["labelled_indices"] = self.labelled_indices.tolist()
+        return state, networks, optimizers
+
+    def restore(self, path, state, arrays):
+        if state.get("labelled_indices") != self.labelled_indices.tolist():
+            raise CheckpointError(f"{os.fspath(path)}: its run trained on another draw of labelled images; resume it "
+                                  "with its own --labels and --label-seed")
+        restore_training_parts(path, state, arrays, {"G": self.gan.G, "D": self.gan.D},
+                               {"G": self.g_optimizer, "D": self.d_optimizer}, self.rng, self.data)
+
+
+def semisupervised_outputs(model, epoch, out_dir, say):
+    """Every ``sample_every`` epochs and at the last: ``samples/epoch-NNNN.png`` (100 draws, the same z each time)."""
+    every = model.config.sample_every
+    if epoch == 0 or not every or (epoch % every and epoch != model.config.epochs):
+        return
+    plots.save_samples(model.gan, "mnist", os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
+                       title=f"epoch {epoch}")
+
+
+def load_semisupervised(path, config, state, arrays, averaged=False):
+    """The ``SemiSupervisedGAN`` of a file already read: a training checkpoint (G and D), or a
+    classifier file (``export_classifier``: D only, ``G`` is then ``None``)."""
+    if averaged:
+        raise CheckpointError(f"{os.fspath(path)}: a semisup model has no averaged generator")
+    gan = SemiSupervisedGAN(config, Random(config.seed))
+    load_into(path, arrays, "D", gan.D)
+    if any(name.startswith("G/") for name in arrays):
+        load_into(path, arrays, "G", gan.G)
+    else:
+        gan.G = None
+    gan.state = state
+    return gan
