@@ -42,6 +42,9 @@ def xp(request):
 
 requires_cupy = pytest.mark.skipif(not _CUPY, reason=_CUPY_REASON)
 
+# The repository: tests run from its root, but a test in a folder finds committed files from here.
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def data_root():
     """The data root: $NPGAN_DATA_DIR, else the shared copy beside the repository (one folder

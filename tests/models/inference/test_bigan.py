@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import pretrained_classifier_and_mnist
+from conftest import REPOSITORY, pretrained_classifier_and_mnist
 
 from npgan import checkpoint
 from npgan.backend import Random, to_numpy
@@ -200,7 +200,7 @@ def test_the_committed_file_is_the_alice_variant_and_keeps_the_digits():
     """pretrained/npgan-mnist-bigan.npz: G and E in float16 within 1.2 MB, labelled as ALICE, and
     G(E(x)) keeps the class of at least 90% of the first 500 test digits (results/inference.md:
     96.6% of all 10,000)."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pretrained",
+    path = os.path.join(REPOSITORY, "pretrained",
                         "npgan-mnist-bigan.npz")
     if not os.path.exists(path):
         pytest.skip("pretrained/npgan-mnist-bigan.npz is absent")

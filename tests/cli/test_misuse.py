@@ -22,7 +22,7 @@ from npgan.nn import mlp as models
 from npgan.presets import Config, get_preset
 from npgan.train import train
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 TINY = ["--preset", "toy-1d", "--epochs", "1"]
 
 

@@ -10,16 +10,13 @@ float32 rounding. What is left to differ between the two programs' runs is then 
 the random draws themselves. Needs torch (``pip install -e .[bench]``); skipped without it.
 """
 
-import os
-import sys
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
-from train_step import TorchRun  # noqa: E402
+from train_step import TorchRun  # noqa: E402  (benchmarks/, on pytest's pythonpath: setup.cfg)
 
 from npgan.backend import Random, asarray, to_numpy  # noqa: E402
 from npgan.models.gan.training import build_gan, build_optimizers  # noqa: E402

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import mnist_dir
+from conftest import REPOSITORY, mnist_dir
 
 from npgan import checkpoint
 from npgan.backend import Random, asarray, to_numpy
@@ -183,7 +183,7 @@ def test_weight_norm_starts_from_the_data_with_unit_outputs():
 
 
 def test_the_committed_semisupervised_model_reproduces_its_recorded_error(capsys, tmp_path):
-    path = os.path.join(os.path.dirname(__file__), "..", "pretrained", "npgan-mnist-semisup.npz")
+    path = os.path.join(REPOSITORY, "pretrained", "npgan-mnist-semisup.npz")
     _, state, arrays = checkpoint.read(path)
     assert all(a.dtype == np.float16 for a in arrays.values()) and sum(a.nbytes for a in arrays.values()) < 1.5e6
     os.environ.setdefault("NPGAN_DATA_DIR", mnist_dir())

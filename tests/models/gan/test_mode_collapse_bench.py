@@ -1,13 +1,8 @@
 """benchmarks/mode_collapse.py scores the averaged G of a run with ``average_from``."""
 
-import os
-import sys
-
+import mode_collapse  # benchmarks/, on pytest's pythonpath (setup.cfg)
 import numpy
 import pytest
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
-import mode_collapse
 from mode_collapse import run_one, score, trained_generators
 
 from npgan.backend import to_numpy
