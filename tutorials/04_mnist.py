@@ -83,7 +83,7 @@ print("train", mnist.train_x.shape, "valid", mnist.valid_x.shape, "test", mnist.
 # just updated), which is the `mnist-algorithm1` preset. With the hyper-parameters above
 # it does not train from scratch on most seeds (4 of the 5 tried): D wins within a few
 # epochs (`D(G(z))` falls to 0.001).
-# Two changes make it train, on every seed tried (`results/mnist.md`, "What makes
+# Two changes make it train, on every seed tried (`results/mnist/mnist.md`, "What makes
 # Algorithm 1 train from scratch"):
 #
 # * **Adam** (learning rate 2e-4, beta1 0.5) for both networks instead of momentum SGD:
@@ -97,7 +97,7 @@ print("train", mnist.train_x.shape, "valid", mnist.valid_x.shape, "test", mnist.
 # The paper's public code did something else again: it computed D's and G's gradients
 # from the *same* minibatch (the same fakes and dropout masks) and applied both at once
 # (`update="simultaneous"`, the `mnist-paper` preset, which trains with momentum SGD and
-# no packing). `results/mnist.md` ("Why mnist-paper uses the simultaneous update") tells
+# no packing). `results/mnist/mnist.md` ("Why mnist-paper uses the simultaneous update") tells
 # that story with the logs.
 
 # %%
@@ -234,7 +234,7 @@ for name, r in [("GAN samples", gan_result), ("real training images", real_resul
 # A short run can collapse in just this way: D rejects nearly everything (`D(G(z))`
 # pinned near 0 in the log, the warning sign above), and G settles on the few shapes
 # it rejects least. Collapse early in training is often a phase, not a verdict: the
-# long runs of this configuration (`results/mnist.md`) cover all ten digits. Compare
+# long runs of this configuration (`results/mnist/mnist.md`) cover all ten digits. Compare
 # the histogram below with the samples in the first picture.
 
 # %%
@@ -308,7 +308,7 @@ print(f"the run's checkpoint and log are in {RUN_DIR}: continue it with "
 # ## The long run: the committed generator
 #
 # A few epochs are a start, not the paper's result. `pretrained/npgan-mnist-generator.npz`
-# is this model after a long run (the numbers and commands are in `results/mnist.md`).
+# is this model after a long run (the numbers and commands are in `results/mnist/mnist.md`).
 # It is not the last iterate of that run: it is the *average* of the generator's weights
 # over the snapshots the run saved every 5 epochs (`npgan average`). With a learning
 # rate that is still large, SGD leaves the last iterate jittering around a good

@@ -153,7 +153,7 @@ fig.savefig(FIGURES / "07_cgan_samples.png", dpi=100, bbox_inches="tight")
 plt.close(fig)
 
 # %% [markdown]
-# Two details made `mnist-cgan` train at all (`results/conditional.md`): the label's rows
+# Two details made `mnist-cgan` train at all (`results/conditional/conditional.md`): the label's rows
 # of the first layer start **large** (drawn like the other weights, every class starts
 # with nearly the same bias, G ignores the label, and D, which soon learns that an image
 # does not fit its label, wins); and D's dropout drops pixels, never the label.
@@ -212,7 +212,7 @@ for name, accuracy, error, spread, nearest_accuracy in rows:
 # %% [markdown]
 # Read the last column honestly: on every mask the nearest training image (on the
 # observed pixels) keeps the class more often than the committed inpainter does, and on
-# `random90` the inpainter mostly draws another digit (`results/inpainting.md` has the
+# `random90` the inpainter mostly draws another digit (`results/inpainting/inpainting.md` has the
 # full test set; beating the neighbour was the goal, and it was not reached). What the
 # GAN has that the neighbour cannot have is the spread: different z, different plausible
 # completions of one input. Without the diversity term in G's loss it was ten times
@@ -252,6 +252,6 @@ print("classes of the originals:", y_test[:shown], " of the searched completions
 # %% [markdown]
 # The conditional model answers in one pass and draws different completions for
 # different z; the search answers one completion per start and costs hundreds of passes.
-# `results/inpainting.md` compares the two routes on every mask over the test set, and
-# `results/conditional.md` scores the committed cGAN with FD, precision and recall
+# `results/inpainting/inpainting.md` compares the two routes on every mask over the test set, and
+# `results/conditional/conditional.md` scores the committed cGAN with FD, precision and recall
 # beside the unconditional generator.

@@ -22,7 +22,7 @@
 # `npgan.models.inference.model` holds the math, `npgan.models.inference.encoder_training` and
 # `npgan.models.inference.bigan_training` the two families that
 # `npgan train --preset mnist-encoder | mnist-bigan | mnist-alice` trains, and
-# `results/inference.md` the measurements on all 10,000 test images. A full run takes a
+# `results/inference/inference.md` the measurements on all 10,000 test images. A full run takes a
 # few minutes on 2 cores; `NPGAN_FAST=1` shrinks it to seconds (and its pictures to nonsense).
 
 # %%
@@ -250,7 +250,7 @@ fig.savefig(FIGURES / "08_interpolation.png", dpi=100, bbox_inches="tight")
 # Here the preset `mnist-bigan` trains for two epochs (fast mode: a tiny BiGAN for a few
 # minibatches) through the library's trainer, and we read its `log.csv`: watch the mean
 # `D(x, E(x))` and `D(G(z), z)`. D wins within an epoch or two, and in the short runs of
-# `results/inference.md` it kept winning, whatever was tried.
+# `results/inference/inference.md` it kept winning, whatever was tried.
 
 # %%
 config = get_preset("mnist-bigan").replace(epochs=2, sample_every=0)
@@ -313,7 +313,7 @@ print(f"the same with only D's gradient into E: relative error {rel_error(tiny.E
 # `lambda = 1000` for 15 epochs; its G and E are the committed
 # `pretrained/npgan-mnist-bigan.npz` (float16, 1.0 MB; the file's state says it is the
 # ALICE variant). Its reconstructions keep the digit far more often than plain BiGAN's;
-# `results/inference.md` has the numbers on all 10,000 test images, beside plain BiGAN's.
+# `results/inference/inference.md` has the numbers on all 10,000 test images, beside plain BiGAN's.
 
 # %%
 alice = npgan.load(REPO / "pretrained" / "npgan-mnist-bigan.npz")

@@ -204,7 +204,7 @@ for row in log:
 # `k` towards `log p(x)`. A GAN has neither: its generator defines no density one could
 # evaluate, which is why the paper had to fall back on a Parzen window.
 # (These pixels are grey, so the numbers are cross-entropies, not log-probabilities; the
-# binarised model of `results/model_families.md` gives real ones.)
+# binarised model of `results/model_families/model_families.md` gives real ones.)
 
 # %%
 n_bound = 100 if FAST else 500
@@ -288,5 +288,5 @@ print(f"2-d VAE: validation negative ELBO {log2d['valid_loss'][-1]:.1f} nats per
 # | sampling | none (a DAE: a Markov chain) | one decoder pass from the prior | one generator pass |
 # | evaluating `p(x)` | none | a lower bound, `L_k` | none: a Parzen estimate from samples |
 #
-# `results/model_families.md` measures all four models with the same yardsticks.
+# `results/model_families/model_families.md` measures all four models with the same yardsticks.
 print(f"the run folders are in {RUNS} (delete it when done)")

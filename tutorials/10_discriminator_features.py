@@ -15,7 +15,7 @@
 # 4. **a (K+1)-class GAN** trained by `npgan.train.train` as `npgan train --preset
 #    mnist-semisup` trains it, and the committed 100-label model
 #    (`pretrained/npgan-mnist-semisup.npz`) with `npgan classify`'s error;
-# 5. **the table** of `results/semisupervised.md`.
+# 5. **the table** of `results/semisupervised/semisupervised.md`.
 #
 # A full run takes a few minutes on 2 cores; `NPGAN_FAST=1` shrinks it to seconds (and its
 # numbers to nonsense).
@@ -200,11 +200,11 @@ plt.close(fig)
 # %% [markdown]
 # ## 5. The table
 #
-# `results/semisupervised.md` has the full measurement (10 label draws per `n`, every
+# `results/semisupervised/semisupervised.md` has the full measurement (10 label draws per `n`, every
 # control, and the published anchors). Its frozen-feature rows, from the committed JSON:
 
 # %%
-table_file = REPO / "results" / "semisupervised-features.json"
+table_file = REPO / "results" / "semisupervised" / "semisupervised-features.json"
 if table_file.exists():
     table = json.loads(table_file.read_text())["table"]
     for n, row in sorted(table.items(), key=lambda item: int(item[0])):

@@ -269,7 +269,7 @@ for i in range(iterations):
 
 # %% [markdown]
 # The committed DCGAN generator (`pretrained/npgan-mnist-dcgan-generator.npz`, trained
-# by `npgan train --preset mnist-dcgan`; its scores are in `results/dcgan.md`) beside
+# by `npgan train --preset mnist-dcgan`; its scores are in `results/dcgan/dcgan.md`) beside
 # the one just trained and real test images.
 
 # %%
