@@ -205,7 +205,7 @@ def markdown(rows, args, total_seconds):
         lines.append(f"| {row['dataset']} | {row['label']} | {fmt(s['modes'])} / {row['n_modes']} | "
                      f"{fmt(s['high_quality'], 100)} | {fmt(s['reverse_kl'], digits=2)} | "
                      f"{s['seconds'][0]:.0f} | {'met' if row['goal_met'] else 'missed'} |")
-    lines += ["", "Goals of issue 18 (the *goal* column): " + "; ".join(f"{d}: {g}" for d, g in GOALS.items()) + "."]
+    lines += ["", "Goals (the *goal* column): " + "; ".join(f"{d}: {g}" for d, g in GOALS.items()) + "."]
     lines += [
         "",
         "A reverse KL of nan means some seed's generator produced no high-quality sample at all "
