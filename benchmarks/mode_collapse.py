@@ -45,7 +45,7 @@ from _ema import train_with_ema  # noqa: E402
 from npgan.backend import Random, to_numpy  # noqa: E402
 from npgan.datasets.toy import make_toy  # noqa: E402
 from npgan.files import atomic_write  # noqa: E402
-from npgan.models.registry import load  # noqa: E402
+from npgan.loading import load  # noqa: E402
 from npgan.presets import get_preset  # noqa: E402
 from npgan.train import NonFiniteError, train  # noqa: E402
 

@@ -43,7 +43,8 @@ from _common import append_result, find_mnist
 
 from npgan.backend import Random, asarray, backend_name, get_backend, set_backend, to_numpy
 from npgan.datasets.batches import ShuffledBatches
-from npgan.models.gan.training import build_gan, build_optimizers, data_logit_mean
+from npgan.models.common import data_logit_mean
+from npgan.models.gan.training import build_gan, build_optimizers
 from npgan.presets import get_preset
 
 M = 100  # the paper's minibatch, the default --batch

@@ -1,26 +1,27 @@
 """The ``Config`` of a run: everything it needs, saved inside every checkpoint as JSON.
 
-A ``Config`` is validated on construction (its fields' types, then the checks below,
-grouped by what they concern), so a bad value fails before anything is written. The
-named configurations are in ``presets``.
+A ``Config`` is validated on construction, so a bad value fails before anything is
+written: its fields' types, then what every run needs (``_core_checks``), then what the
+chosen family declares in its ``Family`` record (``npgan.models``): the data sets it
+trains on, its own rules, and that no other family's options are set. A field that
+belongs to some families is declared in their records' ``options``; nothing here names a
+family. The named configurations are in ``presets``.
 """
 
 import dataclasses
 import json
 import math
 
-from npgan.models.autoencoders.model import CORRUPTIONS, RECONSTRUCTION_LOSSES
-from npgan.models.gan.model import NOISE_PRIORS
+from npgan import models
+from npgan.models.gan import NOISE_PRIORS
 from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.nn.mlp import HIDDEN, OUTPUTS
 
 DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10")
-IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # what the dcgan family trains on (npgan.models.dcgan.model)
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # the rest are toy distributions (npgan.datasets.toy)
 UPDATES = ("alternating", "simultaneous")
-# the model families (npgan.models.registry); each has an entry there
-MODELS = ("gan", "ae", "dae", "vae", "dcgan", "encoder", "bigan", "cgan", "inpaint", "semisup")
+MODELS = models.NAMES  # the model families, one record each (npgan.models)
 OPTIMIZERS = ("momentum", "adam")
-AUTOENCODERS = ("ae", "dae", "vae")  # the families of npgan.models.autoencoders.model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,8 +173,7 @@ class Config:
             _check_type(field, getattr(self, field.name))
         for name in (field.name for field in dataclasses.fields(self) if field.type is tuple):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        for checks in (_core_checks, _autoencoder_checks, _dcgan_checks, _inference_checks, _remedy_checks,
-                       _fast_checks, _cgan_checks, _inpaint_checks, _semisup_checks):
+        for checks in (_core_checks, _family_checks):  # the family's once its name is known to be one
             for ok, message in checks(self):
                 if not ok:
                     raise ValueError(f"Config: {message}")
@@ -192,15 +192,6 @@ class Config:
         if unknown:
             raise ValueError(f"Config: unknown fields {sorted(unknown)}")
         return cls(**values)
-
-
-def _fast_checks(config):
-    """The held learning rate of fast training (gan_model.build_optimizers)."""
-    return [
-        (config.lr_decay_start >= 0, "lr_decay_start (updates at the initial learning rate) must be >= 0"),
-        (config.lr_decay_start == 0 or config.model in ("gan", "dcgan"),
-         f"lr_decay_start applies to models 'gan' and 'dcgan', not {config.model!r}"),
-    ]
 
 
 def _check_type(field, value):
@@ -258,128 +249,31 @@ def _core_checks(config):
     ]
 
 
-def _autoencoder_checks(config):
-    """The autoencoder families (npgan.models.autoencoders.model)."""
-    autoencoder = config.model in AUTOENCODERS
+def _family_checks(config):
+    """The chosen family's: its data sets, its rules, and every other family's options at their defaults."""
+    chosen = models.family(config.model)
+    defaults = {field.name: field.default for field in dataclasses.fields(Config)}
+    owners = {}
+    for other in models.families():
+        for option in other.options:
+            owners.setdefault(option, []).append(other.name)
+    foreign = [option for option in owners
+               if option not in chosen.options and getattr(config, option) != defaults[option]]
     return [
-        (not autoencoder or config.dataset == "mnist", f"model {config.model!r} trains on mnist"),
-        (not autoencoder or config.ae_code >= 1 and all(w >= 1 for w in config.ae_hidden),
-         "ae_code and every ae_hidden width must be >= 1"),
-        (not autoencoder or config.ae_loss in (("bernoulli",) if config.model == "vae" else RECONSTRUCTION_LOSSES),
-         f"ae_loss must be one of {RECONSTRUCTION_LOSSES} (a VAE's decoder is Bernoulli: 'bernoulli')"),
-        (not autoencoder or config.ae_corruption in CORRUPTIONS
-         and (config.ae_corruption != "none") == (config.model == "dae"),
-         f"ae_corruption must be one of {CORRUPTIONS}: a dae needs a corruption, ae and vae take 'none'"),
-        (not autoencoder or config.ae_noise >= 0 and (config.model != "dae" or config.ae_noise > 0)
-         and (config.ae_corruption != "masking" or config.ae_noise < 1),
-         "ae_noise must be >= 0, > 0 for a dae, and below 1 for masking (a probability)"),
-        (not autoencoder or config.ae_binarize in ("none", "stochastic"),
-         "ae_binarize must be 'none' or 'stochastic'"),
+        (config.dataset in chosen.datasets,
+         f"model {config.model!r} trains on {_either(chosen.datasets)}, not {config.dataset!r}"),
+        *[(False, f"{option} applies to {_models(owners[option])}, not {config.model!r}") for option in foreign[:1]],
+        *chosen.rules(config),
     ]
 
 
-def _dcgan_checks(config):
-    """The dcgan family (npgan.models.dcgan.model) and the image data sets only it trains on."""
-    dcgan = config.model == "dcgan"
-    return [
-        (dcgan or config.dataset != "cifar10", "dataset 'cifar10' trains the dcgan model (model='dcgan') only"),
-        (config.model in ("gan", "dcgan", "cgan") or config.dataset != "fashion-mnist",
-         "dataset 'fashion-mnist' trains the gan, dcgan and cgan models only"),
-        (not dcgan or config.dataset in IMAGE_DATASETS, f"model 'dcgan' trains on one of {IMAGE_DATASETS}"),
-        (not dcgan or config.conv_width >= 1 and config.conv_init_std > 0 and 0 <= config.leaky_slope < 1
-         and 0 < config.batchnorm_momentum <= 1,
-         "conv_width must be >= 1, conv_init_std > 0, leaky_slope in [0, 1) and batchnorm_momentum in (0, 1]"),
-        (not dcgan or config.update == "alternating",
-         "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
-        (not dcgan or config.g_output == "sigmoid" and config.g_output_bias == "zero",
-         "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
-    ]
+def _either(names):
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
-def _inference_checks(config):
-    """The inference families (npgan.models.inference.model): the post-hoc encoder and BiGAN."""
-    return [
-        (config.model not in ("encoder", "bigan") or all(w >= 1 for w in config.e_hidden) and config.e_pieces >= 1
-         and config.e_init_range > 0, "e_hidden widths and e_pieces must be >= 1, e_init_range > 0"),
-        (config.e_lr_ratio > 0 and (config.e_lr_ratio == 1 or config.model == "bigan"),
-         "e_lr_ratio (E's learning rate over D's and G's) must be > 0, and applies to model 'bigan'"),
-        (config.model != "encoder" or bool(config.generator_file) and config.iters_per_epoch >= 1,
-         "model 'encoder' needs generator_file (the generator it inverts) and iters_per_epoch >= 1"),
-        (config.model == "encoder" or not config.generator_file, "generator_file applies to model 'encoder'"),
-        (config.model != "bigan" or not (config.parzen_every or config.eval_every or config.average_from),
-         "model 'bigan' keeps no snapshots or averages: parzen_every, eval_every and average_from must be 0 "
-         "(score its checkpoint with npgan parzen or npgan evaluate)"),
-        (config.d_code_units >= 0 and config.bigan_recon >= 0 and (config.model == "bigan" or not (
-            config.d_code_units or config.bigan_recon)),
-         "d_code_units and bigan_recon must be >= 0, and apply to model 'bigan'"),
-        (not config.d_code_units or config.d_activation == "maxout" and bool(config.d_hidden),
-         "d_code_units (D's separate paths on x and z) needs d_activation='maxout' and at least one d_hidden layer"),
-    ]
-
-
-def _remedy_checks(config):
-    """The remedies for unstable training (npgan.nn.remedies)."""
-    return [
-        (0 <= config.label_smoothing < 0.5, "label_smoothing must be in [0, 0.5) (the real target is 1 - s)"),
-        (config.instance_noise >= 0 and config.instance_noise_epochs >= 0
-         and (config.instance_noise > 0) == (config.instance_noise_epochs > 0),
-         "instance_noise and instance_noise_epochs (the epochs it anneals over) must be both 0 or both > 0"),
-        (config.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
-        (config.g_lr_ratio == 1 or config.model in ("gan", "dcgan", "bigan"), "g_lr_ratio applies to the GAN families"),
-        (config.pack >= 1, "pack (samples per packed row of D) must be >= 1"),
-        (config.minibatch_std == 0 or config.minibatch_std >= 2 and config.batch_size % config.minibatch_std == 0
-         and bool(config.d_hidden), "minibatch_std must be 0 (off) or a group size >= 2 that divides batch_size, "
-         "with at least one hidden layer in D"),
-        (config.model == "gan" or (config.label_smoothing, 0 if config.model == "bigan" else config.instance_noise,
-                                 config.pack, config.minibatch_std) == (0, 0, 1, 0),
-         f"label_smoothing, instance_noise, pack and minibatch_std apply to model 'gan' (instance_noise to "
-         f"'bigan' too), not {config.model!r}"),
-        (config.dataset != "gaussian-1d" or (config.pack, config.minibatch_std) == (1, 0),
-         "pack and minibatch_std need 2-D or image data: on gaussian-1d, Figure 1 draws D of single samples"),
-    ]
-
-def _cgan_checks(config):
-    """The class-conditional family (npgan.models.cgan.model)."""
-    if config.model != "cgan":
-        return []
-    return [
-        (config.dataset in ("mnist", "fashion-mnist"),
-         "model 'cgan' trains on mnist or fashion-mnist (the labelled data sets with ten classes)"),
-        (0 <= config.leaky_slope < 1, "leaky_slope (the leaky ReLUs' slope) must be in [0, 1)"),
-        (config.g_label_init_range > 0 and config.d_label_init_range > 0,
-         "g_label_init_range and d_label_init_range must be > 0"),
-        (bool(config.g_hidden) and bool(config.d_hidden), "model 'cgan' needs hidden layers in G and D"),
-    ]
-
-
-def _inpaint_checks(config):
-    """The inpainting family (npgan.models.inpainting.model)."""
-    inpaint = config.model == "inpaint"
-    return [
-        (config.inpaint_l2 >= 0 and config.inpaint_diversity >= 0
-         and (inpaint or config.inpaint_l2 == config.inpaint_diversity == 0),
-         "inpaint_l2 and inpaint_diversity must be >= 0 and apply to model 'inpaint'"),
-        (not inpaint or not config.inpaint_diversity or config.batch_size >= 2,
-         "inpaint_diversity needs batch_size >= 2 (G's step completes half a minibatch twice)"),
-        (not inpaint or config.dataset == "mnist" and config.g_output == "sigmoid" and config.noise == "uniform",
-         "model 'inpaint' trains on mnist with g_output='sigmoid' and noise='uniform'"),
-        (not inpaint or config.update == "alternating" and config.k == 1,
-         "model 'inpaint' trains by Algorithm 1 with k = 1 (update='alternating')"),
-    ]
-
-
-def _semisup_checks(config):
-    """The semi-supervised family (npgan.models.semisup.model)."""
-    if config.model != "semisup":
-        return [((config.labels, config.label_seed, config.semisup_weight_norm) == (0, 0, 0),
-                 f"labels and label_seed apply to model 'semisup' (--preset mnist-semisup), not {config.model!r}")]
-    return [
-        (config.dataset == "mnist", "model 'semisup' trains on mnist"),
-        (config.labels >= 10 and config.labels % 10 == 0 and config.labels <= 50000,
-         f"labels must be a multiple of 10 (as many of each digit) from 10 to 50,000, got {config.labels}"),
-        (config.label_seed >= 0, "label_seed must be >= 0"),
-        (config.semisup_weight_norm in (0, 1), "semisup_weight_norm must be 0 or 1"),
-        (config.semisup_input_noise >= 0 and config.semisup_hidden_noise >= 0, "semisup noise stds must be >= 0"),
-        (config.optimizer == "adam", "model 'semisup' trains with optimizer 'adam'"),
-        (bool(config.d_hidden) and bool(config.g_hidden), "model 'semisup' needs hidden layers in D and G"),
-    ]
+def _models(names):
+    quoted = [repr(name) for name in names]
+    if len(quoted) == 1:
+        return f"model {quoted[0]}"
+    return f"models {', '.join(quoted[:-1])} and {quoted[-1]}"

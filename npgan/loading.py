@@ -1,49 +1,47 @@
-"""Loading a trained model from a file, and averaging the generators of several files.
+"""From a file to a model: ``load`` (``npgan.load``), and averaging the generators of several files.
 
-``load_gan`` builds the networks a GAN checkpoint's ``Config`` describes and fills them
-from the file (``checkpoint`` is the file format; this module is what to do with one);
-``families.load`` calls it for the "gan" family. ``average_generators`` is Polyak
-averaging over a run's saved generators.
+``checkpoint`` is the file format; this module is what to do with one. ``load`` reads a
+file, finds the family its ``Config`` names (``npgan.models``) and lets that family build
+the object; ``require`` turns "this model cannot do that" into one line for the commands.
+``average_generators`` is Polyak averaging over a run's saved generators.
 """
 
 import os
 
-from npgan.backend import Random, get_backend
+from npgan import models
+from npgan.backend import get_backend
 from npgan.checkpoint import CheckpointError, NamedArrays, load_into, read
-from npgan.models.gan.training import build_gan
+from npgan.errors import UsageError
+from npgan.models.record import ABILITIES
 
 
-def load_gan(path, config, state, arrays, averaged=False, build=build_gan):
-    """The GAN of a checkpoint already read (``checkpoint.read``), its networks made by ``build``.
+def load(path, averaged=False):
+    """The model stored in a checkpoint (``.npz``): for a GAN, a ``GAN`` ready to sample from.
 
-    A training checkpoint gives G and D; a generator file (``pretrained/``) gives G,
-    and ``gan.D`` is ``None``. ``averaged=True`` takes G's parameters from the running
-    mean that a run with ``average_from`` keeps (training checkpoints only). The GAN's
-    noise comes from ``Random(config.seed)``; pass your own ``Random`` to
-    ``gan.sample(n, rng=...)`` for other draws.
+    ``averaged=True``: the running mean of G that a run with ``average_from`` keeps.
+    Raises ``CheckpointError`` for a file that cannot be read or used.
     """
-    rng = Random(config.seed)
-    gan = build(config, rng)
-    if averaged and not state.get("n_averaged"):
-        raise CheckpointError(
-            f"{os.fspath(path)}: holds no averaged generator (a training checkpoint of a run with "
-            f"average_from > 0, from epoch average_from on, has one)")
-    load_into(path, arrays, "Gavg" if averaged else "G", gan.G)
-    load_discriminator(path, arrays, state, gan)
-    if averaged:  # the mean runs over the ends of the last n_averaged epochs
-        last = int(state["epoch"])
-        state["averaged_epochs"] = list(range(last - int(state["n_averaged"]) + 1, last + 1))
-    gan.config, gan.state = config, state
-    return gan
+    config, state, arrays = read(path)
+    try:
+        chosen = models.family(config.model)
+    except ValueError as exc:
+        raise CheckpointError(f"{os.fspath(path)}: {exc}") from None
+    if averaged and not chosen.averages:
+        article = "an" if chosen.name[0] in "aeiou" else "a"
+        raise CheckpointError(f"{os.fspath(path)}: {article} {chosen.name} model keeps no averaged generator "
+                              f"(averaging is for the GAN families whose runs set average_from)")
+    return chosen.load(path, config, state, arrays, averaged)
 
 
-def load_discriminator(path, arrays, state, model):
-    """``model.D`` from a training checkpoint; a model file (``pretrained/``) holds no D, and
-    ``model.D`` becomes ``None`` (what every family's loader does with its D)."""
-    if state["kind"] == "training":
-        load_into(path, arrays, "D", model.D)
-    else:
-        model.D = None
+def require(loaded, ability, path):
+    """``UsageError`` in one line unless the object loaded from ``path`` can do ``ability``."""
+    if ability not in ABILITIES:
+        raise ValueError(f"require: unknown ability {ability!r}; expected one of {ABILITIES}")
+    chosen = models.family(loaded.config.model)
+    if ability not in chosen.can:
+        can = ", ".join(sorted(chosen.can)) or "nothing"
+        raise UsageError(f"{path} holds a {chosen.name} model ({chosen.description}), which cannot {ability}; "
+                         f"it can: {can}")
 
 
 # What a generator's samples depend on besides its weights: averaged files must agree on it.
@@ -65,10 +63,8 @@ def average_generators(paths):
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise ValueError("average_generators: give at least one checkpoint or generator file")
-    from npgan.models.registry import family  # the family's loader (families imports this module)
-
     config, state, arrays = read(paths[0])
-    first = family(config).load(paths[0], config, state, arrays, False)
+    first = models.family(config.model).load(paths[0], config, state, arrays, False)
     xp = get_backend()
     sums = {key: value.astype("float64") for key, value in first.G.params.items()}
     part = NamedArrays({key: xp.empty_like(total) for key, total in sums.items()})

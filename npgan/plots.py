@@ -8,7 +8,6 @@ unless a notebook chose another, so no display is needed.
 import os
 import sys
 
-import matplotlib
 import numpy
 
 from npgan.backend import Random, asarray, to_numpy
@@ -17,7 +16,13 @@ from npgan.files import atomic_write
 
 
 def _pyplot():
-    """pyplot, on the Agg backend unless the caller (a notebook) already chose one."""
+    """pyplot, on the Agg backend unless the caller (a notebook) already chose one.
+
+    Imported on the first picture, so that commands and modules that draw none never load
+    matplotlib.
+    """
+    import matplotlib
+
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from npgan import checkpoint
 from npgan.backend import blas_threads, get_backend, to_numpy
-from npgan.models.registry import family
+from npgan.models import family
 
 CHECK_EVERY = 50  # iterations between NaN checks (each check is one device->host copy)
 
@@ -231,7 +231,7 @@ def train(config, out_dir, resume=None, quiet=False, progress=None):
     The model is what ``config.model``'s family builds (``families``); for a GAN the
     result is the ``GAN`` itself (``model.gan``), ready to sample from.
     """
-    chosen = family(config)
+    chosen = family(config.model)
     trainer = Trainer(chosen.build(config), out_dir, chosen.outputs, quiet=quiet, progress=progress)
     if resume:
         trainer.restore(resume)

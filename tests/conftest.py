@@ -5,9 +5,9 @@ import os
 import pytest
 
 import npgan
-from npgan import backend as B
+from npgan import backend
 
-_CUPY = B.cupy_available()
+_CUPY = backend.cupy_available()
 _CUPY_REASON = "CuPy not installed or no GPU visible"
 
 # NPGAN_TEST_SURFACE=1: the whole session on the CuPy-surface stand-in, where
@@ -16,7 +16,7 @@ _CUPY_REASON = "CuPy not installed or no GPU visible"
 if os.environ.get("NPGAN_TEST_SURFACE") == "1":
     import cupy_surface
 
-    B.use_module("cupy", cupy_surface.MODULE)
+    backend.use_module("cupy", cupy_surface.MODULE)
 
 
 @pytest.fixture(params=["numpy", "cupy", "cupy-surface"])
@@ -34,10 +34,10 @@ def xp(request):
         return
     if request.param == "cupy" and not _CUPY:
         pytest.skip(_CUPY_REASON)
-    previous = B.backend_name(), B.get_backend()
+    previous = backend.backend_name(), backend.get_backend()
     module = npgan.set_backend(request.param)
     yield module
-    B.use_module(*previous)
+    backend.use_module(*previous)
 
 
 requires_cupy = pytest.mark.skipif(not _CUPY, reason=_CUPY_REASON)

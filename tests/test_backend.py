@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import npgan
-from npgan import backend as B
+from npgan import backend
 
 
 def test_unknown_backend():
@@ -56,18 +56,18 @@ def test_environment_variable_selects_backend(tmp_path):
 
 
 def test_generator_is_seeded_and_state_round_trips(xp):
-    a, b = B.Random(7), B.Random(7)
+    a, b = backend.Random(7), backend.Random(7)
     np.testing.assert_array_equal(npgan.to_numpy(a.random((5,))), npgan.to_numpy(b.random((5,))))
     state = json.loads(json.dumps(a.get_state()))
     x = npgan.to_numpy(a.normal((4,), dtype="float64"))
     b.set_state(state)
     y = npgan.to_numpy(b.normal((4,), dtype="float64"))
-    if B.backend_name() == "numpy":
+    if backend.backend_name() == "numpy":
         np.testing.assert_array_equal(x, y)
 
 
 def test_draws_have_the_right_dtype_and_range(xp):
-    rng = B.Random(3)
+    rng = backend.Random(3)
     u = rng.uniform(-2.0, 3.0, (1000,), dtype="float32")
     assert u.dtype == np.float32 and float(u.min()) >= -2.0 and float(u.max()) < 3.0
     m = rng.bernoulli(0.8, (100, 100), dtype="float64")
@@ -77,34 +77,34 @@ def test_draws_have_the_right_dtype_and_range(xp):
 
 def test_to_numpy_passes_host_arrays_through():
     a = np.arange(3)
-    assert B.to_numpy(a) is a
-    assert isinstance(B.to_numpy(2.5), np.ndarray)
+    assert backend.to_numpy(a) is a
+    assert isinstance(backend.to_numpy(2.5), np.ndarray)
 
 
 def test_use_module_installs_and_restores():
     stand_in = object()
-    previous = B.use_module("cupy", stand_in)
+    previous = backend.use_module("cupy", stand_in)
     try:
-        assert B.backend_name() == "cupy" and B.get_backend() is stand_in
+        assert backend.backend_name() == "cupy" and backend.get_backend() is stand_in
     finally:
-        assert B.use_module(*previous) == ("cupy", stand_in)
-    assert (B.backend_name(), B.get_backend()) == previous
+        assert backend.use_module(*previous) == ("cupy", stand_in)
+    assert (backend.backend_name(), backend.get_backend()) == previous
     with pytest.raises(ValueError, match="unknown backend 'torch'"):
-        B.use_module("torch", np)
+        backend.use_module("torch", np)
 
 
 @pytest.fixture
 def numpy_backend():
     """NumPy for the block, whatever NPGAN_BACKEND chose (these tests are about NumPy's path)."""
-    previous = B.use_module("numpy", np)
+    previous = backend.use_module("numpy", np)
     yield np
-    B.use_module(*previous)
+    backend.use_module(*previous)
 
 
 def test_numpy_permutation_is_numpy_s_own_shuffle(numpy_backend):
     """The NumPy path keeps Generator.permutation, so runs saved before resume bit for bit."""
     expected = np.random.Generator(np.random.PCG64(5)).permutation(1000)
-    np.testing.assert_array_equal(B.Random(5).permutation(1000), expected)
+    np.testing.assert_array_equal(backend.Random(5).permutation(1000), expected)
 
 
 # Parity between backends (host-drawn weights, layers, a short training run): test_parity.py.
@@ -117,7 +117,7 @@ def test_raw_bits_are_the_plain_form_on_32_bit_uniforms(numpy_backend, p):
     """For p != 1/2 the fast form is exactly ``u < p'`` on the uniforms ``u = w / 2**32`` of
     the same 32-bit words, with p' = round(p * 2**32) / 2**32 within 2**-33 of p."""
     n = 10_001
-    mask = B.Random(11).bernoulli(p, (n,), dtype=bool)
+    mask = backend.Random(11).bernoulli(p, (n,), dtype=bool)
     words = np.random.Generator(np.random.PCG64(11)).bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
     u = words / 2.0**32  # exact in float64
     p32 = round(p * 2**32) / 2**32
@@ -127,7 +127,7 @@ def test_raw_bits_are_the_plain_form_on_32_bit_uniforms(numpy_backend, p):
 
 def test_raw_bits_at_one_half_are_one_bit_each(numpy_backend):
     n = 1000
-    mask = B.Random(4).bernoulli(0.5, (n,), dtype=bool)
+    mask = backend.Random(4).bernoulli(0.5, (n,), dtype=bool)
     words = np.random.Generator(np.random.PCG64(4)).bit_generator.random_raw((n + 63) // 64)
     np.testing.assert_array_equal(mask, np.unpackbits(words.view(np.uint8), count=n).view(bool))
 
@@ -135,7 +135,7 @@ def test_raw_bits_at_one_half_are_one_bit_each(numpy_backend):
 @pytest.mark.parametrize("p", [0.5, 0.8, 0.3])
 def test_raw_bits_and_plain_form_draw_the_same_law(numpy_backend, p):
     n = 400_000
-    rng = B.Random(8)
+    rng = backend.Random(8)
     fast = rng.bernoulli(p, (n,), dtype=bool)
     plain = rng.random((n,), dtype="float64") < p  # the plain form's body
     sd = np.sqrt(p * (1 - p) / n)
@@ -145,7 +145,7 @@ def test_raw_bits_and_plain_form_draw_the_same_law(numpy_backend, p):
 
 
 def test_bernoulli_near_and_at_the_ends(xp):
-    rng = B.Random(1)
+    rng = backend.Random(1)
     for p in (1 - 1e-12, 1 - 2.0**-34, 1.0):  # round(p * 2**32) == 2**32: once an OverflowError
         assert npgan.to_numpy(rng.bernoulli(p, (50, 50), dtype=bool)).all()
     assert not npgan.to_numpy(rng.bernoulli(0.0, (50, 50), dtype=bool)).any()
@@ -157,12 +157,12 @@ def test_bernoulli_near_and_at_the_ends(xp):
 def test_cupy_state_reseeds_deterministically(xp):
     """On CuPy a restored state starts the stream of [seed, reseeds + 1]: the same checkpoint
     resumes with the same draws (and not with the uninterrupted run's)."""
-    if B.backend_name() != "cupy":
+    if backend.backend_name() != "cupy":
         pytest.skip("the reseed is CuPy's resume; NumPy restores exactly")
-    a = B.Random(7)
+    a = backend.Random(7)
     state = json.loads(json.dumps(a.get_state()))
     assert state == {"backend": "cupy", "seed": 7, "reseeds": 0}
-    b, c = B.Random(0), B.Random(0)
+    b, c = backend.Random(0), backend.Random(0)
     b.set_state(state)
     c.set_state(state)
     np.testing.assert_array_equal(npgan.to_numpy(b.random((8,))), npgan.to_numpy(c.random((8,))))

@@ -28,7 +28,7 @@ import cupy_surface as surface
 from threadpoolctl import threadpool_limits
 
 import npgan
-from npgan import backend as B
+from npgan import backend
 from npgan.datasets import idx as data
 
 PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "npgan")
@@ -143,8 +143,8 @@ def test_the_static_scan_catches_a_missing_generator_method_and_name():
 
 def test_stand_in_refuses_what_cupy_refuses():
     with surface.installed() as xp:
-        a = B.asarray(np.arange(6.0).reshape(2, 3))
-        assert isinstance(a, xp.ndarray) and B.backend_name() == "cupy"
+        a = backend.asarray(np.arange(6.0).reshape(2, 3))
+        assert isinstance(a, xp.ndarray) and backend.backend_name() == "cupy"
         with pytest.raises(TypeError, match="Implicit conversion to a NumPy array is not allowed"):
             np.asarray(a)
         with pytest.raises(TypeError, match="host numpy.ndarray"):
@@ -163,29 +163,29 @@ def test_stand_in_refuses_what_cupy_refuses():
         assert isinstance(total, xp.ndarray) and total.ndim == 0  # 0-d, as CuPy's reductions
         assert float(total) == 15.0 and f"{total:.1f}" == "15.0"
         assert isinstance(np.exp(a), xp.ndarray)  # NumPy's ufunc runs the stand-in's
-        np.testing.assert_array_equal(B.to_numpy(a), np.arange(6.0).reshape(2, 3))
-    assert B.backend_name() == "numpy" and B.get_backend() is np
+        np.testing.assert_array_equal(backend.to_numpy(a), np.arange(6.0).reshape(2, 3))
+    assert backend.backend_name() == "numpy" and backend.get_backend() is np
 
 
 def test_random_on_the_surface_draws_and_reseeds():
     with surface.installed():
-        rng = B.Random(3)
-        order = B.to_numpy(rng.permutation(1000))
+        rng = backend.Random(3)
+        order = backend.to_numpy(rng.permutation(1000))
         assert order.dtype == np.int64 and sorted(order.tolist()) == list(range(1000))
         assert not (order == np.arange(1000)).all()
-        mask = B.to_numpy(rng.bernoulli(1 - 1e-12, (100, 100), dtype=bool))
+        mask = backend.to_numpy(rng.bernoulli(1 - 1e-12, (100, 100), dtype=bool))
         assert mask.all()
-        m = B.to_numpy(rng.bernoulli(0.8, (200, 200), dtype="float32"))
+        m = backend.to_numpy(rng.bernoulli(0.8, (200, 200), dtype="float32"))
         assert m.dtype == np.float32 and abs(m.mean() - 0.8) < 0.01  # sd 0.002
         state = rng.get_state()
         assert state == {"backend": "cupy", "seed": 3, "reseeds": 0}
-        first, second = B.Random(3), B.Random(3)
+        first, second = backend.Random(3), backend.Random(3)
         first.set_state(state)
         second.set_state(state)
-        np.testing.assert_array_equal(B.to_numpy(first.random((5,))), B.to_numpy(second.random((5,))))
+        np.testing.assert_array_equal(backend.to_numpy(first.random((5,))), backend.to_numpy(second.random((5,))))
         assert first.get_state() == {"backend": "cupy", "seed": 3, "reseeds": 1}
-        continued = B.to_numpy(rng.random((5,)))  # the stream a resume does not continue
-        assert not np.array_equal(continued, B.to_numpy(first.random((5,))))
+        continued = backend.to_numpy(rng.random((5,)))  # the stream a resume does not continue
+        assert not np.array_equal(continued, backend.to_numpy(first.random((5,))))
 
 
 # ---- dynamic: the real code paths on the stand-in ----------------------------------------
@@ -219,7 +219,8 @@ def small_mnist(monkeypatch):
 
 
 def parameters(gan):
-    return {f"{net}/{key}": B.to_numpy(value) for net in ("G", "D") for key, value in getattr(gan, net).params.items()}
+    return {f"{net}/{key}": backend.to_numpy(value)
+            for net in ("G", "D") for key, value in getattr(gan, net).params.items()}
 
 
 def test_toy_1d_trains_samples_and_round_trips(xp, one_blas_thread, tmp_path):
@@ -229,12 +230,12 @@ def test_toy_1d_trains_samples_and_round_trips(xp, one_blas_thread, tmp_path):
 
     config = get_preset("toy-1d").replace(epochs=2, iters_per_epoch=10, sample_every=1)
     gan = train(config, tmp_path / "run", quiet=True)
-    samples = gan.sample(50, rng=B.Random(1))
+    samples = gan.sample(50, rng=backend.Random(1))
     assert isinstance(samples, xp.ndarray) and samples.shape == (50, 1)
-    assert np.isfinite(B.to_numpy(samples)).all()
+    assert np.isfinite(backend.to_numpy(samples)).all()
     loaded = npgan.load(tmp_path / "run" / "checkpoint.npz")
-    again = loaded.sample(50, rng=B.Random(1))
-    np.testing.assert_array_equal(B.to_numpy(again), B.to_numpy(samples))
+    again = loaded.sample(50, rng=backend.Random(1))
+    np.testing.assert_array_equal(backend.to_numpy(again), backend.to_numpy(samples))
     assert (tmp_path / "run" / "figure1.png").exists()
 
 
@@ -254,14 +255,14 @@ def test_mnist_paper_trains_evaluates_and_resumes(xp, one_blas_thread, small_mni
     assert rows[0].startswith("epoch,") and len(rows) == 3
     assert (run / "parzen-averaged.csv").exists() and list((run / "samples").iterdir())
     g = npgan.load(run / "checkpoint.npz")
-    assert np.isfinite(B.to_numpy(g.sample(20, rng=B.Random(0)))).all()
+    assert np.isfinite(backend.to_numpy(g.sample(20, rng=backend.Random(0)))).all()
 
     longer = config.replace(epochs=3)
     first = train(longer, tmp_path / "a", resume=run / "checkpoint.npz", quiet=True)
     second = train(longer, tmp_path / "b", resume=run / "checkpoint.npz", quiet=True)
     a, b = parameters(first), parameters(second)
     assert a.keys() == b.keys()
-    exact = B.get_backend() is not cupy  # on a GPU, sums may run in another order
+    exact = backend.get_backend() is not cupy  # on a GPU, sums may run in another order
     for key in a:
         if exact:
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
@@ -277,12 +278,12 @@ def test_parzen_protocol_on_the_surface_matches_numpy():
     rng = np.random.default_rng(0)
     samples, valid, test = (rng.random((n, 20), dtype=np.float32) for n in (300, 40, 50))
     with surface.installed():
-        on_device = parzen_protocol(B.asarray(samples), B.asarray(valid), B.asarray(test))
-    previous = B.use_module("numpy", np)  # the NumPy path, on the same host data
+        on_device = parzen_protocol(backend.asarray(samples), backend.asarray(valid), backend.asarray(test))
+    previous = backend.use_module("numpy", np)  # the NumPy path, on the same host data
     try:
         on_host = parzen_protocol(samples, valid, test)
     finally:
-        B.use_module(*previous)
+        backend.use_module(*previous)
     assert on_device["sigma"] == on_host["sigma"]
     np.testing.assert_allclose(on_device["test_ll"], on_host["test_ll"], rtol=1e-6)
     np.testing.assert_allclose(on_device["valid_ll"], on_host["valid_ll"], rtol=1e-6)

@@ -20,7 +20,7 @@ import pytest
 from conftest import requires_cupy
 
 import npgan
-from npgan import backend as B
+from npgan import backend
 from npgan.nn.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
 
 TOLERANCES = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=2e-5, atol=2e-6)}
@@ -34,13 +34,13 @@ def on(device):
         with surface.installed():
             yield
         return
-    previous = B.use_module("numpy", np)
+    previous = backend.use_module("numpy", np)
     try:
         if device == "cupy":
             npgan.set_backend("cupy")
         yield
     finally:
-        B.use_module(*previous)
+        backend.use_module(*previous)
 
 
 @pytest.fixture(params=[pytest.param("cupy", marks=requires_cupy), "surface"])
@@ -54,22 +54,22 @@ class HostDraws:
 
     def __init__(self, seed):
         with on("numpy"):
-            self._host = B.Random(seed)
+            self._host = backend.Random(seed)
 
     def __getattr__(self, name):
         draw = getattr(self._host, name)
-        return lambda *args, **kwargs: B.asarray(draw(*args, **kwargs))
+        return lambda *args, **kwargs: backend.asarray(draw(*args, **kwargs))
 
 
 def host(arrays):
-    return [None if a is None else B.to_numpy(a) for a in arrays]
+    return [None if a is None else backend.to_numpy(a) for a in arrays]
 
 
 def run_layer(make, x, dy):
     """``[y, dx, grads...]`` on the host, of ``make()`` on the active backend."""
     layer = make()
-    y = layer.forward(B.asarray(x), training=True)
-    dx = layer.backward(B.asarray(dy))
+    y = layer.forward(backend.asarray(x), training=True)
+    dx = layer.backward(backend.asarray(dy))
     return host([y, dx, *(layer.grads[k] for k in sorted(layer.grads))])
 
 
@@ -137,13 +137,13 @@ def short_run(config, steps=4):
     d_opt, g_opt = build_optimizers(config, gan)
     real = np.random.default_rng(1).random((steps, config.batch_size, 784), dtype=np.float32).astype(config.dtype)
     for t in range(steps):
-        batch = B.asarray(real[t])
+        batch = backend.asarray(real[t])
         if config.update == "simultaneous":
             out = gan.simultaneous_step(batch, d_opt, g_opt)
         else:
             out = gan.d_step(batch, d_opt)
             out.update(gan.g_step(config.batch_size, g_opt))
-    params = {f"{net}/{k}": B.to_numpy(v) for net in ("G", "D") for k, v in getattr(gan, net).params.items()}
+    params = {f"{net}/{k}": backend.to_numpy(v) for net in ("G", "D") for k, v in getattr(gan, net).params.items()}
     return params, {k: float(v) for k, v in out.items()}
 
 
@@ -175,7 +175,7 @@ def test_parzen_agrees(device):
     with on("numpy"):
         expected = parzen_protocol(samples, valid, test)
     with on(device):
-        got = parzen_protocol(B.asarray(samples), B.asarray(valid), B.asarray(test))
+        got = parzen_protocol(backend.asarray(samples), backend.asarray(valid), backend.asarray(test))
     assert got["sigma"] == expected["sigma"]
     np.testing.assert_allclose(got["valid_ll"], expected["valid_ll"], rtol=1e-5)
     np.testing.assert_allclose(got["test_ll"], expected["test_ll"], rtol=1e-5)

@@ -38,7 +38,7 @@ import numpy as np
 
 from npgan import tutorial
 from npgan.backend import Random, get_backend, to_numpy
-from npgan.nn import functional as F
+from npgan.nn import functional
 from npgan.nn.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, rel_error
 from npgan.nn.layers import Dropout, Linear, Maxout, ReLU, Sigmoid
 
@@ -173,7 +173,7 @@ class SigmoidDerivativeOfOutput(Sigmoid):
         return self.y
 
     def backward(self, dy, input_grad=True, param_grads=True):
-        s = F.sigmoid(self.y)  # wrong: the derivative at x is y * (1 - y)
+        s = functional.sigmoid(self.y)  # wrong: the derivative at x is y * (1 - y)
         return dy * s * (1 - s)
 
 
@@ -216,7 +216,7 @@ class MaxoutEveryPiece(Maxout):
 
     def backward(self, dy, input_grad=True, param_grads=True):
         dz = xp.repeat(dy, self.n_pieces, axis=1)  # (N, U*P), wrong: no one-hot mask
-        dx, self.grads["W"], self.grads["b"] = F.linear_backward(dz, (self.x, self.params["W"]))
+        dx, self.grads["W"], self.grads["b"] = functional.linear_backward(dz, (self.x, self.params["W"]))
         return dx
 
 

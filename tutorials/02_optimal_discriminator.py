@@ -38,8 +38,7 @@ import numpy as np
 from npgan import tutorial
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.evaluation import theory
-from npgan.nn import losses
-from npgan.nn import mlp as models
+from npgan.nn import losses, mlp
 from npgan.nn.functional import sigmoid
 from npgan.nn.optim import ExponentialDecay, MomentumSGD
 
@@ -160,7 +159,7 @@ assert abs(by_mean[:, 0].min() + theory.LOG_4) < 1e-9 and abs(means[by_mean[:, 0
 # train a real one, with npgan's layers, exactly as inner loop of Algorithm 1 would, but
 # with the generator frozen: the "generator" is just a sampler for `N(1.5, 0.6^2)`.
 #
-# * D is `models.discriminator`: two maxout layers of 32 units x 3 pieces, then a Linear
+# * D is `mlp.discriminator`: two maxout layers of 32 units x 3 pieces, then a Linear
 #   layer to one logit `l`, with `D(x) = sigmoid(l)`; no dropout (keep probability 1).
 # * Its loss is `losses.discriminator_loss(real_logits, fake_logits)
 #   = 0.5 (BCE(D(x), 1) + BCE(D(G(z)), 0)) = -V/2` on the minibatch, so descending it
@@ -175,7 +174,7 @@ assert abs(by_mean[:, 0].min() + theory.LOG_4) < 1e-9 and abs(means[by_mean[:, 0
 
 # %%
 rng = Random(0)
-D = models.discriminator(1, (32, 32), n_pieces=3, keep_input=1.0, keep_hidden=1.0,
+D = mlp.discriminator(1, (32, 32), n_pieces=3, keep_input=1.0, keep_hidden=1.0,
                          init_range=0.5, rng=rng, dtype="float32")
 optimizer = MomentumSGD(D, lr=0.1, momentum=0.5, lr_schedule=ExponentialDecay(0.1, 1.001, 1e-3))
 print(D)

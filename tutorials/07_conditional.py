@@ -47,10 +47,10 @@ from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier as classifiers
-from npgan.models.cgan import model as C
+from npgan.models.cgan import model as cgan_model
 from npgan.models.cgan.checks import LabelledNetwork
 from npgan.models.cgan.training import train_tiny_cgan
-from npgan.models.inpainting import model as I
+from npgan.models.inpainting import model as inpaint_model
 from npgan.models.inpainting.scores import missing_error_and_spread, nearest_neighbour_completion
 from npgan.models.inpainting.search import complete_by_search
 from npgan.models.inpainting.training import train_tiny
@@ -87,7 +87,7 @@ def classify(images):
 
 # %%
 rng = Random(0)
-D = C.discriminator(784, (32,), rng, activation="maxout", pieces=2, dtype="float64")
+D = cgan_model.discriminator(784, (32,), rng, activation="maxout", pieces=2, dtype="float64")
 first = D.layers[0]  # a Maxout layer of 32 units x 2 pieces: W (794, 64), its columns unit by unit
 W, b = to_numpy(first.params["W"]), to_numpy(first.params["b"])
 x = x_test[:4].astype(np.float64)
@@ -173,9 +173,9 @@ plt.close(fig)
 
 # %%
 mask_rng = Random(3)
-masks = np.concatenate([to_numpy(I.observed_mask(name, 1, mask_rng)) for name in I.MASKS])
-fig, axes = plt.subplots(1, len(I.MASKS), figsize=(12, 2.2))
-for ax, name, m in zip(axes, I.MASKS, masks):
+masks = np.concatenate([to_numpy(inpaint_model.observed_mask(name, 1, mask_rng)) for name in inpaint_model.MASKS])
+fig, axes = plt.subplots(1, len(inpaint_model.MASKS), figsize=(12, 2.2))
+for ax, name, m in zip(axes, inpaint_model.MASKS, masks):
     ax.imshow((x_test[0] * m + 0.35 * (1 - m)).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
     ax.set_title(name)
     ax.axis("off")
@@ -198,8 +198,8 @@ n_images = 100 if FAST else 1000
 x, y = x_test[:n_images], y_test[:n_images]
 train_images = mnist.train_x[:5000] if FAST else mnist.train_x
 rows = []
-for name in I.MASKS:
-    observed = to_numpy(I.observed_mask(name, n_images, Random(4)))
+for name in inpaint_model.MASKS:
+    observed = to_numpy(inpaint_model.observed_mask(name, n_images, Random(4)))
     completions = to_numpy(inpainter.complete(asarray(x), asarray(observed), Random(5), per_image=2))
     error, spread = missing_error_and_spread(x, observed, completions, 2)
     nearest = to_numpy(nearest_neighbour_completion(asarray(x), asarray(observed), asarray(train_images)))
@@ -234,7 +234,7 @@ for name, accuracy, error, spread, nearest_accuracy in rows:
 # %%
 generator = npgan.load(REPO / "pretrained" / "npgan-mnist-generator.npz")
 shown = 8
-observed = to_numpy(I.observed_mask("top", shown, Random(6)))  # the top half is missing
+observed = to_numpy(inpaint_model.observed_mask("top", shown, Random(6)))  # the top half is missing
 z0 = generator.sample_noise(shown, Random(7))
 searched, _, _ = complete_by_search(generator.G, asarray(x_test[:shown]), asarray(observed), z0,
                                     steps=5 if FAST else 300, lr=0.05, bound=generator.noise_scale)

@@ -41,7 +41,7 @@ import npgan
 from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
 from npgan.datasets.idx import load_mnist
-from npgan.models.autoencoders import losses as AL
+from npgan.models.autoencoders import losses as ae_losses
 from npgan.models.autoencoders.bounds import bounds
 from npgan.models.autoencoders.training import evaluation_images
 from npgan.nn.gradcheck import numerical_gradient, rel_error
@@ -91,8 +91,8 @@ def grid(ax, images, ncols, title):
 rng = Random(0)
 x = asarray(mnist.test_x[:3, 392:448], dtype="float64")  # two rows of pixels through the middle of 3 digits
 logits = rng.normal(x.shape, dtype="float64") * 3
-loss, dlogits = AL.bernoulli_cross_entropy(logits, x)
-numeric = numerical_gradient(lambda: AL.bernoulli_cross_entropy(logits, x)[0], logits)
+loss, dlogits = ae_losses.bernoulli_cross_entropy(logits, x)
+numeric = numerical_gradient(lambda: ae_losses.bernoulli_cross_entropy(logits, x)[0], logits)
 print(f"Bernoulli cross-entropy of random logits: {float(loss):.1f} nats per image (56 pixels); "
       f"dL/dlogits against central differences: {rel_error(dlogits, numeric):.1e}")
 
@@ -173,11 +173,12 @@ print(f"d E[z^2]/dlogvar: reparameterised {np.mean(2 * z * eps * sigma / 2):.4f}
 rng = Random(3)
 mu, logvar, eps, dz = (rng.normal((4, 3), dtype="float64") for _ in range(4))
 sigma = np.exp(0.5 * logvar)
-numeric_kl = numerical_gradient(lambda: AL.gaussian_kl(mu, logvar)[0], logvar)
-numeric_z = numerical_gradient(lambda: (AL.reparameterize_forward(mu, logvar, eps)[0] * dz).sum(), logvar)
+numeric_kl = numerical_gradient(lambda: ae_losses.gaussian_kl(mu, logvar)[0], logvar)
+numeric_z = numerical_gradient(lambda: (ae_losses.reparameterize_forward(mu, logvar, eps)[0] * dz).sum(), logvar)
 checks = {
-    "KL, dlogvar": (AL.gaussian_kl(mu, logvar)[2], -AL.gaussian_kl(mu, logvar)[2], numeric_kl),
-    "z = mu + sigma eps, dlogvar": (AL.reparameterize_backward(dz, (sigma, eps))[1], dz * eps * sigma, numeric_z),
+    "KL, dlogvar": (ae_losses.gaussian_kl(mu, logvar)[2], -ae_losses.gaussian_kl(mu, logvar)[2], numeric_kl),
+    "z = mu + sigma eps, dlogvar": (ae_losses.reparameterize_backward(dz, (sigma, eps))[1], dz * eps * sigma,
+                                    numeric_z),
 }
 for name, (right, broken, numeric) in checks.items():
     print(f"{name:28s} npgan {rel_error(right, numeric):.1e}   broken {rel_error(broken, numeric):.1e}")

@@ -41,7 +41,7 @@ import npgan
 from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
 from npgan.datasets.idx import load_mnist
-from npgan.models.semisup import model as S
+from npgan.models.semisup import model as semisup_model
 from npgan.models.semisup.features import (
     build_discriminator_like,
     classification_error,
@@ -150,16 +150,17 @@ real_logits, fake_logits = rng.normal((6, 10), "float64") * 3, rng.normal((6, 10
 K_plus_1 = np.c_[to_numpy(real_logits), np.zeros(6)]
 p_fake = np.exp(-np.log(np.exp(K_plus_1).sum(axis=1)))
 print("D(x) from the K+1 softmax:", np.round(1 - p_fake, 4))
-print("sigmoid(logsumexp l)     :", np.round(to_numpy(S.real_probability(real_logits)), 4))
+print("sigmoid(logsumexp l)     :", np.round(to_numpy(semisup_model.real_probability(real_logits)), 4))
 
 
 def forgets_the_sigmoid(logits):
-    loss, _, _ = S.unsupervised_loss(logits, fake_logits)
-    p = np.exp(to_numpy(logits) - to_numpy(S.log_partition(logits))[:, None])
+    loss, _, _ = semisup_model.unsupervised_loss(logits, fake_logits)
+    p = np.exp(to_numpy(logits) - to_numpy(semisup_model.log_partition(logits))[:, None])
     return loss, asarray(-0.5 / logits.shape[0] * p)
 
 
-print(f"gradient check, correct : {check_loss(lambda l: S.unsupervised_loss(l, fake_logits)[:2], real_logits):.1e}")
+correct = check_loss(lambda l: semisup_model.unsupervised_loss(l, fake_logits)[:2], real_logits)
+print(f"gradient check, correct : {correct:.1e}")
 print(f"gradient check, the bug : {check_loss(forgets_the_sigmoid, real_logits):.1e}")
 
 # %% [markdown]

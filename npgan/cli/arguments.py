@@ -1,5 +1,8 @@
 """Checks of command-line input, shared by every ``npgan`` command: each bad value is one line.
 
+Also how every command reads a model file (``load_model``) and the MNIST test images it
+works on (``first_test_images``), refusing in one line what it cannot use.
+
 argparse types raise ``argparse.ArgumentTypeError`` (argparse prints its message after
 the flag's name); the path checks raise ``UsageError``. All of them run before any
 expensive work, so a bad output path never costs a training run or an evaluation.
@@ -11,7 +14,11 @@ import zipfile
 
 import numpy
 
+from npgan import checkpoint
+from npgan.backend import asarray
+from npgan.datasets.idx import load_mnist
 from npgan.errors import UsageError
+from npgan.loading import load, require
 
 
 def _integer(text, low, what):
@@ -82,3 +89,36 @@ def output_file(path, suffixes, force=False, inputs=()):
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"directory {parent} of the output file is not writable")
     return path
+
+
+# ---- model files and test images, as every command that reads them takes them --------------
+
+MAX_GRID = 1000  # tiles in one .png picture
+
+
+def read_checkpoint(path):
+    """``checkpoint.read(path)``; ``UsageError`` in one line for a file that cannot be read."""
+    try:
+        return checkpoint.read(path)
+    except checkpoint.CheckpointError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def load_model(path, ability, averaged=False):
+    """The model in ``path``; ``UsageError`` if it cannot be read or cannot do ``ability``."""
+    try:
+        loaded = load(path, averaged=averaged)
+    except checkpoint.CheckpointError as exc:
+        raise UsageError(str(exc)) from None
+    require(loaded, ability, path)
+    return loaded
+
+
+def first_test_images(loaded, n):
+    """The first ``n`` test images of the data set ``loaded`` was trained on, on the backend."""
+    if loaded.config.dataset != "mnist":
+        raise UsageError(f"--images reads MNIST test images; this model was trained on {loaded.config.dataset}")
+    test_x = load_mnist().test_x
+    if n > len(test_x):
+        raise UsageError(f"--images {n}: the test set has {len(test_x)} images")
+    return asarray(test_x[:n])

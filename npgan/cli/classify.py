@@ -7,40 +7,15 @@ in the test set's order) and prints the error. It reads a semi-supervised checkp
 classifier head and is refused in one line.
 """
 
-import argparse
 import zipfile
 
 import numpy
 
 from npgan.backend import to_numpy
-from npgan.checkpoint import save
-from npgan.cli.arguments import output_file
-from npgan.cli.commands import load_model
+from npgan.cli.arguments import load_model, output_file
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier
 from npgan.files import atomic_write
-from npgan.models.registry import load
-
-MAX_LABELS = 50000  # the training split
-
-
-def label_count(text):
-    """``--labels``: a multiple of 10 (as many images of each digit) from 10 to 50,000."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a multiple of 10 from 10 to {MAX_LABELS}, got {text!r}") from None
-    if value < 10 or value % 10 or value > MAX_LABELS:
-        raise argparse.ArgumentTypeError(f"expected a multiple of 10 from 10 to {MAX_LABELS} (as many images of each "
-                                         f"digit, from the {MAX_LABELS} training images), got {value}")
-    return value
-
-
-def add_train_arguments(p, seed_type):
-    """``--labels`` and ``--label-seed`` on ``npgan train`` (model 'semisup' only: Config refuses the rest)."""
-    p.add_argument("--labels", type=label_count,
-                   help="--preset mnist-semisup: how many training images keep their label (a multiple of 10)")
-    p.add_argument("--label-seed", type=seed_type, help="--preset mnist-semisup: seed of the draw of labelled images")
 
 
 def add_parser(sub, common):
@@ -80,18 +55,3 @@ def cmd_classify(args):
     print(f"test error {wrong / len(predicted):.4f} ({wrong} of {len(predicted)} MNIST test images); "
           f"predictions in {args.output}")
     return 0
-
-
-def export_classifier(model_path, out_path):
-    """Write a semi-supervised checkpoint's D alone, float16: what ``npgan classify`` needs.
-
-    The file's state records its own test error (``test_errors``: how many of the 10,000
-    MNIST test images its float16 weights misclassify), for ``npgan classify`` to reproduce.
-    """
-    gan = load(model_path)
-    note = {"contents": "D only (the (K+1)-class discriminator, for npgan classify), float16; no generator",
-            "source_epoch": gan.state.get("epoch"), "labelled_indices": gan.state.get("labelled_indices")}
-    save(out_path, gan.config, note, {"D": gan.D}, kind="generator", dtype="float16")
-    mnist = load_mnist()
-    note["test_errors"] = int((load(out_path).classify(mnist.test_x) != mnist.test_y).sum())
-    save(out_path, gan.config, note, {"D": gan.D}, kind="generator", dtype="float16")

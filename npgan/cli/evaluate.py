@@ -20,14 +20,13 @@ import time
 import numpy
 
 from npgan.backend import Random, asarray, to_numpy
-from npgan.cli.arguments import output_file, positive_int, seed
-from npgan.cli.commands import load_model
+from npgan.cli.arguments import load_model, output_file, positive_int, seed
 from npgan.datasets.idx import GREY_28, load_images, load_mnist
 from npgan.errors import UsageError
 from npgan.evaluation import classifier as classifiers
 from npgan.evaluation.scores import evaluate
 from npgan.files import write_json
-from npgan.models.registry import family
+from npgan.models import family
 
 DATASETS = tuple(classifiers.PRETRAINED_FOR)  # the data sets with a committed classifier
 FEATURES = {name: 784 for name in GREY_28}
@@ -100,7 +99,7 @@ def _sample_checkpoint(path, n, seed, averaged, dataset):
                          "toy models are scored by their mode counts (see DESIGN.md)")
     if dataset is not None and dataset != own:
         raise UsageError(f"{path}: the model was trained on {own}; --dataset {dataset} does not apply")
-    if "sample" in family(model.config).can:
+    if "sample" in family(model.config.model).can:
         images, what = model.sample(n, rng=Random(seed)), "samples"
     else:
         images, what = model.reconstruct(asarray(load_mnist().test_x[:n])), "reconstructions of test images"

@@ -15,12 +15,10 @@ import numpy
 
 from npgan import plots
 from npgan.backend import Random, to_numpy
-from npgan.cli.arguments import output_file, plural, positive_int, seed
-from npgan.cli.commands import MAX_GRID, first_test_images, load_model
+from npgan.cli.arguments import MAX_GRID, first_test_images, load_model, output_file, plural, positive_int, seed
 from npgan.errors import UsageError
 from npgan.files import atomic_write
-from npgan.models.inpainting.model import ALIASES, MASKS, mask_name, observed_mask
-from npgan.models.inpainting.training import completion_rows
+from npgan.models.inpainting import ALIASES, MASKS
 
 
 def add_parser(sub, common):
@@ -41,6 +39,9 @@ def add_parser(sub, common):
 
 
 def run(args):
+    from npgan.models.inpainting.model import mask_name, observed_mask
+    from npgan.models.inpainting.training import completion_rows
+
     try:
         name = mask_name(args.mask)
     except ValueError as exc:

@@ -27,9 +27,7 @@ from contextlib import contextmanager
 import numpy
 
 from npgan.backend import Random, get_backend, to_numpy
-from npgan.nn import losses
-from npgan.nn import mlp as models
-from npgan.nn.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
+from npgan.nn.layers import Dropout, Sequential
 
 LAYER_TOLERANCE = 1e-7
 NETWORK_TOLERANCE = 1e-6
@@ -198,68 +196,3 @@ def check_loss(loss_fn, logits, h=1e-6):
     """Relative error of ``loss_fn(logits) -> (loss, dlogits)`` against central differences."""
     _, dlogits = loss_fn(logits)
     return rel_error(dlogits, numerical_gradient(lambda: loss_fn(logits)[0], logits, h))
-
-
-def report(seed=0):
-    """Check every layer, every loss and a paper-shaped D and G at small widths.
-
-    Returns rows ``(what, gradient, relative error, tolerance)``; used by
-    ``npgan gradcheck`` and the tests.
-    """
-    rng = Random(seed)
-
-    def data(*shape):
-        return rng.normal(shape, dtype="float64")
-
-    def layer_rows(name, layer, x, tol=LAYER_TOLERANCE):
-        return [(name, grad, err, tol) for grad, err in check_layer(layer, x, seed=seed).items()]
-
-    rows = []
-    rows += layer_rows("Linear(7, 5)", Linear(7, 5, rng, 0.5, "float64"), data(4, 7))
-    rows += layer_rows("ReLU", ReLU(), data(4, 6))
-    rows += layer_rows("Sigmoid", Sigmoid(), data(4, 6))
-    rows += layer_rows("Maxout(7, 4 x 3)", Maxout(7, 4, 3, rng, 0.5, "float64"), data(4, 7))
-    rows += layer_rows("Dropout(keep 0.5)", Dropout(0.5, rng), data(4, 6))
-
-    logits, other = data(8, 1) * 3, data(8, 1) * 3
-    for name, fn in [
-        ("BCE(D(x), 1)", lambda l: losses.sigmoid_cross_entropy(l, 1.0)),
-        ("BCE(D(x), 0)", lambda l: losses.sigmoid_cross_entropy(l, 0.0)),
-        ("G loss, non-saturating", lambda l: losses.generator_loss(l, "nonsaturating")),
-        ("G loss, minimax", lambda l: losses.generator_loss(l, "minimax")),
-        ("D loss, real logits", lambda l: losses.discriminator_loss(l, other)[:2]),
-        ("D loss, fake logits", lambda l: losses.discriminator_loss(other, l)[::2]),
-    ]:
-        rows.append((name, "dlogits", check_loss(fn, logits.copy()), LAYER_TOLERANCE))
-
-    d = models.discriminator(12, (6, 6), n_pieces=3, init_range=0.5, rng=rng, dtype="float64")
-    g = models.generator(5, (8, 8), 12, init_range=0.5, rng=rng, dtype="float64")
-    randomize_parameters(d, rng)
-    randomize_parameters(g, rng)
-    for name, net, x in [("paper-shaped D", d, data(6, 12)), ("paper-shaped G", g, data(6, 5))]:
-        rows += layer_rows(name, net, x, NETWORK_TOLERANCE)
-        rows.append((name, "directional", directional_check(net, x, seed=seed), NETWORK_TOLERANCE))
-    # The generator step: z -> G -> D -> logit, G's gradients arriving through D's backward.
-    g_through_d = Sequential(*g.layers, *d.layers)
-    errors = check_layer(g_through_d, data(6, 5), seed=seed)
-    worst_g = max(errors[f"{i}.{n}"] for i, layer in enumerate(g.layers) for n in layer.params)
-    rows.append(("G through D (G step)", "all of G", worst_g, NETWORK_TOLERANCE))
-    # npgan's classifier (npgan.evaluation.classifier): softmax cross-entropy over K = 5 classes.
-    labels = rng.integers(0, 5, (8,))
-    rows.append(("softmax cross-entropy", "dlogits",
-                 check_loss(lambda l: losses.softmax_cross_entropy(l, labels), data(8, 5) * 3), LAYER_TOLERANCE))
-    from npgan.models.dcgan.checks import gradcheck_rows  # the image layers and DCGAN (it imports this module)
-    rows += gradcheck_rows(seed)
-    from npgan.models.autoencoders.checks import rows as autoencoder_rows  # the autoencoders (it imports this module)
-    rows += autoencoder_rows(seed)
-    from npgan.models.inference.checks import rows as inference_rows  # learned inference (it imports this module)
-    rows += inference_rows(seed)
-    from npgan.models.gan.checks import rows as remedy_rows  # the remedies of issue 18 (it imports this module)
-    rows += remedy_rows(seed)
-    from npgan.models.cgan.checks import rows as conditional_rows  # the cGAN, issue 14 (it imports this module)
-    rows += conditional_rows(seed)
-    from npgan.models.inpainting.checks import rows as inpainting_rows  # inpainting, issue 14 (it imports this module)
-    rows += inpainting_rows(seed)
-    from npgan.models.semisup.checks import rows as semisup_rows  # issue 17 (it imports this module)
-    rows += semisup_rows(seed)
-    return rows

@@ -10,7 +10,7 @@ gives what its plain form gives (bit for bit where the operations are the same),
 import numpy
 
 from npgan.backend import get_backend
-from npgan.nn import functional as F
+from npgan.nn import functional
 
 
 def sigmoid(x):
@@ -48,7 +48,7 @@ def maxout_forward(x, W, b, n_pieces):
     piece that raised the max, ``which = max_p p * up_p``, an int8 max per piece.
     """
     xp = get_backend()
-    z, _ = F.linear_forward(x, W, b)  # (N, U*P)
+    z, _ = functional.linear_forward(x, W, b)  # (N, U*P)
     z = z.reshape(x.shape[0], -1, n_pieces)  # (N, U, P), a view
     planes = xp.ascontiguousarray(z.transpose(2, 0, 1))  # (P, N, U): planes[p] = z_p
     y = planes[0].copy()  # (N, U)
@@ -76,7 +76,7 @@ def maxout_backward(dy, cache, input_grad=True, param_grads=True):
     for p in range(n_pieces):
         xp.equal(which, p, out=wins)
         xp.multiply(dy, wins, out=dz[:, :, p])  # one nonzero per unit across p
-    return F.linear_backward(dz.reshape(n, n_units * n_pieces), (x, W), input_grad, param_grads)
+    return functional.linear_backward(dz.reshape(n, n_units * n_pieces), (x, W), input_grad, param_grads)
 
 
 BLOCK = 1 << 16  # elements per block of the momentum update: 256 KiB of float32, well inside L2

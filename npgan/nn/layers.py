@@ -25,8 +25,7 @@ forms of ``kernels`` where the training step spends its time.
 """
 
 from npgan.backend import get_backend
-from npgan.nn import functional as F
-from npgan.nn import kernels
+from npgan.nn import functional, kernels
 
 
 class Layer:
@@ -102,13 +101,13 @@ class Linear(Layer):
 
     def forward(self, x, training=True):
         x = self._check_input(x, self.n_in)
-        y, self._cache = F.linear_forward(x, self.params["W"], self.params["b"])
+        y, self._cache = functional.linear_forward(x, self.params["W"], self.params["b"])
         return y
 
     def backward(self, dy, input_grad=True, param_grads=True):
         x, _ = cache = self._take_cache()
         self._check_grad(dy, (x.shape[0], self.n_out))
-        dx, dW, db = F.linear_backward(dy, cache, input_grad, param_grads)
+        dx, dW, db = functional.linear_backward(dy, cache, input_grad, param_grads)
         if param_grads:
             self.grads["W"], self.grads["b"] = dW, db
         return dx
@@ -175,8 +174,8 @@ class _Elementwise(Layer):
 class ReLU(_Elementwise):
     """``y = max(x, 0)``."""
 
-    _forward = staticmethod(F.relu_forward)
-    _backward = staticmethod(F.relu_backward)
+    _forward = staticmethod(functional.relu_forward)
+    _backward = staticmethod(functional.relu_backward)
 
     def kinks(self):
         return self._take_cache()
@@ -186,7 +185,7 @@ class Sigmoid(_Elementwise):
     """``y = 1 / (1 + exp(-x))``."""
 
     _forward = staticmethod(kernels.sigmoid_forward)
-    _backward = staticmethod(F.sigmoid_backward)
+    _backward = staticmethod(functional.sigmoid_backward)
 
 
 class Dropout(Layer):
@@ -221,7 +220,7 @@ class Dropout(Layer):
             mask = self.rng.bernoulli(self.keep_prob, x.shape, dtype=bool)
         elif tuple(mask.shape) != tuple(x.shape):
             raise ValueError(f"{self!r}: expected fixed_mask of shape {tuple(x.shape)}, got {tuple(mask.shape)}")
-        y, scale = F.dropout_forward(x, mask, self.keep_prob)
+        y, scale = functional.dropout_forward(x, mask, self.keep_prob)
         self._cache = (scale,)
         return y
 
@@ -234,7 +233,7 @@ class Dropout(Layer):
     def backward(self, dy, input_grad=True, param_grads=True):
         (scale,) = self._take_cache()
         self._check_grad(dy, self._shape)
-        return dy if scale is None else F.dropout_backward(dy, scale)
+        return dy if scale is None else functional.dropout_backward(dy, scale)
 
 
 class Sequential(Layer):

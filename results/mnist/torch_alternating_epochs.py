@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from train_step import TorchRun, load_train
 
 from npgan.backend import asarray, to_numpy
-from npgan.models.gan.training import data_logit_mean
+from npgan.models.common import data_logit_mean
 
 ITERATIONS = 500  # one epoch: 50,000 training images in minibatches of 100
 

@@ -41,9 +41,9 @@ from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier as classifiers
 from npgan.evaluation.scores import evaluate
 from npgan.files import write_json
+from npgan.models import family
 from npgan.models.autoencoders.bounds import bounds, summary
 from npgan.models.autoencoders.training import evaluation_images, save_model_file
-from npgan.models.registry import family
 from npgan.plots import tile_images
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -98,7 +98,7 @@ def _load(name):
 def measure(name, data, classifier):
     """Every number of the tables for one committed model."""
     model = _load(name)
-    can = family(model.config).can
+    can = family(model.config.model).can
     entry = {"file": MODELS[name], "family": model.config.model, "epochs": model.state.get("epoch"),
              "train_seconds": model.state.get("train_seconds")}
     start = time.perf_counter()

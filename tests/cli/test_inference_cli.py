@@ -14,7 +14,7 @@ from npgan.backend import Random
 from npgan.cli.parser import main
 from npgan.models.inference.bigan_training import save_bigan_file
 from npgan.models.inference.encoder_training import save_encoder_file
-from npgan.nn import mlp as models
+from npgan.nn import mlp
 from npgan.presets import Config
 from npgan.train import train
 
@@ -30,7 +30,7 @@ def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("inference")
     g_config = Config(g_hidden=(8,), **TINY)
     checkpoint.save(root / "g.npz", g_config, {"epoch": 0},
-                    {"G": models.generator(3, (8,), 784, Random(0), init_range=0.5)}, kind="generator")
+                    {"G": mlp.generator(3, (8,), 784, Random(0), init_range=0.5)}, kind="generator")
     encoder = train(Config(model="encoder", generator_file=str(root / "g.npz"), e_hidden=(4,), e_pieces=2,
                            iters_per_epoch=5, **TINY), root / "encoder-run", quiet=True)
     (root / "shipped").mkdir()
@@ -78,7 +78,7 @@ def test_an_encoder_refuses_a_generator_that_is_not_its_own(workspace, tmp_path,
     assert main(["encode", str(folder / "e.npz"), "--images", "2", "-o", str(tmp_path / "z.npy")]) == 2
     assert "which is not beside it" in capsys.readouterr().err
     checkpoint.save(folder / "g.npz", Config(g_hidden=(8,), **TINY), {"epoch": 0},
-                    {"G": models.generator(3, (8,), 784, Random(1), init_range=0.5)}, kind="generator")
+                    {"G": mlp.generator(3, (8,), 784, Random(1), init_range=0.5)}, kind="generator")
     assert main(["reconstruct", str(folder / "e.npz"), "--images", "2", "-o", str(tmp_path / "x.npy")]) == 2
     err = capsys.readouterr().err
     assert "is not the generator" in err and "SHA-256" in err and err.count("\n") == 1

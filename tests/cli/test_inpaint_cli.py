@@ -11,7 +11,7 @@ from npgan.backend import Random
 from npgan.cli.parser import main
 from npgan.datasets.idx import load_mnist
 from npgan.models.inpainting.training import save_inpainter_file, train_tiny
-from npgan.nn import mlp as models
+from npgan.nn import mlp
 from npgan.presets import Config
 
 
@@ -25,7 +25,7 @@ def files(tmp_path_factory):
     inpainter = train_tiny(root / "run", iterations=3)
     save_inpainter_file(root / "inpaint.npz", inpainter, {"epoch": 1})
     checkpoint.save(root / "gan.npz", Config(noise_dim=3, g_hidden=(8,)), {"epoch": 0},
-                    {"G": models.generator(3, (8,), 784, Random(0), init_range=0.5)}, kind="generator")
+                    {"G": mlp.generator(3, (8,), 784, Random(0), init_range=0.5)}, kind="generator")
     return root
 
 

@@ -18,7 +18,7 @@ import pytest
 from npgan import checkpoint
 from npgan.backend import Random
 from npgan.cli.parser import main
-from npgan.nn import mlp as models
+from npgan.nn import mlp
 from npgan.presets import Config, get_preset
 from npgan.train import train
 
@@ -174,7 +174,7 @@ def test_the_python_api_refuses_what_the_command_refuses():
         with pytest.raises(ValueError, match="Config: "):
             Config(**bad)
     with pytest.raises(ValueError, match=r"keep_input and keep_hidden must be in \(0, 1\]"):
-        models.discriminator(4, (3,), Random(0), keep_input=1.5)
+        mlp.discriminator(4, (3,), Random(0), keep_input=1.5)
     gan = train(get_preset("toy-1d").replace(epochs=1, iters_per_epoch=1, sample_every=0),
                 "/tmp/npgan-api-refusal-run", quiet=True)
     for n in (0, -1, 2.5):

@@ -199,7 +199,7 @@ def test_a_gan_trains_on_fashion_and_evaluate_picks_its_classifier(monkeypatch, 
     from npgan.cli.parser import main
     from npgan.evaluation import classifier as classifiers
     from npgan.evaluation.classifier import PRETRAINED_FOR, ClassifierConfig
-    from npgan.models.gan.training import data_logit_mean
+    from npgan.models.common import data_logit_mean
     from npgan.presets import get_preset
     from npgan.train import train
 

@@ -7,9 +7,7 @@ from hypothesis import strategies as st
 
 import npgan
 from npgan.backend import Random
-from npgan.nn import functional as F
-from npgan.nn import gradcheck
-from npgan.nn import mlp as models
+from npgan.nn import functional, gradcheck, mlp
 from npgan.nn.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
 
 TOL = gradcheck.LAYER_TOLERANCE
@@ -59,8 +57,8 @@ def test_dropout_gradient_with_fixed_mask(xp):
 
 def test_paper_shaped_networks_pass_elementwise_and_directional_checks(xp):
     rng = Random(5)
-    d = models.discriminator(12, (6, 6), n_pieces=3, init_range=0.5, rng=rng, dtype="float64")
-    g = models.generator(5, (8, 8), 12, init_range=0.5, rng=rng, dtype="float64")
+    d = mlp.discriminator(12, (6, 6), n_pieces=3, init_range=0.5, rng=rng, dtype="float64")
+    g = mlp.generator(5, (8, 8), 12, init_range=0.5, rng=rng, dtype="float64")
     gradcheck.randomize_parameters(d, rng)
     gradcheck.randomize_parameters(g, rng)
     for net, x in [(d, normal(rng, 6, 12)), (g, normal(rng, 6, 5))]:
@@ -72,13 +70,13 @@ def test_paper_shaped_networks_pass_elementwise_and_directional_checks(xp):
 
 def test_gradcheck_catches_a_wrong_backward(xp, monkeypatch):
     # A wrong factor in dW (half of x^T dy, as a dropped 2 in a derivation gives); dx stays right.
-    original = F.linear_backward
+    original = functional.linear_backward
 
     def broken(dy, cache, input_grad=True, param_grads=True):
         dx, dW, db = original(dy, cache, input_grad, param_grads)
         return dx, dW * 0.5, db
 
-    monkeypatch.setattr(F, "linear_backward", broken)
+    monkeypatch.setattr(functional, "linear_backward", broken)
     rng = Random(6)
     errors = gradcheck.check_layer(Linear(4, 3, rng, 0.5, "float64"), normal(rng, 5, 4))
     assert errors["W"] > 0.1 and errors["dx"] < TOL
@@ -106,7 +104,7 @@ def test_backward_overwrites_grads(xp):
 
 def test_generator_step_skips_weight_gradients(xp):
     rng = Random(8)
-    d = models.discriminator(6, (4,), n_pieces=2, keep_input=1.0, keep_hidden=1.0, rng=rng, dtype="float64")
+    d = mlp.discriminator(6, (4,), n_pieces=2, keep_input=1.0, keep_hidden=1.0, rng=rng, dtype="float64")
     x = normal(rng, 3, 6)
     d.forward(x)
     d.backward(xp.ones((3, 1)))

@@ -131,7 +131,7 @@ def models_gan(config):
     ({"pack": 0}, "pack (samples per packed row of D) must be >= 1"),
     ({"minibatch_std": 1}, "minibatch_std must be 0 (off) or a group size >= 2 that divides batch_size"),
     ({"minibatch_std": 3}, "minibatch_std must be 0 (off) or a group size >= 2 that divides batch_size"),
-    ({"model": "vae", "g_lr_ratio": 2.0}, "g_lr_ratio applies to the GAN families"),
+    ({"model": "vae", "g_lr_ratio": 2.0}, "g_lr_ratio applies to models 'gan', 'dcgan' and 'bigan', not 'vae'"),
     ({"dataset": "gaussian-1d", "pack": 2}, "pack and minibatch_std need 2-D or image data"),
 ])
 def test_misused_remedies_are_refused_in_one_line(changes, message):
@@ -141,8 +141,10 @@ def test_misused_remedies_are_refused_in_one_line(changes, message):
 
 
 def test_remedies_of_d_are_refused_for_another_family():
-    with pytest.raises(ValueError, match=r"apply to model 'gan' \(instance_noise to 'bigan' too\), not 'dcgan'"):
+    with pytest.raises(ValueError, match=r"label_smoothing applies to model 'gan', not 'dcgan'"):
         get_preset("mnist-dcgan").replace(label_smoothing=0.1)
+    with pytest.raises(ValueError, match=r"instance_noise applies to models 'gan' and 'bigan', not 'dcgan'"):
+        get_preset("mnist-dcgan").replace(instance_noise=0.1, instance_noise_epochs=1)
 
 
 def params(gan):

@@ -12,9 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import npgan
-from npgan import backend as B
-from npgan.nn import functional as F
-from npgan.nn import kernels
+from npgan import backend
+from npgan.nn import functional, kernels
 from npgan.nn.layers import Dropout, Linear, Sequential
 from npgan.nn.optim import MomentumSGD
 
@@ -38,13 +37,13 @@ def test_maxout_matches_argmax_reference_including_ties(n, units, pieces, levels
     x = np.eye(n, 3, dtype=np.float32) + 0  # picks rows of W, so z is exactly W's entries
     W = rng.integers(0, levels, (3, units * pieces)).astype(np.float32)
     b = np.zeros(units * pieces, dtype=np.float32)
-    y, cache = F.maxout_forward(x, W, b, pieces)
+    y, cache = functional.maxout_forward(x, W, b, pieces)
     y_ref, which_ref = reference_maxout(x, W, b, pieces)
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(cache[2], which_ref)
     dy = rng.standard_normal((n, units)).astype(np.float32)
     dz = reference_maxout_dz(dy, which_ref, pieces)
-    dx, dW, db = F.maxout_backward(dy, cache)
+    dx, dW, db = functional.maxout_backward(dy, cache)
     np.testing.assert_array_equal(db, dz.sum(axis=0))
     np.testing.assert_allclose(dW, x.T @ dz, rtol=1e-6)
     np.testing.assert_allclose(dx, dz @ W.T, rtol=1e-6)
@@ -56,9 +55,9 @@ def test_maxout_matches_argmax_reference_including_ties(n, units, pieces, levels
 def test_maxout_all_pieces_tied_credit_the_first():
     x = np.ones((2, 1))
     W = np.full((1, 3 * 4), 0.5)
-    y, cache = F.maxout_forward(x, W, np.zeros(12), 4)
+    y, cache = functional.maxout_forward(x, W, np.zeros(12), 4)
     assert (cache[2] == 0).all()
-    _, _, db = F.maxout_backward(np.ones((2, 3)), cache)
+    _, _, db = functional.maxout_backward(np.ones((2, 3)), cache)
     np.testing.assert_array_equal(db.reshape(3, 4), [[2, 0, 0, 0]] * 3)
 
 
@@ -67,19 +66,19 @@ def test_maxout_paper_shape_matches_reference():
     x = rng.standard_normal((200, 784), dtype=np.float32)
     W = rng.uniform(-0.005, 0.005, (784, 1200)).astype(np.float32)
     b = rng.standard_normal(1200, dtype=np.float32)
-    y, cache = F.maxout_forward(x, W, b, 5)
+    y, cache = functional.maxout_forward(x, W, b, 5)
     y_ref, which = reference_maxout(x, W, b, 5)
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(cache[2], which)
     dy = rng.standard_normal((200, 240), dtype=np.float32)
-    _, _, db = F.maxout_backward(dy, cache)
+    _, _, db = functional.maxout_backward(dy, cache)
     np.testing.assert_array_equal(db, reference_maxout_dz(dy, which, 5).sum(0))
 
 
 @pytest.mark.parametrize("keep", [0.5, 0.8, 0.3])
 @pytest.mark.parametrize("shape", [(200, 784), (7, 13), (1, 1)])
 def test_bernoulli_keep_rate_and_dtypes(xp, keep, shape):
-    rng = B.Random(5)
+    rng = backend.Random(5)
     masks = [rng.bernoulli(keep, shape, dtype=bool) for _ in range(min(2000, max(1, 200_000 // int(np.prod(shape)))))]
     assert all(m.dtype == bool and tuple(m.shape) == shape for m in masks)
     rate = float(np.mean([float(m.mean()) for m in masks]))
@@ -92,14 +91,14 @@ def test_bernoulli_keep_rate_and_dtypes(xp, keep, shape):
 @pytest.mark.parametrize("keep", [0.5, 0.8])
 def test_bernoulli_bits_are_independent(keep):
     # neighbouring elements (same word, adjacent bits) are uncorrelated
-    m = B.Random(2).bernoulli(keep, (1000, 1000), dtype=bool).astype(np.float64)
+    m = backend.Random(2).bernoulli(keep, (1000, 1000), dtype=bool).astype(np.float64)
     for lag in (1, 8, 32, 64):
         a, b = m.ravel()[:-lag], m.ravel()[lag:]
         assert abs(np.corrcoef(a, b)[0, 1]) < 0.005  # sd 0.001
 
 
 def test_bernoulli_stream_restores_exactly():
-    a = B.Random(9)
+    a = backend.Random(9)
     state = a.get_state()
     first = a.bernoulli(0.5, (33, 17), dtype=bool), a.bernoulli(0.8, (5, 3), dtype=bool)
     a.set_state(state)
@@ -109,11 +108,11 @@ def test_bernoulli_stream_restores_exactly():
 
 
 def test_dropout_bool_and_float_masks_agree(xp):
-    rng = B.Random(0)
+    rng = backend.Random(0)
     x = rng.normal((20, 30), dtype="float32")
     mask = rng.bernoulli(0.8, (20, 30), dtype=bool)
-    y_bool, s_bool = F.dropout_forward(x, mask, 0.8)
-    y_float, s_float = F.dropout_forward(x, mask.astype("float32"), 0.8)
+    y_bool, s_bool = functional.dropout_forward(x, mask, 0.8)
+    y_float, s_float = functional.dropout_forward(x, mask.astype("float32"), 0.8)
     np.testing.assert_array_equal(npgan.to_numpy(y_bool), npgan.to_numpy(y_float))
     assert y_bool.dtype == x.dtype and s_bool.dtype == x.dtype
     expected = npgan.to_numpy(x) * (npgan.to_numpy(mask) / np.float32(0.8)).astype(np.float32)
@@ -121,7 +120,7 @@ def test_dropout_bool_and_float_masks_agree(xp):
 
 
 def test_dropout_layer_mask_is_the_drawn_one():
-    layer = Dropout(0.5, B.Random(3))
+    layer = Dropout(0.5, backend.Random(3))
     x = np.ones((50, 64), dtype=np.float32)
     y = layer.forward(x)
     np.testing.assert_array_equal(y, layer.mask * 2)
@@ -133,17 +132,17 @@ def test_sigmoid_matches_the_two_branch_form_exactly(dtype):
     x = np.concatenate([np.linspace(-120, 120, 10001), [0.0, -0.0, 1e-30, -1e-30, 1e4, -1e4]]).astype(dtype)
     e = np.exp(-np.abs(x))
     expected = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(dtype)
-    y = F.sigmoid(x)
+    y = functional.sigmoid(x)
     assert y.dtype == x.dtype
     np.testing.assert_array_equal(y, expected)
     dy = np.linspace(-1, 1, len(x)).astype(dtype)
-    np.testing.assert_array_equal(F.sigmoid_backward(dy, y), dy * y * (1 - y))
+    np.testing.assert_array_equal(functional.sigmoid_backward(dy, y), dy * y * (1 - y))
 
 
 @pytest.mark.parametrize("size", [10, kernels.BLOCK, kernels.BLOCK * 3 + 17])
 def test_blocked_momentum_update_is_bit_identical(size):
     rng = np.random.default_rng(size)
-    net = Sequential(Linear(1, size, B.Random(1)))
+    net = Sequential(Linear(1, size, backend.Random(1)))
     opt = MomentumSGD(net, lr=0.1, momentum=0.6)
     p0 = net.params["0.W"].copy()
     v = np.zeros_like(p0)
@@ -163,23 +162,23 @@ def test_blocked_momentum_update_is_bit_identical(size):
 def test_sequential_skips_gradients_nobody_reads(monkeypatch):
     from npgan.nn.mlp import discriminator
 
-    D = discriminator(12, (4, 3), n_pieces=2, rng=B.Random(0), dtype="float64")
-    x = B.Random(1).normal((5, 12), dtype="float64")
-    dy = B.Random(2).normal((5, 1), dtype="float64")
+    D = discriminator(12, (4, 3), n_pieces=2, rng=backend.Random(0), dtype="float64")
+    x = backend.Random(1).normal((5, 12), dtype="float64")
+    dy = backend.Random(2).normal((5, 1), dtype="float64")
     for layer in D:
         if isinstance(layer, Dropout):
-            layer.fixed_mask = B.Random(3).bernoulli(layer.keep_prob, (5, layer_width(D, layer)), dtype="float64")
+            layer.fixed_mask = backend.Random(3).bernoulli(layer.keep_prob, (5, layer_width(D, layer)), dtype="float64")
     D.forward(x)
     full_dx = D.backward(dy)
     full = {k: g.copy() for k, g in D.grads.items()}
     calls = []
-    real = F.linear_backward
+    real = functional.linear_backward
 
     def spy(*a, **k):
         calls.append(a[2] if len(a) > 2 else k.get("input_grad", True))
         return real(*a, **k)
 
-    monkeypatch.setattr(F, "linear_backward", spy)
+    monkeypatch.setattr(functional, "linear_backward", spy)
     D.forward(x)
     assert D.backward(dy, input_grad=False) is None
     assert full_dx is not None

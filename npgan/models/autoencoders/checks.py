@@ -9,7 +9,7 @@ kink; the ReLU masks are compared before and after every probe and such a row ra
 """
 
 from npgan.backend import Random, get_backend
-from npgan.models.autoencoders import losses as AL
+from npgan.models.autoencoders import losses as ae_losses
 from npgan.models.autoencoders.model import VAE, Autoencoder, mlp
 from npgan.nn.gradcheck import (
     LAYER_TOLERANCE,
@@ -62,18 +62,18 @@ def rows(seed=0):
     targets = rng.random((6, 10), dtype="float64")
     out = [
         ("Bernoulli cross-entropy", "dlogits",
-         check_loss(lambda l: AL.bernoulli_cross_entropy(l, targets), data(6, 10) * 3), LAYER_TOLERANCE),
-        ("squared error", "dy", check_loss(lambda y: AL.squared_error(y, targets), rng.random((6, 10), "float64")),
-         LAYER_TOLERANCE),
+         check_loss(lambda l: ae_losses.bernoulli_cross_entropy(l, targets), data(6, 10) * 3), LAYER_TOLERANCE),
+        ("squared error", "dy",
+         check_loss(lambda y: ae_losses.squared_error(y, targets), rng.random((6, 10), "float64")), LAYER_TOLERANCE),
     ]
     mu, logvar, eps, dz = data(5, 3), data(5, 3), data(5, 3), data(5, 3)
-    dmu, dlogvar = AL.reparameterize_backward(dz, AL.reparameterize_forward(mu, logvar, eps)[1])
+    dmu, dlogvar = ae_losses.reparameterize_backward(dz, ae_losses.reparameterize_forward(mu, logvar, eps)[1])
     for grad, analytic, array in (("dmu", dmu, mu), ("dlogvar", dlogvar, logvar)):
-        numeric = numerical_gradient(lambda: xp.sum(AL.reparameterize_forward(mu, logvar, eps)[0] * dz), array)
+        numeric = numerical_gradient(lambda: xp.sum(ae_losses.reparameterize_forward(mu, logvar, eps)[0] * dz), array)
         out.append(("z = mu + sigma * eps", grad, rel_error(analytic, numeric), LAYER_TOLERANCE))
-    _, dmu, dlogvar = AL.gaussian_kl(mu, logvar)
+    _, dmu, dlogvar = ae_losses.gaussian_kl(mu, logvar)
     for grad, analytic, array in (("dmu", dmu, mu), ("dlogvar", dlogvar, logvar)):
-        numeric = numerical_gradient(lambda: AL.gaussian_kl(mu, logvar)[0], array)
+        numeric = numerical_gradient(lambda: ae_losses.gaussian_kl(mu, logvar)[0], array)
         out.append(("Gaussian KL to N(0, I)", grad, rel_error(analytic, numeric), LAYER_TOLERANCE))
 
     def tiny(widths):

@@ -25,12 +25,10 @@ import math
 import numbers
 
 from npgan.backend import get_backend
-from npgan.models.autoencoders import losses as AL
-from npgan.nn import functional as F
+from npgan.models.autoencoders import CORRUPTIONS, RECONSTRUCTION_LOSSES
+from npgan.models.autoencoders import losses as ae_losses
+from npgan.nn import functional
 from npgan.nn.layers import Linear, ReLU, Sequential
-
-CORRUPTIONS = ("none", "masking", "gaussian")
-RECONSTRUCTION_LOSSES = ("bernoulli", "squared")
 
 
 def mlp(widths, rng, dtype="float32"):
@@ -86,7 +84,7 @@ class _EncoderDecoder:
 
     def decode(self, h):
         """Pixels ``sigmoid(G(h))``, (n, code_dim) -> (n, D)."""
-        return _in_batches(lambda b: F.sigmoid(self.G.forward(b, training=False)), h)
+        return _in_batches(lambda b: functional.sigmoid(self.G.forward(b, training=False)), h)
 
 
 class Autoencoder(_EncoderDecoder):
@@ -137,11 +135,11 @@ class Autoencoder(_EncoderDecoder):
         h = self.E.forward(x_in)  # (N, code)
         logits = self.G.forward(h)  # (N, D)
         if self.loss_kind == "bernoulli":
-            loss, dlogits = AL.bernoulli_cross_entropy(logits, x)
+            loss, dlogits = ae_losses.bernoulli_cross_entropy(logits, x)
         else:
-            y, cache = F.sigmoid_forward(logits)
-            loss, dy = AL.squared_error(y, x)
-            dlogits = F.sigmoid_backward(dy, cache)
+            y, cache = functional.sigmoid_forward(logits)
+            loss, dy = ae_losses.squared_error(y, x)
+            dlogits = functional.sigmoid_backward(dy, cache)
         if not backward:
             return {"loss": loss}, None
         dh = self.G.backward(dlogits, param_grads=param_grads)
@@ -209,15 +207,15 @@ class VAE(_EncoderDecoder):
         mu, logvar = self.posterior(x, training=True)  # (N, L) each
         if eps is None:
             eps = self.rng.normal(mu.shape, dtype=mu.dtype.name)
-        z, cache = AL.reparameterize_forward(mu, logvar, eps)
+        z, cache = ae_losses.reparameterize_forward(mu, logvar, eps)
         logits = self.G.forward(z)  # (N, D)
-        reconstruction, dlogits = AL.bernoulli_cross_entropy(logits, target)
-        kl, dmu_kl, dlogvar_kl = AL.gaussian_kl(mu, logvar)
+        reconstruction, dlogits = ae_losses.bernoulli_cross_entropy(logits, target)
+        kl, dmu_kl, dlogvar_kl = ae_losses.gaussian_kl(mu, logvar)
         stats = {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
         if not backward:
             return stats, None
         dz = self.G.backward(dlogits, param_grads=param_grads)
-        dmu, dlogvar = AL.reparameterize_backward(dz, cache)
+        dmu, dlogvar = ae_losses.reparameterize_backward(dz, cache)
         dout = xp.concatenate([dmu + dmu_kl, dlogvar + dlogvar_kl], axis=1)  # (N, 2L)
         dx = self.E.backward(dout, input_grad=input_grad, param_grads=param_grads)
         return stats, dx

@@ -15,11 +15,11 @@ import os
 
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray
-from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
+from npgan.checkpoint import load_into, restore_training_parts, training_parts
 from npgan.datasets.batches import ShuffledBatches
 from npgan.datasets.idx import load_mnist
 from npgan.models.autoencoders.model import binarize, build
-from npgan.models.gan.training import momentum_ramp, set_epoch_momentum
+from npgan.models.common import momentum_ramp, set_epoch_momentum
 from npgan.nn.optim import Adam, ExponentialDecay, MomentumSGD
 
 OPTIMIZED = ("E", "G")  # the networks, each with its own optimiser
@@ -148,9 +148,6 @@ def load_autoencoder(path, config, state, arrays, averaged=False):
 
     A training checkpoint or a model file (``save_model_file``) both hold ``E`` and ``G``.
     """
-    if averaged:
-        raise CheckpointError(f"{os.fspath(path)}: a {config.model} model has no averaged generator "
-                              "(averaging is for GAN runs with average_from > 0)")
     net = build(config, Random(config.seed))
     for name in OPTIMIZED:
         load_into(path, arrays, name, getattr(net, name))

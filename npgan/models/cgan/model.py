@@ -50,8 +50,7 @@ import numbers
 
 from npgan.backend import get_backend
 from npgan.models.gan.model import GAN
-from npgan.nn import kernels, losses
-from npgan.nn import mlp as models
+from npgan.nn import kernels, losses, mlp
 from npgan.nn.image_layers import LeakyReLU
 from npgan.nn.layers import Dropout, Linear, Maxout, Sequential, Sigmoid
 
@@ -181,8 +180,8 @@ def discriminator(features, hidden, rng, activation="relu", slope=0.2, pieces=5,
     """
     if not hidden:
         raise ValueError("discriminator: needs at least one hidden layer (the label enters its first layer)")
-    if activation not in models.HIDDEN:
-        raise ValueError(f"discriminator: activation must be one of {models.HIDDEN}, got {activation!r}")
+    if activation not in mlp.HIDDEN:
+        raise ValueError(f"discriminator: activation must be one of {mlp.HIDDEN}, got {activation!r}")
     layers, width = [], features + classes
     if keep_input < 1.0:
         layers.append(ImageDropout(keep_input, rng, features))

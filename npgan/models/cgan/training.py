@@ -30,10 +30,10 @@ from npgan.datasets.batches import ShuffledBatches
 from npgan.datasets.idx import load_images
 from npgan.errors import UsageError
 from npgan.evaluation import classifier as classifiers
-from npgan.loading import load_gan
 from npgan.models.cgan.model import CLASSES, ConditionalGAN, balanced_labels, discriminator, generator
+from npgan.models.common import feature_count
 from npgan.models.gan.outputs import _write_row, epoch_outputs
-from npgan.models.gan.training import GANModel, feature_count
+from npgan.models.gan.training import GANModel, load_gan
 
 LABEL_FIELDS = "epoch,label_accuracy\n"
 

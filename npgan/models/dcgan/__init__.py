@@ -1,1 +1,35 @@
-"""TODO docstring."""
+"""DCGAN (Radford, Metz and Chintala, 2016): the convolutional GAN for small images.
+
+model.py     the convolutional D and transposed-convolution G, and ``DCGANModel``, the GAN
+             training step of ``models.gan`` with these networks and image data
+checks.py    gradient checks of a DCGAN-shaped D and G
+"""
+
+from npgan.models.record import Family, lazy
+
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
+
+
+def rules(config):
+    return [
+        (config.conv_width >= 1 and config.conv_init_std > 0 and 0 <= config.leaky_slope < 1
+         and 0 < config.batchnorm_momentum <= 1,
+         "conv_width must be >= 1, conv_init_std > 0, leaky_slope in [0, 1) and batchnorm_momentum in (0, 1]"),
+        (config.update == "alternating",
+         "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
+        (config.g_output == "sigmoid" and config.g_output_bias == "zero",
+         "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
+        (config.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
+        (config.lr_decay_start >= 0, "lr_decay_start (updates at the initial learning rate) must be >= 0"),
+    ]
+
+
+FAMILIES = {
+    "dcgan": Family(
+        "dcgan", "a DCGAN: convolutional G and D with batch norm, trained by Algorithm 1",
+        can={"sample", "parzen", "evaluate"}, rules=rules, datasets=IMAGE_DATASETS,
+        options=("conv_width", "conv_init_std", "leaky_slope", "batchnorm_momentum", "g_lr_ratio", "lr_decay_start"),
+        build=lazy("npgan.models.dcgan.model", "DCGANModel"), outputs=lazy("npgan.models.gan.outputs", "epoch_outputs"),
+        load=lazy("npgan.models.dcgan.model", "load_dcgan"), averages=True),
+}
+gradcheck_rows = lazy("npgan.models.dcgan.checks", "rows")

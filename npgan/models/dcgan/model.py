@@ -27,9 +27,8 @@ import math
 
 from npgan.backend import asarray
 from npgan.datasets.batches import ShuffledBatches
-from npgan.loading import load_gan
 from npgan.models.gan.model import GAN
-from npgan.models.gan.training import GANModel
+from npgan.models.gan.training import GANModel, load_gan
 from npgan.nn import losses
 from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Reshape
 from npgan.nn.kernels import sigmoid

@@ -15,8 +15,7 @@ Rows, each float64 central differences against the hand-written backward:
 
 from npgan.backend import Random, get_backend
 from npgan.models.gan.model import GAN
-from npgan.nn import gradcheck, losses
-from npgan.nn import mlp as models
+from npgan.nn import gradcheck, losses, mlp
 
 TOLERANCE = gradcheck.NETWORK_TOLERANCE
 
@@ -33,8 +32,8 @@ class _Recorder:
 
 def _small_gan(rng, pack=2, group=2, smoothing=0.1):
     """A float64 GAN on 3-D data with every remedy that lives in D or its loss."""
-    G = models.generator(3, (7,), 3, rng, output="linear", init_range=0.5, dtype="float64")
-    D = models.discriminator(3, (6, 6), rng, n_pieces=3, keep_input=0.8, keep_hidden=0.5, init_range=0.5,
+    G = mlp.generator(3, (7,), 3, rng, output="linear", init_range=0.5, dtype="float64")
+    D = mlp.discriminator(3, (6, 6), rng, n_pieces=3, keep_input=0.8, keep_hidden=0.5, init_range=0.5,
                              dtype="float64", pack=pack, minibatch_std=group)
     gradcheck.randomize_parameters(G, rng)
     gradcheck.randomize_parameters(D, rng)

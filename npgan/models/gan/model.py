@@ -28,9 +28,8 @@ import math
 import numbers
 
 from npgan.backend import get_backend
+from npgan.models.gan import NOISE_PRIORS
 from npgan.nn import kernels, losses
-
-NOISE_PRIORS = ("uniform", "gaussian")
 
 
 class GAN:

@@ -1,42 +1,34 @@
 """A GAN from a ``Config``, and ``GANModel``: what the trainer trains for a GAN.
 
-``build_gan`` makes the networks, ``data_logit_mean`` the paper's initial output bias,
-``build_optimizers`` the two optimisers (momentum SGD or Adam). ``GANModel`` holds them with the
-real data stream and owns one training iteration (``step``) and its state; the loop
-around it, with checkpoints, logs and signals, is ``train.Trainer``. Every parameter is
-drawn from the ``Random`` passed in (``GANModel``: ``Random(config.seed)``); nothing here
-has a seed of its own.
+``build_gan`` makes the networks (the paper's initial output bias is
+``common.data_logit_mean``), ``build_optimizers`` the two optimisers (momentum SGD or
+Adam). ``GANModel`` holds them with the real data stream and owns one training iteration
+(``step``) and its state; the loop around it, with checkpoints, logs and signals, is
+``train.Trainer``. Every parameter is drawn from the ``Random`` passed in (``GANModel``:
+``Random(config.seed)``); nothing here has a seed of its own. ``load_gan`` builds the GAN
+a file describes and fills it.
 """
 
 import copy
+import os
 
 from npgan.backend import Random, asarray, get_backend
-from npgan.checkpoint import NamedArrays, load_into, optimizer_state
+from npgan.checkpoint import CheckpointError, NamedArrays, load_into, optimizer_state
 from npgan.datasets.batches import DistributionBatches, ShuffledBatches
 from npgan.datasets.idx import GREY_28, load_images
 from npgan.datasets.toy import make_toy
+from npgan.models.common import (
+    blas_threads_for,
+    build_optimizer,
+    data_logit_mean,
+    feature_count,
+    load_discriminator,
+    momentum_ramp,
+    set_epoch_momentum,
+)
 from npgan.models.gan.model import GAN
-from npgan.nn import mlp as models
-from npgan.nn.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
+from npgan.nn import mlp
 from npgan.nn.remedies import annealed_std
-
-MNIST_FEATURES = 784  # 28 x 28 pixels
-
-
-def feature_count(config):
-    """Features per example of ``config.dataset``: 784 pixels for (Fashion-)MNIST, else the toy's dimension."""
-    return MNIST_FEATURES if config.dataset in GREY_28 else make_toy(config.dataset).dim
-
-
-def data_logit_mean(x, dtype="float32"):
-    """The logit of the per-pixel mean of ``x`` (n, features), clipped away from 0 and 1.
-
-    The paper's G starts with this as its output bias, so that ``sigmoid`` of it, G's
-    first output for any ``z`` once its weights are small, is the mean training image.
-    """
-    xp = get_backend()
-    mean = xp.clip(x.mean(axis=0), 1e-7, 1 - 1e-7)
-    return xp.log(mean / (1 - mean)).astype(dtype)
 
 
 def build_gan(config, rng, output_bias=None):
@@ -46,9 +38,9 @@ def build_gan(config, rng, output_bias=None):
     images, for ``g_output_bias = "data_logit_mean"``), or ``None`` for zeros.
     """
     features = feature_count(config)
-    G = models.generator(config.noise_dim, config.g_hidden, features, rng, config.g_output,
+    G = mlp.generator(config.noise_dim, config.g_hidden, features, rng, config.g_output,
                          config.g_init_range, output_bias, config.dtype)
-    D = models.discriminator(features, config.d_hidden, rng, config.d_pieces, config.keep_input,
+    D = mlp.discriminator(features, config.d_hidden, rng, config.d_pieces, config.keep_input,
                              config.keep_hidden, config.d_init_range, config.d_activation,
                              config.dtype, config.d_bias_range, config.pack, config.minibatch_std)
     return GAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
@@ -56,53 +48,11 @@ def build_gan(config, rng, output_bias=None):
 
 
 def build_optimizers(config, gan):
-    """``(d_optimizer, g_optimizer)``: one for D and one for G, each with its own state.
-
-    ``config.optimizer``: ``"momentum"`` (momentum SGD, the paper's) or ``"adam"``; the
-    learning rate decays as ``config`` says either way (pylearn2's ``ExponentialDecay``,
-    held for the first ``config.lr_decay_start`` updates).
-    G's rate and its floor are ``config.g_lr_ratio`` times D's (two time scales).
+    """``(d_optimizer, g_optimizer)``: one for D and one for G, each with its own state
+    (``common.build_optimizer``); G's rate and its floor are ``config.g_lr_ratio`` times D's
+    (two time scales).
     """
-    def optimizer(network, scale):
-        lr = config.lr * scale
-        decay = ExponentialDecay(lr, config.lr_decay, config.lr_min * scale, config.lr_decay_start)
-        if config.optimizer == "adam":
-            return Adam(network, lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
-        return MomentumSGD(network, lr, config.momentum_start, decay)
-
-    return optimizer(gan.D, 1.0), optimizer(gan.G, config.g_lr_ratio)
-
-
-def momentum_ramp(config):
-    """The momentum as a function of the epoch (pylearn2's ``MomentumAdjustor``)."""
-    return LinearRamp(config.momentum_start, config.momentum_end,
-                      config.momentum_start_epoch, config.momentum_saturate_epoch)
-
-
-def set_epoch_momentum(config, ramp, optimizers, epoch):
-    """Give momentum-SGD ``optimizers`` the momentum of epoch ``epoch`` (0-based); Adam has none.
-
-    pylearn2's MomentumAdjustor sets epoch e's momentum (e counted from 1) from the ramp at
-    e; ``momentum_ramp="late"`` (runs from before that field) reads it at e - 1.
-    """
-    if config.optimizer != "momentum":
-        return
-    value = ramp(epoch + 1 if config.momentum_ramp == "pylearn2" else epoch)
-    for optimizer in optimizers:
-        optimizer.momentum = value
-
-
-# Below this many multiply-adds in the largest matrix product of a step, BLAS runs on one
-# thread: the toy presets (at most 200 x 128 x 640 = 1.6e7) are far below, MNIST
-# (200 x 784 x 1200 = 1.9e8) above.
-SMALL_PRODUCT = 10**8
-
-
-def blas_threads_for(networks, rows):
-    """1 when ``rows`` rows times the largest weight matrix of ``networks`` fall below
-    ``SMALL_PRODUCT`` multiply-adds (too small to share between BLAS threads), else ``None``."""
-    largest = max(layer.params["W"].size for net in networks for layer in net.layers if "W" in layer.params)
-    return 1 if rows * largest < SMALL_PRODUCT else None
+    return build_optimizer(config, gan.D), build_optimizer(config, gan.G, config.g_lr_ratio)
 
 
 class GANModel:
@@ -147,13 +97,7 @@ class GANModel:
     @property
     def blas_threads(self):
         """1 for networks whose products are too small to share between BLAS threads, else ``None``."""
-        config = self.config
-        g = [config.noise_dim, *config.g_hidden, feature_count(config)]
-        pieces = config.d_pieces if config.d_activation == "maxout" else 1
-        d = [feature_count(config), *config.d_hidden]
-        widths = list(zip(g, g[1:])) + [(a, b * pieces) for a, b in zip(d, d[1:])]
-        largest = 2 * config.batch_size * max(a * b for a, b in widths)  # D sees two batches at once
-        return 1 if largest < SMALL_PRODUCT else None
+        return blas_threads_for((self.gan.G, self.gan.D), 2 * self.config.batch_size)  # D sees two batches at once
 
     def begin_epoch(self, epoch, fresh):
         """Before the steps of epoch ``epoch`` (0-based); ``fresh``: from its first step, not a resume."""
@@ -254,3 +198,27 @@ def real_batches(config, rng):
         x = asarray(load_images(config.dataset).train_x, dtype=config.dtype)
         return ShuffledBatches(x, m, rng)
     return DistributionBatches(make_toy(config.dataset), m, config.iters_per_epoch, rng, config.dtype)
+
+
+def load_gan(path, config, state, arrays, averaged=False, build=build_gan):
+    """The GAN of a checkpoint already read (``checkpoint.read``), its networks made by ``build``.
+
+    A training checkpoint gives G and D; a generator file (``pretrained/``) gives G,
+    and ``gan.D`` is ``None``. ``averaged=True`` takes G's parameters from the running
+    mean that a run with ``average_from`` keeps (training checkpoints only). The GAN's
+    noise comes from ``Random(config.seed)``; pass your own ``Random`` to
+    ``gan.sample(n, rng=...)`` for other draws.
+    """
+    rng = Random(config.seed)
+    gan = build(config, rng)
+    if averaged and not state.get("n_averaged"):
+        raise CheckpointError(
+            f"{os.fspath(path)}: holds no averaged generator (a training checkpoint of a run with "
+            f"average_from > 0, from epoch average_from on, has one)")
+    load_into(path, arrays, "Gavg" if averaged else "G", gan.G)
+    load_discriminator(path, arrays, state, gan)
+    if averaged:  # the mean runs over the ends of the last n_averaged epochs
+        last = int(state["epoch"])
+        state["averaged_epochs"] = list(range(last - int(state["n_averaged"]) + 1, last + 1))
+    gan.config, gan.state = config, state
+    return gan

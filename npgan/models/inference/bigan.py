@@ -31,12 +31,11 @@ BiGAN, not BiGAN, which asks ``G(E(x))`` to redraw ``x``.
 """
 
 from npgan.backend import get_backend
+from npgan.models.common import feature_count
 from npgan.models.gan.model import GAN
-from npgan.models.gan.training import feature_count
 from npgan.models.inference.layers import PairMaxout
 from npgan.models.inference.model import encoder_for, reconstruction_loss
-from npgan.nn import losses
-from npgan.nn import mlp as models
+from npgan.nn import losses, mlp
 from npgan.nn.kernels import sigmoid
 from npgan.nn.layers import Dropout, Linear, Maxout, Sequential
 
@@ -209,13 +208,13 @@ def build_bigan(config, rng, output_bias=None):
     code; with ``d_code_units``, ``pair_discriminator``), E from ``e_hidden``, ``e_pieces``,
     ``e_init_range``; ALICE's ``lambda`` from ``bigan_recon``; every draw from ``rng``."""
     features = feature_count(config)
-    G = models.generator(config.noise_dim, config.g_hidden, features, rng, config.g_output,
+    G = mlp.generator(config.noise_dim, config.g_hidden, features, rng, config.g_output,
                          config.g_init_range, output_bias, config.dtype)
     E = encoder_for(config, features, rng)
     if config.d_code_units:
         D = pair_discriminator(config, features, rng)
     else:
-        D = models.discriminator(features + config.noise_dim, config.d_hidden, rng, config.d_pieces,
+        D = mlp.discriminator(features + config.noise_dim, config.d_hidden, rng, config.d_pieces,
                                  config.keep_input, config.keep_hidden, config.d_init_range, config.d_activation,
                                  config.dtype, config.d_bias_range)
     return BiGAN(G, E, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
@@ -225,7 +224,7 @@ def build_bigan(config, rng, output_bias=None):
 def pair_discriminator(config, features, rng):
     """D with separate paths (``PairMaxout``): ``d_hidden[0]`` maxout units on x and
     ``d_code_units`` on z, then the joint maxout layers ``d_hidden[1:]`` and a Linear to one
-    logit; dropout as in ``models.discriminator`` (``keep_input`` on the pair, ``keep_hidden``
+    logit; dropout as in ``mlp.discriminator`` (``keep_input`` on the pair, ``keep_hidden``
     before every later layer)."""
     c = config
     layers = [Dropout(c.keep_input, rng)] if c.keep_input < 1 else []

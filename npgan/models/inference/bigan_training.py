@@ -12,12 +12,18 @@ import os
 
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray, get_backend
-from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
+from npgan.checkpoint import load_into, restore_training_parts, training_parts
 from npgan.datasets.idx import load_mnist
 from npgan.datasets.toy import make_toy
-from npgan.loading import load_discriminator
-from npgan.models.autoencoders.training import build_optimizer
-from npgan.models.gan.training import blas_threads_for, data_logit_mean, momentum_ramp, real_batches, set_epoch_momentum
+from npgan.models.common import (
+    blas_threads_for,
+    build_optimizer,
+    data_logit_mean,
+    load_discriminator,
+    momentum_ramp,
+    set_epoch_momentum,
+)
+from npgan.models.gan.training import real_batches
 from npgan.models.inference.bigan import build_bigan
 from npgan.nn.remedies import annealed_std
 
@@ -132,8 +138,6 @@ def bigan_outputs(model, epoch, out_dir, say):
 
 def load_bigan(path, config, state, arrays, averaged=False):
     """The ``BiGAN`` of a training checkpoint (G, E and D) or a model file (G and E; ``D`` is ``None``)."""
-    if averaged:
-        raise CheckpointError(f"{os.fspath(path)}: a BiGAN run keeps no averaged generator")
     gan = build_bigan(config, Random(config.seed))
     load_into(path, arrays, "G", gan.G)
     load_into(path, arrays, "E", gan.E)

@@ -22,8 +22,7 @@ from npgan.backend import Random, get_backend
 from npgan.models.inference.bigan import BiGAN
 from npgan.models.inference.layers import PairMaxout
 from npgan.models.inference.model import ScaledTanh, build_encoder, code_loss, reconstruction_loss, refinement_gradient
-from npgan.nn import losses
-from npgan.nn import mlp as models
+from npgan.nn import losses, mlp
 from npgan.nn.gradcheck import (
     LAYER_TOLERANCE,
     NETWORK_TOLERANCE,
@@ -100,7 +99,7 @@ def rows(seed=0):
     out += _layer_rows("encoder E", "E", check_layer(E, x, seed=seed))
     out.append(("encoder E", "directional", directional_check(E, x, seed=seed), NETWORK_TOLERANCE))
 
-    G = randomize_parameters(models.generator(5, (8, 8), 12, rng, init_range=0.5, dtype="float64"), rng)
+    G = randomize_parameters(mlp.generator(5, (8, 8), 12, rng, init_range=0.5, dtype="float64"), rng)
     z = rng.uniform(-BOUND, BOUND, (6, 5), dtype="float64")
     # The sleep step: E's parameters through code_loss(E(G(z)), z), G frozen.
     fake = G.forward(z, training=False)
@@ -119,8 +118,8 @@ def rows(seed=0):
 def _bigan_rows(rng, data, xp):
     """D on pairs, and E's and G's step through it, for both objectives."""
     E = randomize_parameters(build_encoder(12, (6,), 5, rng, pieces=3, bound=BOUND, dtype="float64"), rng)
-    G = randomize_parameters(models.generator(5, (8,), 12, rng, init_range=0.5, dtype="float64"), rng)
-    D = randomize_parameters(models.discriminator(17, (6, 6), rng, n_pieces=3, init_range=0.5, dtype="float64"),
+    G = randomize_parameters(mlp.generator(5, (8,), 12, rng, init_range=0.5, dtype="float64"), rng)
+    D = randomize_parameters(mlp.discriminator(17, (6, 6), rng, n_pieces=3, init_range=0.5, dtype="float64"),
                              rng)
     out = _layer_rows("BiGAN D of pairs (x, z)", "D", check_layer(D, data(6, 17)))
     real, z = data(4, 12), rng.uniform(-BOUND, BOUND, (4, 5), dtype="float64")

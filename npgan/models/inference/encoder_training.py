@@ -20,9 +20,8 @@ from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, load_into, optimizer_state
 from npgan.datasets.idx import load_mnist
 from npgan.files import REPOSITORY
-from npgan.loading import load_gan
-from npgan.models.autoencoders.training import build_optimizer
-from npgan.models.gan.training import blas_threads_for, feature_count, momentum_ramp, set_epoch_momentum
+from npgan.models.common import blas_threads_for, build_optimizer, feature_count, momentum_ramp, set_epoch_momentum
+from npgan.models.gan.training import load_gan
 from npgan.models.inference.model import code_loss, encoder_for, file_sha256, prior_bound, refine
 
 HELD_OUT = 1000  # codes drawn with Random(seed + 1) (and MNIST validation images) scored after every epoch
@@ -224,9 +223,6 @@ def load_encoder(path, config, state, arrays, averaged=False):
 
     ``CheckpointError`` unless the generator it names is found with its SHA-256 (``locate_generator``).
     """
-    if averaged:
-        raise CheckpointError(f"{os.fspath(path)}: an encoder has no averaged generator (averaging is for GAN "
-                              "runs with average_from > 0)")
     if not isinstance(state.get("generator"), dict) or {"file", "sha256"} - set(state["generator"]):
         raise CheckpointError(f"{os.fspath(path)}: an encoder file that does not name its generator")
     E = encoder_for(config, feature_count(config), Random(config.seed))  # the draws are overwritten

@@ -1,1 +1,37 @@
-"""TODO docstring."""
+"""Inpainting, p(x_not_S | x_S): one conditional GAN for a whole family of masks.
+
+model.py     the masks, ``Inpainter`` (G(z, x_S, S) and D of (image, mask)) and its losses
+training.py  what the trainer trains, its pictures and its files
+search.py    the other route: search the plain generator's z (Yeh et al., 2017)
+scores.py    how good completions are, and the two baselines that need no training
+checks.py    gradient checks of the losses, the networks and the search
+"""
+
+from npgan.models.record import Family, lazy
+
+# What a mask leaves missing (npgan inpaint --mask), and other names for them.
+MASKS = ("top", "bottom", "left", "right", "centre", "random50", "random90")
+ALIASES = {"center": "centre"}
+
+
+def rules(config):
+    return [
+        (config.inpaint_l2 >= 0 and config.inpaint_diversity >= 0, "inpaint_l2 and inpaint_diversity must be >= 0"),
+        (not config.inpaint_diversity or config.batch_size >= 2,
+         "inpaint_diversity needs batch_size >= 2 (G's step completes half a minibatch twice)"),
+        (config.g_output == "sigmoid" and config.noise == "uniform",
+         "model 'inpaint' trains with g_output='sigmoid' and noise='uniform'"),
+        (config.update == "alternating" and config.k == 1,
+         "model 'inpaint' trains by Algorithm 1 with k = 1 (update='alternating')"),
+    ]
+
+
+FAMILIES = {
+    "inpaint": Family(
+        "inpaint", "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)",
+        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity"), rules=rules, datasets=("mnist",),
+        build=lazy("npgan.models.inpainting.training", "InpaintModel"),
+        outputs=lazy("npgan.models.inpainting.training", "inpaint_outputs"),
+        load=lazy("npgan.models.inpainting.training", "load_inpainter")),
+}
+gradcheck_rows = lazy("npgan.models.inpainting.checks", "rows")

@@ -30,7 +30,7 @@ from npgan.models.inpainting.model import (
     observed_mask,
 )
 from npgan.models.inpainting.search import search_gradient
-from npgan.nn import mlp as models
+from npgan.nn import mlp
 from npgan.nn.gradcheck import (
     LAYER_TOLERANCE,
     NETWORK_TOLERANCE,
@@ -46,8 +46,8 @@ ROWS = 3  # images per check
 
 
 def _networks(rng):
-    G = models.generator(NOISE + PIXELS, (6,), PIXELS, rng, "sigmoid", 0.5, dtype="float64")
-    D = models.discriminator(2 * PIXELS, (5,), rng, 2, keep_input=1.0, keep_hidden=1.0, init_range=0.5,
+    G = mlp.generator(NOISE + PIXELS, (6,), PIXELS, rng, "sigmoid", 0.5, dtype="float64")
+    D = mlp.discriminator(2 * PIXELS, (5,), rng, 2, keep_input=1.0, keep_hidden=1.0, init_range=0.5,
                              dtype="float64")
     randomize_parameters(G, rng, scale=0.1)
     randomize_parameters(D, rng, scale=0.1)
@@ -122,8 +122,8 @@ def _generator_step_rows(G, D, x, observed, rng):
 
 
 def _search_rows(rng):
-    G = models.generator(NOISE, (6,), PIXELS, rng, "sigmoid", 0.5, dtype="float64")
-    D = models.discriminator(PIXELS, (5,), rng, 2, keep_input=1.0, keep_hidden=1.0, init_range=0.5, dtype="float64")
+    G = mlp.generator(NOISE, (6,), PIXELS, rng, "sigmoid", 0.5, dtype="float64")
+    D = mlp.discriminator(PIXELS, (5,), rng, 2, keep_input=1.0, keep_hidden=1.0, init_range=0.5, dtype="float64")
     randomize_parameters(G, rng, scale=0.3)
     randomize_parameters(D, rng, scale=0.1)
     x, observed = _data(rng)

@@ -30,12 +30,11 @@ plain generator's ``z``), and ``inpainting_checks`` holds the gradient checks.
 import math
 
 from npgan.backend import asarray, get_backend
+from npgan.models.inpainting import ALIASES, MASKS
 from npgan.nn import kernels, losses
 
 SIDE = 28
 PIXELS = SIDE * SIDE
-MASKS = ("top", "bottom", "left", "right", "centre", "random50", "random90")
-ALIASES = {"center": "centre"}
 MISSING_SHARE = {"random50": 0.5, "random90": 0.9}  # the random masks: probability a pixel is missing
 
 

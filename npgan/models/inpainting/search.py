@@ -23,8 +23,7 @@ from npgan.datasets.batches import ShuffledBatches
 from npgan.models.gan.model import GAN
 from npgan.models.inference.model import reconstruction_loss, refine
 from npgan.models.inpainting.model import PIXELS, compose
-from npgan.nn import losses
-from npgan.nn import mlp as models
+from npgan.nn import losses, mlp
 from npgan.nn.kernels import sigmoid
 from npgan.nn.optim import Adam
 
@@ -81,7 +80,7 @@ def fit_discriminator(gan, images, iterations, seed=0, hidden=(240, 240), pieces
     D steps (Algorithm 1's lines 3-5 only; Adam, DCGAN's 2e-4, beta1 0.5) on minibatches of 100
     of ``images``. Returns D; ``gan`` is left as it was."""
     rng = Random(seed)
-    D = models.discriminator(gan.features, hidden, rng, pieces, init_range=0.005, dtype=gan.dtype.name)
+    D = mlp.discriminator(gan.features, hidden, rng, pieces, init_range=0.005, dtype=gan.dtype.name)
     judge = GAN(gan.G, D, rng, gan.noise_dim, gan.noise, gan.noise_scale)
     optimizer = Adam(D, lr, 0.5, 0.999)
     data = ShuffledBatches(images, 100, rng)

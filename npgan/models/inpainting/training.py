@@ -13,16 +13,21 @@ import os
 
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray, get_backend, to_numpy
-from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
+from npgan.checkpoint import load_into, restore_training_parts, training_parts
 from npgan.config import Config
 from npgan.datasets.batches import ShuffledBatches
 from npgan.datasets.idx import load_mnist
-from npgan.loading import load_discriminator
-from npgan.models.autoencoders.training import build_optimizer
-from npgan.models.gan.training import blas_threads_for, data_logit_mean, momentum_ramp, set_epoch_momentum
+from npgan.models.common import (
+    blas_threads_for,
+    build_optimizer,
+    data_logit_mean,
+    load_discriminator,
+    momentum_ramp,
+    set_epoch_momentum,
+)
 from npgan.models.inpainting.model import MASKS, PIXELS, Inpainter, compose, observed_mask
 from npgan.models.inpainting.scores import missing_error_and_spread
-from npgan.nn import mlp as models
+from npgan.nn import mlp
 
 OPTIMIZED = ("D", "G")
 HELD_OUT = 100  # validation images per mask kind scored after every epoch (two completions each)
@@ -31,9 +36,9 @@ PICTURE_IMAGES = 3  # validation images per mask kind in the run folder's pictur
 
 def build_inpainter(config, rng, output_bias=None):
     """The ``Inpainter`` a ``Config`` describes: G on [z, u] (noise_dim + 784) -> 784, D on [c, mask] (1568)."""
-    G = models.generator(config.noise_dim + PIXELS, config.g_hidden, PIXELS, rng, "sigmoid", config.g_init_range,
+    G = mlp.generator(config.noise_dim + PIXELS, config.g_hidden, PIXELS, rng, "sigmoid", config.g_init_range,
                          output_bias, config.dtype)
-    D = models.discriminator(2 * PIXELS, config.d_hidden, rng, config.d_pieces, config.keep_input,
+    D = mlp.discriminator(2 * PIXELS, config.d_hidden, rng, config.d_pieces, config.keep_input,
                              config.keep_hidden, config.d_init_range, config.d_activation, config.dtype,
                              config.d_bias_range)
     return Inpainter(G, D, rng, config.noise_dim, config.noise_scale, config.gen_loss, config.inpaint_l2,
@@ -140,8 +145,6 @@ def inpaint_outputs(model, epoch, out_dir, say):
 
 def load_inpainter(path, config, state, arrays, averaged=False):
     """The ``Inpainter`` of a training checkpoint (G and D) or a model file (G; ``D`` is ``None``)."""
-    if averaged:
-        raise CheckpointError(f"{os.fspath(path)}: an inpainting run keeps no averaged generator")
     gan = build_inpainter(config, Random(config.seed))
     load_into(path, arrays, "G", gan.G)
     load_discriminator(path, arrays, state, gan)

@@ -1,1 +1,35 @@
-"""TODO docstring."""
+"""Semi-supervised learning with a (K+1)-class discriminator (Salimans et al. 2016; Odena 2016).
+
+model.py     D as a K-class classifier with a fake class, its losses and feature matching
+training.py  what the trainer trains with N labelled images, and its files
+features.py  the paper's version: a trained discriminator's features, frozen, and a classifier on them
+checks.py    gradient checks of the losses, weight normalisation and feature matching
+"""
+
+from npgan.models.record import Family, lazy
+
+MAX_LABELS = 50000  # the training split: every image labelled
+
+
+def rules(config):
+    return [
+        (config.labels >= 10 and config.labels % 10 == 0 and config.labels <= MAX_LABELS,
+         f"labels must be a multiple of 10 (as many of each digit) from 10 to 50,000, got {config.labels}"),
+        (config.label_seed >= 0, "label_seed must be >= 0"),
+        (config.semisup_weight_norm in (0, 1), "semisup_weight_norm must be 0 or 1"),
+        (config.semisup_input_noise >= 0 and config.semisup_hidden_noise >= 0, "semisup noise stds must be >= 0"),
+        (config.optimizer == "adam", "model 'semisup' trains with optimizer 'adam'"),
+        (bool(config.d_hidden) and bool(config.g_hidden), "model 'semisup' needs hidden layers in D and G"),
+    ]
+
+
+FAMILIES = {
+    "semisup": Family(
+        "semisup", "a semi-supervised GAN: a (K+1)-class discriminator and its generator",
+        can={"classify", "sample", "evaluate"}, rules=rules, datasets=("mnist",),
+        options=("labels", "label_seed", "semisup_input_noise", "semisup_hidden_noise", "semisup_weight_norm"),
+        build=lazy("npgan.models.semisup.training", "SemiSupervisedModel"),
+        outputs=lazy("npgan.models.semisup.training", "semisupervised_outputs"),
+        load=lazy("npgan.models.semisup.training", "load_semisupervised")),
+}
+gradcheck_rows = lazy("npgan.models.semisup.checks", "rows")

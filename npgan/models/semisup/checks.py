@@ -14,7 +14,7 @@ Rows, each float64 central differences against the hand-written backward:
 
 from npgan.backend import Random, get_backend
 from npgan.config import Config
-from npgan.models.semisup import model as S
+from npgan.models.semisup import model as semisup
 from npgan.models.semisup.features import softmax_objective
 from npgan.models.semisup.training import SemiSupervisedGAN
 from npgan.nn import gradcheck
@@ -41,8 +41,8 @@ def small_gan(seed=0):
                     dtype="float64")
     rng = Random(seed)
     gan = SemiSupervisedGAN(config, rng, features=FEATURES)
-    gan.D = S.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64")
-    gan.body, gan.head = S.split_discriminator(gan.D)
+    gan.D = semisup.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64")
+    gan.body, gan.head = semisup.split_discriminator(gan.D)
     gradcheck.randomize_parameters(gan.D, rng)
     gradcheck.randomize_parameters(gan.G, rng)
     for layer in gan.G.layers:  # batch norm's running variance must stay positive
@@ -71,7 +71,8 @@ def d_step_error(seed=0, m=6):
         rng.set_state(state)
         fake = gan.G.forward(gan.sample_noise(m), training=True)
         logits = gan.D.forward(xp.concatenate([labelled, unlabelled, fake]), training=True)
-        return softmax_cross_entropy(logits[:m], labels)[0] + S.unsupervised_loss(logits[m:2 * m], logits[2 * m:])[0]
+        unlabelled_loss = semisup.unsupervised_loss(logits[m:2 * m], logits[2 * m:])[0]
+        return softmax_cross_entropy(logits[:m], labels)[0] + unlabelled_loss
 
     return _worst(recorder.seen, gan.D, objective)
 
@@ -87,9 +88,9 @@ def g_step_error(seed=0, m=6):
 
     def objective():
         rng.set_state(state)
-        real = S.run_layers(gan.body, unlabelled, training=True)
+        real = semisup.run_layers(gan.body, unlabelled, training=True)
         fake = gan.G.forward(gan.sample_noise(m), training=True)
-        return S.feature_matching_loss(real, S.run_layers(gan.body, fake, training=True))[0]
+        return semisup.feature_matching_loss(real, semisup.run_layers(gan.body, fake, training=True))[0]
 
     return _worst(recorder.seen, gan.G, objective)
 
@@ -102,16 +103,16 @@ def rows(seed=0):
         return rng.normal(shape, dtype="float64")
 
     out = []
-    noise = S.GaussianNoise(0.5, rng)
+    noise = semisup.GaussianNoise(0.5, rng)
     noise.fixed_noise = data(4, 6)
     out.append(("GaussianNoise(0.5)", "dx", gradcheck.check_layer(noise, data(4, 6), seed=seed)["dx"],
                 gradcheck.LAYER_TOLERANCE))
     other = data(7, CLASSES) * 3
-    for name, fn in [("(K+1) unsupervised loss, real logits", lambda l: S.unsupervised_loss(l, other)[:2]),
-                     ("(K+1) unsupervised loss, fake logits", lambda l: S.unsupervised_loss(other, l)[::2])]:
+    for name, fn in [("(K+1) unsupervised loss, real logits", lambda l: semisup.unsupervised_loss(l, other)[:2]),
+                     ("(K+1) unsupervised loss, fake logits", lambda l: semisup.unsupervised_loss(other, l)[::2])]:
         out.append((name, "dlogits", gradcheck.check_loss(fn, data(6, CLASSES) * 3), gradcheck.LAYER_TOLERANCE))
     real = data(8, 5)
-    out.append(("feature matching", "dfake", gradcheck.check_loss(lambda f: S.feature_matching_loss(real, f),
+    out.append(("feature matching", "dfake", gradcheck.check_loss(lambda f: semisup.feature_matching_loss(real, f),
                                                                   data(6, 5)), gradcheck.LAYER_TOLERANCE))
     layer, features, labels = Linear(6, CLASSES, rng, 0.5, "float64"), data(9, 6), rng.integers(0, CLASSES, (9,))
     softmax_objective(layer, features, labels, 0.1)
@@ -120,7 +121,7 @@ def rows(seed=0):
         lambda: softmax_objective(layer, features, labels, 0.1), p)) for k, p in layer.params.items())
     out.append(("softmax on features + L2", "W, b", worst, gradcheck.LAYER_TOLERANCE))
 
-    wn = S.WeightNormLinear(7, 5, rng, "float64")
+    wn = semisup.WeightNormLinear(7, 5, rng, "float64")
     gradcheck.randomize_parameters(Sequential(wn), rng)
     worst = max(gradcheck.check_layer(wn, data(4, 7), seed=seed).values())
     out.append(("WeightNormLinear(7, 5)", "dx, v, g, b", worst, gradcheck.LAYER_TOLERANCE))
@@ -133,12 +134,12 @@ def rows(seed=0):
 
 def _d_rows(rng, data, seed, weight_norm):
     """A small (K+1)-class D, noise held fixed: the input and every parameter, one by one and along a direction."""
-    D = S.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64",
+    D = semisup.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64",
                         weight_norm=weight_norm)
     gradcheck.randomize_parameters(D, rng)
     x, width = data(6, FEATURES), FEATURES
     for layer in D.layers:  # hold every noise draw fixed, at the width of its input
-        if isinstance(layer, S.GaussianNoise):
+        if isinstance(layer, semisup.GaussianNoise):
             layer.fixed_noise = data(6, width)
         width = getattr(layer, "n_out", width)
     worst = max(gradcheck.check_layer(D, x, seed=seed).values())

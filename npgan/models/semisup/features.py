@@ -21,8 +21,7 @@ import numpy
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.checkpoint import CheckpointError, load_into, read, save
 from npgan.files import PRETRAINED
-from npgan.nn import losses
-from npgan.nn import mlp as models
+from npgan.nn import losses, mlp
 from npgan.nn.layers import Linear, Maxout, Sequential
 from npgan.nn.optim import Adam
 
@@ -33,8 +32,8 @@ LR = 0.01
 
 
 def build_discriminator(config, rng):
-    """The paper-shaped D a GAN ``Config`` describes (``models.discriminator``), drawn from ``rng``."""
-    return models.discriminator(784, config.d_hidden, rng, config.d_pieces, config.keep_input,
+    """The paper-shaped D a GAN ``Config`` describes (``mlp.discriminator``), drawn from ``rng``."""
+    return mlp.discriminator(784, config.d_hidden, rng, config.d_pieces, config.keep_input,
                                 config.keep_hidden, config.d_init_range, config.d_activation, config.dtype,
                                 config.d_bias_range)
 
@@ -128,4 +127,4 @@ def build_discriminator_like(D, rng):
     """A fresh D of the same layers as ``D`` (maxout widths and pieces), at the paper's initial range."""
     maxouts = [layer for layer in D.layers if isinstance(layer, Maxout)]
     hidden = tuple(layer.n_units for layer in maxouts)
-    return models.discriminator(784, hidden, rng, maxouts[0].n_pieces, dtype=str(maxouts[0].params["W"].dtype))
+    return mlp.discriminator(784, hidden, rng, maxouts[0].n_pieces, dtype=str(maxouts[0].params["W"].dtype))

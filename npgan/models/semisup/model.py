@@ -31,8 +31,7 @@ import math
 import numpy
 
 from npgan.backend import asarray, get_backend, to_numpy
-from npgan.nn import functional as F
-from npgan.nn import losses
+from npgan.nn import functional, losses
 from npgan.nn.image_layers import BatchNorm
 from npgan.nn.kernels import sigmoid
 from npgan.nn.layers import Layer, Linear, ReLU, Sequential, Sigmoid
@@ -176,14 +175,14 @@ class WeightNormLinear(Layer):
     def forward(self, x, training=True):
         x = self._check_input(x, self.n_in)
         W, norm = self.weight()
-        y, cache = F.linear_forward(x, W, self.params["b"])
+        y, cache = functional.linear_forward(x, W, self.params["b"])
         self._cache = (cache, norm)
         return y
 
     def backward(self, dy, input_grad=True, param_grads=True):
         cache, norm = self._take_cache()
         self._check_grad(dy, (cache[0].shape[0], self.n_out))
-        dx, dW, db = F.linear_backward(dy, cache, input_grad, param_grads)
+        dx, dW, db = functional.linear_backward(dy, cache, input_grad, param_grads)
         if param_grads:
             v, g = self.params["v"], self.params["g"]
             dg = (dW * v).sum(axis=0) / norm  # (n_out,)

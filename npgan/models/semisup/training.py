@@ -19,18 +19,18 @@ import os
 
 import numpy
 
-from npgan import plots
+from npgan import checkpoint, plots
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
 from npgan.datasets.batches import ShuffledBatches
 from npgan.datasets.idx import load_mnist
 from npgan.errors import UsageError
-from npgan.models.semisup import model as S
+from npgan.models.semisup import model as semisup
 from npgan.nn import losses
 from npgan.nn.optim import Adam, ExponentialDecay
 
 
-def draw_labelled(labels, n, seed, classes=S.CLASSES):
+def draw_labelled(labels, n, seed, classes=semisup.CLASSES):
     """Indices of ``n`` labelled images, ``n / classes`` of each class, drawn from ``labels`` (host ints).
 
     The draw is on the host, with NumPy's generator seeded by ``seed``, so the same
@@ -86,10 +86,10 @@ class SemiSupervisedGAN:
 
     def __init__(self, config, rng, features=784):
         self.config, self.rng = config, rng
-        self.D = S.discriminator(config.d_hidden, rng, config.semisup_input_noise, config.semisup_hidden_noise,
+        self.D = semisup.discriminator(config.d_hidden, rng, config.semisup_input_noise, config.semisup_hidden_noise,
                                  n_in=features, dtype=config.dtype, weight_norm=bool(config.semisup_weight_norm))
-        self.G = S.generator(config.noise_dim, config.g_hidden, rng, n_out=features, dtype=config.dtype)
-        self.body, self.head = S.split_discriminator(self.D)
+        self.G = semisup.generator(config.noise_dim, config.g_hidden, rng, n_out=features, dtype=config.dtype)
+        self.body, self.head = semisup.split_discriminator(self.D)
         self.state = {}
 
     def sample_noise(self, n, rng=None):
@@ -108,7 +108,7 @@ class SemiSupervisedGAN:
 
     def classify(self, x):
         """The predicted digit of each row of ``x`` (host int64)."""
-        return S.predict(self.D, x)
+        return semisup.predict(self.D, x)
 
     def d_step(self, unlabelled, labelled, labels, optimizer):
         """One update of D on the three batches; returns its statistics (0-d arrays)."""
@@ -117,21 +117,21 @@ class SemiSupervisedGAN:
         n_lab, n_unl = labelled.shape[0], unlabelled.shape[0]
         logits = self.D.forward(xp.concatenate([labelled, unlabelled, fake]), training=True)  # (3m, K)
         sup, dsup = losses.softmax_cross_entropy(logits[:n_lab], labels)
-        unsup, dreal, dfake = S.unsupervised_loss(logits[n_lab:n_lab + n_unl], logits[n_lab + n_unl:])
+        unsup, dreal, dfake = semisup.unsupervised_loss(logits[n_lab:n_lab + n_unl], logits[n_lab + n_unl:])
         self.D.backward(xp.concatenate([dsup, dreal, dfake]), input_grad=False)
         optimizer.step()
         return {"sup_loss": sup, "unsup_loss": unsup,
-                "d_real": S.real_probability(logits[n_lab:n_lab + n_unl]).mean(),
-                "d_fake": S.real_probability(logits[n_lab + n_unl:]).mean(),
+                "d_real": semisup.real_probability(logits[n_lab:n_lab + n_unl]).mean(),
+                "d_fake": semisup.real_probability(logits[n_lab + n_unl:]).mean(),
                 "train_error": (logits[:n_lab].argmax(axis=1) != labels).mean()}
 
     def g_step(self, unlabelled, optimizer):
         """One update of G by feature matching against ``unlabelled``; D's parameters stay as they are."""
-        real = S.run_layers(self.body, unlabelled, training=True)
+        real = semisup.run_layers(self.body, unlabelled, training=True)
         fake = self.G.forward(self.sample_noise(unlabelled.shape[0]), training=True)
-        features = S.run_layers(self.body, fake, training=True)
-        loss, dfeatures = S.feature_matching_loss(real, features)
-        dfake = S.backward_layers(self.body, dfeatures, param_grads=False)  # through D, into G's output
+        features = semisup.run_layers(self.body, fake, training=True)
+        loss, dfeatures = semisup.feature_matching_loss(real, features)
+        dfake = semisup.backward_layers(self.body, dfeatures, param_grads=False)  # through D, into G's output
         self.G.backward(dfake, input_grad=False)
         optimizer.step()
         return {"g_loss": loss}
@@ -160,7 +160,7 @@ class SemiSupervisedModel:
         self.labelled_indices = chosen
         self.gan = SemiSupervisedGAN(config, self.rng)
         if config.semisup_weight_norm:  # the data-dependent start, on the first 500 training images
-            S.init_weight_norm(self.gan.D, x[:500])
+            semisup.init_weight_norm(self.gan.D, x[:500])
         self.d_optimizer, self.g_optimizer = adam(config, self.gan.D), adam(config, self.gan.G)
         self.iterations_per_epoch = self.data.batches_per_epoch
         self.mnist = mnist
@@ -210,8 +210,6 @@ def semisupervised_outputs(model, epoch, out_dir, say):
 def load_semisupervised(path, config, state, arrays, averaged=False):
     """The ``SemiSupervisedGAN`` of a file already read: a training checkpoint (G and D), or a
     classifier file (``export_classifier``: D only, ``G`` is then ``None``)."""
-    if averaged:
-        raise CheckpointError(f"{os.fspath(path)}: a semisup model has no averaged generator")
     gan = SemiSupervisedGAN(config, Random(config.seed))
     load_into(path, arrays, "D", gan.D)
     if any(name.startswith("G/") for name in arrays):
@@ -220,3 +218,24 @@ def load_semisupervised(path, config, state, arrays, averaged=False):
         gan.G = None
     gan.state = state
     return gan
+
+
+def export_classifier(model_path, out_path):
+    """Write a semi-supervised checkpoint's D alone, float16: what ``npgan classify`` needs.
+
+    The file's state records its own test error (``test_errors``: how many of the 10,000
+    MNIST test images its float16 weights misclassify), for ``npgan classify`` to reproduce.
+    """
+    gan = load_semisupervised_file(model_path)
+    note = {"contents": "D only (the (K+1)-class discriminator, for npgan classify), float16; no generator",
+            "source_epoch": gan.state.get("epoch"), "labelled_indices": gan.state.get("labelled_indices")}
+    checkpoint.save(out_path, gan.config, note, {"D": gan.D}, kind="generator", dtype="float16")
+    mnist = load_mnist()
+    note["test_errors"] = int((load_semisupervised_file(out_path).classify(mnist.test_x) != mnist.test_y).sum())
+    checkpoint.save(out_path, gan.config, note, {"D": gan.D}, kind="generator", dtype="float16")
+
+
+def load_semisupervised_file(path):
+    """The semi-supervised model a file holds (``load_semisupervised`` after ``checkpoint.read``)."""
+    config, state, arrays = checkpoint.read(path)
+    return load_semisupervised(path, config, state, arrays)

@@ -170,7 +170,7 @@ def test_a_model_file_holds_the_networks_alone_and_loads_like_the_checkpoint(run
     np.testing.assert_allclose(to_numpy(loaded.reconstruct(x)), to_numpy(vae.reconstruct(x)), atol=2e-3)
     assert main(["train", "--resume", str(path)]) == 2
     assert "cannot be resumed" in capsys.readouterr().err
-    with pytest.raises(checkpoint.CheckpointError, match="has no averaged generator"):
+    with pytest.raises(checkpoint.CheckpointError, match="a vae model keeps no averaged generator"):
         npgan.load(path, averaged=True)
     assert main(["export", str(runs["vae"] / "checkpoint.npz"), "-o", str(tmp_path / "exported.npz")]) == 0
     assert "wrote G and E" in capsys.readouterr().out  # the encoder travels with the decoder
@@ -183,7 +183,8 @@ def test_autoencoder_configs_are_checked_before_anything_runs():
                          (dict(model="dae", ae_corruption="masking", ae_noise=1.0), "below 1 for masking"),
                          (dict(model="ae", ae_code=0), "ae_code and every ae_hidden width must be >= 1"),
                          (dict(model="ae", ae_binarize="threshold"), "ae_binarize must be"),
-                         (dict(model="vae", dataset="ring-8", iters_per_epoch=5), "trains on mnist")]:
+                         (dict(model="vae", dataset="ring-8", iters_per_epoch=5),
+                          "model 'vae' trains on 'mnist', not 'ring-8'")]:
         with pytest.raises(ValueError, match=message):
             Config(**bad)
     assert Config(model="ae", ae_hidden=[8, 4]).ae_hidden == (8, 4)

@@ -15,7 +15,7 @@ from npgan.datasets import fashion
 from npgan.datasets.idx import load_images
 from npgan.evaluation import classifier as classifiers
 from npgan.models.cgan import training as conditional_model
-from npgan.models.gan.training import data_logit_mean
+from npgan.models.common import data_logit_mean
 from npgan.presets import PRESETS, get_preset
 from npgan.train import train
 

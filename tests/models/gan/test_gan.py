@@ -6,8 +6,7 @@ import pytest
 import npgan
 from npgan.backend import Random
 from npgan.models.gan.model import GAN
-from npgan.nn import gradcheck, losses
-from npgan.nn import mlp as models
+from npgan.nn import gradcheck, losses, mlp
 
 
 class _Recorder:
@@ -22,8 +21,8 @@ class _Recorder:
 
 def _small_gan(gen_loss="nonsaturating", seed=0):
     rng = Random(seed)
-    G = models.generator(3, (7,), 5, output="sigmoid", init_range=0.5, rng=rng, dtype="float64")
-    D = models.discriminator(5, (4, 4), n_pieces=3, keep_input=0.8, keep_hidden=0.5,
+    G = mlp.generator(3, (7,), 5, output="sigmoid", init_range=0.5, rng=rng, dtype="float64")
+    D = mlp.discriminator(5, (4, 4), n_pieces=3, keep_input=0.8, keep_hidden=0.5,
                              init_range=0.5, rng=rng, dtype="float64")
     gradcheck.randomize_parameters(G, rng)
     gradcheck.randomize_parameters(D, rng)

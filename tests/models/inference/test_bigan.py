@@ -9,10 +9,10 @@ from conftest import REPOSITORY, pretrained_classifier_and_mnist
 
 from npgan import checkpoint
 from npgan.backend import Random, to_numpy
+from npgan.loading import load
 from npgan.models.inference.bigan import build_bigan
 from npgan.models.inference.bigan_training import BiGANModel, save_bigan_file
 from npgan.models.inference.scores import class_kept
-from npgan.models.registry import load
 from npgan.nn.losses import discriminator_loss
 from npgan.nn.optim import Adam, MomentumSGD
 from npgan.presets import Config, get_preset
@@ -122,7 +122,7 @@ def test_the_model_file_holds_g_and_e_in_float16_and_encodes_like_the_checkpoint
 def test_bigan_refuses_what_it_does_not_keep_and_scales_only_es_rate():
     with pytest.raises(ValueError, match="model 'bigan' keeps no snapshots"):
         SMALL.replace(parzen_every=5)
-    with pytest.raises(ValueError, match="e_lr_ratio .* applies to model 'bigan'"):
+    with pytest.raises(ValueError, match="e_lr_ratio applies to model 'bigan', not"):
         Config(e_lr_ratio=0.5)
     optimizers = BiGANModel(SMALL.replace(e_lr_ratio=0.1, lr_min=1e-4)).optimizers
     assert optimizers["E"].lr == pytest.approx(0.1 * optimizers["D"].lr) and optimizers["G"].lr == optimizers["D"].lr
@@ -188,8 +188,9 @@ def test_the_reconstruction_term_pulls_g_of_e_of_x_towards_x(xp):
 
 
 def test_alice_and_the_pair_discriminator_are_bigan_options():
-    with pytest.raises(ValueError, match="d_code_units and bigan_recon .* apply to model 'bigan'"):
-        Config(bigan_recon=1.0)
+    for option in ("d_code_units", "bigan_recon"):
+        with pytest.raises(ValueError, match=f"{option} applies to model 'bigan', not 'gan'"):
+            Config(**{option: 1})
     with pytest.raises(ValueError, match="d_code_units and bigan_recon must be >= 0"):
         SMALL.replace(d_code_units=-1)
     with pytest.raises(ValueError, match="needs d_activation='maxout'"):

@@ -9,7 +9,8 @@ import pytest
 from npgan import checkpoint
 from npgan.backend import Random, get_backend, to_numpy
 from npgan.checkpoint import CheckpointError
-from npgan.models.inference.encoder_training import EncoderModel, load_encoder, save_encoder_file
+from npgan.loading import load
+from npgan.models.inference.encoder_training import EncoderModel, save_encoder_file
 from npgan.models.inference.model import (
     ScaledTanh,
     best_of_starts,
@@ -19,8 +20,7 @@ from npgan.models.inference.model import (
     reconstruction_loss,
     refine,
 )
-from npgan.models.registry import load
-from npgan.nn import mlp as models
+from npgan.nn import mlp
 from npgan.nn.gradcheck import check_layer
 from npgan.nn.layers import Linear, Sequential
 from npgan.presets import Config
@@ -41,7 +41,7 @@ def encoder_config(generator_file, **changes):
 
 def write_generator(path, config=G_CONFIG, seed=0):
     """A generator file as ``npgan export`` writes one, its weights drawn from ``Random(seed)``."""
-    G = models.generator(config.noise_dim, config.g_hidden, 2, Random(seed), config.g_output, config.g_init_range)
+    G = mlp.generator(config.noise_dim, config.g_hidden, 2, Random(seed), config.g_output, config.g_init_range)
     checkpoint.save(path, config, {"epoch": 0}, {"G": G}, kind="generator")
     return path
 
@@ -92,7 +92,7 @@ def test_refinement_finds_the_code_inside_the_box_and_projects_onto_it_outside(x
 
 def test_refinement_never_returns_worse_codes_than_it_started_from(xp):
     rng = Random(2)
-    G = models.generator(3, (8,), 6, rng, init_range=1.0, dtype="float64")
+    G = mlp.generator(3, (8,), 6, rng, init_range=1.0, dtype="float64")
     x, z0 = rng.uniform(0, 1, (10, 6), dtype="float64"), rng.uniform(-1, 1, (10, 3), dtype="float64")
     start = reconstruction_loss(G.forward(z0, training=False), x)[0]
     _, r = refine(G, x, z0, steps=5, lr=5.0, bound=BOUND)  # a step far too large: the best seen is kept
@@ -177,9 +177,8 @@ def test_the_encoder_file_names_its_generator_and_refuses_another(tmp_path, gene
         load(shipped / "e.npz")
     # the training checkpoint finds the generator where it was trained from
     assert isinstance(load(tmp_path / "run" / "checkpoint.npz").generator_path, str)
-    with pytest.raises(CheckpointError, match="no averaged generator"):
-        load_encoder(tmp_path / "run" / "checkpoint.npz", *checkpoint.read(tmp_path / "run" / "checkpoint.npz"),
-                     averaged=True)
+    with pytest.raises(CheckpointError, match="an encoder model keeps no averaged generator"):
+        load(tmp_path / "run" / "checkpoint.npz", averaged=True)
 
 
 def test_npgan_train_takes_the_generator_file_and_refuses_it_where_it_does_not_apply(tmp_path, generator_file, capsys):

@@ -23,12 +23,12 @@ from npgan.models.inpainting.model import (
 )
 from npgan.models.inpainting.scores import missing_error_and_spread, nearest_on_observed
 from npgan.models.inpainting.search import complete_by_search, search_gradient
-from npgan.nn import mlp as models
+from npgan.nn import mlp
 
 
 def _tiny_inpainter(rng, dtype="float32", noise_dim=4):
-    G = models.generator(noise_dim + 784, (16,), 784, rng, "sigmoid", 0.5, dtype=dtype)
-    D = models.discriminator(2 * 784, (8,), rng, 2, init_range=0.05, dtype=dtype)
+    G = mlp.generator(noise_dim + 784, (16,), 784, rng, "sigmoid", 0.5, dtype=dtype)
+    D = mlp.discriminator(2 * 784, (8,), rng, 2, init_range=0.05, dtype=dtype)
     return Inpainter(G, D, rng, noise_dim)
 
 
@@ -116,8 +116,8 @@ def test_gradient_checks_pass_and_catch_a_composition_that_ignores_the_mask(monk
 
 def test_search_lowers_the_error_on_observed_pixels_and_keeps_them():
     rng = Random(8)
-    G = models.generator(5, (16,), 784, rng, "sigmoid", 0.5)
-    D = models.discriminator(784, (8,), rng, 2, init_range=0.05)
+    G = mlp.generator(5, (16,), 784, rng, "sigmoid", 0.5)
+    D = mlp.discriminator(784, (8,), rng, 2, init_range=0.05)
     x = to_numpy(G.forward(rng.uniform(-1, 1, (4, 5)), training=False))
     observed = observed_mask("bottom", 4, rng)
     z0 = rng.uniform(-1, 1, (4, 5))
@@ -173,10 +173,10 @@ def test_diversity_term_pulls_pairs_apart_up_to_its_cap_and_ignores_speckle():
 
 
 def test_config_refuses_inpaint_fields_elsewhere_and_other_updates():
-    with pytest.raises(ValueError, match="inpaint_l2 and inpaint_diversity"):
+    with pytest.raises(ValueError, match="inpaint_l2 applies to model 'inpaint', not 'gan'"):
         Config(inpaint_l2=1.0)
-    with pytest.raises(ValueError, match="inpaint_l2 and inpaint_diversity"):
-        Config(inpaint_diversity=1.0)
+    with pytest.raises(ValueError, match="inpaint_diversity applies to model 'inpaint', not 'vae'"):
+        Config(model="vae", inpaint_diversity=1.0)
     with pytest.raises(ValueError, match="model 'inpaint' trains by Algorithm 1 with k = 1"):
         Config(model="inpaint", k=2)
 

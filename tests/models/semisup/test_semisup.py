@@ -10,14 +10,13 @@ from conftest import REPOSITORY, mnist_dir
 
 from npgan import checkpoint
 from npgan.backend import Random, asarray, to_numpy
-from npgan.cli.classify import export_classifier
 from npgan.cli.parser import main
 from npgan.datasets.idx import load_mnist
-from npgan.models.semisup import model as S
+from npgan.models.semisup import model as semisup
 from npgan.models.semisup.checks import rows
 from npgan.models.semisup.features import classification_error, maxout_features, standardiser, train_softmax
-from npgan.models.semisup.training import draw_labelled
-from npgan.nn import mlp as models
+from npgan.models.semisup.training import draw_labelled, export_classifier
+from npgan.nn import mlp
 from npgan.presets import Config, get_preset
 from npgan.train import train
 
@@ -37,15 +36,15 @@ def test_unsupervised_loss_is_the_k_plus_1_softmax_with_the_fake_logit_at_zero()
     p_fake_real = np.exp(-_logsumexp(np.c_[real, np.zeros(5)]))
     p_fake_fake = np.exp(-_logsumexp(np.c_[fake, np.zeros(7)]))
     expected = -0.5 * np.log(1 - p_fake_real).mean() - 0.5 * np.log(p_fake_fake).mean()
-    loss, dreal, dfake = S.unsupervised_loss(asarray(real), asarray(fake))
+    loss, dreal, dfake = semisup.unsupervised_loss(asarray(real), asarray(fake))
     assert float(loss) == pytest.approx(expected, rel=1e-12)
     assert np.all(to_numpy(dreal) <= 0) and np.all(to_numpy(dfake) >= 0)  # raise Z on data, lower it on fakes
-    assert to_numpy(S.real_probability(asarray(real))) == pytest.approx(1 - p_fake_real, rel=1e-12)
+    assert to_numpy(semisup.real_probability(asarray(real))) == pytest.approx(1 - p_fake_real, rel=1e-12)
 
 
 def test_the_losses_stay_finite_for_saturated_logits():
     big = asarray(np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]]))
-    loss, dreal, dfake = S.unsupervised_loss(big, big)
+    loss, dreal, dfake = semisup.unsupervised_loss(big, big)
     assert np.isfinite(float(loss)) and np.isfinite(to_numpy(dreal)).all() and np.isfinite(to_numpy(dfake)).all()
 
 
@@ -62,8 +61,8 @@ def test_a_wrong_unsupervised_gradient_is_caught():
     fake = rng.normal((4, 3), "float64")
 
     def wrong(logits):
-        loss, dreal, _ = S.unsupervised_loss(logits, fake)
-        s = S.log_partition(logits)
+        loss, dreal, _ = semisup.unsupervised_loss(logits, fake)
+        s = semisup.log_partition(logits)
         p = np.exp(to_numpy(logits) - to_numpy(s)[:, None])
         return loss, asarray(-0.5 / logits.shape[0] * p)
 
@@ -71,7 +70,7 @@ def test_a_wrong_unsupervised_gradient_is_caught():
 
 
 def test_gaussian_noise_is_the_identity_in_evaluation_and_adds_noise_in_training():
-    layer = S.GaussianNoise(0.5, Random(0))
+    layer = semisup.GaussianNoise(0.5, Random(0))
     x = asarray(np.zeros((2000, 50), dtype=np.float32))
     assert np.array_equal(to_numpy(layer.forward(x, training=False)), to_numpy(x))
     assert float(to_numpy(layer.forward(x)).std()) == pytest.approx(0.5, rel=0.02)
@@ -92,8 +91,8 @@ def test_the_preset_and_flags(capsys, tmp_path):
     assert get_preset("mnist-semisup").labels == 100
     for argv, what in [(["--preset", "mnist-semisup", "--labels", "15"], "multiple of 10"),
                        (["--preset", "mnist-semisup", "--labels", "50010"], "multiple of 10"),
-                       (["--preset", "mnist", "--labels", "100"], "apply to model 'semisup'"),
-                       (["--preset", "ring-8", "--label-seed", "2"], "apply to model 'semisup'")]:
+                       (["--preset", "mnist", "--labels", "100"], "labels applies to model 'semisup', not 'gan'"),
+                       (["--preset", "ring-8", "--label-seed", "2"], "label_seed applies to model 'semisup'")]:
         assert main(["train", *argv, "--out", str(tmp_path / "run")]) == 2
         err = capsys.readouterr().err
         assert what in err and err.count("\n") == 1
@@ -141,7 +140,7 @@ def test_classify_refuses_a_model_without_a_classifier_head_and_an_existing_outp
     root, _ = trained
     g = tmp_path / "g.npz"
     checkpoint.save(g, Config(g_hidden=(8,), noise_dim=3), {"epoch": 0},
-                    {"G": models.generator(3, (8,), 784, Random(0))}, kind="generator")
+                    {"G": mlp.generator(3, (8,), 784, Random(0))}, kind="generator")
     assert main(["classify", str(g), "-o", str(tmp_path / "p.npy")]) == 2
     err = capsys.readouterr().err
     assert "cannot classify" in err and err.count("\n") == 1 and not (tmp_path / "p.npy").exists()
@@ -165,15 +164,15 @@ def test_a_softmax_on_features_learns_a_separable_problem_and_maxout_features_ha
     scale = standardiser(asarray(x))
     layer = train_softmax(scale(asarray(x)), asarray(y), Random(0))
     assert classification_error(layer, scale(asarray(x)), y) < 0.05
-    D = models.discriminator(784, (12, 7), Random(0), n_pieces=3)
+    D = mlp.discriminator(784, (12, 7), Random(0), n_pieces=3)
     assert maxout_features(D, np.zeros((5, 784), np.float32)).shape == (5, 19)
 
 
 def test_weight_norm_starts_from_the_data_with_unit_outputs():
     rng = Random(2)
-    D = S.discriminator((20, 10), rng, 0.3, 0.5, n_in=30, classes=4, weight_norm=True, dtype="float64")
+    D = semisup.discriminator((20, 10), rng, 0.3, 0.5, n_in=30, classes=4, weight_norm=True, dtype="float64")
     x = rng.uniform(0, 1, (200, 30), "float64")
-    S.init_weight_norm(D, x)
+    semisup.init_weight_norm(D, x)
     logits = to_numpy(D.forward(x, training=False))
     assert np.allclose(logits.mean(axis=0), 0, atol=1e-6) and np.allclose(logits.std(axis=0), 1, atol=1e-4)
     v, g = to_numpy(D.layers[1].params["v"]), to_numpy(D.layers[1].params["g"])

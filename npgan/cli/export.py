@@ -1,0 +1,33 @@
+"""``npgan export``: a training checkpoint's generator (and encoder) alone, float32, for ``pretrained/``."""
+
+import os
+
+from npgan import checkpoint
+from npgan.cli.arguments import load_model, output_file
+
+
+def add_parser(sub, common):
+    """Register ``export`` on the ``npgan`` command's subparsers."""
+    p = sub.add_parser("export", parents=[common],
+                       help="write a checkpoint's generator alone, float32 (for pretrained/)")
+    p.add_argument("checkpoint")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--averaged", action="store_true",
+                   help="the run's averaged generator (average_from > 0) instead of the last one")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args):
+    output_file(args.output, (".npz",), args.force, [args.checkpoint])
+    gan = load_model(args.checkpoint, "sample", args.averaged)
+    state = {"epoch": gan.state.get("epoch"), "source": os.path.basename(args.checkpoint)}
+    if args.averaged:
+        state["averaged_epochs"] = gan.state["averaged_epochs"]
+    # G, and the encoder E of a family that has one (a VAE's file needs it to encode and reconstruct)
+    networks = {name: getattr(gan, name) for name in ("G", "E") if getattr(gan, name, None) is not None}
+    checkpoint.save(args.output, gan.config, state, networks, kind="generator", dtype="float32")
+    count = sum(p.size for network in networks.values() for p in network.params.values())
+    print(f"wrote {' and '.join(networks)} ({count} float32 parameters) to {args.output}")
+    return 0

@@ -1,0 +1,85 @@
+"""What the model families share: their data's shape, optimisers, BLAS threads, loading D.
+
+A family imports this module, never another family's (``npgan.models`` says what each may
+import).
+"""
+
+from npgan.backend import get_backend
+from npgan.checkpoint import load_into
+from npgan.datasets.idx import GREY_28
+from npgan.datasets.toy import make_toy
+from npgan.nn.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
+
+MNIST_FEATURES = 784  # 28 x 28 pixels
+
+
+def feature_count(config):
+    """Features per example of ``config.dataset``: 784 pixels for (Fashion-)MNIST, else the toy's dimension."""
+    return MNIST_FEATURES if config.dataset in GREY_28 else make_toy(config.dataset).dim
+
+
+def data_logit_mean(x, dtype="float32"):
+    """The logit of the per-pixel mean of ``x`` (n, features), clipped away from 0 and 1.
+
+    The paper's G starts with this as its output bias, so that ``sigmoid`` of it, G's
+    first output for any ``z`` once its weights are small, is the mean training image.
+    """
+    xp = get_backend()
+    mean = xp.clip(x.mean(axis=0), 1e-7, 1 - 1e-7)
+    return xp.log(mean / (1 - mean)).astype(dtype)
+
+
+def build_optimizer(config, network, scale=1.0):
+    """Momentum SGD (the paper's) or Adam over ``network``, as ``config.optimizer`` says.
+
+    The learning rate is ``config.lr * scale`` and decays as ``config`` says (pylearn2's
+    ``ExponentialDecay``: held for the first ``config.lr_decay_start`` updates, then divided
+    by ``lr_decay`` per update down to ``lr_min * scale``). ``scale``: a second time scale,
+    e.g. G's rate over D's.
+    """
+    lr = config.lr * scale
+    decay = ExponentialDecay(lr, config.lr_decay, config.lr_min * scale, config.lr_decay_start)
+    if config.optimizer == "adam":
+        return Adam(network, lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
+    return MomentumSGD(network, lr, config.momentum_start, decay)
+
+
+def momentum_ramp(config):
+    """The momentum as a function of the epoch (pylearn2's ``MomentumAdjustor``)."""
+    return LinearRamp(config.momentum_start, config.momentum_end,
+                      config.momentum_start_epoch, config.momentum_saturate_epoch)
+
+
+def set_epoch_momentum(config, ramp, optimizers, epoch):
+    """Give momentum-SGD ``optimizers`` the momentum of epoch ``epoch`` (0-based); Adam has none.
+
+    pylearn2's MomentumAdjustor sets epoch e's momentum (e counted from 1) from the ramp at
+    e; ``momentum_ramp="late"`` (runs from before that field) reads it at e - 1.
+    """
+    if config.optimizer != "momentum":
+        return
+    value = ramp(epoch + 1 if config.momentum_ramp == "pylearn2" else epoch)
+    for optimizer in optimizers:
+        optimizer.momentum = value
+
+
+# Below this many multiply-adds in the largest matrix product of a step, BLAS runs on one
+# thread: the toy presets (at most 200 x 128 x 640 = 1.6e7) are far below, MNIST
+# (200 x 784 x 1200 = 1.9e8) above.
+SMALL_PRODUCT = 10**8
+
+
+def blas_threads_for(networks, rows):
+    """1 when ``rows`` rows times the largest weight matrix of ``networks`` fall below
+    ``SMALL_PRODUCT`` multiply-adds (too small to share between BLAS threads), else ``None``."""
+    largest = max(layer.params["W"].size for net in networks for layer in net.layers if "W" in layer.params)
+    return 1 if rows * largest < SMALL_PRODUCT else None
+
+
+def load_discriminator(path, arrays, state, model):
+    """``model.D`` from a training checkpoint; a model file (``pretrained/``) holds no D, and
+    ``model.D`` becomes ``None`` (what every family's loader does with its D)."""
+    if state["kind"] == "training":
+        load_into(path, arrays, "D", model.D)
+    else:
+        model.D = None
