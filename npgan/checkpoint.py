@@ -27,7 +27,6 @@ import zipfile
 import numpy
 
 from npgan.backend import asarray, to_numpy
-from npgan.config import Config
 from npgan.files import atomic_write
 
 FORMAT_VERSION = 1
@@ -51,7 +50,7 @@ def save(path, config, state, networks, optimizers=None, kind="training", dtype=
     arrays = {
         "format": numpy.asarray(FORMAT),
         "kind": numpy.asarray(kind),
-        "config": numpy.asarray(config.to_json()),
+        "config": numpy.asarray(_config_json(config)),
         "state": numpy.asarray(json.dumps(state)),
     }
     for prefix, net in networks.items():
@@ -62,6 +61,11 @@ def save(path, config, state, networks, optimizers=None, kind="training", dtype=
         for key, value in opt.state_dict().items():
             arrays[f"opt_{prefix}/{key}"] = value
     atomic_write(path, lambda f: write_npz(f, arrays))
+
+
+def _config_json(config):
+    """A ``Config`` (``to_json``) or a dict of its fields, as the sorted JSON a checkpoint stores."""
+    return json.dumps(config, sort_keys=True) if isinstance(config, dict) else config.to_json()
 
 
 def write_npz(f, arrays):
@@ -86,7 +90,9 @@ def save_weights(path, config, state, networks, dtype="float16"):
 def read(path):
     """Open a checkpoint and return ``(config, state, arrays)`` with host arrays.
 
-    Raises ``CheckpointError`` naming the file and what is wrong with it.
+    ``config`` is the stored configuration as a dict of its fields; ``loading.read`` makes
+    it a ``Config`` (this module, the file format, knows no ``Config``). Raises
+    ``CheckpointError`` naming the file and what is wrong with it.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -101,9 +107,10 @@ def read(path):
         raise CheckpointError(f"{path}: not a readable npgan checkpoint ({reason})") from None
     _check_format(path, arrays.get("format"))
     try:
-        values = json.loads(str(arrays.pop("config")))
-        values.setdefault("momentum_ramp", "late")  # files from before the field trained so
-        config = Config.from_json(json.dumps(values))
+        config = json.loads(str(arrays.pop("config")))
+        if not isinstance(config, dict):
+            raise ValueError("the configuration is not a JSON object")
+        config.setdefault("momentum_ramp", "late")  # files from before the field trained so
         state = json.loads(str(arrays.pop("state")))
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: damaged configuration or state ({exc})") from None

@@ -6,13 +6,29 @@ the object; ``require`` turns "this model cannot do that" into one line for the 
 ``average_generators`` is Polyak averaging over a run's saved generators.
 """
 
+import json
 import os
 
-from npgan import models
+from npgan import checkpoint, models
 from npgan.backend import get_backend
-from npgan.checkpoint import CheckpointError, NamedArrays, load_into, read
+from npgan.checkpoint import CheckpointError, NamedArrays, load_into
+from npgan.config import Config
 from npgan.errors import UsageError
 from npgan.models.record import ABILITIES
+
+
+def read(path):
+    """``checkpoint.read(path)`` with the configuration as a ``Config``: ``(config, state, arrays)``.
+
+    Raises ``CheckpointError`` naming the file for one that cannot be read, or whose
+    configuration is not a valid ``Config``.
+    """
+    values, state, arrays = checkpoint.read(path)
+    try:
+        config = Config.from_json(json.dumps(values))
+    except ValueError as exc:
+        raise CheckpointError(f"{os.fspath(path)}: damaged configuration ({exc})") from None
+    return config, state, arrays
 
 
 def load(path, averaged=False):
@@ -22,10 +38,7 @@ def load(path, averaged=False):
     Raises ``CheckpointError`` for a file that cannot be read or used.
     """
     config, state, arrays = read(path)
-    try:
-        chosen = models.family(config.model)
-    except ValueError as exc:
-        raise CheckpointError(f"{os.fspath(path)}: {exc}") from None
+    chosen = models.family(config.model)
     if averaged and not chosen.averages:
         article = "an" if chosen.name[0] in "aeiou" else "a"
         raise CheckpointError(f"{os.fspath(path)}: {article} {chosen.name} model keeps no averaged generator "

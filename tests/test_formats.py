@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import npgan
-from npgan import checkpoint
+from npgan import checkpoint, loading
 from npgan.backend import Random, to_numpy
 from npgan.train import train
 
@@ -23,7 +23,7 @@ PRETRAINED = Path(__file__).parents[1] / "pretrained" / "npgan-mnist-generator.n
 
 def test_an_earlier_training_checkpoint_resumes_to_the_uninterrupted_end(tmp_path):
     shutil.copy(DATA / "training-format-1.npz", tmp_path / "checkpoint.npz")
-    config, state, _ = checkpoint.read(tmp_path / "checkpoint.npz")
+    config, state, _ = loading.read(tmp_path / "checkpoint.npz")
     assert (state["epoch"], state["iteration"], config.momentum_ramp) == (1, 10, "late")
     gan = train(config, tmp_path, resume=tmp_path / "checkpoint.npz", quiet=True)
     with np.load(DATA / "expected-end.npz") as expected:

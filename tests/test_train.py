@@ -1,5 +1,6 @@
 """The training loop: exact resume, crash-safe checkpoints, signals, the NaN guard."""
 
+import json
 import os
 import signal
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 import npgan
-from npgan import checkpoint
+from npgan import checkpoint, loading
 from npgan.backend import Random, to_numpy
 from npgan.models.gan.outputs import epoch_outputs
 from npgan.models.gan.training import GANModel
@@ -127,8 +128,9 @@ def test_checkpoint_holds_everything_without_pickle(tmp_path):
         names = set(npz.files)
         assert all(npz[n].dtype != object for n in names)
     assert {"format", "config", "state", "G/0.W", "D/0.W", "opt_G/velocity/0.W", "opt_D/updates"} <= names
-    config, state, _ = checkpoint.read(tmp_path / "checkpoint.npz")
+    config, state, _ = loading.read(tmp_path / "checkpoint.npz")
     assert config == SMALL.replace(epochs=1)
+    assert checkpoint.read(tmp_path / "checkpoint.npz")[0] == json.loads(config.to_json())  # the format knows no Config
     assert state["rng"]["backend"] == "numpy" and state["epoch"] == 1
 
 

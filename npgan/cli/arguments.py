@@ -18,7 +18,7 @@ from npgan import checkpoint
 from npgan.backend import asarray
 from npgan.datasets.idx import load_mnist
 from npgan.errors import UsageError
-from npgan.loading import load, require
+from npgan.loading import load, read, require
 
 
 def _integer(text, low, what):
@@ -97,9 +97,9 @@ MAX_GRID = 1000  # tiles in one .png picture
 
 
 def read_checkpoint(path):
-    """``checkpoint.read(path)``; ``UsageError`` in one line for a file that cannot be read."""
+    """``loading.read(path)``; ``UsageError`` in one line for a file that cannot be read."""
     try:
-        return checkpoint.read(path)
+        return read(path)
     except checkpoint.CheckpointError as exc:
         raise UsageError(str(exc)) from None
 

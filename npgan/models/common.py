@@ -5,7 +5,7 @@ import).
 """
 
 from npgan.backend import get_backend
-from npgan.checkpoint import load_into
+from npgan.checkpoint import CheckpointError, load_into
 from npgan.datasets.idx import GREY_28
 from npgan.datasets.toy import make_toy
 from npgan.nn.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
@@ -74,6 +74,16 @@ def blas_threads_for(networks, rows):
     ``SMALL_PRODUCT`` multiply-adds (too small to share between BLAS threads), else ``None``."""
     largest = max(layer.params["W"].size for net in networks for layer in net.layers if "W" in layer.params)
     return 1 if rows * largest < SMALL_PRODUCT else None
+
+
+def file_config(path, values, like):
+    """The configuration ``values`` (``checkpoint.read``'s dict) of the file at ``path``, as a
+    ``Config`` of the class of ``like``: a family reads another file's configuration without
+    importing ``Config``, which sits above the families. ``CheckpointError`` if invalid."""
+    try:
+        return type(like)(**values)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: damaged configuration ({exc})") from None
 
 
 def load_discriminator(path, arrays, state, model):

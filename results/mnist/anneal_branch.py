@@ -20,7 +20,7 @@ the same outputs as ``npgan train`` (log.csv, parzen.csv, snapshots) and saves t
 import argparse
 import os
 
-from npgan import checkpoint
+from npgan import checkpoint, loading
 from npgan.models.gan.outputs import epoch_outputs
 from npgan.models.gan.training import GANModel
 from npgan.nn.optim import ExponentialDecay
@@ -29,7 +29,7 @@ from npgan.train import Interrupted, Trainer
 
 def branch_config(path, lr_decay, epochs):
     """The checkpoint's ``Config`` with ``lr_decay`` from now on and the rate continuous; also t0."""
-    config, _, arrays = checkpoint.read(path)
+    config, _, arrays = loading.read(path)
     updates = {name: int(checkpoint.optimizer_state(arrays, name)["updates"]) for name in ("D", "G")}
     if updates["D"] != updates["G"]:
         raise SystemExit(f"{path}: D has taken {updates['D']} updates and G {updates['G']} (k > 1); "

@@ -20,7 +20,14 @@ from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, load_into, optimizer_state
 from npgan.datasets.idx import load_mnist
 from npgan.files import REPOSITORY
-from npgan.models.common import blas_threads_for, build_optimizer, feature_count, momentum_ramp, set_epoch_momentum
+from npgan.models.common import (
+    blas_threads_for,
+    build_optimizer,
+    feature_count,
+    file_config,
+    momentum_ramp,
+    set_epoch_momentum,
+)
 from npgan.models.gan.training import load_gan
 from npgan.models.inference.model import code_loss, encoder_for, file_sha256, prior_bound, refine
 
@@ -51,7 +58,7 @@ class PostHocEncoder:
     def gan(self):
         """The generator's ``GAN`` (its ``G`` in evaluation mode is what E inverts)."""
         if self._gan is None:
-            self._gan = read_generator(self.generator_path)
+            self._gan = read_generator(self.generator_path, self.config)
         return self._gan
 
     @property
@@ -89,9 +96,11 @@ def resolve_generator_file(name):
                      "(e.g. pretrained/npgan-mnist-generator.npz)")
 
 
-def read_generator(path):
-    """The ``GAN`` of a generator file or GAN checkpoint (its ``G`` is what an encoder inverts)."""
-    config, state, arrays = checkpoint.read(path)
+def read_generator(path, like):
+    """The ``GAN`` of a generator file or GAN checkpoint (its ``G`` is what an encoder inverts);
+    like: a ``Config`` (the encoder's), whose class the generator's configuration is read as."""
+    values, state, arrays = checkpoint.read(path)
+    config = file_config(path, values, like)
     if config.model != "gan":
         raise CheckpointError(f"{path}: holds a {config.model} model; a post-hoc encoder inverts the G of a "
                               "'gan' model (a generator file or a GAN checkpoint)")
@@ -137,7 +146,7 @@ class EncoderModel:
     def __init__(self, config):
         self.config = config
         path = resolve_generator_file(config.generator_file)
-        gan = read_generator(path)
+        gan = read_generator(path, config)
         differ = [f"{name} {getattr(gan.config, name)!r} (this config: {getattr(config, name)!r})"
                   for name in PRIOR_FIELDS if getattr(gan.config, name) != getattr(config, name)]
         if differ:

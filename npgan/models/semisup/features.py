@@ -15,6 +15,7 @@ expansion into 480 maxout units.
 """
 
 import os
+from types import SimpleNamespace
 
 import numpy
 
@@ -39,8 +40,12 @@ def build_discriminator(config, rng):
 
 
 def load_discriminator(path=PRETRAINED_D):
-    """``(D, config)`` from a "gan" training checkpoint or a discriminator file; ``CheckpointError`` otherwise."""
-    config, state, arrays = read(path)
+    """``(D, config)`` from a "gan" training checkpoint or a discriminator file; ``CheckpointError`` otherwise.
+
+    config: the file's configuration fields as attributes (the fields D is built from).
+    """
+    values, state, arrays = read(path)
+    config = SimpleNamespace(**values)
     if config.model != "gan" or config.dataset != "mnist" or config.d_activation != "maxout":
         raise CheckpointError(f"{os.fspath(path)}: holds a {config.model} model on {config.dataset}; expected the "
                               "paper's MNIST GAN (a maxout D)")
@@ -55,7 +60,7 @@ def export_discriminator(checkpoint_path, out_path):
     _, state, _ = read(checkpoint_path)
     note = {"contents": "D only (the paper's MNIST discriminator), float16: for features, not for training",
             "source": os.fspath(checkpoint_path), "epoch": state.get("epoch")}
-    save(out_path, config, note, {"D": D}, kind="generator", dtype="float16")
+    save(out_path, vars(config), note, {"D": D}, kind="generator", dtype="float16")
 
 
 def maxout_features(D, x, batch_size=2000):

@@ -220,22 +220,18 @@ def load_semisupervised(path, config, state, arrays, averaged=False):
     return gan
 
 
-def export_classifier(model_path, out_path):
-    """Write a semi-supervised checkpoint's D alone, float16: what ``npgan classify`` needs.
+def export_classifier(gan, out_path):
+    """Write a semi-supervised model's D alone, float16: what ``npgan classify`` needs.
 
-    The file's state records its own test error (``test_errors``: how many of the 10,000
-    MNIST test images its float16 weights misclassify), for ``npgan classify`` to reproduce.
+    gan: the loaded model (``npgan.load`` of a training checkpoint). The file's state records
+    its own test error (``test_errors``: how many of the 10,000 MNIST test images its float16
+    weights misclassify), for ``npgan classify`` to reproduce.
     """
-    gan = load_semisupervised_file(model_path)
     note = {"contents": "D only (the (K+1)-class discriminator, for npgan classify), float16; no generator",
             "source_epoch": gan.state.get("epoch"), "labelled_indices": gan.state.get("labelled_indices")}
     checkpoint.save(out_path, gan.config, note, {"D": gan.D}, kind="generator", dtype="float16")
+    _, state, arrays = checkpoint.read(out_path)
     mnist = load_mnist()
-    note["test_errors"] = int((load_semisupervised_file(out_path).classify(mnist.test_x) != mnist.test_y).sum())
+    written = load_semisupervised(out_path, gan.config, state, arrays)
+    note["test_errors"] = int((written.classify(mnist.test_x) != mnist.test_y).sum())
     checkpoint.save(out_path, gan.config, note, {"D": gan.D}, kind="generator", dtype="float16")
-
-
-def load_semisupervised_file(path):
-    """The semi-supervised model a file holds (``load_semisupervised`` after ``checkpoint.read``)."""
-    config, state, arrays = checkpoint.read(path)
-    return load_semisupervised(path, config, state, arrays)

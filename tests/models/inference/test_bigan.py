@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import REPOSITORY, pretrained_classifier_and_mnist
 
-from npgan import checkpoint
+from npgan import checkpoint, loading
 from npgan.backend import Random, to_numpy
 from npgan.loading import load
 from npgan.models.inference.bigan import build_bigan
@@ -206,7 +206,7 @@ def test_the_committed_file_is_the_alice_variant_and_keeps_the_digits():
     if not os.path.exists(path):
         pytest.skip("pretrained/npgan-mnist-bigan.npz is absent")
     assert os.path.getsize(path) <= 1.2e6
-    config, state, arrays = checkpoint.read(path)
+    config, state, arrays = loading.read(path)
     assert {name.split("/")[0] for name in arrays} == {"G", "E"} and state["variant"].startswith("ALICE")
     assert config.bigan_recon > 0 and all(value.dtype == np.float16 for value in arrays.values())
     clf, _, mnist = pretrained_classifier_and_mnist()

@@ -12,6 +12,7 @@ from npgan import checkpoint
 from npgan.backend import Random, asarray, to_numpy
 from npgan.cli.parser import main
 from npgan.datasets.idx import load_mnist
+from npgan.loading import load
 from npgan.models.semisup import model as semisup
 from npgan.models.semisup.checks import rows
 from npgan.models.semisup.features import classification_error, maxout_features, standardiser, train_softmax
@@ -125,7 +126,7 @@ def test_a_tiny_run_logs_its_errors_and_classify_reproduces_the_test_error(train
 
 def test_the_exported_classifier_holds_d_alone_in_float16_and_classifies_alike(trained, tmp_path, capsys):
     root, model = trained
-    export_classifier(root / "run" / "checkpoint.npz", tmp_path / "c.npz")
+    export_classifier(load(root / "run" / "checkpoint.npz"), tmp_path / "c.npz")
     _, state, arrays = checkpoint.read(tmp_path / "c.npz")
     assert all(name.startswith("D/") and a.dtype == np.float16 for name, a in arrays.items())
     assert "float16" in state["contents"]
