@@ -44,6 +44,7 @@ from _ema import train_with_ema  # noqa: E402
 
 from npgan.backend import Random, to_numpy  # noqa: E402
 from npgan.datasets.toy import make_toy  # noqa: E402
+from npgan.evaluation.modes import mode_metrics  # noqa: E402
 from npgan.files import atomic_write  # noqa: E402
 from npgan.loading import load  # noqa: E402
 from npgan.presets import get_preset  # noqa: E402
@@ -132,7 +133,8 @@ def eval_samples(gan, seed):
 
 def score(gan, dataset, seed):
     """PacGAN's metrics of ``gan``'s evaluation samples (``eval_samples``)."""
-    m = make_toy(dataset).mode_metrics(eval_samples(gan, seed))
+    toy = make_toy(dataset)
+    m = mode_metrics(eval_samples(gan, seed), toy.centres, toy.std)
     return {"modes": m["modes_covered"], "n_modes": m["n_modes"], "high_quality": m["high_quality"],
             "reverse_kl": m["reverse_kl"]}
 

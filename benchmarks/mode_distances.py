@@ -29,6 +29,7 @@ from mode_collapse import eval_samples, trained_generators
 
 from npgan.datasets.toy import make_toy
 from npgan.errors import UsageError
+from npgan.evaluation.modes import mode_metrics
 from npgan.presets import get_preset
 
 RADII = (1, 2, 3, 4, 6, 10, 30)
@@ -67,7 +68,7 @@ def main(argv=None):
         gan = averaged
     toy = make_toy(config.dataset)
     samples = eval_samples(gan, args.seed).astype(numpy.float64)
-    metrics = toy.mode_metrics(samples)
+    metrics = mode_metrics(samples, toy.centres, toy.std)
     print(f"{args.preset} {args.changes} seed {args.seed}: {metrics['modes_covered']}/{metrics['n_modes']} modes, "
           f"{metrics['high_quality']:.1%} high-quality, reverse KL {metrics['reverse_kl']:.3f}")
     print("\n".join(distances_report(samples, toy)))

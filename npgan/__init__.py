@@ -7,13 +7,13 @@ docstring, and ``npgan gradcheck`` proves each one in float64. Set
 The names below are resolved on first use, so ``import npgan`` loads only the backend:
 
     load(path)         the model a file holds, of any family (npgan.loading)
-    train(config, out) train a Config into a run folder; returns the trained model (npgan.train)
     get_preset(name)   a named Config (npgan.presets)
     GAN                the paper's GAN (npgan.models.gan.model)
     gradcheck          the gradient-checking engine (npgan.nn.gradcheck)
 
-The folders: ``nn`` (layers, losses, optimisers and their gradient checks), ``datasets``,
-``evaluation``, ``models`` (one folder per family), ``cli`` (the ``npgan`` command).
+Training is ``npgan.train.train(config, out_dir)``. The folders: ``nn`` (layers, losses,
+optimisers and their gradient checks), ``datasets``, ``evaluation``, ``models`` (one folder
+per family), ``cli`` (the ``npgan`` command).
 """
 
 import importlib
@@ -25,14 +25,13 @@ __version__ = "0.1.0"
 # name -> (module, attribute); attribute None: the module itself
 _LAZY = {
     "load": ("npgan.loading", "load"),
-    "train": ("npgan.train", "train"),
     "get_preset": ("npgan.presets", "get_preset"),
     "Config": ("npgan.config", "Config"),
     "GAN": ("npgan.models.gan.model", "GAN"),
     "gradcheck": ("npgan.nn.gradcheck", None),
 }
 
-__all__ = ["GAN", "Config", "load", "train", "get_preset", "gradcheck", "Random", "backend_name", "get_backend",
+__all__ = ["GAN", "Config", "load", "get_preset", "gradcheck", "Random", "backend_name", "get_backend",
            "set_backend", "to_numpy", "__version__"]
 
 

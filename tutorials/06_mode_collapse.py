@@ -16,7 +16,7 @@
 #   its nearest mode centre; a mode is **covered** if at least one high-quality sample
 #   is nearest to it; and the **reverse KL** between the histogram of high-quality
 #   samples over modes and the uniform one measures balance (0 = balanced, log K = all in
-#   one mode). `toy.make_toy(name).mode_metrics(samples)` computes all three.
+#   one mode). `mode_metrics(samples, toy.centres, toy.std)` computes all three.
 #
 # We train the plain presets `ring-8-plain` and `grid-25-plain`, watch the samples as
 # training goes, change `k` and the generator's objective, and end with what the remedies
@@ -45,6 +45,7 @@ import npgan
 from npgan import tutorial
 from npgan.backend import Random, to_numpy
 from npgan.datasets.toy import make_toy
+from npgan.evaluation.modes import mode_metrics
 from npgan.models.gan.training import GANModel, build_optimizers
 from npgan.presets import get_preset
 from npgan.train import Trainer, train
@@ -93,7 +94,7 @@ for name in ("ring-8", "grid-25"):
 def snapshot(gan, data, seed):
     """2,500 samples of G from the noise of ``Random(seed)``, and their PacGAN metrics."""
     samples = to_numpy(gan.sample(N_EVAL, rng=Random(seed)))
-    return samples, data.mode_metrics(samples)
+    return samples, mode_metrics(samples, data.centres, data.std)
 
 
 def keep_snapshots(data, at_epochs, into):

@@ -49,13 +49,12 @@ from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier as classifiers
 from npgan.models.cgan import model as cgan_model
 from npgan.models.cgan.checks import LabelledNetwork
-from npgan.models.cgan.training import train_tiny_cgan
 from npgan.models.inpainting import model as inpaint_model
 from npgan.models.inpainting.scores import missing_error_and_spread, nearest_neighbour_completion
 from npgan.models.inpainting.search import complete_by_search
-from npgan.models.inpainting.training import train_tiny
 from npgan.nn.gradcheck import numerical_gradient, rel_error
 from npgan.plots import tile_images
+from npgan.train import train
 
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -114,14 +113,14 @@ print(f"dD/dx: backward {dx.shape}, relative error against central differences {
 # %% [markdown]
 # ## 2. A conditional GAN, trained here and committed
 #
-# `train_tiny_cgan` is the `mnist-cgan` preset with one small hidden layer in G and D:
+# The preset `tiny-cgan` is `mnist-cgan` with one small hidden layer in G and D:
 # Algorithm 1 where every generated example draws its label uniformly, and D sees real
 # pairs (x, y) from the data beside fake pairs (G(z, y'), y'). The score is the share of
 # samples that npgan's classifier puts in the class they were asked for.
 
 # %%
 EPOCHS = 1 if FAST else 3
-tiny = train_tiny_cgan(RUNS / "cgan", epochs=EPOCHS)
+tiny = train(npgan.get_preset("tiny-cgan").replace(epochs=EPOCHS), RUNS / "cgan", quiet=True)
 labels = np.repeat(np.arange(10), 10 if FAST else 100)
 asked = classify(to_numpy(tiny.sample(len(labels), rng=Random(1), labels=asarray(labels)))) == labels
 print(f"small cGAN, {EPOCHS} epoch(s): {asked.mean():.1%} of {len(labels)} samples classified as asked")
@@ -191,7 +190,8 @@ plt.close(fig)
 # training image on the observed pixels.
 
 # %%
-small = train_tiny(RUNS / "inpaint", iterations=20 if FAST else 300)
+small = train(npgan.get_preset("tiny-inpaint").replace(iters_per_epoch=20 if FAST else 300), RUNS / "inpaint",
+              quiet=True)
 committed = REPO / "pretrained" / "npgan-mnist-inpaint.npz"
 inpainter = npgan.load(committed) if committed.exists() and not FAST else small
 n_images = 100 if FAST else 1000

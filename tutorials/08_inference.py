@@ -45,8 +45,9 @@ from npgan import tutorial
 from npgan.backend import Random, asarray, to_numpy
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation.classifier import load as load_classifier
+from npgan.models.gan.inversion import refine, refinement_gradient
 from npgan.models.inference.bigan import build_bigan
-from npgan.models.inference.model import ScaledTanh, build_encoder, code_loss, refine, refinement_gradient
+from npgan.models.inference.model import ScaledTanh, build_encoder, code_loss
 from npgan.models.inference.scores import class_kept, pixel_mse
 from npgan.nn.gradcheck import check_layer, numerical_gradient, randomize_parameters, rel_error
 from npgan.nn.layers import Dropout

@@ -21,7 +21,8 @@ import numpy
 
 from npgan.backend import Random, asarray, to_numpy
 from npgan.cli.arguments import load_model, output_file, positive_int, seed
-from npgan.datasets.idx import GREY_28, load_images, load_mnist
+from npgan.datasets import GREY_28, load_images
+from npgan.datasets.idx import load_mnist
 from npgan.errors import UsageError
 from npgan.evaluation import classifier as classifiers
 from npgan.evaluation.scores import evaluate

@@ -5,7 +5,7 @@ import time
 
 from npgan.backend import Random, asarray
 from npgan.cli.arguments import load_model, output_file, plural, positive_int, seed
-from npgan.datasets.idx import GREY_28, load_images
+from npgan.datasets import GREY_28, load_images
 from npgan.errors import UsageError
 from npgan.evaluation.parzen import parzen_protocol
 from npgan.files import write_json

@@ -13,7 +13,7 @@ import numpy
 from npgan import plots
 from npgan.backend import Random, get_backend, to_numpy
 from npgan.cli.arguments import MAX_GRID, load_model, output_file, plural, positive_int, seed
-from npgan.datasets.idx import GREY_28, load_images
+from npgan.datasets import GREY_28, load_images
 from npgan.errors import UsageError
 from npgan.evaluation.neighbours import nearest_rows
 from npgan.files import atomic_write

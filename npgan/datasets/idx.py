@@ -52,7 +52,6 @@ MNIST_FILES = {
     "t10k-labels-idx1-ubyte": (2049, (10000,), "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
 
-GREY_28 = ("mnist", "fashion-mnist")  # the IDX data sets: 28 x 28 grey images, 784 features
 N_TRAIN = 50000  # the paper's split: training images 0..49,999 train, the rest validate
 DOWNLOAD_TIMEOUT = 30.0  # seconds without progress before a mirror is given up
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -291,20 +290,6 @@ def load_idx(dataset, data_dir=None, download=True, mirrors=None, timeout=DOWNLO
 def load_mnist(data_dir=None, download=True, mirrors=MIRRORS, timeout=DOWNLOAD_TIMEOUT):
     """The paper's MNIST split (``load_idx`` of MNIST; see ``Split``)."""
     return load_idx(MNIST_DATA, data_dir, download, mirrors, timeout)
-
-
-def load_images(name):
-    """The split of image data set ``name``: "mnist", "fashion-mnist" (``npgan.datasets.fashion``) or
-    "cifar10" (``npgan.datasets.cifar10``), each from its folder under the data root."""
-    if name == "fashion-mnist":
-        from npgan.datasets.fashion import load_fashion_mnist
-        return load_fashion_mnist()
-    if name == "cifar10":
-        from npgan.datasets.cifar10 import load_cifar10
-        return load_cifar10()
-    if name != MNIST_DATA.folder:
-        raise ValueError(f"no image data set {name!r}; expected mnist, fashion-mnist or cifar10")
-    return load_mnist()
 
 
 @functools.lru_cache(maxsize=4)

@@ -10,7 +10,7 @@ import functools
 import time
 
 from npgan.backend import asarray
-from npgan.datasets.idx import load_images
+from npgan.datasets import load_images
 from npgan.evaluation import classifier as classifiers
 from npgan.evaluation import metrics
 from npgan.evaluation.parzen import parzen_protocol

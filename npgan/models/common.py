@@ -6,7 +6,7 @@ import).
 
 from npgan.backend import get_backend
 from npgan.checkpoint import CheckpointError, load_into
-from npgan.datasets.idx import GREY_28
+from npgan.datasets import GREY_28
 from npgan.datasets.toy import make_toy
 from npgan.nn.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
 

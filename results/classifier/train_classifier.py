@@ -23,7 +23,7 @@ import os
 import sys
 
 from npgan.backend import to_numpy
-from npgan.datasets.idx import load_images
+from npgan.datasets import load_images
 from npgan.evaluation import classifier, metrics
 
 

@@ -19,8 +19,8 @@ import numpy
 
 import npgan
 from npgan.backend import Random, asarray, to_numpy
+from npgan.datasets import load_images
 from npgan.datasets.fashion import CLASSES as NAMES
-from npgan.datasets.idx import load_images
 from npgan.evaluation import classifier as classifiers
 from npgan.evaluation import metrics
 from npgan.files import write_json

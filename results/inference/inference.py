@@ -36,7 +36,7 @@ from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier
 from npgan.evaluation.neighbours import nearest_rows
 from npgan.files import atomic_write, write_json
-from npgan.models.inference.model import best_of_starts, prior_bound, refine
+from npgan.models.gan.inversion import best_of_starts, prior_bound, refine
 from npgan.models.inference.scores import (
     class_kept,
     code_agreement,

@@ -36,7 +36,7 @@ from npgan.backend import Random, asarray, to_numpy
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier
 from npgan.files import write_json
-from npgan.models.inference.model import prior_bound
+from npgan.models.gan.inversion import prior_bound
 from npgan.models.inpainting.model import MASKS, observed_mask
 from npgan.models.inpainting.scores import (
     label_accuracy,

@@ -10,9 +10,10 @@ from npgan import checkpoint
 from npgan.backend import Random
 from npgan.cli.parser import main
 from npgan.datasets.idx import load_mnist
-from npgan.models.inpainting.training import save_inpainter_file, train_tiny
+from npgan.models.inpainting.training import save_inpainter_file
 from npgan.nn import mlp
-from npgan.presets import Config
+from npgan.presets import Config, get_preset
+from npgan.train import train
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def files(tmp_path_factory):
             os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte.gz")):
         pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
     root = tmp_path_factory.mktemp("inpaint")
-    inpainter = train_tiny(root / "run", iterations=3)
+    inpainter = train(get_preset("tiny-inpaint").replace(iters_per_epoch=3), root / "run", quiet=True)
     save_inpainter_file(root / "inpaint.npz", inpainter, {"epoch": 1})
     checkpoint.save(root / "gan.npz", Config(noise_dim=3, g_hidden=(8,)), {"epoch": 0},
                     {"G": mlp.generator(3, (8,), 784, Random(0), init_range=0.5)}, kind="generator")

@@ -17,6 +17,7 @@ import pytest
 from conftest import data_root
 from conftest import fashion_dir as shared_fashion_dir
 
+from npgan import datasets
 from npgan.datasets import cifar10, fashion
 from npgan.datasets import idx as data
 from npgan.datasets.idx import DataError, DataNotFoundError
@@ -75,8 +76,8 @@ def test_fashion_and_cifar10_folders_are_under_the_data_root(monkeypatch, tmp_pa
 def test_the_shared_root_reads_both_data_sets(monkeypatch, fashion_dir):
     monkeypatch.setenv("NPGAN_DATA_DIR", data_root())
     assert fashion.load_fashion_mnist(download=False).test_y[:3].tolist() == [9, 2, 1]
-    assert data.load_images("fashion-mnist") is fashion.load_fashion_mnist()
-    assert data.load_images("mnist").test_y[:3].tolist() == [7, 2, 1]  # the same root, another folder
+    assert datasets.load_images("fashion-mnist") is fashion.load_fashion_mnist()
+    assert datasets.load_images("mnist").test_y[:3].tolist() == [7, 2, 1]  # the same root, another folder
 
 
 def _serve(directory):
@@ -211,7 +212,7 @@ def test_a_gan_trains_on_fashion_and_evaluate_picks_its_classifier(monkeypatch, 
     # G's output bias starts at the logit of Fashion-MNIST's mean image, not MNIST's; one epoch moves it little
     bias = to_numpy(gan.G.layers[-2].params["b"])  # the last Linear, before the sigmoid
     start = to_numpy(data_logit_mean(fashion_x))
-    mnist_start = to_numpy(data_logit_mean(data.load_images("mnist").train_x))
+    mnist_start = to_numpy(data_logit_mean(datasets.load_images("mnist").train_x))
     assert abs(bias - start).mean() < 0.2 * abs(bias - mnist_start).mean()
     # a tiny Fashion-MNIST classifier in place of the committed one, so that the choice is tested either way
     tiny = ClassifierConfig(dataset="fashion-mnist", hidden=(8,), pieces=2, epochs=1, batch_size=1000)

@@ -6,7 +6,8 @@ import numpy
 import pytest
 
 from npgan.backend import Random, to_numpy
-from npgan.datasets.toy import TOY_DATASETS, Gaussian1D, Grid, Ring, make_toy, mode_metrics
+from npgan.datasets.toy import TOY_DATASETS, Gaussian1D, Grid, Ring, make_toy
+from npgan.evaluation.modes import mode_metrics
 
 
 def _hq_probability(dim):
@@ -73,7 +74,7 @@ def test_gaussian_1d_moments_and_density():
 def test_true_samples_score_full_coverage(xp, name):
     toy = make_toy(name)
     n = 2500
-    m = toy.mode_metrics(toy.sample(n, Random(0)))
+    m = mode_metrics(toy.sample(n, Random(0)), toy.centres, toy.std)
     assert m["modes_covered"] == m["n_modes"] == len(toy.centres)
     # Modes are far apart (>= 76 std), so the share is P(|z| <= 3) up to negligible
     # misassignment; 6 binomial standard errors make a flake essentially impossible.

@@ -14,23 +14,20 @@ puts in the class asked for:
 
 Sample pictures show one class per row (``sample`` without labels draws n/10 of each
 class in label order). ``load_cgan`` is the family's loader (``npgan.load``);
-``save_cgan_file`` writes G alone, float16 by default (``pretrained/``);
-``train_tiny_cgan`` trains a small one for tutorial 07 (about 16 s an epoch).
+``save_cgan_file`` writes G alone, float16 by default (``pretrained/``).
 """
 
-import argparse
 import functools
 import os
 
 import numpy
 
 from npgan import checkpoint
-from npgan.backend import Random, asarray, get_backend, to_numpy
+from npgan.backend import Random, asarray, to_numpy
+from npgan.datasets import load_images
 from npgan.datasets.batches import ShuffledBatches
-from npgan.datasets.idx import load_images
-from npgan.errors import UsageError
 from npgan.evaluation import classifier as classifiers
-from npgan.models.cgan.model import CLASSES, ConditionalGAN, balanced_labels, discriminator, generator
+from npgan.models.cgan.model import CLASSES, ConditionalGAN, discriminator, generator
 from npgan.models.common import feature_count
 from npgan.models.gan.outputs import _write_row, epoch_outputs
 from npgan.models.gan.training import GANModel, load_gan
@@ -135,58 +132,3 @@ def save_cgan_file(path, gan, state, dtype="float16"):
     (``load_cgan`` computes in the config's dtype again); ``state["stored_dtype"]`` says so.
     """
     checkpoint.save_weights(path, gan.config, state, {"G": gan.G}, dtype)
-
-
-def train_tiny_cgan(out_dir, epochs=2, quiet=True):
-    """A small cGAN trained for ``epochs`` epochs into ``out_dir`` (tutorial 07); returns its ``ConditionalGAN``.
-
-    The ``mnist-cgan`` preset with one hidden layer of 128 units in G and 64 maxout units in
-    D, no averaging and no pictures: about 16 s an epoch on a busy 2-core machine, and
-    after 2 epochs about 70% of its samples are classified as the label asked for (the
-    full preset: results/conditional.md). Pass ``epochs=1`` for a tutorial's fast mode.
-    """
-    from npgan.presets import get_preset
-    from npgan.train import train
-
-    config = get_preset("mnist-cgan").replace(g_hidden=(128,), d_hidden=(64,), epochs=epochs, sample_every=0,
-                                              eval_every=0, parzen_every=0, average_from=0)
-    return train(config, out_dir, quiet=quiet)
-
-
-# ---- npgan sample --label ----------------------------------------------------------------
-
-def label_argument(text):
-    """argparse type of ``--label``: a class label (a digit, or a kind of clothes), an integer in 0..9."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {text!r}") from None
-    if not 0 <= value < CLASSES:
-        raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {value}")
-    return value
-
-
-def sample_labels(loaded, n, label, path):
-    """The labels ``npgan sample`` draws from ``loaded`` (``None`` for an unconditional model).
-
-    label: ``--label`` (every sample of that class) or ``None`` (n/10 of each class in
-    label order, so n must be a multiple of 10). ``UsageError`` in one line for ``--label``
-    on an unconditional model and for n that does not split evenly.
-    """
-    conditional = isinstance(loaded, ConditionalGAN)
-    if label is not None and not conditional:
-        raise UsageError(f"--label needs a class-conditional model (model 'cgan', e.g. "
-                         f"pretrained/npgan-mnist-cgan.npz); {path} holds a {loaded.config.model} model")
-    if not conditional:
-        return None
-    if label is None:
-        if n % CLASSES:
-            raise UsageError(f"-n {n}: a class-conditional model draws n/{CLASSES} samples of each class; expected a "
-                             f"multiple of {CLASSES}, or --label L for samples of one class")
-        return balanced_labels(n)
-    return get_backend().full(n, label, dtype="int64")
-
-
-def labels_path(output):
-    """Where the labels of a conditional ``.npy`` of samples go: ``FILE.npy`` -> ``FILE.labels.npy``."""
-    return output[:-len(".npy")] + ".labels.npy"

@@ -114,8 +114,8 @@ def build_dcgan(config, rng, output_bias=None):
 
 
 def image_data(dataset):
-    """The split of an image data set: MNIST's, Fashion-MNIST's or CIFAR-10's (``npgan.datasets.idx.load_images``)."""
-    from npgan.datasets.idx import load_images
+    """The split of an image data set: MNIST's, Fashion-MNIST's or CIFAR-10's (``npgan.datasets.load_images``)."""
+    from npgan.datasets import load_images
     return load_images(dataset)
 
 

@@ -26,7 +26,7 @@ import os
 
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray
-from npgan.datasets.idx import GREY_28, load_images
+from npgan.datasets import GREY_28, load_images
 from npgan.datasets.toy import make_toy
 from npgan.evaluation.parzen import parzen_protocol
 from npgan.evaluation.scores import training_scores

@@ -14,8 +14,8 @@ import os
 
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, NamedArrays, load_into, optimizer_state
+from npgan.datasets import GREY_28, load_images
 from npgan.datasets.batches import DistributionBatches, ShuffledBatches
-from npgan.datasets.idx import GREY_28, load_images
 from npgan.datasets.toy import make_toy
 from npgan.models.common import (
     blas_threads_for,

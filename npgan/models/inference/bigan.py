@@ -32,9 +32,10 @@ BiGAN, not BiGAN, which asks ``G(E(x))`` to redraw ``x``.
 
 from npgan.backend import get_backend
 from npgan.models.common import feature_count
+from npgan.models.gan.inversion import reconstruction_loss
 from npgan.models.gan.model import GAN
 from npgan.models.inference.layers import PairMaxout
-from npgan.models.inference.model import encoder_for, reconstruction_loss
+from npgan.models.inference.model import encoder_for
 from npgan.nn import losses, mlp
 from npgan.nn.kernels import sigmoid
 from npgan.nn.layers import Dropout, Linear, Maxout, Sequential

@@ -19,9 +19,10 @@ step; a probe that crosses a kink raises instead of reporting a wrong error.
 """
 
 from npgan.backend import Random, get_backend
+from npgan.models.gan.inversion import reconstruction_loss, refinement_gradient
 from npgan.models.inference.bigan import BiGAN
 from npgan.models.inference.layers import PairMaxout
-from npgan.models.inference.model import ScaledTanh, build_encoder, code_loss, reconstruction_loss, refinement_gradient
+from npgan.models.inference.model import ScaledTanh, build_encoder, code_loss
 from npgan.nn import losses, mlp
 from npgan.nn.gradcheck import (
     LAYER_TOLERANCE,

@@ -28,8 +28,9 @@ from npgan.models.common import (
     momentum_ramp,
     set_epoch_momentum,
 )
+from npgan.models.gan.inversion import prior_bound, refine
 from npgan.models.gan.training import load_gan
-from npgan.models.inference.model import code_loss, encoder_for, file_sha256, prior_bound, refine
+from npgan.models.inference.model import code_loss, encoder_for, file_sha256
 
 HELD_OUT = 1000  # codes drawn with Random(seed + 1) (and MNIST validation images) scored after every epoch
 # What E's codes must agree with the generator on.

@@ -20,8 +20,8 @@ import functools
 
 from npgan.backend import Random, get_backend
 from npgan.datasets.batches import ShuffledBatches
+from npgan.models.gan.inversion import reconstruction_loss, refine
 from npgan.models.gan.model import GAN
-from npgan.models.inference.model import reconstruction_loss, refine
 from npgan.models.inpainting.model import PIXELS, compose
 from npgan.nn import losses, mlp
 from npgan.nn.kernels import sigmoid

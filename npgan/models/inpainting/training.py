@@ -6,7 +6,6 @@ step, then a G step on the same minibatch with fresh masks and noise); the loop 
 it is ``train.Trainer``. A checkpoint holds ``G/``, ``D/``, ``opt_G/``, ``opt_D/`` and
 names its optimisers in its state. ``save_inpainter_file`` writes G alone
 (``pretrained/``); ``load_inpainter`` is the family's loader (``npgan.load``).
-``train_tiny`` trains a small inpainter in seconds, for the tutorial.
 """
 
 import os
@@ -14,7 +13,6 @@ import os
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
-from npgan.config import Config
 from npgan.datasets.batches import ShuffledBatches
 from npgan.datasets.idx import load_mnist
 from npgan.models.common import (
@@ -159,22 +157,3 @@ def save_inpainter_file(path, inpainter, state, dtype="float16"):
     halves the file (``load_inpainter`` computes in the config's dtype again).
     """
     checkpoint.save_weights(path, inpainter.config, state, {"G": inpainter.G}, dtype)
-
-
-def tiny_config(iterations=100, seed=0):
-    """A small inpainter's ``Config``: G 16 + 784 -> 64 -> 784, D maxout 32 x 2, Adam, the preset's loss
-    (adversarial, squared error and diversity, both weights 50), one epoch of ``iterations`` minibatches
-    of 50. Seconds on one core; the completions are blurred, but follow the observed pixels."""
-    return Config(model="inpaint", noise_dim=16, g_hidden=(64,), d_hidden=(32,), d_pieces=2, optimizer="adam",
-                  lr=2e-4, adam_beta1=0.5, lr_decay=1.0, batch_size=50, epochs=1, iters_per_epoch=iterations,
-                  inpaint_l2=50.0, inpaint_diversity=50.0, sample_every=0, seed=seed)
-
-
-def train_tiny(out_dir, iterations=100, seed=0):
-    """Train ``tiny_config`` into ``out_dir`` (a new run folder); returns the trained ``Inpainter``.
-
-    For tutorial 07's fast mode: ``inpainter.inpaint(x, "top", Random(0), per_image=4)``.
-    """
-    from npgan.train import train  # train -> families -> this module
-
-    return train(tiny_config(iterations, seed), out_dir, quiet=True)

@@ -12,8 +12,9 @@ Rows, each float64 central differences against the hand-written backward:
   matching through D and G's batch norm.
 """
 
+from types import SimpleNamespace
+
 from npgan.backend import Random, get_backend
-from npgan.config import Config
 from npgan.models.semisup import model as semisup
 from npgan.models.semisup.features import softmax_objective
 from npgan.models.semisup.training import SemiSupervisedGAN
@@ -37,8 +38,10 @@ class _Recorder:
 
 def small_gan(seed=0):
     """A float64 SemiSupervisedGAN on 5-d data with 4 classes, every parameter random."""
-    config = Config(model="semisup", labels=10, d_hidden=(6, 5), g_hidden=(7,), noise_dim=3, optimizer="adam",
-                    dtype="float64")
+    # the fields SemiSupervisedGAN reads (the family imports no Config): mnist-semisup's, at small widths
+    config = SimpleNamespace(model="semisup", d_hidden=(6, 5), g_hidden=(7,), noise_dim=3, noise="uniform",
+                             noise_scale=3 ** 0.5, semisup_input_noise=0.3, semisup_hidden_noise=0.5,
+                             semisup_weight_norm=0, dtype="float64")
     rng = Random(seed)
     gan = SemiSupervisedGAN(config, rng, features=FEATURES)
     gan.D = semisup.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64")

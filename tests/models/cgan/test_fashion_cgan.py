@@ -11,8 +11,7 @@ from conftest import data_root, fashion_dir
 
 from npgan.backend import Random, to_numpy
 from npgan.cli.parser import main
-from npgan.datasets import fashion
-from npgan.datasets.idx import load_images
+from npgan.datasets import fashion, load_images
 from npgan.evaluation import classifier as classifiers
 from npgan.models.cgan import training as conditional_model
 from npgan.models.common import data_logit_mean

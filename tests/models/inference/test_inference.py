@@ -10,16 +10,9 @@ from npgan import checkpoint
 from npgan.backend import Random, get_backend, to_numpy
 from npgan.checkpoint import CheckpointError
 from npgan.loading import load
+from npgan.models.gan.inversion import best_of_starts, reconstruction_loss, refine
 from npgan.models.inference.encoder_training import EncoderModel, save_encoder_file
-from npgan.models.inference.model import (
-    ScaledTanh,
-    best_of_starts,
-    build_encoder,
-    code_loss,
-    file_sha256,
-    reconstruction_loss,
-    refine,
-)
+from npgan.models.inference.model import ScaledTanh, build_encoder, code_loss, file_sha256
 from npgan.nn import mlp
 from npgan.nn.gradcheck import check_layer
 from npgan.nn.layers import Linear, Sequential

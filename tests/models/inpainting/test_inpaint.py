@@ -190,10 +190,11 @@ def mnist_available():
 
 
 def test_tiny_training_resumes_bit_identically_and_its_file_loads(mnist_available, tmp_path):
-    from npgan.models.inpainting.training import save_inpainter_file, tiny_config, train_tiny
+    from npgan.models.inpainting.training import save_inpainter_file
+    from npgan.presets import get_preset
     from npgan.train import train
 
-    config = tiny_config(iterations=4).replace(epochs=2, sample_every=1)
+    config = get_preset("tiny-inpaint").replace(iters_per_epoch=4, epochs=2, sample_every=1)
     whole = train(config, tmp_path / "whole", quiet=True)
     train(config.replace(epochs=1), tmp_path / "half", quiet=True)
     resumed = train(config, tmp_path / "half", resume=tmp_path / "half" / "checkpoint.npz", quiet=True)
@@ -206,5 +207,5 @@ def test_tiny_training_resumes_bit_identically_and_its_file_loads(mnist_availabl
     assert loaded.D is None and loaded.state["stored_dtype"] == "float16"
     x = Random(0).uniform(0, 1, (2, 784))
     assert to_numpy(loaded.inpaint(x, "random90", Random(1), per_image=3)).shape == (6, 784)
-    tiny = train_tiny(tmp_path / "tiny", iterations=3)
+    tiny = train(get_preset("tiny-inpaint").replace(iters_per_epoch=3), tmp_path / "tiny", quiet=True)
     assert to_numpy(tiny.inpaint(x, "left", Random(1))).shape == (2, 784)
