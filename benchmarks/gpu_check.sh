@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The device check of issue 12: one command, about 5 minutes, on a machine with an NVIDIA
+# The device check: one command, about 5 minutes, on a machine with an NVIDIA
 # GPU that already has CuPy (cupy-cuda12x or -13x), PyTorch with CUDA, NumPy, SciPy,
 # matplotlib, tqdm, threadpoolctl, pytest and hypothesis. It installs nothing and needs no
 # network: npgan runs from the source tree (PYTHONPATH=.), MNIST from data/mnist inside
@@ -21,7 +21,7 @@
 #   5. the Parzen protocol on the GPU: 10,000 training images as centres, sigma chosen on
 #      1,000 validation images, 10,000 test images; beside the same on NumPy     (120 s)
 # Then one JSON line with everything goes to benchmarks/results/gpu_check.jsonl and a
-# short table, with issue 12's targets, to stdout; logs stay in a temporary folder.
+# short table, with its targets, to stdout; logs stay in a temporary folder.
 # Exit status: 0 when every stage ran and the tests passed, 1 otherwise (later stages
 # still run). The targets are benchmarks: missing one does not change the exit status.
 set -uo pipefail

@@ -16,7 +16,7 @@ share of high-quality samples (within 3 std of the nearest centre) and the rever
 the mode histogram to the uniform one. A configuration with ``average_from`` is judged by
 its averaged G (the mean of G over the ends of epochs ``average_from`` on; Yazici et al.
 2019), with the last iterate's figures printed beside it. It prints mean +- standard error over seeds and
-whether the issue's goals are met; a full run (not ``--quick``) writes
+whether the goals are met; a full run (not ``--quick``) writes
 ``benchmarks/results/mode_collapse.md`` and appends one JSON line to
 ``benchmarks/results/mode_collapse.jsonl``.
 
@@ -75,13 +75,13 @@ def variants(dataset):
     ]
 
 
-# The issue's goals: PacGAN's Table 1 beaten on both axes at once (on the preset's row).
+# The goals: PacGAN's Table 1 beaten on both axes at once (on the preset's row).
 GOALS = {"ring-8": "8/8 modes on every seed, >= 98.2% high-quality (PacGAN's GAN)",
          "grid-25": ">= 24.8/25 modes (mean), >= 93.6% high-quality and reverse KL <= 0.05 (PacGAN4)"}
 
 
 def goal_met(dataset, runs):
-    """Whether the runs of a configuration meet the issue's goal for ``dataset``."""
+    """Whether the runs of a configuration meet the goal for ``dataset``."""
     quality = numpy.mean([r["high_quality"] for r in runs])
     if dataset == "ring-8":
         return bool(all(r["modes"] == 8 for r in runs) and quality >= 0.982)

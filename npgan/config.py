@@ -118,7 +118,7 @@ class Config:
     generator_file: str = ""
     d_code_units: int = 0
     bigan_recon: float = 0.0
-    # Remedies for unstable training (issue 18; npgan/nn/remedies.py), all off by default.
+    # Remedies for unstable training (npgan/nn/remedies.py), all off by default.
     # label_smoothing s: D's target for real examples is 1 - s (one-sided). instance_noise:
     # the standard deviation of Gaussian noise added to every input of D, real and
     # generated, falling linearly to 0 over the first instance_noise_epochs epochs.
@@ -162,7 +162,7 @@ class Config:
     # and +-d_label_init_range (the others' in +-g_init_range, +-d_init_range).
     g_label_init_range: float = 1.0
     d_label_init_range: float = 0.5
-    # Fast training (issue 18, item 5; presets mnist-fast, mnist, fashion): the learning rate
+    # Fast training (presets mnist-fast, mnist, fashion): the learning rate
     # is held at lr for the first lr_decay_start updates, then divided by lr_decay per update
     # (0: decays from the first update). Models "gan" and "dcgan".
     lr_decay_start: int = 0

@@ -8,12 +8,12 @@ __all__ = ["DATASETS", "MODELS", "UPDATES", "Config", "PRESETS", "get_preset"]
 # The paper's MNIST model, transcribed from its public code (mnist.yaml). That code
 # computed D's and G's gradients from one batch and applied them together
 # (update="simultaneous"); why this preset does the same rather than Algorithm 1's
-# alternation is in results/mnist.md ("Why mnist-paper uses the simultaneous update").
+# alternation is in results/mnist/mnist.md ("Why mnist-paper uses the simultaneous update").
 # average_from=5 keeps the mean of G over the ends of epochs 5, 6, ... beside the trained
 # G; training does not depend on it.
 MNIST_PAPER = Config(epochs=300, parzen_every=10, update="simultaneous", average_from=5)
 
-# mnist-fast (issue 18, item 5; results/mnist.md, "Fast training"): mnist-paper judged on its
+# mnist-fast (results/mnist/mnist.md, "Fast training"): mnist-paper judged on its
 # last iterate after 50 epochs, the most the issue allows. The learning rate is held at 0.1
 # for 40 epochs (20,000 updates: the paper's rate, which learns fastest), then falls 20x over
 # the last 10 (divided by 1.0006 per update, to 0.005), so that the last iterate settles
@@ -23,7 +23,7 @@ MNIST_PAPER = Config(epochs=300, parzen_every=10, update="simultaneous", average
 MNIST_FAST = MNIST_PAPER.replace(epochs=50, lr_decay_start=20000, lr_decay=1.0006, parzen_every=5, eval_every=1,
                                  sample_every=5, average_from=0)
 # That first version (held 20 epochs, 30 in all): what the preset `fashion` runs, as
-# results/fashion_mnist.md reports it.
+# results/fashion_mnist/fashion_mnist.md reports it.
 MNIST_FAST_30 = MNIST_FAST.replace(epochs=30, lr_decay_start=10000)
 
 _TOY = dict(noise="gaussian", noise_scale=1.0, g_output="linear", g_output_bias="zero",
@@ -66,7 +66,7 @@ PRESETS = {
         "the paper's exact MNIST configuration (maxout D with dropout, 1200-1200 ReLU G; "
         "300 epochs, about 1.5-2 h on 2 cores)", MNIST_PAPER),
     # The default: mnist-fast's recipe without its scores every epoch, and G also averaged over
-    # the epochs of the falling rate (41-50), where averaging helps (results/mnist.md, "Fast
+    # the epochs of the falling rate (41-50), where averaging helps (results/mnist/mnist.md, "Fast
     # training": the average and the last iterate of this run, and of the 30-epoch version).
     "mnist": (
         "the paper's MNIST model, 50 epochs, the rate annealed over the last 10 and G averaged over them "
@@ -126,7 +126,7 @@ PRESETS = {
         "DCGAN on CIFAR-10, 3x32x32 (needs cifar-10-binary.tar.gz in NPGAN_CIFAR10_DIR, else in cifar10/ "
         "under the data root); untested here: the data is not reachable",
         Config(dataset="cifar10", **dict(_DCGAN, epochs=25))),
-    # Inference (npgan.models.inference.model; results/inference.md). mnist-encoder: E for the committed
+    # Inference (npgan.models.inference.model; results/inference/inference.md). mnist-encoder: E for the committed
     # generator, Adam, the rate falling 10x over the run's 10,000 minibatches of (G(z), z).
     "mnist-encoder": (
         "post-hoc encoder E (maxout 240x5, 240x5) for pretrained/npgan-mnist-generator.npz, trained on "
@@ -137,7 +137,7 @@ PRESETS = {
     # Gaussian (a linear E: a tanh E saturates at the box's corners under D's gradient), D
     # reading x and z apart before joining them (ALI's paths), Adam 2e-4, beta1 0.5.
     # mnist-alice: the same with ALICE's reconstruction term (lambda 1000 on the mean squared
-    # pixel error), the variant behind pretrained/npgan-mnist-bigan.npz. results/inference.md.
+    # pixel error), the variant behind pretrained/npgan-mnist-bigan.npz. results/inference/inference.md.
     "mnist-bigan": (
         "BiGAN: G 50-256-256-784, E maxout 128x2, 128x2 -> 50 (linear), D maxout 256x2 on x and 128x2 on z, "
         "then 256x2; Gaussian z, Adam 2e-4, 15 epochs, about 8 minutes on one busy core",
@@ -146,7 +146,7 @@ PRESETS = {
         "ALICE (BiGAN + lambda ||G(E(x)) - x||^2 in E's and G's loss, lambda 1000 per pixel): mnist-bigan's "
         "networks, 15 epochs, about 8 minutes on one busy core; pretrained/npgan-mnist-bigan.npz",
         Config(model="bigan", bigan_recon=1000.0, **_BIGAN)),
-    # The toy presets without remedies (issue 18): the baselines of
+    # The toy presets without remedies: the baselines of
     # benchmarks/results/mode_collapse.md.
     "ring-8-plain": (
         "ring-8 without remedies: momentum SGD, the rate falling 20x; the mode-collapse baseline, about 15 seconds",
@@ -158,7 +158,7 @@ PRESETS = {
                batch_size=100, lr=0.02, lr_decay=1.0004, lr_min=0.001, epochs=60, iters_per_epoch=100))),
     # Algorithm 1 as written on the paper's MNIST model: alternating k = 1 D step and one G
     # step, each on fresh minibatches and noise. Two changes make it train from scratch on
-    # seeds 0-2 (results/mnist.md, "What makes Algorithm 1 train"): Adam (DCGAN's 2e-4,
+    # seeds 0-2 (results/mnist/mnist.md, "What makes Algorithm 1 train"): Adam (DCGAN's 2e-4,
     # beta1 0.5), without which D wins within a few epochs, and PacGAN's packing of two
     # samples per row of D (50 packs: still 100 images a minibatch), without which G leans
     # to 1s by epochs 6-8.
@@ -166,22 +166,22 @@ PRESETS = {
         "the paper's MNIST model trained by Algorithm 1 as written (alternating update) with Adam and D "
         "judging pairs of samples (PacGAN2); 300 epochs",
         MNIST_PAPER.replace(update="alternating", optimizer="adam", lr=2e-4, adam_beta1=0.5, pack=2, batch_size=50)),
-    # Semi-supervised learning (issue 17; npgan/models/semisup/model.py, results/semisupervised.md):
+    # Semi-supervised learning (npgan/models/semisup/model.py, results/semisupervised/semisupervised.md):
     # Salimans et al.'s (K+1)-class D with feature matching, narrower (784-500-250-250-10, no
     # weight norm) so that 100 labels reach their error in minutes; --labels N --label-seed S.
     # Their Adam rate 0.003, here falling 10x every 20 epochs (10,000 updates): at a constant
-    # 0.003 the test error stopped near 7% by epoch 10 (results/semisupervised.md).
+    # 0.003 the test error stopped near 7% by epoch 10 (results/semisupervised/semisupervised.md).
     "mnist-semisup": (
         "(K+1)-class GAN on MNIST with 100 labels (--labels N --label-seed S): D ReLU 500-250-250 with "
         "Gaussian input noise, G 100-500-500-784 with batch norm, feature matching, Adam; 30 epochs, about 25 minutes",
         Config(model="semisup", labels=100, d_hidden=(500, 250, 250), g_hidden=(500, 500), g_output_bias="zero",
                optimizer="adam", lr=0.003, adam_beta1=0.5, lr_decay=1.00023, lr_min=0.0, epochs=30,
                sample_every=5)),
-    # Inpainting (npgan.models.inpainting.model; results/inpainting.md): one conditional G for seven kinds
+    # Inpainting (npgan.models.inpainting.model; results/inpainting/inpainting.md): one conditional G for seven kinds
     # of mask, G small enough for a 1.2 MB float16 file, D the paper's maxout on [image, mask]
     # with 3 pieces; Adam (DCGAN's 2e-4, beta1 0.5). G's loss: the adversarial one, the squared
     # error on the missing pixels (weight 50) and Yang et al.'s diversity term (weight 50), the
-    # weights chosen by 2-epoch trials (results/inpainting.md, "Choosing G's loss").
+    # weights chosen by 2-epoch trials (results/inpainting/inpainting.md, "Choosing G's loss").
     "mnist-inpaint": (
         "inpainting: G(z, x_S, S) 32 + 784 -> 256 -> 256 -> 784, D maxout 240x3, 240x3 on (image, mask); "
         "masks top/bottom/left/right half, centre 14x14, random 50%/90%; Adam; adversarial + squared error "
@@ -189,24 +189,24 @@ PRESETS = {
         Config(model="inpaint", noise_dim=32, g_hidden=(256, 256), d_hidden=(240, 240), d_pieces=3,
                optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, inpaint_l2=50.0,
                inpaint_diversity=50.0, epochs=25, sample_every=5)),
-    # Class-conditional GAN (issue 14; npgan/models/cgan/model.py, results/conditional.md): the label
+    # Class-conditional GAN (npgan/models/cgan/model.py, results/conditional/conditional.md): the label
     # one-hot at the input of G and D, trained as Mirza and Osindero trained theirs, by the
     # paper's code (maxout D with dropout, momentum SGD, the simultaneous update). G 256-512
     # (leaky ReLU) fits 1.2 MB in float16; D maxout 120x5, 120x5 to match it; the label's
-    # first-layer weights start large (results/conditional.md says why). G averaged from epoch 10.
+    # first-layer weights start large (results/conditional/conditional.md says why). G averaged from epoch 10.
     "mnist-cgan": (
         "class-conditional GAN: G [z, onehot(y)] 110-256-512-784 leaky ReLU, D [x, onehot(y)] maxout 120x5, "
         "120x5 with dropout; the paper's optimisation and update, 60 epochs of 15-95 s on one busy core (23 min)",
         MNIST_CGAN),
-    # issue 18: the paper's model trained fast (MNIST_FAST above), and the same recipe, unchanged,
-    # on Fashion-MNIST (results/fashion_mnist.md: does it hold on a harder data set?).
+    # The paper's model trained fast (MNIST_FAST above), and the same recipe, unchanged,
+    # on Fashion-MNIST (results/fashion_mnist/fashion_mnist.md: does it hold on a harder data set?).
     "mnist-fast": (
         "mnist-paper's model and update, 50 epochs: the learning rate held for 40 epochs, then falling 20x; "
         "the last iterate is the result", MNIST_FAST),
     "fashion": (
         "mnist-fast's 30-epoch version on Fashion-MNIST, not retuned (files in fashion-mnist/ under the data root)",
         MNIST_FAST_30.replace(dataset="fashion-mnist")),
-    # issue 18: mnist-cgan's recipe, unchanged, on Fashion-MNIST's ten classes (results/fashion_mnist.md).
+    # The mnist-cgan recipe, unchanged, on Fashion-MNIST's ten classes (results/fashion_mnist/fashion_mnist.md).
     "fashion-cgan": (
         "mnist-cgan on Fashion-MNIST, not retuned: one class of clothes per label (files in fashion-mnist/ "
         "under the data root)", MNIST_CGAN.replace(dataset="fashion-mnist")),

@@ -1,4 +1,4 @@
-"""npgan uses only what CuPy provides: checked on every CI run, without a GPU (issue 12).
+"""npgan uses only what CuPy provides: checked on every CI run, without a GPU.
 
 Two checks against the installed CuPy (``pip install cupy-cuda12x`` imports on a machine
 without a GPU; only using it needs one):

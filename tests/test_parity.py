@@ -1,4 +1,4 @@
-"""The same computation on NumPy and on the device backend agrees (issue 12).
+"""The same computation on NumPy and on the device backend agrees.
 
 Everything random is drawn on the host and copied (``HostDraws``): weights, inputs,
 noise, dropout masks, so both backends compute on the same numbers and only rounding

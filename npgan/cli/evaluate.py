@@ -151,7 +151,8 @@ def run(args):
     images, dataset, what = load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
     classifier_path = args.classifier or classifiers.PRETRAINED_FOR[dataset]
     if not os.path.isfile(classifier_path):
-        raise UsageError(f"classifier file {classifier_path} not found (python results/train_classifier.py makes it)")
+        raise UsageError(f"classifier file {classifier_path} not found "
+                         "(python results/classifier/train_classifier.py makes it)")
     classifier, state = classifiers.load(classifier_path)
     if classifier.config.dataset != dataset:
         raise UsageError(f"{classifier_path}: a classifier of {classifier.config.dataset}; "

@@ -39,7 +39,8 @@ def add_parser(sub, common):
     p.add_argument("--eval-every", type=non_negative_int,
                    help="epochs between Frechet distance and class-balance logs (MNIST, metrics.csv; 0: never)")
     p.add_argument("--average-from", type=non_negative_int,
-                   help="keep the mean of G over the ends of epochs from this one on (0: off; see results/mnist.md)")
+                   help="keep the mean of G over the ends of epochs from this one on (0: off; "
+                        "see results/mnist/mnist.md)")
     p.add_argument("--generator-file", metavar="FILE",
                    help="model 'encoder' (--preset mnist-encoder): the generator file or GAN checkpoint E inverts")
     p.add_argument("--labels", type=non_negative_int,

@@ -1,4 +1,4 @@
-"""The numbers and picture of results/conditional/conditional.md (issue 14, part 1: the class-conditional GAN).
+"""The numbers and picture of results/conditional/conditional.md (the class-conditional GAN).
 
     python results/conditional/conditional.py export runs/mnist-cgan/checkpoint.npz [--averaged]
         writes pretrained/npgan-mnist-cgan.npz: G alone, float16 (conditional_model.save_cgan_file)

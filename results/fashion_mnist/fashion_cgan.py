@@ -1,4 +1,4 @@
-"""The class-conditional numbers of results/fashion_mnist/fashion_mnist.md (issue 18, item 6: preset fashion-cgan).
+"""The class-conditional numbers of results/fashion_mnist/fashion_mnist.md (preset fashion-cgan).
 
     python results/fashion_mnist/fashion_cgan.py CHECKPOINT [--averaged] [-o results/fashion_mnist/fashion-cgan.json]
 

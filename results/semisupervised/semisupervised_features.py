@@ -1,4 +1,4 @@
-"""The frozen-feature table of results/semisupervised/semisupervised.md (issue 17, item 1).
+"""The frozen-feature table of results/semisupervised/semisupervised.md.
 
 For n = 100, 600, 1000, 3000 labelled training images (as many of each digit, drawn by
 ``semisupervised_model.draw_labelled`` with seeds 0..draws-1), the test error of

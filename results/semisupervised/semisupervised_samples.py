@@ -1,4 +1,4 @@
-"""The picture of results/semisupervised/semisupervised.md's samples section (issue 17, item 5).
+"""The picture of results/semisupervised/semisupervised.md's samples section.
 
 100 samples of the semi-supervised G (a mnist-semisup training checkpoint) beside 100 of
 the plain GAN's committed generator (pretrained/npgan-mnist-generator.npz), the same seed:

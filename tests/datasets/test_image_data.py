@@ -235,7 +235,7 @@ def test_fashion_is_mnist_fast_s_30_epoch_version_unchanged_on_fashion_mnist():
     from npgan.presets import get_preset
 
     fast, paper, fashion = get_preset("mnist-fast"), get_preset("mnist-paper"), get_preset("fashion")
-    # no retuning for the harder data set: the recipe as results/fashion_mnist.md ran it, the
+    # no retuning for the harder data set: the recipe as results/fashion_mnist/fashion_mnist.md ran it, the
     # rate held for 20 epochs and falling the same 20x over the last 10
     assert fashion == fast.replace(dataset="fashion-mnist", epochs=30, lr_decay_start=10000)
     schedule = ExponentialDecay(fashion.lr, fashion.lr_decay, fashion.lr_min, fashion.lr_decay_start)

@@ -1,4 +1,5 @@
-"""The remedies of issue 18: packing, the minibatch feature, label smoothing, instance noise, two learning rates."""
+"""The remedies for unstable training: packing, the minibatch feature, label smoothing, instance noise,
+two learning rates."""
 
 import numpy as np
 import pytest

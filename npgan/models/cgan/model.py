@@ -36,7 +36,7 @@ G, 0.5 for D in ``mnist-cgan``) where the other weights are drawn in +-0.05 (G) 
 +-0.005 (D): drawn as small as the others, every class starts with almost the same bias,
 G ignores the label, and D, which learns that an image does not fit its label long before G
 learns to use it, wins (in every setting tried, G then collapsed to one saturated pattern
-within two epochs; results/conditional.md). Drawn large, each class shifts the first
+within two epochs; results/conditional/conditional.md). Drawn large, each class shifts the first
 layer by its own vector from the first step, and G's samples differ by class from the start.
 
 Training is Algorithm 1 with a label drawn for every generated example: D's step sees

@@ -2,7 +2,7 @@
 
 Tiny networks (784-16-4) and 100 minibatches of 500 per epoch keep each run under a second
 or two; what is checked is behaviour, not quality (the presets' results are in
-results/model_families.md).
+results/model_families/model_families.md).
 """
 
 import json

@@ -1,4 +1,4 @@
-"""Fast training (issue 18, item 5): the learning rate held for lr_decay_start updates, then decaying."""
+"""Fast training: the learning rate held for lr_decay_start updates, then decaying."""
 
 import csv
 
@@ -43,7 +43,7 @@ def test_mnist_fast_holds_the_paper_s_rate_for_40_epochs_then_falls_20x_within_5
     config = get_preset("mnist-fast")
     schedule = ExponentialDecay(config.lr, config.lr_decay, config.lr_min, config.lr_decay_start)
     per_epoch = 50000 // config.batch_size
-    assert config.epochs == 50  # the most issue 18 allows
+    assert config.epochs == 50  # the longest run the fast recipe was given
     assert schedule(40 * per_epoch) == config.lr == 0.1
     assert schedule(40 * per_epoch + 1) < config.lr
     assert schedule(config.epochs * per_epoch) == pytest.approx(0.005, rel=0.01)

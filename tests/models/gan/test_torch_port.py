@@ -1,8 +1,8 @@
 """npgan's Algorithm 1 steps and the PyTorch port's compute the same numbers.
 
 ``benchmarks/train_step.py``'s ``TorchRun`` is the paper's MNIST model and Algorithm 1
-written independently in PyTorch (autograd, its own layers); ``results/mnist.md`` compares
-its runs with npgan's ("Not an npgan bug", and the seed question of issue 18). Given the
+written independently in PyTorch (autograd, its own layers); ``results/mnist/mnist.md`` compares
+its runs with npgan's ("Not an npgan bug", and the question of why its seeds fared differently). Given the
 same weights, the same real minibatch, the same noise and the same dropout masks, two
 iterations of each (a D step, then a G step through the updated D, with momentum carried
 from the first iteration into the second) must end with the same parameters, up to

@@ -199,7 +199,7 @@ def test_alice_and_the_pair_discriminator_are_bigan_options():
 
 def test_the_committed_file_is_the_alice_variant_and_keeps_the_digits():
     """pretrained/npgan-mnist-bigan.npz: G and E in float16 within 1.2 MB, labelled as ALICE, and
-    G(E(x)) keeps the class of at least 90% of the first 500 test digits (results/inference.md:
+    G(E(x)) keeps the class of at least 90% of the first 500 test digits (results/inference/inference.md:
     96.6% of all 10,000)."""
     path = os.path.join(REPOSITORY, "pretrained",
                         "npgan-mnist-bigan.npz")

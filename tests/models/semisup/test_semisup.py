@@ -1,4 +1,4 @@
-"""Semi-supervised learning (issue 17): the (K+1)-class losses against their definition, the
+"""Semi-supervised learning: the (K+1)-class losses against their definition, the
 gradient checks, the labelled draw, a tiny training run through the trainer, ``npgan classify``
 and its refusals, and the frozen-feature classifier."""
 
@@ -189,4 +189,4 @@ def test_the_committed_semisupervised_model_reproduces_its_recorded_error(capsys
     os.environ.setdefault("NPGAN_DATA_DIR", mnist_dir())
     assert main(["classify", path, "-o", str(tmp_path / "p.npy")]) == 0
     assert f"({state['test_errors']} of 10000" in capsys.readouterr().out
-    assert state["test_errors"] <= 500  # the issue's goal: at most 5% with 100 labels
+    assert state["test_errors"] <= 500  # the goal: at most 5% with 100 labels
