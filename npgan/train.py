@@ -14,6 +14,7 @@ step consumes, and its state. A model has:
     end_epoch(epoch) -> {field: value}   after its last step (``epoch``: epochs now done)
     checkpoint_parts(mid_epoch) -> (state, networks, optimizers)
     restore(path, state, arrays)    the inverse, from a checkpoint
+    trained                         the trained object (what ``npgan.load`` gives from the checkpoint)
 
 and ``outputs(model, epoch, out_dir, say)``, given beside it, writes pictures and
 evaluations after each epoch, just before its checkpoint (and at epoch 0, before a new
@@ -226,14 +227,18 @@ class Trainer:
 
 
 def train(config, out_dir, resume=None, quiet=False, progress=None):
-    """Train ``config`` into ``out_dir`` (optionally resuming a checkpoint); returns the model.
+    """Train ``config`` into ``out_dir`` (optionally resuming a checkpoint); returns the trained model.
 
-    The model is what ``config.model``'s family builds (``families``); for a GAN the
-    result is the ``GAN`` itself (``model.gan``), ready to sample from.
+    The model is the object ``npgan.load`` gives for the run's checkpoint, of any family
+    (``npgan.models``): for a GAN the ``GAN`` itself, ready to sample from; for an
+    autoencoder its networks, ready to encode and reconstruct; with ``.config`` and ``.state``.
     """
     chosen = family(config.model)
     trainer = Trainer(chosen.build(config), out_dir, chosen.outputs, quiet=quiet, progress=progress)
     if resume:
         trainer.restore(resume)
-    model = trainer.run()
-    return getattr(model, "gan", model)
+    trained = trainer.run().trained
+    trained.config = config
+    if getattr(trained, "state", None) is None:
+        trained.state = {"kind": "training", "epoch": trainer.epoch}
+    return trained

@@ -259,3 +259,24 @@ def test_the_momentum_of_each_epoch_follows_pylearn2(tmp_path):
 
     assert momenta("new") == pytest.approx([0.5, 0.6, 0.7])
     assert momenta("late") == pytest.approx([0.5, 0.5, 0.6])
+
+
+@pytest.mark.parametrize("changes", [
+    dict(preset="ring-8-plain", epochs=1, iters_per_epoch=3),
+    dict(preset="tiny-inpaint", iters_per_epoch=3, needs_mnist=True),
+    dict(preset="mnist-encoder", epochs=1, iters_per_epoch=3, e_hidden=(8,), needs_mnist=True),
+], ids=["gan", "inpaint", "encoder"])
+def test_train_returns_what_load_gives_for_its_checkpoint(tmp_path, changes):
+    changes = dict(changes)
+    if changes.pop("needs_mnist", False):
+        from conftest import mnist_dir
+        if not os.path.exists(os.path.join(mnist_dir(), "t10k-labels-idx1-ubyte.gz")):
+            pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+    config = get_preset(changes.pop("preset")).replace(**changes)
+    trained = train(config, tmp_path, quiet=True)
+    loaded = npgan.load(tmp_path / "checkpoint.npz")
+    assert type(trained) is type(loaded) and trained.config == loaded.config == config
+    for name in ("G", "E"):
+        if getattr(loaded, name, None) is not None:
+            for key, value in getattr(loaded, name).params.items():
+                assert (to_numpy(value) == to_numpy(getattr(trained, name).params[key])).all(), (name, key)

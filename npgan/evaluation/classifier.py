@@ -210,6 +210,20 @@ def load(path=PRETRAINED, dtype="float32"):
 
 # ---- training -----------------------------------------------------------------------
 
+def _train_epoch(network, optimizer, x, y, batch, max_norm):
+    """One pass of minibatch SGD over ``x, y`` (already shuffled); returns the summed loss (0-d, float64)."""
+    total = get_backend().zeros((), dtype="float64")
+    for i in range(0, len(x) - batch + 1, batch):
+        logits = network.forward(x[i:i + batch], training=True)
+        loss, dlogits = losses.softmax_cross_entropy(logits, y[i:i + batch])
+        network.backward(dlogits, input_grad=False)
+        optimizer.step()
+        if max_norm:
+            constrain_norms(network, max_norm)
+        total += loss
+    return total
+
+
 def train(config, data, checkpoint_path, log=print):
     """Train (or resume) a classifier; keep the parameters of the best validation epoch.
 
@@ -219,7 +233,6 @@ def train(config, data, checkpoint_path, log=print):
     most one epoch. Returns ``(classifier, state)`` with the best
     epoch's parameters loaded and its validation and test accuracy in ``state``.
     """
-    xp = get_backend()
     rng = Random(config.seed)
     classifier = Classifier(config, rng)
     network = classifier.network
@@ -246,16 +259,7 @@ def train(config, data, checkpoint_path, log=print):
         start = time.perf_counter()
         optimizer.momentum = momentum(state["epoch"])
         order = rng.permutation(n)
-        total = xp.zeros((), dtype="float64")
-        for i in range(0, n - batch + 1, batch):
-            index = order[i:i + batch]
-            logits = network.forward(train_x[index], training=True)
-            loss, dlogits = losses.softmax_cross_entropy(logits, train_y[index])
-            network.backward(dlogits, input_grad=False)
-            optimizer.step()
-            if config.max_norm:
-                constrain_norms(network, config.max_norm)
-            total += loss
+        total = _train_epoch(network, optimizer, train_x[order], train_y[order], batch, config.max_norm)
         valid = classifier.accuracy(data.valid_x, data.valid_y)
         state["epoch"] += 1
         state["seconds"] += time.perf_counter() - start

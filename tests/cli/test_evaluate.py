@@ -96,9 +96,18 @@ def test_real_images_end_to_end_with_json(in_tmp, capsys):
 
 def test_the_pretrained_generator_end_to_end(in_tmp, capsys):
     needs_mnist_and_weights()
-    assert main(["evaluate", GENERATOR, "-n", "200", "--images", "300", "--seed", "1", "--dataset", "mnist"]) == 0
+    assert main(["evaluate", GENERATOR, "-n", "200", "--images", "300", "--seed", "1", "-o", "g.json"]) == 0
     out = capsys.readouterr().out
-    assert "200 samples (seed 1)" in out and "copies" in out
+    trained = json.loads((in_tmp / "g.json").read_text())
+    assert (trained["n"], trained["seed"], trained["scored"], trained["dataset"]) == (200, 1, "samples", "mnist")
+    assert f"{trained['frechet_distance']:.3f}" in out and f"{trained['precision']:.4f}" in out  # table = file
+    # the same scores of uniform noise: the trained generator's samples are digits, balanced over the classes
+    np.save(in_tmp / "noise.npy", np.random.default_rng(0).random((200, 784), dtype=np.float32))
+    assert main(["evaluate", "noise.npy", "--images", "300", "-o", "n.json"]) == 0
+    noise = json.loads((in_tmp / "n.json").read_text())
+    assert trained["frechet_distance"] < noise["frechet_distance"] / 5
+    assert trained["precision"] > noise["precision"] and trained["recall"] > noise["recall"]
+    assert trained["class_balance"]["kl_to_uniform"] < 0.2 and trained["parzen"]["test_ll"] > noise["parzen"]["test_ll"]
 
 
 def test_training_logs_the_cheap_metrics_every_eval_every_epochs(tmp_path):

@@ -73,6 +73,11 @@ class AutoencoderModel:
         self.log_fields = self.stat_names + ("valid_loss", "lr")
         self._valid = None  # the validation images, read at the first end of an epoch
 
+
+    @property
+    def trained(self):
+        """The trained object, as ``npgan.load`` gives it from this run's checkpoint."""
+        return self.net
     def begin_epoch(self, epoch, fresh):
         """Before the steps of epoch ``epoch`` (0-based): a new order of the examples, the epoch's momentum."""
         if fresh:

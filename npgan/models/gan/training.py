@@ -86,6 +86,11 @@ class GANModel:
         self.epoch = 0  # the epoch being trained (from 0), for the instance-noise schedule
 
     # What a family built on this model changes (npgan.models.dcgan.model: other networks and data sets).
+
+    @property
+    def trained(self):
+        """The trained object, as ``npgan.load`` gives it from this run's checkpoint."""
+        return self.gan
     def build_networks(self, rng, output_bias):
         """The ``GAN`` this model trains, its parameters drawn from ``rng``."""
         return build_gan(self.config, rng, output_bias)

@@ -164,6 +164,11 @@ class EncoderModel:
             ("valid_pixel_mse",) if config.dataset == "mnist" else ()) + ("lr",)
         self._valid = None
 
+
+    @property
+    def trained(self):
+        """The trained object, as ``npgan.load`` gives it from this run's checkpoint."""
+        return self.net
     @property
     def blas_threads(self):
         """1 when the largest product of a step is too small to share between BLAS threads, else ``None``."""

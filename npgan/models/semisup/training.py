@@ -165,6 +165,11 @@ class SemiSupervisedModel:
         self.iterations_per_epoch = self.data.batches_per_epoch
         self.mnist = mnist
 
+
+    @property
+    def trained(self):
+        """The trained object, as ``npgan.load`` gives it from this run's checkpoint."""
+        return self.gan
     def begin_epoch(self, epoch, fresh):
         if fresh:
             self.data.new_epoch()
