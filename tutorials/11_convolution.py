@@ -225,7 +225,7 @@ assert bn_broken_error > 1e-2 and max(errors.values()) < LAYER_TOLERANCE
 # evaluation (`training=False`, how `GAN.sample` runs G) it normalises with those instead,
 # so a sample does not depend on what else is in its batch. A fresh layer after one
 # training pass still holds mostly its initial 0 and 1, so the two modes disagree; after
-# many passes over the same batch they agree. (`tests/test_conv.py` checks both modes.)
+# many passes over the same batch they agree. (`tests/nn/test_conv.py` checks both modes.)
 
 # %%
 fresh = BatchNorm(3, dtype="float64")
