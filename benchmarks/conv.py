@@ -42,7 +42,7 @@ from _common import append_result
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from npgan.backend import Random
-from npgan.models.dcgan.model import DCGANModel
+from npgan.models.dcgan.training import DCGANModel
 from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d
 from npgan.presets import get_preset
 

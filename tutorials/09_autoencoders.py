@@ -63,7 +63,7 @@ EPOCHS = {"ae": 1, "dae": 1, "vae": 2, "vae2d": 2} if FAST else {"ae": 10, "dae"
 def fit(preset, name, **changes):
     """Train a preset (with changes) into its own run folder; returns the trained model."""
     config = get_preset(preset).replace(**{**SMALL, "epochs": EPOCHS[name], **changes})
-    return train(config, RUNS / name, quiet=True).net
+    return train(config, RUNS / name, quiet=True)
 
 
 def grid(ax, images, ncols, title):

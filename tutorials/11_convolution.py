@@ -35,7 +35,7 @@ import npgan
 from npgan import plots, tutorial
 from npgan.backend import Random, to_numpy
 from npgan.datasets.idx import load_mnist
-from npgan.models.dcgan.model import DCGANModel
+from npgan.models.dcgan.training import DCGANModel
 from npgan.nn import conv, normalization
 from npgan.nn.gradcheck import LAYER_TOLERANCE, check_layer, numerical_gradient, rel_error
 from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d

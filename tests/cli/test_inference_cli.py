@@ -34,7 +34,7 @@ def workspace(tmp_path_factory):
     encoder = train(Config(model="encoder", generator_file=str(root / "g.npz"), e_hidden=(4,), e_pieces=2,
                            iters_per_epoch=5, **TINY), root / "encoder-run", quiet=True)
     (root / "shipped").mkdir()
-    save_encoder_file(root / "shipped" / "e.npz", encoder.net, epoch=1)
+    save_encoder_file(root / "shipped" / "e.npz", encoder, epoch=1)
     shutil.copy(root / "g.npz", root / "shipped" / "g.npz")
     bigan = train(Config(model="bigan", g_hidden=(8,), d_hidden=(4,), d_pieces=2, e_hidden=(4,), e_pieces=2,
                          batch_size=1000, **TINY), root / "bigan-run", quiet=True)

@@ -1,7 +1,7 @@
 """DCGAN (Radford, Metz and Chintala, 2016): the convolutional GAN for small images.
 
-model.py     the convolutional D and transposed-convolution G, and ``DCGANModel``, the GAN
-             training step of ``models.gan`` with these networks and image data
+model.py     the convolutional D and transposed-convolution G, and ``DCGAN``, a GAN whose D step suits batch norm
+training.py  ``DCGANModel``: the GAN training step of ``models.gan`` with these networks and image data
 checks.py    gradient checks of a DCGAN-shaped D and G
 """
 
@@ -29,7 +29,8 @@ FAMILIES = {
         "dcgan", "a DCGAN: convolutional G and D with batch norm, trained by Algorithm 1",
         can={"sample", "parzen", "evaluate"}, rules=rules, datasets=IMAGE_DATASETS,
         options=("conv_width", "conv_init_std", "leaky_slope", "batchnorm_momentum", "g_lr_ratio", "lr_decay_start"),
-        build=lazy("npgan.models.dcgan.model", "DCGANModel"), outputs=lazy("npgan.models.gan.outputs", "epoch_outputs"),
-        load=lazy("npgan.models.dcgan.model", "load_dcgan"), averages=True),
+        build=lazy("npgan.models.dcgan.training", "DCGANModel"),
+        outputs=lazy("npgan.models.gan.outputs", "epoch_outputs"),
+        load=lazy("npgan.models.dcgan.training", "load_dcgan"), averages=True),
 }
 gradcheck_rows = lazy("npgan.models.dcgan.checks", "rows")

@@ -19,16 +19,12 @@ G and D take and give rows (n, C*S*S), like every npgan model (a ``Reshape`` fir
 D, a ``Flatten`` last in G), so the trainer, the evaluator and Parzen see (n, 784) arrays.
 
 The family reuses the GAN's machinery: ``DCGAN`` is a ``GAN`` whose discriminator step
-suits batch norm, ``DCGANModel`` a ``GANModel`` with these networks and data sets.
+suits batch norm; ``training.DCGANModel`` is a ``GANModel`` with these networks and data sets.
 """
 
-import functools
 import math
 
-from npgan.backend import asarray
-from npgan.datasets.batches import ShuffledBatches
 from npgan.models.gan.model import GAN
-from npgan.models.gan.training import GANModel, load_gan
 from npgan.nn import losses
 from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Reshape
 from npgan.nn.kernels import sigmoid
@@ -111,27 +107,3 @@ def build_dcgan(config, rng, output_bias=None):
     D = discriminator(shape, config.conv_width, rng, config.leaky_slope, config.conv_init_std,
                       config.batchnorm_momentum, config.dtype)
     return DCGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss)
-
-
-def image_data(dataset):
-    """The split of an image data set: MNIST's, Fashion-MNIST's or CIFAR-10's (``npgan.datasets.load_images``)."""
-    from npgan.datasets import load_images
-    return load_images(dataset)
-
-
-class DCGANModel(GANModel):
-    """What ``train.Trainer`` trains for the "dcgan" family: ``GANModel`` with DCGAN's networks
-    and any image data set; the steps, optimisers (Adam in the presets), averaging,
-    checkpoints and resume are ``GANModel``'s."""
-
-    blas_threads = None  # every product is large enough to share between BLAS threads
-
-    def build_networks(self, rng, output_bias):
-        return build_dcgan(self.config, rng, output_bias)
-
-    def build_data(self, rng):
-        x = asarray(image_data(self.config.dataset).train_x, dtype=self.config.dtype)
-        return ShuffledBatches(x, self.config.batch_size, rng)
-
-
-load_dcgan = functools.partial(load_gan, build=build_dcgan)

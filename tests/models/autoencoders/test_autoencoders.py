@@ -88,9 +88,9 @@ def test_an_interrupted_run_resumes_bit_identical(tmp_path, preset):
     with pytest.raises(Interrupted, match="at epoch 1, iteration 31"):
         trainer.run()
     resumed = train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
-    for name in ("E", "G"):  # train() returns the AutoencoderModel; its .net is the Autoencoder or VAE
-        for key, value in getattr(whole.net, name).params.items():
-            np.testing.assert_array_equal(to_numpy(value), to_numpy(getattr(resumed.net, name).params[key]))
+    for name in ("E", "G"):  # train() returns the Autoencoder or VAE
+        for key, value in getattr(whole, name).params.items():
+            np.testing.assert_array_equal(to_numpy(value), to_numpy(getattr(resumed, name).params[key]))
     losses = [[row["loss"] for row in log_rows(tmp_path / folder)] for folder in ("whole", "split")]
     assert losses[0] == losses[1]
 

@@ -10,6 +10,7 @@ import npgan
 from npgan.backend import Random, to_numpy
 from npgan.cli.parser import main
 from npgan.models.dcgan import model as dcgan
+from npgan.models.dcgan import training as dcgan_training
 from npgan.nn import gradcheck, losses
 from npgan.presets import Config, get_preset
 from npgan.train import train
@@ -22,7 +23,7 @@ TINY = get_preset("mnist-dcgan").replace(conv_width=2, batch_size=8, epochs=3, s
 @pytest.fixture
 def tiny_images(monkeypatch):
     images = np.random.default_rng(0).uniform(0, 1, (48, 784)).astype("float32")
-    monkeypatch.setattr(dcgan, "image_data", lambda dataset: types.SimpleNamespace(train_x=images))
+    monkeypatch.setattr(dcgan_training, "image_data", lambda dataset: types.SimpleNamespace(train_x=images))
     return images
 
 

@@ -154,16 +154,16 @@ def test_the_encoder_file_names_its_generator_and_refuses_another(tmp_path, gene
     trained = train(config, tmp_path / "run", quiet=True)
     shipped = tmp_path / "shipped"
     shipped.mkdir()
-    save_encoder_file(shipped / "e.npz", trained.net, epoch=1)
+    save_encoder_file(shipped / "e.npz", trained, epoch=1)
     _, state, arrays = checkpoint.read(shipped / "e.npz")
     assert state["generator"] == {"file": "g.npz", "sha256": file_sha256(generator_file)}
-    assert sorted(arrays) == sorted(f"E/{key}" for key in trained.net.E.params)
+    assert sorted(arrays) == sorted(f"E/{key}" for key in trained.E.params)
     with pytest.raises(CheckpointError, match="inverts the generator g.npz .* which is not beside it"):
         load(shipped / "e.npz")
     shutil.copy(generator_file, shipped / "g.npz")
     loaded = load(shipped / "e.npz")
     x = loaded.gan.sample(8, rng=Random(3))
-    np.testing.assert_array_equal(to_numpy(loaded.reconstruct(x)), to_numpy(trained.net.reconstruct(x)))
+    np.testing.assert_array_equal(to_numpy(loaded.reconstruct(x)), to_numpy(trained.reconstruct(x)))
     assert loaded.reconstruct(x, steps=20) is not None
     write_generator(shipped / "g.npz", seed=5)
     with pytest.raises(CheckpointError, match="is not the generator .* was trained to invert"):

@@ -1,0 +1,33 @@
+"""What the trainer trains for the "dcgan" family: ``GANModel`` with the networks of
+``model.py`` and an image data set; and loading a DCGAN file."""
+
+import functools
+
+from npgan.backend import asarray
+from npgan.datasets import load_images
+from npgan.datasets.batches import ShuffledBatches
+from npgan.models.dcgan.model import build_dcgan
+from npgan.models.gan.training import GANModel, load_gan
+
+
+def image_data(dataset):
+    """The split of an image data set: MNIST's, Fashion-MNIST's or CIFAR-10's (``npgan.datasets.load_images``)."""
+    return load_images(dataset)
+
+
+class DCGANModel(GANModel):
+    """What ``train.Trainer`` trains for the "dcgan" family: ``GANModel`` with DCGAN's networks
+    and any image data set; the steps, optimisers (Adam in the presets), averaging,
+    checkpoints and resume are ``GANModel``'s."""
+
+    blas_threads = None  # every product is large enough to share between BLAS threads
+
+    def build_networks(self, rng, output_bias):
+        return build_dcgan(self.config, rng, output_bias)
+
+    def build_data(self, rng):
+        x = asarray(image_data(self.config.dataset).train_x, dtype=self.config.dtype)
+        return ShuffledBatches(x, self.config.batch_size, rng)
+
+
+load_dcgan = functools.partial(load_gan, build=build_dcgan)
