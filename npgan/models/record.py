@@ -12,6 +12,10 @@ import importlib
 
 # What a family's files can be used for: the commands that take a model file.
 ABILITIES = ("sample", "parzen", "evaluate", "encode", "reconstruct", "classify", "inpaint", "elbo")
+# What each ability lets a model do, for the refusals ("... which cannot bound its log-likelihood").
+ABILITY_VERBS = {"sample": "sample", "parzen": "be scored by Parzen windows", "evaluate": "be evaluated",
+                 "encode": "encode", "reconstruct": "reconstruct", "classify": "classify", "inpaint": "inpaint",
+                 "elbo": "bound its log-likelihood"}
 
 
 def lazy(module, name):
