@@ -96,6 +96,18 @@ def output_file(path, suffixes, force=False, inputs=()):
 MAX_GRID = 1000  # tiles in one .png picture
 
 
+def add_encoder_command(sub, common, name, what, output, run):
+    """Register ``npgan NAME CKPT --images N -o FILE``, a command on the first N test images
+    for models with an encoder (``encode``, ``reconstruct``); returns its parser."""
+    p = sub.add_parser(name, parents=[common], help=f"{what} (models with an encoder)")
+    p.add_argument("checkpoint", help=f"a model file or training checkpoint of a family that can {name}")
+    p.add_argument("--images", type=positive_int, default=100, help="the first N test images (default 100)")
+    p.add_argument("-o", "--output", required=True, help=output)
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    p.set_defaults(func=run)
+    return p
+
+
 def read_checkpoint(path):
     """``loading.read(path)``; ``UsageError`` in one line for a file that cannot be read."""
     try:

@@ -3,20 +3,14 @@
 import numpy
 
 from npgan.backend import to_numpy
-from npgan.cli.arguments import first_test_images, load_model, output_file, plural, positive_int
+from npgan.cli.arguments import add_encoder_command, first_test_images, load_model, output_file, plural
 from npgan.files import atomic_write
 
 
 def add_parser(sub, common):
     """Register ``encode`` on the ``npgan`` command's subparsers."""
-    p = sub.add_parser("encode", parents=[common],
-                       help="the codes E(x) of the first N MNIST test images (models with an encoder)")
-    p.add_argument("checkpoint", help="a model file or training checkpoint of a family that can encode")
-    p.add_argument("--images", type=positive_int, default=100, help="the first N test images (default 100)")
-    p.add_argument("-o", "--output", required=True, help=".npy (N, code)")
-    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
-    p.set_defaults(func=run)
-    return p
+    return add_encoder_command(sub, common, "encode", "the codes E(x) of the first N MNIST test images",
+                               ".npy (N, code)", run)
 
 
 def run(args):

@@ -4,21 +4,22 @@ import numpy
 
 from npgan import plots
 from npgan.backend import to_numpy
-from npgan.cli.arguments import MAX_GRID, first_test_images, load_model, output_file, plural, positive_int
+from npgan.cli.arguments import (
+    MAX_GRID,
+    add_encoder_command,
+    first_test_images,
+    load_model,
+    output_file,
+    plural,
+)
 from npgan.errors import UsageError
 from npgan.files import atomic_write
 
 
 def add_parser(sub, common):
     """Register ``reconstruct`` on the ``npgan`` command's subparsers."""
-    p = sub.add_parser("reconstruct", parents=[common],
-                       help="G(E(x)) for the first N MNIST test images (models with an encoder)")
-    p.add_argument("checkpoint", help="a model file or training checkpoint of a family that can reconstruct")
-    p.add_argument("--images", type=positive_int, default=100, help="the first N test images (default 100)")
-    p.add_argument("-o", "--output", required=True, help=".npy (N, 784), or .png with the originals above")
-    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
-    p.set_defaults(func=run)
-    return p
+    return add_encoder_command(sub, common, "reconstruct", "G(E(x)) for the first N MNIST test images",
+                               ".npy (N, 784), or .png with the originals above", run)
 
 
 def run(args):
