@@ -2,7 +2,6 @@
 
 import os
 
-from npgan import checkpoint
 from npgan.cli.arguments import load_model, output_file
 
 
@@ -20,14 +19,15 @@ def add_parser(sub, common):
 
 
 def run(args):
+    from npgan.models.common import save_model_file
+
     output_file(args.output, (".npz",), args.force, [args.checkpoint])
-    gan = load_model(args.checkpoint, "sample", args.averaged)
-    state = {"epoch": gan.state.get("epoch"), "source": os.path.basename(args.checkpoint)}
+    model = load_model(args.checkpoint, "sample", args.averaged)
+    state = {"epoch": model.state.get("epoch"), "source": os.path.basename(args.checkpoint)}
     if args.averaged:
-        state["averaged_epochs"] = gan.state["averaged_epochs"]
+        state["averaged_epochs"] = model.state["averaged_epochs"]
     # G, and the encoder E of a family that has one (a VAE's file needs it to encode and reconstruct)
-    networks = {name: getattr(gan, name) for name in ("G", "E") if getattr(gan, name, None) is not None}
-    checkpoint.save(args.output, gan.config, state, networks, kind="generator", dtype="float32")
+    networks = save_model_file(args.output, model, state, dtype="float32")
     count = sum(p.size for network in networks.values() for p in network.params.values())
     print(f"wrote {' and '.join(networks)} ({count} float32 parameters) to {args.output}")
     return 0

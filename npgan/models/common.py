@@ -4,6 +4,7 @@ A family imports this module, never another family's (``npgan.models`` says what
 import).
 """
 
+from npgan import checkpoint
 from npgan.backend import get_backend
 from npgan.checkpoint import CheckpointError, load_into
 from npgan.datasets import GREY_28
@@ -74,6 +75,27 @@ def blas_threads_for(networks, rows):
     ``SMALL_PRODUCT`` multiply-adds (too small to share between BLAS threads), else ``None``."""
     largest = max(layer.params["W"].size for net in networks for layer in net.layers if "W" in layer.params)
     return 1 if rows * largest < SMALL_PRODUCT else None
+
+
+# The networks a model file holds: what is used after training (D only judges while training).
+FILE_NETWORKS = ("G", "E")
+
+
+def save_model_file(path, model, state, dtype="float16"):
+    """Write a trained model's G and E (those it has) alone: a file to use, not to resume.
+
+    The file is a checkpoint of kind "generator" (weights only; ``npgan train --resume``
+    refuses it) that ``npgan.load`` reads like a training checkpoint, without D. float16
+    by default: the networks are only run forward (sampling, encoding, completing), half
+    precision halves the file, and the loader computes in the config's dtype again;
+    ``state["stored_dtype"]`` records what the weights were stored in.
+    """
+    networks = {name: getattr(model, name) for name in FILE_NETWORKS if getattr(model, name, None) is not None}
+    if not networks:
+        raise ValueError(f"save_model_file: {type(model).__name__} has no G or E to write")
+    state = dict(state, networks=f"{' and '.join(networks)} (D is used only in training and is not stored)")
+    checkpoint.save_weights(path, model.config, state, networks, dtype)
+    return networks
 
 
 def file_config(path, values, like):

@@ -1,7 +1,7 @@
 """The numbers and picture of results/conditional/conditional.md (the class-conditional GAN).
 
     python results/conditional/conditional.py export runs/mnist-cgan/checkpoint.npz [--averaged]
-        writes pretrained/npgan-mnist-cgan.npz: G alone, float16 (conditional_model.save_cgan_file)
+        writes pretrained/npgan-mnist-cgan.npz: G alone, float16 (npgan.models.common.save_model_file)
     python results/conditional/conditional.py probe [--set FIELD=VALUE ...] [--iterations 1500]
         trains the mnist-cgan preset, with the changes given, for that many minibatches (no
         run folder) and prints every 250 the step's statistics, the share of 500 samples
@@ -38,7 +38,8 @@ from npgan.evaluation import metrics
 from npgan.evaluation.scores import evaluate, training_scores
 from npgan.files import atomic_write, write_json
 from npgan.models.cgan.model import CLASSES
-from npgan.models.cgan.training import ConditionalModel, label_accuracy, save_cgan_file
+from npgan.models.cgan.training import ConditionalModel, label_accuracy
+from npgan.models.common import save_model_file
 from npgan.presets import get_preset
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,7 +53,7 @@ def export(args):
     gan = npgan.load(args.checkpoint, averaged=args.averaged)
     state = {"epoch": gan.state.get("epoch"), "source": os.path.basename(args.checkpoint),
              "averaged_epochs": gan.state.get("averaged_epochs")}
-    save_cgan_file(args.output, gan, state)
+    save_model_file(args.output, gan, state)
     print(f"wrote {args.output} ({os.path.getsize(args.output)} bytes) from {args.checkpoint}"
           + (f", G averaged over epochs {state['averaged_epochs']}" if args.averaged else ""))
 

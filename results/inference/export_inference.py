@@ -6,7 +6,7 @@
 * pretrained/npgan-mnist-encoder.npz: E alone, float32, naming its generator
   (npgan-mnist-generator.npz, beside it) by file name and SHA-256;
 * pretrained/npgan-mnist-bigan.npz: a BiGAN run's G and E, float16 (D is only for training);
-  the committed one is the ALICE variant (preset mnist-alice), which its state says.
+  the committed one is the ALICE variant (preset mnist-alice: its config has bigan_recon > 0).
 
 An existing file is replaced only with --force.
 """
@@ -16,7 +16,7 @@ import os
 import sys
 
 from npgan import load
-from npgan.models.inference.bigan_training import save_bigan_file
+from npgan.models.common import save_model_file
 from npgan.models.inference.encoder_training import save_encoder_file
 
 # This script is in results/inference/; the repository is two folders up.
@@ -36,7 +36,7 @@ def main():
                      lambda net, out: save_encoder_file(out, net, epoch=net.state["epoch"])))
     if args.bigan:
         jobs.append((os.path.join(PRETRAINED, "npgan-mnist-bigan.npz"), args.bigan,
-                     lambda net, out: save_bigan_file(out, net, {"epoch": net.state["epoch"],
+                     lambda net, out: save_model_file(out, net, {"epoch": net.state["epoch"],
                                                                  "source": os.path.basename(args.bigan)})))
     for out, source, save in jobs:
         if os.path.exists(out) and not args.force:

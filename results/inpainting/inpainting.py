@@ -36,6 +36,7 @@ from npgan.backend import Random, asarray, to_numpy
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier
 from npgan.files import write_json
+from npgan.models.common import save_model_file
 from npgan.models.gan.inversion import prior_bound
 from npgan.models.inpainting.model import MASKS, observed_mask
 from npgan.models.inpainting.scores import (
@@ -45,7 +46,7 @@ from npgan.models.inpainting.scores import (
     nearest_neighbour_completion,
 )
 from npgan.models.inpainting.search import complete_by_search, fit_discriminator
-from npgan.models.inpainting.training import completion_rows, save_inpainter_file
+from npgan.models.inpainting.training import completion_rows
 from npgan.plots import image_grid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,7 +68,7 @@ def export(args):
     model = load(args.checkpoint)
     log = os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), "log.csv")
     seconds = float(numpy.nansum(numpy.genfromtxt(log, delimiter=",", names=True)["seconds"]))
-    save_inpainter_file(MODEL, model, {"epoch": int(model.state["epoch"]), "training_seconds": round(seconds, 1)})
+    save_model_file(MODEL, model, {"epoch": int(model.state["epoch"]), "training_seconds": round(seconds, 1)})
     print(f"wrote {MODEL} ({os.path.getsize(MODEL) / 1e6:.2f} MB, epoch {model.state['epoch']})")
 
 

@@ -8,7 +8,7 @@
 
 (the JSON, the picture and the page are in results/model_families/, beside this script)
 
-``export`` writes a run's encoder and decoder alone (``autoencoder_model.save_model_file``)
+``export`` writes a run's encoder and decoder alone (``npgan.models.common.save_model_file``)
 with the run's epochs and the wall time its ``log.csv`` recorded. ``measure`` scores every
 committed model of ``MODELS`` (or the ``--only`` ones) and updates the JSON:
 
@@ -43,7 +43,8 @@ from npgan.evaluation.scores import evaluate
 from npgan.files import write_json
 from npgan.models import family
 from npgan.models.autoencoders.bounds import bounds, summary
-from npgan.models.autoencoders.training import evaluation_images, save_model_file
+from npgan.models.autoencoders.training import evaluation_images
+from npgan.models.common import save_model_file
 from npgan.plots import tile_images
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -12,7 +12,7 @@ from conftest import data_root, mnist_dir
 from npgan import checkpoint
 from npgan.backend import Random
 from npgan.cli.parser import main
-from npgan.models.inference.bigan_training import save_bigan_file
+from npgan.models.common import save_model_file
 from npgan.models.inference.encoder_training import save_encoder_file
 from npgan.nn import mlp
 from npgan.presets import Config
@@ -38,7 +38,7 @@ def workspace(tmp_path_factory):
     shutil.copy(root / "g.npz", root / "shipped" / "g.npz")
     bigan = train(Config(model="bigan", g_hidden=(8,), d_hidden=(4,), d_pieces=2, e_hidden=(4,), e_pieces=2,
                          batch_size=1000, **TINY), root / "bigan-run", quiet=True)
-    save_bigan_file(root / "bigan.npz", bigan, {"epoch": 1})
+    save_model_file(root / "bigan.npz", bigan, {"epoch": 1})
     return root
 
 

@@ -10,7 +10,7 @@ from npgan import checkpoint
 from npgan.backend import Random
 from npgan.cli.parser import main
 from npgan.datasets.idx import load_mnist
-from npgan.models.inpainting.training import save_inpainter_file
+from npgan.models.common import save_model_file
 from npgan.nn import mlp
 from npgan.presets import Config, get_preset
 from npgan.train import train
@@ -24,7 +24,7 @@ def files(tmp_path_factory):
         pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
     root = tmp_path_factory.mktemp("inpaint")
     inpainter = train(get_preset("tiny-inpaint").replace(iters_per_epoch=3), root / "run", quiet=True)
-    save_inpainter_file(root / "inpaint.npz", inpainter, {"epoch": 1})
+    save_model_file(root / "inpaint.npz", inpainter, {"epoch": 1})
     checkpoint.save(root / "gan.npz", Config(noise_dim=3, g_hidden=(8,)), {"epoch": 0},
                     {"G": mlp.generator(3, (8,), 784, Random(0), init_range=0.5)}, kind="generator")
     return root

@@ -5,7 +5,7 @@ one optimiser for its encoder ``E`` and one for its decoder ``G``, and the strea
 MNIST training minibatches; the loop around it (checkpoints, logs, signals, resume) is
 ``train.Trainer``, as for the GAN. ``autoencoder_outputs`` draws the run folder's
 pictures; ``load_autoencoder`` is the families' loader (``npgan.load``);
-``save_model_file`` writes the weights alone (``pretrained/``).
+``common.save_model_file`` writes the weights alone (``pretrained/``).
 
 A checkpoint holds ``E/<key>``, ``G/<key>``, ``opt_E/...``, ``opt_G/...`` and names its
 optimisers in its state (``"optimizers": ["E", "G"]``).
@@ -13,7 +13,7 @@ optimisers in its state (``"optimizers": ["E", "G"]``).
 
 import os
 
-from npgan import checkpoint, plots
+from npgan import plots
 from npgan.backend import Random, asarray
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
 from npgan.datasets.batches import ShuffledBatches
@@ -151,19 +151,10 @@ def autoencoder_outputs(model, epoch, out_dir, say):
 def load_autoencoder(path, config, state, arrays, averaged=False):
     """The ``Autoencoder`` or ``VAE`` of a file already read (``checkpoint.read``), with ``.config`` and ``.state``.
 
-    A training checkpoint or a model file (``save_model_file``) both hold ``E`` and ``G``.
+    A training checkpoint or a model file (``common.save_model_file``) both hold ``E`` and ``G``.
     """
     net = build(config, Random(config.seed))
     for name in OPTIMIZED:
         load_into(path, arrays, name, getattr(net, name))
     net.config, net.state = config, state
     return net
-
-
-def save_model_file(path, net, state, dtype="float32"):
-    """Write ``net``'s encoder and decoder alone (no optimiser state): a file to use, not to resume.
-
-    Its checkpoint kind is "generator" (weights only; ``npgan train --resume`` refuses it).
-    """
-    checkpoint.save(path, net.config, state, {name: getattr(net, name) for name in OPTIMIZED},
-                    kind="generator", dtype=dtype)

@@ -14,7 +14,7 @@ puts in the class asked for:
 
 Sample pictures show one class per row (``sample`` without labels draws n/10 of each
 class in label order). ``load_cgan`` is the family's loader (``npgan.load``);
-``save_cgan_file`` writes G alone, float16 by default (``pretrained/``).
+``common.save_model_file`` writes G alone, float16 by default (``pretrained/``).
 """
 
 import functools
@@ -22,7 +22,6 @@ import os
 
 import numpy
 
-from npgan import checkpoint
 from npgan.backend import Random, asarray, to_numpy
 from npgan.datasets import load_images
 from npgan.datasets.batches import ShuffledBatches
@@ -123,12 +122,3 @@ def _classifier(path):
 
 
 load_cgan = functools.partial(load_gan, build=build_cgan)
-
-
-def save_cgan_file(path, gan, state, dtype="float16"):
-    """Write G alone (checkpoint kind "generator": weights only, not resumable).
-
-    float16 by default: the file is for sampling, and half precision halves it
-    (``load_cgan`` computes in the config's dtype again); ``state["stored_dtype"]`` says so.
-    """
-    checkpoint.save_weights(path, gan.config, state, {"G": gan.G}, dtype)

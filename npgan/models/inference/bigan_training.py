@@ -4,13 +4,13 @@
 D, E and G, and the stream of real minibatches (``gan_model.real_batches``); it owns one
 iteration (``step``), the loop around it is ``train.Trainer``. A checkpoint holds
 ``D/``, ``E/``, ``G/`` and ``opt_D/``, ``opt_E/``, ``opt_G/`` and names its optimisers in
-its state. ``save_bigan_file`` writes E and G alone (``pretrained/``); ``load_bigan`` is
+its state. ``common.save_model_file`` writes E and G alone (``pretrained/``); ``load_bigan`` is
 the family's loader (``npgan.load``).
 """
 
 import os
 
-from npgan import checkpoint, plots
+from npgan import plots
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
 from npgan.datasets.idx import load_mnist
@@ -149,16 +149,3 @@ def load_bigan(path, config, state, arrays, averaged=False):
     load_discriminator(path, arrays, state, gan)
     gan.config, gan.state = config, state
     return gan
-
-
-def save_bigan_file(path, gan, state, dtype="float16"):
-    """Write G and E alone (checkpoint kind "generator": weights only, not resumable).
-
-    float16 by default: the file is for sampling, encoding and reconstructing, and
-    half precision halves it (``load_bigan`` computes in the config's dtype again). The
-    state says what the file holds and, for a run with ALICE's term, that it is that variant.
-    """
-    variant = (f"ALICE: BiGAN with lambda = {gan.config.bigan_recon:g} times the mean squared pixel error of "
-               f"G(E(x)) in E's and G's loss" if gan.config.bigan_recon else "plain BiGAN")
-    state = dict(state, networks="G and E (D is used only in training and is not stored)", variant=variant)
-    checkpoint.save_weights(path, gan.config, state, {"G": gan.G, "E": gan.E}, dtype)

@@ -4,13 +4,13 @@
 for D and G, and the stream of MNIST training minibatches; it owns one iteration (a D
 step, then a G step on the same minibatch with fresh masks and noise); the loop around
 it is ``train.Trainer``. A checkpoint holds ``G/``, ``D/``, ``opt_G/``, ``opt_D/`` and
-names its optimisers in its state. ``save_inpainter_file`` writes G alone
+names its optimisers in its state. ``common.save_model_file`` writes G alone
 (``pretrained/``); ``load_inpainter`` is the family's loader (``npgan.load``).
 """
 
 import os
 
-from npgan import checkpoint, plots
+from npgan import plots
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
 from npgan.datasets.batches import ShuffledBatches
@@ -153,12 +153,3 @@ def load_inpainter(path, config, state, arrays, averaged=False):
     load_discriminator(path, arrays, state, gan)
     gan.config, gan.state = config, state
     return gan
-
-
-def save_inpainter_file(path, inpainter, state, dtype="float16"):
-    """Write G alone (checkpoint kind "generator": weights only, not resumable).
-
-    float16 by default: G is only run forward to complete images, and half precision
-    halves the file (``load_inpainter`` computes in the config's dtype again).
-    """
-    checkpoint.save_weights(path, inpainter.config, state, {"G": inpainter.G}, dtype)

@@ -18,7 +18,8 @@ from npgan import checkpoint
 from npgan.backend import Random, to_numpy
 from npgan.cli.parser import main
 from npgan.models.autoencoders.model import Autoencoder
-from npgan.models.autoencoders.training import AutoencoderModel, autoencoder_outputs, evaluation_images, save_model_file
+from npgan.models.autoencoders.training import AutoencoderModel, autoencoder_outputs, evaluation_images
+from npgan.models.common import save_model_file
 from npgan.presets import Config, get_preset
 from npgan.train import Interrupted, Trainer, train
 

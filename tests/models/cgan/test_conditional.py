@@ -16,7 +16,8 @@ from npgan.models.cgan import training as conditional_model
 from npgan.models.cgan.checks import GeneratorThroughD, LabelledNetwork, small_networks
 from npgan.models.cgan.checks import rows as conditional_rows
 from npgan.models.cgan.model import backward_to_input, balanced_labels, check_labels, one_hot
-from npgan.models.cgan.training import build_cgan, save_cgan_file
+from npgan.models.cgan.training import build_cgan
+from npgan.models.common import save_model_file
 from npgan.nn import gradcheck
 from npgan.nn.optim import Adam
 from npgan.presets import Config, get_preset
@@ -144,7 +145,7 @@ def test_a_cgan_run_resumes_bit_identically_and_averages(tmp_path, tiny_data, up
 def test_the_model_file_is_float16_and_samples_as_the_trained_g(tmp_path, tiny_data):
     gan = train(TINY.replace(epochs=1), tmp_path / "run", quiet=True)
     path = tmp_path / "cgan.npz"
-    save_cgan_file(path, gan, {"epoch": 1})
+    save_model_file(path, gan, {"epoch": 1})
     loaded = npgan.load(path)
     assert loaded.D is None and loaded.state["stored_dtype"] == "float16"
     with np.load(path) as npz:
@@ -180,7 +181,7 @@ def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cgan-files")
     gan = build_cgan(TINY, Random(0))
     gan.config, gan.state = TINY, {}
-    save_cgan_file(root / "cgan.npz", gan, {"epoch": 0})
+    save_model_file(root / "cgan.npz", gan, {"epoch": 0})
     train(get_preset("toy-1d").replace(epochs=1, iters_per_epoch=3, sample_every=0), root / "toy", quiet=True)
     return root
 

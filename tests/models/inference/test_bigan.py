@@ -10,8 +10,9 @@ from conftest import REPOSITORY, pretrained_classifier_and_mnist
 from npgan import checkpoint, loading
 from npgan.backend import Random, to_numpy
 from npgan.loading import load
+from npgan.models.common import save_model_file
 from npgan.models.inference.bigan import build_bigan
-from npgan.models.inference.bigan_training import BiGANModel, save_bigan_file
+from npgan.models.inference.bigan_training import BiGANModel
 from npgan.models.inference.scores import class_kept
 from npgan.nn.losses import discriminator_loss
 from npgan.nn.optim import Adam, MomentumSGD
@@ -105,9 +106,10 @@ def test_each_step_descends_its_own_loss_on_its_own_batch(xp):
 
 def test_the_model_file_holds_g_and_e_in_float16_and_encodes_like_the_checkpoint(tmp_path):
     trained = train(SMALL.replace(epochs=1), tmp_path / "run", quiet=True)
-    save_bigan_file(tmp_path / "bigan.npz", trained, {"epoch": 1})
+    save_model_file(tmp_path / "bigan.npz", trained, {"epoch": 1})
     _, state, arrays = checkpoint.read(tmp_path / "bigan.npz")
-    assert state["kind"] == "generator" and state["stored_dtype"] == "float16" and state["variant"] == "plain BiGAN"
+    assert (state["kind"], state["stored_dtype"]) == ("generator", "float16")
+    assert state["networks"].startswith("G and E")
     assert {name.split("/")[0] for name in arrays} == {"G", "E"}
     assert all(value.dtype == np.float16 for value in arrays.values())
     shipped = load(tmp_path / "bigan.npz")
@@ -159,8 +161,9 @@ def test_the_pair_discriminator_trains_resumes_and_is_left_out_of_the_file(tmp_p
     train(config.replace(epochs=1), tmp_path / "split", quiet=True)
     trained = train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
     assert (tmp_path / "whole" / "checkpoint.npz").read_bytes() == (tmp_path / "split" / "checkpoint.npz").read_bytes()
-    save_bigan_file(tmp_path / "bigan.npz", trained, {"epoch": 3})
-    assert checkpoint.read(tmp_path / "bigan.npz")[1]["variant"].startswith("ALICE: BiGAN with lambda = 2 ")
+    save_model_file(tmp_path / "bigan.npz", trained, {"epoch": 3})
+    values, state, _ = checkpoint.read(tmp_path / "bigan.npz")
+    assert values["bigan_recon"] == 2.0 and state["networks"].startswith("G and E (D is used only in training")
     assert {name.split("/")[0] for name in checkpoint.read(tmp_path / "bigan.npz")[2]} == {"G", "E"}
     assert load(tmp_path / "bigan.npz").reconstruct(Random(3).normal((4, 2))).shape == (4, 2)
 

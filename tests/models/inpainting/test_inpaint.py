@@ -10,6 +10,7 @@ from conftest import data_root, mnist_dir
 import npgan
 from npgan.backend import Random, asarray, to_numpy
 from npgan.config import Config
+from npgan.models.common import save_model_file
 from npgan.models.inpainting import checks as inpainting_checks
 from npgan.models.inpainting import model as inpainting
 from npgan.models.inpainting.model import (
@@ -190,7 +191,6 @@ def mnist_available():
 
 
 def test_tiny_training_resumes_bit_identically_and_its_file_loads(mnist_available, tmp_path):
-    from npgan.models.inpainting.training import save_inpainter_file
     from npgan.presets import get_preset
     from npgan.train import train
 
@@ -202,7 +202,7 @@ def test_tiny_training_resumes_bit_identically_and_its_file_loads(mnist_availabl
         for key, value in getattr(whole, name).params.items():
             assert (to_numpy(value) == to_numpy(getattr(resumed, name).params[key])).all(), (name, key)
     assert (tmp_path / "whole" / "completions" / "epoch-0002.png").is_file()
-    save_inpainter_file(tmp_path / "g.npz", whole, {"epoch": 2})
+    save_model_file(tmp_path / "g.npz", whole, {"epoch": 2})
     loaded = npgan.load(tmp_path / "g.npz")
     assert loaded.D is None and loaded.state["stored_dtype"] == "float16"
     x = Random(0).uniform(0, 1, (2, 784))
