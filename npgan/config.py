@@ -13,12 +13,12 @@ import json
 import math
 
 from npgan import models
+from npgan.datasets import IMAGE_DATASETS
 from npgan.models.gan import NOISE_PRIORS
 from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.nn.mlp import HIDDEN, OUTPUTS
 
 DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10")
-IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")  # the rest are toy distributions (npgan.datasets.toy)
 UPDATES = ("alternating", "simultaneous")
 MODELS = models.NAMES  # the model families, one record each (npgan.models)
 OPTIMIZERS = ("momentum", "adam")
@@ -249,16 +249,15 @@ def _core_checks(config):
     ]
 
 
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(Config)}
+
+
 def _family_checks(config):
     """The chosen family's: its data sets, its rules, and every other family's options at their defaults."""
     chosen = models.family(config.model)
-    defaults = {field.name: field.default for field in dataclasses.fields(Config)}
-    owners = {}
-    for other in models.families():
-        for option in other.options:
-            owners.setdefault(option, []).append(other.name)
+    owners = models.option_owners()
     foreign = [option for option in owners
-               if option not in chosen.options and getattr(config, option) != defaults[option]]
+               if option not in chosen.options and getattr(config, option) != _DEFAULTS[option]]
     return [
         (config.dataset in chosen.datasets,
          f"model {config.model!r} trains on {_either(chosen.datasets)}, not {config.dataset!r}"),

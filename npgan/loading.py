@@ -6,7 +6,6 @@ the object; ``require`` turns "this model cannot do that" into one line for the 
 ``average_generators`` is Polyak averaging over a run's saved generators.
 """
 
-import json
 import os
 
 from npgan import checkpoint, models
@@ -14,6 +13,7 @@ from npgan.backend import get_backend
 from npgan.checkpoint import CheckpointError, NamedArrays, load_into
 from npgan.config import Config
 from npgan.errors import UsageError
+from npgan.models.common import file_config
 from npgan.models.record import ABILITIES, ABILITY_VERBS
 
 
@@ -24,11 +24,7 @@ def read(path):
     configuration is not a valid ``Config``.
     """
     values, state, arrays = checkpoint.read(path)
-    try:
-        config = Config.from_json(json.dumps(values))
-    except ValueError as exc:
-        raise CheckpointError(f"{os.fspath(path)}: damaged configuration ({exc})") from None
-    return config, state, arrays
+    return file_config(os.fspath(path), values, Config), state, arrays
 
 
 def load(path, averaged=False):

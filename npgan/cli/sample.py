@@ -64,13 +64,14 @@ def sample_labels(loaded, n, label, path):
                          f"pretrained/npgan-mnist-cgan.npz); {path} holds a {loaded.config.model} model")
     if not classes:
         return None
-    xp = get_backend()
     if label is None:
+        from npgan.models.cgan.model import balanced_labels  # only a conditional model gets here
+
         if n % classes:
             raise UsageError(f"-n {n}: a class-conditional model draws n/{classes} samples of each class; expected a "
                              f"multiple of {classes}, or --label L for samples of one class")
-        return (xp.arange(n) * classes) // n
-    return xp.full(n, label, dtype="int64")
+        return balanced_labels(n, classes)
+    return get_backend().full(n, label, dtype="int64")
 
 
 def labels_path(output):

@@ -16,6 +16,7 @@ from npgan.datasets.fashion import load_fashion_mnist
 from npgan.datasets.idx import MNIST_DATA, load_mnist
 
 GREY_28 = ("mnist", "fashion-mnist")  # the IDX data sets: 28 x 28 grey images, 784 features
+IMAGE_DATASETS = GREY_28 + ("cifar10",)  # the rest are toy distributions (toy.py)
 
 
 def load_images(name):

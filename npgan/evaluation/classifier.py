@@ -210,12 +210,13 @@ def load(path=PRETRAINED, dtype="float32"):
 
 # ---- training -----------------------------------------------------------------------
 
-def _train_epoch(network, optimizer, x, y, batch, max_norm):
-    """One pass of minibatch SGD over ``x, y`` (already shuffled); returns the summed loss (0-d, float64)."""
+def _train_epoch(network, optimizer, x, y, order, batch, max_norm):
+    """One pass of minibatch SGD over ``x, y`` in the shuffled ``order``; returns the summed loss (0-d, float64)."""
     total = get_backend().zeros((), dtype="float64")
-    for i in range(0, len(x) - batch + 1, batch):
-        logits = network.forward(x[i:i + batch], training=True)
-        loss, dlogits = losses.softmax_cross_entropy(logits, y[i:i + batch])
+    for i in range(0, len(order) - batch + 1, batch):
+        index = order[i:i + batch]
+        logits = network.forward(x[index], training=True)
+        loss, dlogits = losses.softmax_cross_entropy(logits, y[index])
         network.backward(dlogits, input_grad=False)
         optimizer.step()
         if max_norm:
@@ -259,7 +260,7 @@ def train(config, data, checkpoint_path, log=print):
         start = time.perf_counter()
         optimizer.momentum = momentum(state["epoch"])
         order = rng.permutation(n)
-        total = _train_epoch(network, optimizer, train_x[order], train_y[order], batch, config.max_norm)
+        total = _train_epoch(network, optimizer, train_x, train_y, order, batch, config.max_norm)
         valid = classifier.accuracy(data.valid_x, data.valid_y)
         state["epoch"] += 1
         state["seconds"] += time.perf_counter() - start

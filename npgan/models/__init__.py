@@ -14,6 +14,7 @@ train, loading, cli). The import-linter contracts in setup.cfg enforce this.
 Adding a family: its folder, one line in ``FOLDERS`` below, its ``Config`` fields, its presets.
 """
 
+import functools
 import importlib
 
 # Every family's name (Config.model), and the folder that holds its record.
@@ -47,6 +48,16 @@ def family(name):
 def families():
     """Every ``Family`` record, in ``NAMES`` order."""
     return [family(name) for name in NAMES]
+
+
+@functools.cache
+def option_owners():
+    """``{Config field: [family names]}`` for every field some family declares as its own option."""
+    owners = {}
+    for record in families():
+        for option in record.options:
+            owners.setdefault(option, []).append(record.name)
+    return owners
 
 
 def gradcheck_rows(seed=0):

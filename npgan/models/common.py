@@ -4,6 +4,8 @@ A family imports this module, never another family's (``npgan.models`` says what
 import).
 """
 
+import json
+
 from npgan import checkpoint
 from npgan.backend import get_backend
 from npgan.checkpoint import CheckpointError, load_into
@@ -98,13 +100,13 @@ def save_model_file(path, model, state, dtype="float16"):
     return networks
 
 
-def file_config(path, values, like):
+def file_config(path, values, config_type):
     """The configuration ``values`` (``checkpoint.read``'s dict) of the file at ``path``, as a
-    ``Config`` of the class of ``like``: a family reads another file's configuration without
-    importing ``Config``, which sits above the families. ``CheckpointError`` if invalid."""
+    ``config_type`` (``Config``; a family passes ``type(config)`` of one it holds, since
+    ``Config`` sits above the families). ``CheckpointError`` naming the file if invalid."""
     try:
-        return type(like)(**values)
-    except (TypeError, ValueError) as exc:
+        return config_type.from_json(json.dumps(values))
+    except ValueError as exc:
         raise CheckpointError(f"{path}: damaged configuration ({exc})") from None
 
 

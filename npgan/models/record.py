@@ -27,11 +27,6 @@ def lazy(module, name):
     return call
 
 
-def no_checks(config):
-    """A family with no rules beyond ``Config``'s own."""
-    return []
-
-
 @dataclasses.dataclass(frozen=True)
 class Family:
     """One model family.

@@ -5,9 +5,9 @@ training.py  ``DCGANModel``: the GAN training step of ``models.gan`` with these 
 checks.py    gradient checks of a DCGAN-shaped D and G
 """
 
+from npgan.datasets import IMAGE_DATASETS
+from npgan.models.gan import time_scale_rules
 from npgan.models.record import Family, lazy
-
-IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
 
 
 def rules(config):
@@ -19,8 +19,7 @@ def rules(config):
          "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
         (config.g_output == "sigmoid" and config.g_output_bias == "zero",
          "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
-        (config.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
-        (config.lr_decay_start >= 0, "lr_decay_start (updates at the initial learning rate) must be >= 0"),
+        *time_scale_rules(config),
     ]
 
 

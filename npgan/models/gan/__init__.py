@@ -18,14 +18,21 @@ NOISE_PRIORS = ("uniform", "gaussian")
 REMEDIES = ("label_smoothing", "instance_noise", "instance_noise_epochs", "g_lr_ratio", "pack", "minibatch_std")
 
 
+def time_scale_rules(config):
+    """Two time scales and the held learning rate (also the DCGAN's; BiGAN's through ``instance_noise_rules``)."""
+    return [
+        (config.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
+        (config.lr_decay_start >= 0, "lr_decay_start (updates at the initial learning rate) must be >= 0"),
+    ]
+
+
 def instance_noise_rules(config):
-    """Instance noise (also BiGAN's) and two time scales (also the DCGAN's and BiGAN's)."""
+    """Instance noise (also BiGAN's), and the time-scale rules."""
     return [
         (config.instance_noise >= 0 and config.instance_noise_epochs >= 0
          and (config.instance_noise > 0) == (config.instance_noise_epochs > 0),
          "instance_noise and instance_noise_epochs (the epochs it anneals over) must be both 0 or both > 0"),
-        (config.g_lr_ratio > 0, "g_lr_ratio (G's learning rate over D's) must be > 0"),
-        (config.lr_decay_start >= 0, "lr_decay_start (updates at the initial learning rate) must be >= 0"),
+        *time_scale_rules(config),
     ]
 
 

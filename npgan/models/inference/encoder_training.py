@@ -101,7 +101,7 @@ def read_generator(path, like):
     """The ``GAN`` of a generator file or GAN checkpoint (its ``G`` is what an encoder inverts);
     like: a ``Config`` (the encoder's), whose class the generator's configuration is read as."""
     values, state, arrays = checkpoint.read(path)
-    config = file_config(path, values, like)
+    config = file_config(path, values, type(like))
     if config.model != "gan":
         raise CheckpointError(f"{path}: holds a {config.model} model; a post-hoc encoder inverts the G of a "
                               "'gan' model (a generator file or a GAN checkpoint)")
