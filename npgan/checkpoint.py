@@ -60,7 +60,12 @@ def save(path, config, state, networks, optimizers=None, kind="training", dtype=
     for prefix, opt in (optimizers or {}).items():
         for key, value in opt.state_dict().items():
             arrays[f"opt_{prefix}/{key}"] = value
-    atomic_write(path, lambda f: write_npz(f, arrays))
+    atomic_write(path, lambda f: write_npz(f, arrays), size=npz_size(arrays))
+
+
+def npz_size(arrays):
+    """About the bytes ``write_npz`` writes for ``arrays`` (their data, headers and zip records)."""
+    return sum(numpy.asarray(value).nbytes + 400 + 2 * len(name) for name, value in arrays.items()) + 100
 
 
 def _config_json(config):
@@ -95,6 +100,8 @@ def read(path):
     ``CheckpointError`` naming the file and what is wrong with it.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path} is a folder; expected a checkpoint file (.npz), such as {path}/checkpoint.npz")
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: no such checkpoint file")
     if not zipfile.is_zipfile(path):
@@ -155,7 +162,17 @@ def _check_contents(path, state, arrays):
 
 
 def load_into(path, arrays, prefix, network):
-    """Copy ``prefix/<key>`` arrays into a network's parameters, checking every shape and value."""
+    """Copy ``prefix/<key>`` arrays into a network's parameters, checking every name, shape and value.
+
+    A ``prefix/<key>`` in the file that the network does not have is refused too: the
+    file was made for another network, or changed by hand.
+    """
+    head = f"{prefix}/"
+    unknown = sorted(name for name in arrays if name.startswith(head) and name[len(head):] not in network.params)
+    if unknown:
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise CheckpointError(f"{path}: holds parameter {unknown[0]}{more}, which the network its config builds "
+                              "does not have; the file was made for another network or changed")
     for key, value in network.params.items():
         name = f"{prefix}/{key}"
         if name not in arrays:

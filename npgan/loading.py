@@ -14,7 +14,7 @@ from npgan.checkpoint import CheckpointError, NamedArrays, load_into
 from npgan.config import Config
 from npgan.errors import UsageError
 from npgan.models.common import file_config
-from npgan.models.record import ABILITIES, ABILITY_VERBS
+from npgan.models.record import ABILITIES, ABILITY_VERBS, article
 
 
 def read(path):
@@ -36,7 +36,7 @@ def load(path, averaged=False):
     config, state, arrays = read(path)
     chosen = models.family(config.model)
     if averaged and not chosen.averages:
-        raise CheckpointError(f"{os.fspath(path)}: {_a(chosen.name)} model keeps no averaged generator "
+        raise CheckpointError(f"{os.fspath(path)}: {article(chosen.name)} model keeps no averaged generator "
                               f"(averaging is for the GAN families whose runs set average_from)")
     return chosen.load(path, config, state, arrays, averaged)
 
@@ -48,13 +48,8 @@ def require(loaded, ability, path):
     chosen = models.family(loaded.config.model)
     if ability not in chosen.can:
         can = ", ".join(sorted(chosen.can)) or "nothing"
-        raise UsageError(f"{path} holds {_a(chosen.name)} model ({chosen.description}), "
+        raise UsageError(f"{path} holds {article(chosen.name)} model ({chosen.description}), "
                          f"which cannot {ABILITY_VERBS[ability]}; it can: {can}")
-
-
-def _a(name):
-    """``name`` with its article: "a gan", "an encoder", "an ae"."""
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 # What a generator's samples depend on besides its weights: averaged files must agree on it.

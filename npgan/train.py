@@ -27,7 +27,11 @@ and ``log.csv`` (one row per epoch: seconds and the model's log fields), and wha
 
 Faults: SIGINT or SIGTERM sets a flag that is checked after every iteration; the loop
 then saves a checkpoint at that point and raises ``Interrupted`` (the command line exits
-non-zero and prints how to resume). A NaN or Inf in a statistic raises
+non-zero and prints how to resume). A file of the run that cannot be written (a full
+disk, a refused write, a picture folder that is a file) raises ``RunFault``, one line
+saying what was kept and the command that resumes: an epoch whose pictures fail is saved
+all the same (no epoch is lost to a picture), and a checkpoint that cannot be written
+leaves the previous one whole (``files.atomic_write``). A NaN or Inf in a statistic raises
 ``NonFiniteError`` naming the epoch and iteration; no checkpoint is written after it, so
 the last good one stays. At an epoch's end the checkpoint is written before the log
 row, and the row is also kept in the checkpoint (without its seconds), so a resume
@@ -38,6 +42,8 @@ bit-identical to an uninterrupted one.
 """
 
 import csv
+import errno
+import io
 import os
 import signal
 import sys
@@ -48,7 +54,10 @@ from tqdm import tqdm
 
 from npgan import checkpoint
 from npgan.backend import blas_threads, get_backend, to_numpy
+from npgan.errors import FaultError
+from npgan.files import WriteError, atomic_write, write_error
 from npgan.models import family
+from npgan.runfolder import PYTHON_WORDS, check_log, claim, read_log
 
 CHECK_EVERY = 50  # iterations between NaN checks (each check is one device->host copy)
 
@@ -59,6 +68,17 @@ class Interrupted(Exception):
 
 class NonFiniteError(FloatingPointError):
     """A training statistic became NaN or Inf."""
+
+
+class RunFault(FaultError):
+    """A file of the run could not be written; the message says what was kept and how to go on."""
+
+
+def _cannot_write(exc, what):
+    """One phrase for an ``OSError`` met while writing ``what`` (a path, when the error names none)."""
+    if isinstance(exc, WriteError):
+        return str(exc)
+    return str(write_error(getattr(exc, "filename", None) or what, exc))
 
 
 class Trainer:
@@ -72,6 +92,8 @@ class Trainer:
         self.stats = None  # (iterations, stats) of the current epoch, on the backend
         self.stop_signal = None
         self._saved_any = False
+        self._saved_at = None  # (epoch, iteration) of the last checkpoint written or restored
+        self._last_checkpoint = None  # and its path
         self._resumed_log_row = None  # set by restore; run() repairs the log with it
 
     @property
@@ -81,6 +103,14 @@ class Trainer:
     @property
     def log_path(self):
         return os.path.join(self.out_dir, "log.csv")
+
+    @property
+    def log_columns(self):
+        """The columns of ``log.csv``: epoch, seconds and the model's log fields."""
+        return ["epoch", "seconds", *self.model.log_fields]
+
+    def _resume_command(self):
+        return f"npgan train --resume {self._last_checkpoint or self.checkpoint_path}"
 
     # ---- checkpoints -------------------------------------------------------------
 
@@ -93,8 +123,20 @@ class Trainer:
         state.update(epoch=self.epoch, iteration=self.iteration, log_row=log_row)
         if mid_epoch:  # inside an epoch: keep the statistics so far
             state["stats"] = to_numpy(self.stats[:self.iteration]).tolist()
-        checkpoint.save(self.checkpoint_path, self.config, state, networks, optimizers)
+        try:
+            checkpoint.save(self.checkpoint_path, self.config, state, networks, optimizers)
+        except WriteError as exc:
+            fix = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
+            if self._saved_at is None:
+                then = (f"no checkpoint was written before it: {fix}, then start the run again "
+                        "(--overwrite moves this one aside)")
+            else:
+                epoch, iteration = self._saved_at
+                at = f"epoch {epoch}" + (f", iteration {iteration}" if iteration else "")
+                then = f"the checkpoint of {at} is whole: {fix}, then resume with: {self._resume_command()}"
+            raise RunFault(f"{exc}; {then}") from None
         self._saved_any = True
+        self._saved_at, self._last_checkpoint = (self.epoch, self.iteration), self.checkpoint_path
 
     def restore(self, path):
         """Continue from the checkpoint at ``path``: the model's state and the loop's counters."""
@@ -108,20 +150,36 @@ class Trainer:
             self._new_stats()
             self.stats[:self.iteration] = get_backend().asarray(stats)
         self._saved_any = True
+        self._saved_at, self._last_checkpoint = (self.epoch, self.iteration), os.fspath(path)
         self._resumed_log_row = state.get("log_row")
 
     def _repair_log(self, last_row):
-        """Make ``log.csv`` hold exactly the rows of epochs 1..epoch (the checkpoint's)."""
+        """Make ``log.csv`` hold exactly the rows of epochs 1..epoch (the checkpoint's), rewritten atomically.
+
+        A row cut short (a process killed, or a disk that filled, while appending it) is
+        dropped, and the checkpoint's own row of its epoch put in its place.
+        """
         if not os.path.exists(self.log_path):
             return
-        with open(self.log_path, newline="") as f:
-            rows = [row for row in csv.DictReader(f) if int(row["epoch"]) <= self.epoch]
+        _, found = read_log(self.log_path)
+        rows = [row for row in found if int(row["epoch"]) <= self.epoch
+                and None not in row and None not in row.values()]
         if last_row and self.epoch and (not rows or int(rows[-1]["epoch"]) < self.epoch):
             rows.append({**last_row, "seconds": "nan"})  # lost between the checkpoint and the log row
-        with open(self.log_path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["epoch", "seconds", *self.model.log_fields])
+        columns = self.log_columns
+
+        def write(f):
+            text = io.StringIO(newline="")
+            writer = csv.DictWriter(text, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
+            f.write(text.getvalue().encode())
+
+        try:
+            atomic_write(self.log_path, write)
+        except WriteError as exc:
+            raise RunFault(f"{exc}; nothing was trained or lost: fix that, then resume with: "
+                           f"{self._resume_command()}") from None
 
     # ---- the loop -----------------------------------------------------------------
 
@@ -129,12 +187,16 @@ class Trainer:
         """Train until ``config.epochs``; returns the model."""
         os.makedirs(self.out_dir, exist_ok=True)
         if self._saved_any:  # resumed: the log holds exactly the checkpoint's epochs
+            check_log(self.out_dir, self.log_columns, self._last_checkpoint)
             self._repair_log(self._resumed_log_row)
         handlers = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             with blas_threads(self.model.blas_threads):
                 if self.epoch == 0 and self.iteration == 0:
-                    self._outputs()  # the run as initialised
+                    try:
+                        self._outputs()  # the run as initialised
+                    except OSError as exc:
+                        raise RunFault(f"{_cannot_write(exc, self.out_dir)}; nothing was trained yet") from None
                 while self.epoch < self.config.epochs:
                     self._run_epoch()
         finally:
@@ -177,7 +239,15 @@ class Trainer:
         row = {"epoch": self.epoch, "seconds": seconds, **dict(zip(self.model.stat_names, means)),
                **self.model.end_epoch(self.epoch)}
         row = {key: (f"{value:.6g}" if isinstance(value, float) else str(value)) for key, value in row.items()}
-        self._outputs()  # before the save: what they add to the model's state is saved with it
+        try:
+            self._outputs()  # before the save: what they add to the model's state is saved with it
+        except Exception as exc:  # the epoch is trained: no picture may lose it
+            self.save(log_row=row)
+            self._log(row)
+            if isinstance(exc, OSError):
+                raise RunFault(f"{_cannot_write(exc, self.out_dir)}; epoch {self.epoch} is saved all the same: "
+                               f"fix that, then resume with: {self._resume_command()}") from None
+            raise
         self.save(log_row=row)
         self._log(row)
         if self.stop_signal:
@@ -215,29 +285,45 @@ class Trainer:
                     leave=False, file=sys.stderr)
 
     def _log(self, row):
-        fields = ["epoch", "seconds", *self.model.log_fields]
         new = not os.path.exists(self.log_path)
-        with open(self.log_path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        try:
+            with open(self.log_path, "a", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=self.log_columns)
+                if new:
+                    writer.writeheader()
+                writer.writerow(row)
+        except OSError as exc:
+            raise RunFault(f"{_cannot_write(exc, self.log_path)}; the checkpoint of epoch {self.epoch} holds its "
+                           f"row: fix that, then resume with: {self._resume_command()} (which repairs the log)"
+                           ) from None
         self._say(f"epoch {self.epoch:4d}/{self.config.epochs}  {float(row['seconds']):6.1f}s  "
                   + "  ".join(f"{name} {float(row[name]):.4g}" for name in self.model.log_fields))
 
 
-def train(config, out_dir, resume=None, quiet=False, progress=None):
+def train(config, out_dir, resume=None, quiet=False, progress=None, overwrite=False):
     """Train ``config`` into ``out_dir`` (optionally resuming a checkpoint); returns the trained model.
 
     The model is the object ``npgan.load`` gives for the run's checkpoint, of any family
     (``npgan.models``): for a GAN the ``GAN`` itself, ready to sample from; for an
     autoencoder its networks, ready to encode and reconstruct; with ``.config`` and ``.state``.
+
+    The run folder is claimed as ``npgan train`` claims it (``runfolder.claim``): locked
+    for the run's life, so that a second run into it is refused while this one trains, and
+    a new run refuses a folder that holds one (``UsageError``) unless ``overwrite=True``
+    moves the old run aside to ``OUT.replaced-N``.
     """
     chosen = family(config.model)
     trainer = Trainer(chosen.build(config), out_dir, chosen.outputs, quiet=quiet, progress=progress)
     if resume:
         trainer.restore(resume)
-    trained = trainer.run().trained
+    lock, moved = claim(out_dir, resume=resume, overwrite=overwrite, words=PYTHON_WORDS,
+                        log_columns=trainer.log_columns)
+    try:
+        if moved and not quiet:
+            print(f"moved the run that was in {out_dir} to {moved}")
+        trained = trainer.run().trained
+    finally:
+        lock.release()
     trained.config = config
     if getattr(trained, "state", None) is None:
         trained.state = {"kind": "training", "epoch": trainer.epoch}

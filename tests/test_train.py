@@ -13,7 +13,7 @@ from npgan.backend import Random, to_numpy
 from npgan.models.gan.outputs import epoch_outputs
 from npgan.models.gan.training import GANModel
 from npgan.presets import get_preset
-from npgan.train import Interrupted, NonFiniteError, Trainer, train
+from npgan.train import Interrupted, NonFiniteError, RunFault, Trainer, train
 
 # A small, fast configuration: ring-8 with 30 iterations per epoch.
 SMALL = get_preset("ring-8-plain").replace(epochs=4, iters_per_epoch=30, g_hidden=(32,), d_hidden=(32,),
@@ -85,11 +85,11 @@ def test_crash_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monke
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(checkpoint, "write_npz", dies_half_way)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(RunFault, match=r"checkpoint.npz: disk full \(simulated\); the checkpoint of epoch 1 is whole"):
         train(SMALL.replace(epochs=2), out, resume=out / "checkpoint.npz", quiet=True)
     monkeypatch.undo()
     assert (out / "checkpoint.npz").read_bytes() == before
-    assert sorted(os.listdir(out)) == ["checkpoint.npz", "log.csv", "samples"]  # no temporary left
+    assert sorted(os.listdir(out)) == [".lock", "checkpoint.npz", "log.csv", "samples"]  # no temporary left
     gan = npgan.load(out / "checkpoint.npz")
     assert gan.state["epoch"] == 1
 

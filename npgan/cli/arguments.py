@@ -16,8 +16,9 @@ import numpy
 
 from npgan import checkpoint
 from npgan.backend import asarray
-from npgan.datasets.idx import load_mnist
+from npgan.datasets.idx import load_mnist_test
 from npgan.errors import UsageError
+from npgan.files import free_space, size_text, writable
 from npgan.loading import load, read, require
 
 
@@ -86,9 +87,41 @@ def output_file(path, suffixes, force=False, inputs=()):
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise UsageError(f"directory {parent} of the output file does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"directory {parent} of the output file is not writable")
+    reason = writable(parent)  # a real write, as the output's will be: root, read-only mounts and all
+    if reason is not None:
+        raise UsageError(f"directory {parent} of the output file is not writable ({reason})")
     return path
+
+
+def check_disk(path, size, what):
+    """``UsageError`` unless the disk of output ``path`` has ``size`` bytes free; ``what``: the flags asking."""
+    free = free_space(os.path.dirname(os.path.abspath(path)))
+    if free is not None and size > free:
+        raise UsageError(f"{what} needs {size_text(size)} for {path}, but its disk has {size_text(free)} free")
+
+
+def available_memory():
+    """Bytes of memory the machine can give a new allocation now (``None`` if it will not say)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check_memory(size, what):
+    """``UsageError`` before the work when it would need ``size`` bytes of memory that the machine
+    does not have; ``what``: the flags that ask for it."""
+    available = available_memory()
+    if available is not None and size > available:
+        raise UsageError(f"{what} needs about {size_text(size)} of memory, but this machine has "
+                         f"{size_text(available)} available; ask for less")
 
 
 # ---- model files and test images, as every command that reads them takes them --------------
@@ -130,7 +163,7 @@ def first_test_images(loaded, n):
     """The first ``n`` test images of the data set ``loaded`` was trained on, on the backend."""
     if loaded.config.dataset != "mnist":
         raise UsageError(f"--images reads MNIST test images; this model was trained on {loaded.config.dataset}")
-    test_x = load_mnist().test_x
+    test_x, _ = load_mnist_test()  # the test files alone: nothing else is read or downloaded
     if n > len(test_x):
         raise UsageError(f"--images {n}: the test set has {len(test_x)} images")
     return asarray(test_x[:n])

@@ -13,7 +13,8 @@ import numpy
 
 from npgan.backend import to_numpy
 from npgan.cli.arguments import load_model, output_file
-from npgan.datasets.idx import load_mnist
+from npgan.datasets.idx import load_mnist_test
+from npgan.errors import UsageError
 from npgan.evaluation import classifier
 from npgan.files import atomic_write
 
@@ -41,6 +42,9 @@ def predictor(path):
     """A function from images (n, 784) to predicted digits (host int64), for the file at ``path``."""
     if _is_classifier_file(path):
         net, _ = classifier.load(path)
+        if net.config.dataset != "mnist":
+            raise UsageError(f"{path}: a classifier of {net.config.dataset}; npgan classify scores the MNIST test "
+                             "images, which it was not trained on")
         return lambda x: to_numpy(net.logits(x).argmax(axis=1)).astype(numpy.int64)
     return load_model(path, "classify").classify
 
@@ -48,10 +52,10 @@ def predictor(path):
 def cmd_classify(args):
     output_file(args.output, (".npy",), args.force, [args.checkpoint])
     predict = predictor(args.checkpoint)
-    mnist = load_mnist()
-    predicted = predict(mnist.test_x)
-    wrong = int((predicted != mnist.test_y).sum())
-    atomic_write(args.output, lambda f: numpy.save(f, predicted))
+    test_x, test_y = load_mnist_test()
+    predicted = predict(test_x)
+    wrong = int((predicted != test_y).sum())
+    atomic_write(args.output, lambda f: numpy.save(f, predicted), size=predicted.nbytes + 128)
     print(f"test error {wrong / len(predicted):.4f} ({wrong} of {len(predicted)} MNIST test images); "
           f"predictions in {args.output}")
     return 0

@@ -17,6 +17,6 @@ def run(args):
     output_file(args.output, (".npy",), args.force, [args.checkpoint])
     loaded = load_model(args.checkpoint, "encode")
     codes = to_numpy(loaded.encode(first_test_images(loaded, args.images)))
-    atomic_write(args.output, lambda f: numpy.save(f, codes))
+    atomic_write(args.output, lambda f: numpy.save(f, codes), size=codes.nbytes + 128)
     print(f"wrote the codes of {plural(args.images, 'test image')}, shape {codes.shape}, to {args.output}")
     return 0

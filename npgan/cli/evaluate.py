@@ -74,10 +74,18 @@ def check_images(images, source, features):
 
 
 def _read_npy(path, n, features):
+    if os.path.getsize(path) == 0:
+        raise UsageError(f"{path}: an empty file (0 bytes); expected a .npy array (n, {features})")
     try:
         images = numpy.load(path, allow_pickle=False, mmap_mode="r")
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: not a readable .npy array ({exc})") from None
+    except (OSError, ValueError, EOFError) as exc:
+        reason = "it holds Python objects" if "allow_pickle" in str(exc) else exc
+        raise UsageError(f"{path}: not a readable .npy array ({reason})") from None
+    if not isinstance(images, numpy.ndarray):  # numpy.load opens an .npz archive whatever its name
+        if hasattr(images, "close"):
+            images.close()
+        raise UsageError(f"{path}: an .npz archive, not a .npy array; expected one array (n, {features}) "
+                         "written by numpy.save")
     if images.ndim == 2:
         images = images[:n]
     check_images(images, path, features)
@@ -96,8 +104,9 @@ def _sample_checkpoint(path, n, seed, averaged, dataset):
     # Frechet distance per label beside the overall one.
     own = model.config.dataset
     if own not in FEATURES:
-        raise UsageError(f"{path}: a {own} model; npgan evaluate scores image models ({', '.join(FEATURES)}), "
-                         "toy models are scored by their mode counts (see DESIGN.md)")
+        raise UsageError(f"{path}: a model of {own}; npgan evaluate scores image models ({', '.join(FEATURES)}); "
+                         "a toy model is scored by its mode counts (npgan.evaluation.modes, as "
+                         "benchmarks/mode_collapse.py does)")
     if dataset is not None and dataset != own:
         raise UsageError(f"{path}: the model was trained on {own}; --dataset {dataset} does not apply")
     if "sample" in family(model.config.model).can:
@@ -112,6 +121,8 @@ def _sample_checkpoint(path, n, seed, averaged, dataset):
 def load_source(source, n, seed=0, averaged=False, dataset=None):
     """``(images, dataset, what)``: the images to score, their data set and what they are, from a
     ``.npy`` ("images") or a checkpoint ("samples", or an autoencoder's "reconstructions of test images")."""
+    if os.path.isdir(source):
+        raise UsageError(f"{source} is a folder; expected a checkpoint or generator file, or a .npy of images")
     if not os.path.isfile(source):
         raise UsageError(f"{source}: no such file")
     if source.endswith(".npy"):
@@ -150,6 +161,8 @@ def run(args):
     start = time.perf_counter()
     images, dataset, what = load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
     classifier_path = args.classifier or classifiers.PRETRAINED_FOR[dataset]
+    if os.path.isdir(classifier_path):
+        raise UsageError(f"classifier file {classifier_path} is a folder; expected a classifier file (.npz)")
     if not os.path.isfile(classifier_path):
         raise UsageError(f"classifier file {classifier_path} not found "
                          "(python results/classifier/train_classifier.py makes it)")
@@ -158,6 +171,8 @@ def run(args):
         raise UsageError(f"{classifier_path}: a classifier of {classifier.config.dataset}; "
                          f"the images are scored against {dataset}")
     data = load_images(dataset)
+    if args.images > len(data.test_x):
+        raise UsageError(f"--images {args.images}: the {dataset} test set has {len(data.test_x)} images")
     result = evaluate(images, data, classifier, n_images=args.images, parzen=what != "reconstructions of test images")
     result.update(source=args.source, dataset=dataset, scored=what, seed=args.seed, averaged=args.averaged,
                   classifier=classifier_path, classifier_test_accuracy=state.get("test_accuracy"),

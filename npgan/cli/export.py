@@ -9,8 +9,9 @@ def add_parser(sub, common):
     """Register ``export`` on the ``npgan`` command's subparsers."""
     p = sub.add_parser("export", parents=[common],
                        help="write a checkpoint's generator alone, float32 (for pretrained/)")
-    p.add_argument("checkpoint")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("checkpoint", help="a training checkpoint (e.g. runs/mnist/checkpoint.npz) or model file")
+    p.add_argument("-o", "--output", required=True, help="the model file to write (.npz): G, and E where the "
+                                                         "family has one, float32")
     p.add_argument("--averaged", action="store_true",
                    help="the run's averaged generator (average_from > 0) instead of the last one")
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")

@@ -18,7 +18,8 @@ def add_parser(sub, common):
     """Register ``gradcheck`` on the ``npgan`` command's subparsers."""
     p = sub.add_parser("gradcheck", parents=[common],
                        help="float64 gradient check of every layer, loss and a paper-shaped D and G")
-    p.add_argument("--seed", type=seed_type, default=0)
+    p.add_argument("--seed", type=seed_type, default=0,
+                   help="seed of the random inputs and parameters checked (default 0)")
     p.set_defaults(func=run)
     return p
 

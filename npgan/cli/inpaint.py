@@ -15,7 +15,17 @@ import numpy
 
 from npgan import plots
 from npgan.backend import Random, to_numpy
-from npgan.cli.arguments import MAX_GRID, first_test_images, load_model, output_file, plural, positive_int, seed
+from npgan.cli.arguments import (
+    MAX_GRID,
+    check_disk,
+    check_memory,
+    first_test_images,
+    load_model,
+    output_file,
+    plural,
+    positive_int,
+    seed,
+)
 from npgan.errors import UsageError
 from npgan.files import atomic_write
 from npgan.models.inpainting import ALIASES, MASKS
@@ -51,13 +61,18 @@ def run(args):
         raise UsageError(f"--images {args.images} with --per-image {args.per_image} is too many for one picture "
                          f"({args.images * (args.per_image + 2)} tiles); expected at most {MAX_GRID} (or write a .npy)")
     model = load_model(args.checkpoint, "inpaint")
+    rows, flags = args.images * args.per_image, f"--images {args.images} with --per-image {args.per_image}"
+    # the images and masks repeated per completion, the completions and their concatenation, a float32 copy
+    check_memory(rows * 784 * (4 * numpy.dtype(model.dtype).itemsize + 4), flags)
+    if args.output.endswith(".npy"):
+        check_disk(args.output, rows * 784 * 4 + 128, flags)
     x = first_test_images(model, args.images)
     rng = Random(args.seed)
     observed = observed_mask(name, len(x), rng, model.dtype)
     completions = model.complete(x, observed, rng, per_image=args.per_image)
     if args.output.endswith(".npy"):
         host = numpy.ascontiguousarray(to_numpy(completions), dtype=numpy.float32)
-        atomic_write(args.output, lambda f: numpy.save(f, host))
+        atomic_write(args.output, lambda f: numpy.save(f, host), size=host.nbytes + 128)
     else:
         plots.image_grid(completion_rows(x.astype(model.dtype), observed, completions, args.per_image), args.output,
                          ncols=args.per_image + 2, title=f"{name} missing: original, input, completions")

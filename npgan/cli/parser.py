@@ -5,7 +5,10 @@ else NumPy; read only when a command needs one), and runs the command: one modul
 command (``COMMANDS``), each with ``add_parser(sub, common)`` and ``run(args)``.
 Every bad input (unknown flag, bad value, unreadable checkpoint, an output path that
 cannot be used) gives one line ``npgan <command>: error: ...`` on stderr and exit status
-2, before anything is written; a failure while working (bad data files) exits 1; Ctrl-C
+2, before anything is written (``UsageError``); a fault of the environment (the data
+files missing, damaged or not downloadable, a disk that fills or a write refused while
+working, memory the machine does not have) gives one line and exit status 1
+(``FaultError``, and any ``OSError`` or ``MemoryError`` that reaches here); Ctrl-C
 outside training (which saves and resumes, see ``train``) exits 130 with one line.
 """
 
@@ -29,8 +32,7 @@ from npgan.cli import (
     sample,
     train,
 )
-from npgan.datasets.idx import DataError
-from npgan.errors import UsageError
+from npgan.errors import FaultError, UsageError
 
 # Every command, in the order of `npgan --help`: the module that adds its parser and runs it.
 COMMANDS = {"train": train, "sample": sample, "parzen": parzen, "gradcheck": gradcheck, "presets": presets,
@@ -52,6 +54,9 @@ def build_parser():
     common.add_argument("--backend", choices=backend.BACKENDS, help="array backend (default: $NPGAN_BACKEND or numpy)")
     for command in COMMANDS.values():
         command.add_parser(sub, common)
+    for choice in sub._choices_actions:  # `npgan CMD --help` opens with the line `npgan --help` gives CMD
+        page = sub.choices[choice.dest]
+        page.description = page.description or choice.help
     return parser
 
 
@@ -82,6 +87,11 @@ def _select_backend(args):
         raise UsageError(f"{where}={name}: {exc}") from None
 
 
+def _one_line(exc):
+    """An error's message on one line (a message of several lines joined with "; ")."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     command = _command_name(argv)
@@ -91,14 +101,21 @@ def main(argv=None):
             _select_backend(args)
         return args.func(args)
     except UsageError as exc:
-        print(f"{command}: error: {exc}", file=sys.stderr)
+        print(f"{command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except DataError as exc:
-        print(f"{command}: error: {exc}", file=sys.stderr)
+    except FaultError as exc:  # the data files, a full disk, a refused write: exit 1
+        print(f"{command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away (`npgan presets | head -1`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a fault of the machine that no command foresaw: still one line
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"{command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{command}: error: out of memory; ask for less (fewer samples, images or draws)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         # The Parzen estimator's worker threads would hold up interpreter shutdown; the
         # command has written nothing half-way (files are atomic), so leave at once.

@@ -15,9 +15,11 @@ def add_parser(sub, common):
     """Register ``parzen`` on the ``npgan`` command's subparsers."""
     p = sub.add_parser("parzen", parents=[common],
                        help="Parzen-window log-likelihood of the MNIST test set (the paper's protocol)")
-    p.add_argument("checkpoint")
-    p.add_argument("--samples", type=positive_int, default=10000)
-    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("checkpoint", help="a model file or training checkpoint of an MNIST or Fashion-MNIST "
+                                      "generator (e.g. pretrained/npgan-mnist-generator.npz)")
+    p.add_argument("--samples", type=positive_int, default=10000,
+                   help="samples drawn for the Parzen window (default 10000, the paper's)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the generator's noise (default 0)")
     p.add_argument("-o", "--output", help="JSON result file (default: beside the checkpoint)")
     p.add_argument("--averaged", action="store_true", help="evaluate the run's averaged generator (average_from > 0)")
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")

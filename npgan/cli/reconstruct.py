@@ -30,7 +30,7 @@ def run(args):
     originals = first_test_images(loaded, args.images)
     rebuilt = to_numpy(loaded.reconstruct(originals))
     if args.output.endswith(".npy"):
-        atomic_write(args.output, lambda f: numpy.save(f, rebuilt))
+        atomic_write(args.output, lambda f: numpy.save(f, rebuilt), size=rebuilt.nbytes + 128)
     else:
         plots.originals_and_reconstructions(to_numpy(originals), rebuilt, args.output)
     print(f"wrote the reconstructions of {plural(args.images, 'test image')} to {args.output}")

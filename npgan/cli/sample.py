@@ -17,6 +17,7 @@ from npgan.datasets import GREY_28, load_images
 from npgan.errors import UsageError
 from npgan.evaluation.neighbours import nearest_rows
 from npgan.files import atomic_write
+from npgan.models.record import article
 
 SAMPLE_CHUNK = 10000  # samples drawn and written at a time into a .npy
 CLASSES = 10  # the labels --label accepts: the ten classes of MNIST and Fashion-MNIST
@@ -36,9 +37,10 @@ def label_argument(text):
 def add_parser(sub, common):
     """Register ``sample`` on the ``npgan`` command's subparsers."""
     p = sub.add_parser("sample", parents=[common], help="draw samples from a checkpoint")
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", help="a model file or training checkpoint of a family that can sample "
+                                      "(e.g. pretrained/npgan-mnist-generator.npz)")
     p.add_argument("-n", type=positive_int, default=100, help="number of samples (default 100)")
-    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="seed of the generator's noise (default 0)")
     p.add_argument("-o", "--output", required=True, help=".png picture or .npy array (n, features)")
     p.add_argument("--nearest", action="store_true",
                    help="beside each sample its nearest training image (paper's Figure 2)")
@@ -61,7 +63,7 @@ def sample_labels(loaded, n, label, path):
     classes = getattr(loaded, "classes", 0)
     if label is not None and not classes:
         raise UsageError(f"--label needs a class-conditional model (model 'cgan', e.g. "
-                         f"pretrained/npgan-mnist-cgan.npz); {path} holds a {loaded.config.model} model")
+                         f"pretrained/npgan-mnist-cgan.npz); {path} holds {article(loaded.config.model)} model")
     if not classes:
         return None
     if label is None:

@@ -16,7 +16,7 @@ from npgan.datasets.idx import DataError
 from npgan.errors import UsageError
 from npgan.models import family
 from npgan.nn.losses import GENERATOR_LOSSES
-from npgan.runfolder import claim, holds_a_run
+from npgan.runfolder import claim
 from npgan.train import Interrupted, NonFiniteError, Trainer
 
 # Config fields that `npgan train` flags may change (and, resuming, which must not change).
@@ -58,6 +58,8 @@ def add_parser(sub, common):
 def train_config(args):
     """The run's ``Config``: a preset's (or a checkpoint's) with the flags' changes."""
     if args.resume:
+        if args.overwrite:
+            raise UsageError("--overwrite starts a new run and cannot be combined with --resume, which continues one")
         if args.preset is not None:
             raise UsageError("--preset cannot be combined with --resume: the checkpoint holds its configuration")
         if args.seed is not None:
@@ -97,9 +99,6 @@ def run(args):
         raise UsageError(str(exc)) from None
     trainer = Trainer(model, out, chosen.outputs, quiet=args.quiet)
     if args.resume:
-        if os.path.abspath(out) != os.path.dirname(os.path.abspath(args.resume)) and holds_a_run(out):
-            raise UsageError(f"{out} already holds another run; resume {args.resume} in its own folder "
-                             "or into an empty one")
         try:
             trainer.restore(args.resume)  # reads and checks everything; writes nothing
         except checkpoint.CheckpointError as exc:
@@ -108,7 +107,7 @@ def run(args):
             print(f"{args.resume} is already at epoch {trainer.epoch} of {config.epochs}; "
                   "pass --epochs N to train further", file=sys.stderr)
             return 0
-    lock, moved = claim(out, resume=bool(args.resume), overwrite=args.overwrite)
+    lock, moved = claim(out, resume=args.resume, overwrite=args.overwrite, log_columns=trainer.log_columns)
     try:
         return _train(args, config, trainer, out, moved)
     finally:

@@ -37,6 +37,8 @@ import zlib
 
 import numpy
 
+from npgan.errors import FaultError
+
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -57,8 +59,9 @@ DOWNLOAD_TIMEOUT = 30.0  # seconds without progress before a mirror is given up
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class DataError(ValueError):
-    """A data file is corrupt, truncated, or not the file it should be."""
+class DataError(FaultError, ValueError):
+    """A data file is corrupt, truncated, or not the file it should be (a fault of the environment:
+    the command line says so in one line and exits with status 1)."""
 
 
 class DataNotFoundError(DataError, FileNotFoundError):
@@ -116,9 +119,16 @@ def dataset_dir(folder, root=None):
     """The folder of data set ``folder`` ("mnist", "fashion-mnist", "cifar10") under ``root``.
 
     root: default ``data_root()``. ``ROOT/folder``, except where ROOT itself holds the four
-    MNIST files: then ROOT is MNIST's folder and the others are beside it.
+    MNIST files: then ROOT is MNIST's folder and the others are beside it. A root that
+    ``$NPGAN_DATA_DIR`` names must exist: a misspelt one is refused, never created (the
+    default cache is created on the first download).
     """
+    named = root is None and bool(os.environ.get("NPGAN_DATA_DIR"))
     root = os.path.abspath(os.path.expanduser(root or data_root()))
+    if named and not os.path.exists(root):
+        raise DataNotFoundError(f"NPGAN_DATA_DIR names {root}, which does not exist; expected the data root, a "
+                                "folder with one folder per data set (mnist/, fashion-mnist/, cifar10/), or unset "
+                                "it to use the download cache")
     if os.path.isfile(root):
         raise DataError(f"data root {root} is a file; expected a folder (NPGAN_DATA_DIR names the data root, "
                         "with one folder per data set: mnist/, fashion-mnist/)")
@@ -235,26 +245,23 @@ def download_file(name, directory, mirrors=None, timeout=DOWNLOAD_TIMEOUT, datas
             os.replace(tmp, target)
             return target
         except Exception as exc:  # any failure of this mirror: record it, try the next one
-            failures.append(f"{url}: {type(exc).__name__}: {exc}")
+            failures.append(f"{url}: {type(exc).__name__}: {' '.join(str(exc).split())}")
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
-    raise DataNotFoundError(
-        f"could not download {name}.gz from any mirror:\n  "
-        + "\n  ".join(failures)
-        + f"\nTo fix: {_manual_hint(directory, dataset)}."
-    )
+    raise DataNotFoundError(f"could not download {name}.gz from any mirror ({'; '.join(failures)}); "
+                            f"{_manual_hint(directory, dataset)}")
 
 
-def idx_paths(dataset, directory, download_missing=True, mirrors=None, timeout=DOWNLOAD_TIMEOUT):
-    """Paths of ``dataset``'s four files in ``directory``, downloading those that are missing.
+def idx_paths(dataset, directory, download_missing=True, mirrors=None, timeout=DOWNLOAD_TIMEOUT, names=None):
+    """Paths of ``dataset``'s four files (or of ``names``) in ``directory``, downloading those that are missing.
 
     Returns a dict name -> path. With ``download_missing=False`` a missing file raises
     DataNotFoundError naming the directory to put the files in.
     """
     directory = os.path.abspath(directory)
     paths = {}
-    for name in dataset.files:
+    for name in names or dataset.files:
         path = _existing(directory, name)
         if path is None:
             if not download_missing:
@@ -279,12 +286,53 @@ def load_idx(dataset, data_dir=None, download=True, mirrors=None, timeout=DOWNLO
     download: fetch missing files from ``mirrors`` (default the data set's). The decoded
     arrays are cached per folder for the life of the process.
     """
+    directory = _folder(dataset, data_dir)
+    mirrors = dataset.mirrors if mirrors is None else mirrors
+    return _load_cached(dataset, directory, bool(download), tuple(mirrors), float(timeout))
+
+
+TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def load_idx_test(dataset, data_dir=None, download=True, mirrors=None, timeout=DOWNLOAD_TIMEOUT):
+    """``(test_x, test_y)`` of ``dataset`` (as in ``Split``), from its two test files alone.
+
+    For what needs only the test images (``npgan encode``): the training files are
+    neither read nor downloaded. Cached per folder for the life of the process.
+    """
+    directory = _folder(dataset, data_dir)
+    mirrors = dataset.mirrors if mirrors is None else mirrors
+    return _load_test_cached(dataset, directory, bool(download), tuple(mirrors), float(timeout))
+
+
+def load_mnist_test(data_dir=None, download=True, mirrors=MIRRORS, timeout=DOWNLOAD_TIMEOUT):
+    """MNIST's ``(test_x, test_y)`` alone (``load_idx_test``)."""
+    return load_idx_test(MNIST_DATA, data_dir, download, mirrors, timeout)
+
+
+def _folder(dataset, data_dir):
+    """The absolute folder of ``dataset``'s files; ``DataError`` if it is a file."""
     directory = os.path.abspath(data_dir or dataset_dir(dataset.folder))
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise DataError(f"{dataset.title} data directory {directory} is a file; expected a folder for its four "
                         "files (set NPGAN_DATA_DIR to a data root)")
-    mirrors = dataset.mirrors if mirrors is None else mirrors
-    return _load_cached(dataset, directory, bool(download), tuple(mirrors), float(timeout))
+    return directory
+
+
+def _images(path, name, dataset):
+    """The images of one verified IDX file: (n, 28, 28) uint8 -> (n, 784) float32 in [0, 1]."""
+    raw = read_idx(path, dataset)
+    return raw.reshape(len(raw), -1).astype(numpy.float32) / numpy.float32(255.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_test_cached(dataset, directory, download_missing, mirrors, timeout):
+    paths = idx_paths(dataset, directory, download_missing, mirrors, timeout, names=TEST_FILES)
+    test_x = _images(paths["t10k-images-idx3-ubyte"], "t10k-images-idx3-ubyte", dataset)
+    test_y = read_idx(paths["t10k-labels-idx1-ubyte"], dataset)
+    for a in (test_x, test_y):
+        a.flags.writeable = False
+    return test_x, test_y
 
 
 def load_mnist(data_dir=None, download=True, mirrors=MIRRORS, timeout=DOWNLOAD_TIMEOUT):
@@ -297,8 +345,7 @@ def _load_cached(dataset, directory, download_missing, mirrors, timeout):
     paths = idx_paths(dataset, directory, download_missing, mirrors, timeout)
 
     def images(name):  # (n, 28, 28) uint8 -> (n, 784) float32 in [0, 1]
-        raw = read_idx(paths[name], dataset)
-        return (raw.reshape(len(raw), -1).astype(numpy.float32) / numpy.float32(255.0))
+        return _images(paths[name], name, dataset)
 
     train_x = images("train-images-idx3-ubyte")
     train_y = read_idx(paths["train-labels-idx1-ubyte"], dataset)

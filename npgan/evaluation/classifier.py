@@ -31,6 +31,7 @@ import dataclasses
 import json
 import os
 import time
+import zipfile
 
 import numpy
 
@@ -159,15 +160,22 @@ def _write(path, config, state, groups):
 def _read(path):
     from npgan.errors import UsageError
 
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a folder; expected a classifier file (.npz)")
     try:
         with numpy.load(path, allow_pickle=False) as z:
             arrays = {name: z[name] for name in z.files}
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: not a readable classifier file ({exc})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError) as exc:
+        reason = "it holds Python objects" if "allow_pickle" in str(exc) else exc
+        raise UsageError(f"{path}: not a readable classifier file ({reason})") from None
     if "format" not in arrays or str(arrays["format"]) != FORMAT:
         raise UsageError(f"{path}: not an npgan classifier file (expected format {FORMAT})")
-    config = ClassifierConfig.from_json(str(arrays["config"]))
-    return config, json.loads(str(arrays["state"])), arrays
+    try:
+        config = ClassifierConfig.from_json(str(arrays["config"]))
+        state = json.loads(str(arrays["state"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: damaged classifier configuration or state ({exc})") from None
+    return config, state, arrays
 
 
 def _copy_into(path, arrays, prefix, network):
@@ -177,6 +185,8 @@ def _copy_into(path, arrays, prefix, network):
         saved = arrays.get(f"{prefix}/{key}")
         if saved is None or saved.shape != tuple(value.shape):
             raise UsageError(f"{path}: parameter {prefix}/{key} missing or not of shape {tuple(value.shape)}")
+        if saved.dtype.kind != "f" or not numpy.isfinite(saved).all():
+            raise UsageError(f"{path}: parameter {prefix}/{key} holds NaN, Inf or non-float values")
         value[...] = asarray(saved, dtype=value.dtype)
 
 

@@ -9,8 +9,11 @@ pixel space against the training images, and the paper's Parzen-window estimate.
 import functools
 import time
 
-from npgan.backend import asarray
+import numpy
+
+from npgan.backend import asarray, to_numpy
 from npgan.datasets import load_images
+from npgan.errors import UsageError
 from npgan.evaluation import classifier as classifiers
 from npgan.evaluation import metrics
 from npgan.evaluation.parzen import parzen_protocol
@@ -36,6 +39,8 @@ def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
 
     sample_features, test_features = timed(
         "features", lambda: (classifier.features(samples), classifier.features(test)))
+    check_features(sample_features, "the images'")
+    check_features(test_features, "the test images'")
     logits = classifier.logits_from_features(sample_features)
     result["frechet_distance"] = timed("frechet_distance",
                                        lambda: metrics.frechet_distance(sample_features, test_features))
@@ -57,6 +62,14 @@ def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
     return result
 
 
+def check_features(features, whose):
+    """``UsageError`` unless every feature is finite: a Frechet distance of NaN or Inf features
+    would be NaN, or never end (SciPy's matrix square root of a non-finite product)."""
+    if not numpy.isfinite(to_numpy(features)).all():
+        raise UsageError(f"the classifier's features of {whose} hold NaN or Inf (its weights are too large "
+                         "for their type, or damaged); no Frechet distance can be computed from them")
+
+
 @functools.lru_cache(maxsize=1)
 def _reference(classifier_path, n_images, dataset):
     """The classifier and the features of the first ``n_images`` test images of ``dataset`` (cached)."""
@@ -75,6 +88,8 @@ def training_scores(samples, classifier_path=None, n_images=10000, dataset="mnis
     path = classifier_path or classifiers.PRETRAINED_FOR[dataset]
     classifier, test_features = _reference(path, n_images, dataset)
     features = classifier.features(samples)
+    check_features(test_features, "the test images'")
+    check_features(features, "the samples'")
     balance = metrics.class_balance(classifier.logits_from_features(features))
     return {"frechet_distance": metrics.frechet_distance(features, test_features),
             "class_kl": balance["kl_to_uniform"], "mean_confidence": balance["mean_confidence"]}

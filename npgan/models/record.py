@@ -18,6 +18,11 @@ ABILITY_VERBS = {"sample": "sample", "parzen": "be scored by Parzen windows", "e
                  "elbo": "bound its log-likelihood"}
 
 
+def article(name):
+    """A family's name with its article, for the refusals: "a gan", "an encoder", "an inpaint"."""
+    return f"{'an' if name[:1] in tuple('aeiou') else 'a'} {name}"
+
+
 def lazy(module, name):
     """A function that imports ``module`` on its first call and calls ``module.name`` with its arguments."""
     def call(*args, **kwargs):

@@ -112,6 +112,7 @@ def test_missing_without_download_names_the_directory(tmp_path):
 
 
 def test_data_root_has_a_folder_per_data_set(monkeypatch, tmp_path):
+    (tmp_path / "d").mkdir()  # a root named by NPGAN_DATA_DIR must exist (a misspelt one is never created)
     monkeypatch.setenv("NPGAN_DATA_DIR", str(tmp_path / "d"))
     assert data.data_root() == str(tmp_path / "d")
     assert data.dataset_dir("mnist") == str(tmp_path / "d" / "mnist")

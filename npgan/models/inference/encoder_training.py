@@ -31,6 +31,7 @@ from npgan.models.common import (
 from npgan.models.gan.inversion import prior_bound, refine
 from npgan.models.gan.training import load_gan
 from npgan.models.inference.model import code_loss, encoder_for, file_sha256
+from npgan.models.record import article
 
 HELD_OUT = 1000  # codes drawn with Random(seed + 1) (and MNIST validation images) scored after every epoch
 # What E's codes must agree with the generator on.
@@ -103,7 +104,7 @@ def read_generator(path, like):
     values, state, arrays = checkpoint.read(path)
     config = file_config(path, values, type(like))
     if config.model != "gan":
-        raise CheckpointError(f"{path}: holds a {config.model} model; a post-hoc encoder inverts the G of a "
+        raise CheckpointError(f"{path}: holds {article(config.model)} model; a post-hoc encoder inverts the G of a "
                               "'gan' model (a generator file or a GAN checkpoint)")
     return load_gan(path, config, state, arrays)
 

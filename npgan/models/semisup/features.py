@@ -22,6 +22,7 @@ import numpy
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.checkpoint import CheckpointError, load_into, read, save
 from npgan.files import PRETRAINED
+from npgan.models.record import article
 from npgan.nn import losses, mlp
 from npgan.nn.layers import Linear, Maxout, Sequential
 from npgan.nn.optim import Adam
@@ -47,8 +48,8 @@ def load_discriminator(path=PRETRAINED_D):
     values, state, arrays = read(path)
     config = SimpleNamespace(**values)
     if config.model != "gan" or config.dataset != "mnist" or config.d_activation != "maxout":
-        raise CheckpointError(f"{os.fspath(path)}: holds a {config.model} model on {config.dataset}; expected the "
-                              "paper's MNIST GAN (a maxout D)")
+        raise CheckpointError(f"{os.fspath(path)}: holds {article(config.model)} model on {config.dataset}; "
+                              "expected the paper's MNIST GAN (a maxout D)")
     D = build_discriminator(config, Random(config.seed))
     load_into(path, arrays, "D", D)
     return D, config
