@@ -73,6 +73,11 @@ def _temporary(directory, name):
     return tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=name, dir=directory)
 
 
+def _file(fd, path):
+    """The binary file object on the temporary ``fd`` that will become ``path`` (the one place one is opened)."""
+    return os.fdopen(fd, "wb")
+
+
 def write_error(path, exc, size=None):
     """The ``WriteError`` for ``exc`` (an ``OSError``) raised while writing ``path``."""
     path = os.fspath(path)
@@ -124,7 +129,7 @@ def atomic_write(path, write, size=None):
         raise write_error(path, exc, size) from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        with os.fdopen(fd, "wb") as f:
+        with _file(fd, path) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())

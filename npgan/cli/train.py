@@ -88,7 +88,7 @@ def run(args):
     config = train_config(args)
     if args.out == "":
         raise UsageError("--out is empty; expected a directory name")
-    out = args.out or (os.path.dirname(os.path.abspath(args.resume)) if args.resume
+    out = args.out or ((os.path.dirname(args.resume) or ".") if args.resume  # the checkpoint's folder, as given
                        else os.path.join("runs", args.preset or "mnist"))
     chosen = family(config.model)
     try:

@@ -181,6 +181,10 @@ def _read(path):
 def _copy_into(path, arrays, prefix, network):
     from npgan.errors import UsageError
 
+    head = f"{prefix}/"
+    unknown = sorted(name for name in arrays if name.startswith(head) and name[len(head):] not in network.params)
+    if unknown:
+        raise UsageError(f"{path}: holds parameter {unknown[0]}, which the network its config builds does not have")
     for key, value in network.params.items():
         saved = arrays.get(f"{prefix}/{key}")
         if saved is None or saved.shape != tuple(value.shape):

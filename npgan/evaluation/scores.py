@@ -37,8 +37,9 @@ def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
         seconds[name] = round(time.perf_counter() - start, 3)
         return value
 
-    sample_features, test_features = timed(
-        "features", lambda: (classifier.features(samples), classifier.features(test)))
+    with numpy.errstate(over="ignore", invalid="ignore"):  # checked below, in one line
+        sample_features, test_features = timed(
+            "features", lambda: (classifier.features(samples), classifier.features(test)))
     check_features(sample_features, "the images'")
     check_features(test_features, "the test images'")
     logits = classifier.logits_from_features(sample_features)
@@ -87,7 +88,8 @@ def training_scores(samples, classifier_path=None, n_images=10000, dataset="mnis
     """
     path = classifier_path or classifiers.PRETRAINED_FOR[dataset]
     classifier, test_features = _reference(path, n_images, dataset)
-    features = classifier.features(samples)
+    with numpy.errstate(over="ignore", invalid="ignore"):  # checked below, in one line
+        features = classifier.features(samples)
     check_features(test_features, "the test images'")
     check_features(features, "the samples'")
     balance = metrics.class_balance(classifier.logits_from_features(features))
