@@ -21,7 +21,7 @@ FAMILIES = {
     "cgan": Family(
         "cgan", "a class-conditional GAN: G(z, c) and D(x, c), c the one-hot label of a class",
         can={"sample", "parzen", "evaluate"}, options=("leaky_slope", "g_label_init_range", "d_label_init_range"),
-        rules=rules, datasets=("mnist", "fashion-mnist"),
+        rules=rules, datasets=("mnist", "fashion-mnist", "own"),
         build=lazy("npgan.models.cgan.training", "ConditionalModel"),
         outputs=lazy("npgan.models.cgan.training", "conditional_outputs"),
         load=lazy("npgan.models.cgan.training", "load_cgan"), averages=True),

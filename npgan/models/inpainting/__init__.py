@@ -29,7 +29,7 @@ def rules(config):
 FAMILIES = {
     "inpaint": Family(
         "inpaint", "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)",
-        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity"), rules=rules, datasets=("mnist",),
+        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity"), rules=rules, datasets=("mnist", "own"),
         build=lazy("npgan.models.inpainting.training", "InpaintModel"),
         outputs=lazy("npgan.models.inpainting.training", "inpaint_outputs"),
         load=lazy("npgan.models.inpainting.training", "load_inpainter")),

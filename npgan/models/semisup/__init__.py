@@ -26,7 +26,7 @@ def rules(config):
 FAMILIES = {
     "semisup": Family(
         "semisup", "a semi-supervised GAN: a (K+1)-class discriminator and its generator",
-        can={"classify", "sample", "evaluate"}, rules=rules, datasets=("mnist",),
+        can={"classify", "sample", "evaluate"}, rules=rules, datasets=("mnist", "own"),
         options=("labels", "label_seed", "semisup_input_noise", "semisup_hidden_noise", "semisup_weight_norm"),
         build=lazy("npgan.models.semisup.training", "SemiSupervisedModel"),
         outputs=lazy("npgan.models.semisup.training", "semisupervised_outputs"),

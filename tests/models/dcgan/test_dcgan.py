@@ -1,8 +1,6 @@
 """The dcgan family: its networks, its discriminator step, training and resuming through the
 trainer, loading and sampling, its presets and their checks."""
 
-import types
-
 import numpy as np
 import pytest
 
@@ -23,7 +21,7 @@ TINY = get_preset("mnist-dcgan").replace(conv_width=2, batch_size=8, epochs=3, s
 @pytest.fixture
 def tiny_images(monkeypatch):
     images = np.random.default_rng(0).uniform(0, 1, (48, 784)).astype("float32")
-    monkeypatch.setattr(dcgan_training, "image_data", lambda dataset: types.SimpleNamespace(train_x=images))
+    monkeypatch.setattr(dcgan_training, "training_images", lambda config, rows: images)
     return images
 
 
