@@ -20,16 +20,17 @@ from npgan.files import atomic_write
 from npgan.models.common import image_shape, image_split
 
 SAMPLE_CHUNK = 10000  # samples drawn and written at a time into a .npy
-CLASSES = 10  # the labels --label accepts: the ten classes of MNIST and Fashion-MNIST
+CLASSES = 10  # the classes of MNIST and Fashion-MNIST (your own images may have others: the model knows)
 
 
 def label_argument(text):
-    """argparse type of ``--label``: a class label (a digit, or a kind of clothes), an integer in 0..9."""
+    """argparse type of ``--label``: a class label (a digit, a kind of clothes, one of your classes), an integer
+    >= 0; ``sample_labels`` checks it against the model's classes."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {text!r}") from None
-    if not 0 <= value < CLASSES:
+    if value < 0:
         raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {value}")
     return value
 
@@ -65,6 +66,8 @@ def sample_labels(loaded, n, label, path):
                          f"pretrained/npgan-mnist-cgan.npz); {path} holds a {loaded.config.model} model")
     if not classes:
         return None
+    if label is not None and label >= classes:
+        raise UsageError(f"{path} has {classes} classes; expected a class label 0..{classes - 1}, got {label}")
     if label is None:
         from npgan.models.cgan.model import balanced_labels  # only a conditional model gets here
 

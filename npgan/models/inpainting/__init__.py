@@ -23,6 +23,9 @@ def rules(config):
          "model 'inpaint' trains with g_output='sigmoid' and noise='uniform'"),
         (config.update == "alternating" and config.k == 1,
          "model 'inpaint' trains by Algorithm 1 with k = 1 (update='alternating')"),
+        (config.dataset != "own" or tuple(config.image_shape) == (1, 28, 28),
+         f"model 'inpaint' completes grey 28 x 28 images (its masks are MNIST's); your images are read as "
+         f"{'x'.join(map(str, config.image_shape))}: pass grey images and --image-size 28"),
     ]
 
 
