@@ -305,7 +305,7 @@ def _load_cached(found, side, channels, stamp):
         notes.append(f"{found.path}: {'colour' if found.channels == 3 else 'grey'} images read as "
                      f"{'grey' if channels == 1 else 'colour'}")
     x = pixels.reshape(len(pixels), -1)
-    split = _split(x, labels)
+    split = _split(x, labels, found.path)
     fingerprint = Fingerprint(found.count, (channels, side, side), digest.hexdigest())
     return OwnData(found.path, split, (channels, side, side), found.classes, fingerprint, tuple(notes))
 
@@ -384,13 +384,13 @@ def held_out_count(n):
     return max(MIN_HELD_OUT, int(round(HELD_OUT * n)))
 
 
-def _split(x, labels):
+def _split(x, labels, path):
     """Train / valid / test: the held-out images drawn by ``SPLIT_SEED``, half validate, half test."""
     n = len(x)
     held = held_out_count(n)
     if n <= held:
-        raise DataError(f"{n} image{'s' if n != 1 else ''}: too few to hold {held} out and train on the rest; "
-                        "expected at least 3")
+        raise DataError(f"{path}: {n} image{'s' if n != 1 else ''}, too few to hold {held} out and train on the "
+                        "rest; expected at least 3")
     order = numpy.random.default_rng(SPLIT_SEED).permutation(n)
     train, valid, test = numpy.sort(order[held:]), numpy.sort(order[:held // 2]), numpy.sort(order[held // 2:held])
 
