@@ -32,6 +32,7 @@ def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
     ``None``. Returns a dict of Python numbers, with ``seconds`` per metric.
     """
     test = asarray(data.test_x[:n_images])
+    k = max(1, min(k, len(test) - 1))  # a few held-out images of your own: the neighbours there are
     samples = asarray(images)
     seconds, result = {}, {"n": int(len(images)), "test_images": int(len(test))}
 
