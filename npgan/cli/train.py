@@ -118,30 +118,28 @@ def train_config(args, notes=None):
 def _fit_preset(args, config, notes):
     """A preset on your own images (``--data``), with ``--epochs`` and ``--batch-size``, its schedule
     scaled to the new run (``presets.fit_schedule``); ``notes`` gets what changed."""
-    train_size = None
+    train_size, preset_size = None, presets.TRAIN_SIZES.get(config.dataset)
     if args.data:
         if config.dataset not in IMAGE_SHAPES or config.model == "encoder" and not args.generator_file:
             what = "a toy distribution" if config.dataset not in IMAGE_SHAPES else "the committed MNIST generator"
             raise UsageError(f"--data trains an image model; preset {args.preset} is for {what} "
                              "(an encoder: --generator-file names a generator trained on your images)")
-        found = own_images.survey(args.data)  # one line for a path that holds no usable images
-        side = args.image_size or IMAGE_SHAPES[config.dataset][1]
-        loaded = own_images.load(found.path, side, found.channels)
+        loaded = own_images.load(args.data, args.image_size or IMAGE_SHAPES[config.dataset][1])  # or one line
         notes += [*loaded.notes, loaded.describe()]
-        changes = dict(dataset=OWN, data=found.path, image_shape=loaded.shape, classes=len(loaded.classes))
+        changes = dict(dataset=OWN, data=loaded.path, image_shape=loaded.shape, classes=len(loaded.classes))
         if config.eval_every:
             changes["eval_every"] = 0
             notes.append("eval_every set to 0: the Frechet distance needs a classifier of the data, which your own "
                          "images have not (npgan evaluate reports what applies)")
+        flags = {name: getattr(args, name) for name in TRAIN_FLAGS if name != "epochs" and getattr(args, name)
+                 is not None}  # with the data, checked together (--labels with the data's classes)
         try:
-            config = config.replace(**changes)
+            config = config.replace(**changes, **flags)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         train_size = len(loaded.split.train_x)
     try:
-        config, note = presets.fit_schedule(config, args.epochs, args.batch_size, train_size,
-                                            presets.TRAIN_SIZES.get(presets.get_preset(args.preset or "mnist")
-                                                                    .dataset))
+        config, note = presets.fit_schedule(config, args.epochs, args.batch_size, train_size, preset_size)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if note:

@@ -277,14 +277,29 @@ def check_memory(found, side, available=None):
 
 def load(path, side, channels=None):
     """Your images at ``path``, resized to ``side`` x ``side`` with ``channels`` (default: the data's own),
-    split and fingerprinted: an ``OwnData``. Decoded once per process for the same files."""
-    found = survey(path)
-    stamp = tuple(os.stat(file).st_mtime_ns for file, _ in found.files) or os.stat(found.path).st_mtime_ns
-    return _load_cached(found, int(side), int(channels or found.channels), stamp)
+    split and fingerprinted: an ``OwnData``. Decoded once per process while the files stay as they
+    are (their names, sizes and modification times)."""
+    path = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    return _load_cached(path, int(side), channels and int(channels), _signature(path))
+
+
+def _signature(path):
+    """What changes when the data at ``path`` does: every visible file's name, size and modification time."""
+    if not os.path.isdir(path):
+        return (os.stat(path).st_mtime_ns, os.stat(path).st_size) if os.path.exists(path) else None
+    files = []
+    for root, dirs, names in os.walk(path):
+        dirs[:] = _visible(dirs)
+        for name in _visible(names):
+            stat = os.stat(os.path.join(root, name))
+            files.append((os.path.join(root, name), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(files))
 
 
 @functools.lru_cache(maxsize=2)
-def _load_cached(found, side, channels, stamp):
+def _load_cached(path, side, channels, signature):
+    found = survey(path)
+    channels = channels or found.channels
     if side < 1:
         raise DataError(f"image size {side}: expected at least 1 pixel")
     check_memory(found, side)

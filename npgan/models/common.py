@@ -69,7 +69,7 @@ def labelled_images(config, rows):
 
 def class_count(config, default):
     """How many classes a conditional family's networks have: your own data's, else ``default`` (MNIST's 10)."""
-    return config.classes if config.dataset == OWN else default
+    return config.classes if getattr(config, "dataset", None) == OWN else default
 
 
 def data_logit_mean(x, dtype="float32"):
