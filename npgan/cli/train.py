@@ -93,6 +93,9 @@ def train_config(args, notes=None):
         if args.k is not None and args.k != config.k and state["iteration"]:
             raise UsageError(f"{args.resume} stopped inside an epoch run with k = {config.k}; resume it with that k, "
                              "then change k at the next start")
+        if config.dataset == OWN and not data and not os.path.exists(config.data):
+            raise UsageError(f"{args.resume} was trained on the images in {config.data}, which is gone; pass --data "
+                             "PATH where they are now")
         if data:
             if config.dataset != OWN:
                 raise UsageError(f"{args.resume} was trained on {config.dataset}; --data names the images of a run "
