@@ -3,8 +3,10 @@
 A training checkpoint holds every parameter of G and D (``G/<key>``, ``D/<key>``), both
 optimiser states (``opt_G/...``, ``opt_D/...``), and two JSON strings: ``config`` (the
 run's ``Config``) and ``state`` (counters, the random generator's state, the position
-inside an interrupted epoch). Another family's networks and optimisers go by their own
-names (an autoencoder's ``E`` and ``G``), which its state lists under ``"optimizers"``. A
+inside an interrupted epoch; for a run on your own images, ``data``: their fingerprint,
+``npgan.datasets.own.Fingerprint.record()``, which a resume must match). Another family's
+networks and optimisers go by their own names (an autoencoder's ``E`` and ``G``), which
+its state lists under ``"optimizers"``. A
 *generator file* (``kind = "generator"``) holds only the parameters and the config, no
 optimiser state: what ``pretrained/`` ships (G; and E for a family with an encoder).
 

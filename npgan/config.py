@@ -13,12 +13,12 @@ import json
 import math
 
 from npgan import models
-from npgan.datasets import IMAGE_DATASETS
+from npgan.datasets import IMAGE_DATASETS, OWN
 from npgan.models.gan import NOISE_PRIORS
 from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.nn.mlp import HIDDEN, OUTPUTS
 
-DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10")
+DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25", "fashion-mnist", "cifar10", OWN)
 UPDATES = ("alternating", "simultaneous")
 MODELS = models.NAMES  # the model families, one record each (npgan.models)
 OPTIMIZERS = ("momentum", "adam")
@@ -28,6 +28,13 @@ OPTIMIZERS = ("momentum", "adam")
 class Config:
     model: str = "gan"
     dataset: str = "mnist"
+    # dataset "own" (npgan train --data PATH; npgan/datasets/own.py): data is the folder of
+    # images or the array file, image_shape the (channels, side, side) its images are resized
+    # to, classes how many labels they carry (subfolders, or an .npz's labels; 0: none).
+    # Every other data set leaves them empty.
+    data: str = ""
+    image_shape: tuple = ()
+    classes: int = 0
     # noise prior p_z
     noise_dim: int = 100
     noise: str = "uniform"
@@ -245,7 +252,22 @@ def _core_checks(config):
         (config.noise_dim >= 1 and config.d_pieces >= 1, "noise_dim and d_pieces must be >= 1"),
         (0 < config.keep_input <= 1 and 0 < config.keep_hidden <= 1, "keep probabilities must be in (0, 1]"),
         (config.dataset in IMAGE_DATASETS or config.iters_per_epoch >= 1, "toy datasets need iters_per_epoch >= 1"),
+        *_own_data_checks(config),
         (config.dtype in ("float32", "float64"), "dtype must be 'float32' or 'float64'"),
+    ]
+
+
+def _own_data_checks(config):
+    """Dataset "own" names its data and the shape it is read at; the named data sets leave both empty."""
+    if config.dataset != OWN:
+        return [(not config.data and not config.image_shape and not config.classes,
+                 f"data, image_shape and classes describe dataset 'own' (--data), not {config.dataset!r}")]
+    shape = config.image_shape
+    return [
+        (bool(config.data), "dataset 'own' needs data: the folder of images or the .npy/.npz array (--data PATH)"),
+        (len(shape) == 3 and shape[0] in (1, 3) and shape[1] == shape[2] >= 1,
+         f"image_shape must be (channels 1 or 3, side, side), got {shape}"),
+        (config.classes == 0 or config.classes >= 2, f"classes must be 0 (no labels) or >= 2, got {config.classes}"),
     ]
 
 

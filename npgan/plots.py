@@ -35,32 +35,39 @@ def _save(fig, path):
     _pyplot().close(fig)
 
 
-def tile_images(images, ncols=10, side=28, pad=1):
-    """(n, side*side) images in [0, 1] -> one (rows*(side+pad)+pad, ...) mosaic array."""
-    images = numpy.clip(to_numpy(images).reshape(-1, side, side), 0, 1)
+def tile_images(images, ncols=10, side=28, pad=1, shape=None):
+    """(n, C*H*W) images in [0, 1] -> one mosaic array, (rows*(H+pad)+pad, cols*(W+pad)+pad) for grey
+    images and with a last axis of 3 for colour ones; shape: (C, H, W), default (1, side, side)."""
+    c, h, w = shape or (1, side, side)
+    images = numpy.clip(to_numpy(images).reshape(-1, c, h, w), 0, 1).transpose(0, 2, 3, 1)
     n = images.shape[0]
     nrows = -(-n // ncols)
-    canvas = numpy.ones((nrows * (side + pad) + pad, ncols * (side + pad) + pad))
+    canvas = numpy.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad, c))
     for i, img in enumerate(images):
-        r, c = divmod(i, ncols)
-        canvas[pad + r * (side + pad):pad + r * (side + pad) + side,
-               pad + c * (side + pad):pad + c * (side + pad) + side] = img
-    return canvas
+        r, col = divmod(i, ncols)
+        canvas[pad + r * (h + pad):pad + r * (h + pad) + h, pad + col * (w + pad):pad + col * (w + pad) + w] = img
+    return canvas[..., 0] if c == 1 else canvas
 
 
-def image_grid(images, path, ncols=10, title=None):
-    """Save (n, 784) images as a grid."""
+def _show(ax, canvas):
+    """Draw a mosaic: grey on a grey colour map, colour as it is."""
+    ax.imshow(canvas, cmap="gray" if canvas.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+
+
+def image_grid(images, path, ncols=10, title=None, shape=None):
+    """Save (n, 784) images (or of ``shape`` (C, H, W): your own) as a grid."""
     plt = _pyplot()
-    canvas = tile_images(images, ncols)
-    fig, ax = plt.subplots(figsize=(canvas.shape[1] / 28, canvas.shape[0] / 28 + (0.4 if title else 0)))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    canvas = tile_images(images, ncols, shape=shape)
+    h = shape[1] if shape else 28
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] / h, canvas.shape[0] / h + (0.4 if title else 0)))
+    _show(ax, canvas)
     ax.axis("off")
     if title:
         ax.set_title(title)
     _save(fig, path)
 
 
-def nearest_grid(samples, neighbours, path, ncols=10, title=None):
+def nearest_grid(samples, neighbours, path, ncols=10, title=None, shape=None):
     """The paper's Figure 2: each sample with its nearest training image beside it.
 
     Samples fill the even columns, their nearest training images the odd ones; a
@@ -70,18 +77,20 @@ def nearest_grid(samples, neighbours, path, ncols=10, title=None):
     pairs = numpy.empty((2 * len(samples), samples.shape[1]), dtype=numpy.float64)
     pairs[0::2], pairs[1::2] = samples, neighbours
     plt = _pyplot()
-    canvas = tile_images(pairs, 2 * ncols)
-    fig, ax = plt.subplots(figsize=(canvas.shape[1] / 28, canvas.shape[0] / 28 + 0.4))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    canvas = tile_images(pairs, 2 * ncols, shape=shape)
+    _, h, w = shape or (1, 28, 28)
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] / h, canvas.shape[0] / h + 0.4))
+    _show(ax, canvas)
     for i in range(len(samples)):
         r, c = divmod(2 * i + 1, 2 * ncols)
-        ax.add_patch(plt.Rectangle((c * 29 + 0.5, r * 29 + 0.5), 28, 28, fill=False, edgecolor="gold", lw=1))
+        ax.add_patch(plt.Rectangle((c * (w + 1) + 0.5, r * (h + 1) + 0.5), w, h, fill=False, edgecolor="gold",
+                                   lw=1))
     ax.axis("off")
     ax.set_title(title or "samples (left) and their nearest training images (right, framed)")
     _save(fig, path)
 
 
-def originals_and_reconstructions(originals, reconstructions, path, ncols=10):
+def originals_and_reconstructions(originals, reconstructions, path, ncols=10, shape=None):
     """Rows of ``ncols`` originals, each with the row of their reconstructions below it."""
     originals, reconstructions = to_numpy(originals), to_numpy(reconstructions)
     rows = []
@@ -91,9 +100,10 @@ def originals_and_reconstructions(originals, reconstructions, path, ncols=10):
         filler = numpy.ones((pad, originals.shape[1]))
         rows += [originals[block], filler, reconstructions[block], filler]
     plt = _pyplot()
-    canvas = tile_images(numpy.concatenate(rows), ncols)
-    fig, ax = plt.subplots(figsize=(canvas.shape[1] / 28, canvas.shape[0] / 28 + 0.4))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    canvas = tile_images(numpy.concatenate(rows), ncols, shape=shape)
+    h = shape[1] if shape else 28
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] / h, canvas.shape[0] / h + 0.4))
+    _show(ax, canvas)
     ax.axis("off")
     ax.set_title("test images (odd rows) and their reconstructions (even rows)")
     _save(fig, path)
@@ -159,16 +169,17 @@ def figure1_panel(gan, data, grid, label, n=20000, seed=1):
             "generator_density": numpy.interp(grid, centres, hist), "discriminator": d}
 
 
-def save_samples(gan, dataset, path, n=None, title=None, seed=1):
-    """A picture of ``n`` samples of ``gan``: an image grid (MNIST, Fashion-MNIST) or a scatter/density (toy data).
+def save_samples(gan, dataset, path, n=None, title=None, seed=1, shape=None):
+    """A picture of ``n`` samples of ``gan``: an image grid (MNIST, Fashion-MNIST, or images of ``shape``
+    (C, H, W): your own) or a scatter/density (toy data).
 
     The noise comes from its own ``Random(seed)``, so pictures never disturb the training
     stream and show the same ``z`` at every epoch.
     """
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     rng = Random(seed)
-    if dataset in ("mnist", "fashion-mnist"):
-        image_grid(gan.sample(n or 100, rng=rng), path, title=title)
+    if dataset in ("mnist", "fashion-mnist") or shape:
+        image_grid(gan.sample(n or 100, rng=rng), path, title=title, shape=shape)
         return
     data = make_toy(dataset)
     if data.dim == 2:

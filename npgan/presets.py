@@ -1,8 +1,9 @@
 """Named training configurations: the paper's, and small ones that run in seconds."""
 
 from npgan.config import DATASETS, MODELS, UPDATES, Config
+from npgan.datasets import TRAIN_SIZES
 
-__all__ = ["DATASETS", "MODELS", "UPDATES", "Config", "PRESETS", "get_preset"]
+__all__ = ["DATASETS", "MODELS", "UPDATES", "Config", "PRESETS", "get_preset", "fit_schedule"]
 
 
 # The paper's MNIST model, transcribed from its public code (mnist.yaml). That code
@@ -228,3 +229,58 @@ def get_preset(name):
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
     return PRESETS[name][1]
+
+
+# ---- a preset fitted to another length of run, batch size or data set ---------------------------
+
+def updates_per_epoch(config, train_size=None):
+    """G's updates in one epoch of ``config`` with ``train_size`` training images (default: its named
+    data set's); toy data and the encoder count ``iters_per_epoch``."""
+    train_size = train_size or TRAIN_SIZES.get(config.dataset)
+    if not train_size or config.model == "encoder":
+        return max(1, config.iters_per_epoch)
+    per = max(1, train_size // (config.batch_size * config.pack))
+    if config.update == "alternating" and config.model in ("gan", "dcgan", "cgan", "bigan"):
+        per = max(1, per // config.k)  # k minibatches for D's steps, one update of G
+    return min(per, config.iters_per_epoch) if config.iters_per_epoch else per
+
+
+def fit_schedule(config, epochs=None, batch_size=None, train_size=None, preset_train_size=None):
+    """``(config, note)``: ``config`` (a preset's) with ``epochs`` and ``batch_size`` and trained on
+    ``train_size`` images, its schedule scaled to keep the preset's shape over the new run.
+
+    A preset's schedule is a share of its run: G averaged over its last fifth, the rate held
+    for four fifths then annealed. Fields counted in epochs (``average_from``, the momentum
+    ramp's epochs, ``instance_noise_epochs``) scale with the number of epochs; the learning
+    rate's hold (``lr_decay_start``, in updates) with the number of updates, and its decay per
+    update so that it falls as far over the run as the preset's did. ``note`` is one line
+    saying what changed, or what was kept; ``""`` when the run's length is the preset's.
+    """
+    changes = {name: value for name, value in (("epochs", epochs), ("batch_size", batch_size)) if value is not None}
+    new = config.replace(**changes)
+    old_updates = config.epochs * updates_per_epoch(config, preset_train_size)
+    new_updates = new.epochs * updates_per_epoch(new, train_size)
+    if (new.epochs, new_updates) == (config.epochs, old_updates):
+        return new, ""
+    ratio, scaled = new.epochs / config.epochs, {}
+    if config.average_from:
+        tail = max(1, round((config.epochs - config.average_from + 1) * ratio))
+        scaled["average_from"] = max(1, new.epochs - tail + 1)
+    if config.optimizer == "momentum" and config.momentum_start != config.momentum_end:
+        start = round(config.momentum_start_epoch * ratio)
+        scaled["momentum_start_epoch"] = start
+        scaled["momentum_saturate_epoch"] = max(start, round(config.momentum_saturate_epoch * ratio))
+    if config.instance_noise_epochs:
+        scaled["instance_noise_epochs"] = max(1, round(config.instance_noise_epochs * ratio))
+    if config.lr_decay_start:
+        scaled["lr_decay_start"] = round(config.lr_decay_start * new_updates / old_updates)
+    if config.lr_decay != 1:
+        scaled["lr_decay"] = float(f"{config.lr_decay ** (old_updates / new_updates):.7g}")
+    scaled = {name: value for name, value in scaled.items() if value != getattr(config, name)}
+    new = new.replace(**scaled)
+    run = (f"{config.epochs} epochs of {old_updates // config.epochs} updates -> {new.epochs} of "
+           f"{new_updates // new.epochs}")
+    if not scaled:
+        return new, f"the preset's schedule ({run}) has nothing counted in epochs or updates to scale; kept as it is"
+    what = ", ".join(f"{name} {getattr(config, name):.7g} -> {value:.7g}" for name, value in scaled.items())
+    return new, f"the preset's schedule scaled to the run ({run}): {what}"

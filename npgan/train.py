@@ -57,6 +57,7 @@ from npgan.backend import blas_threads, get_backend, to_numpy
 from npgan.errors import FaultError
 from npgan.files import WriteError, atomic_write, write_error
 from npgan.models import family
+from npgan.models.common import own_data
 from npgan.runfolder import PYTHON_WORDS, check_log, claim, read_log
 
 CHECK_EVERY = 50  # iterations between NaN checks (each check is one device->host copy)
@@ -121,6 +122,9 @@ class Trainer:
         if log_row is not None:  # the wall-clock time stays out: the same run, the same bytes
             log_row = {key: value for key, value in log_row.items() if key != "seconds"}
         state.update(epoch=self.epoch, iteration=self.iteration, log_row=log_row)
+        data = own_data(self.config)
+        if data is not None:  # your own images: what they were, so that a resume on others is refused
+            state["data"] = data.fingerprint.record()
         if mid_epoch:  # inside an epoch: keep the statistics so far
             state["stats"] = to_numpy(self.stats[:self.iteration]).tolist()
         try:
@@ -143,6 +147,10 @@ class Trainer:
         _, state, arrays = checkpoint.read(path)
         if state["kind"] != "training":
             raise checkpoint.CheckpointError(f"{path}: a generator-only file cannot be resumed")
+        data = own_data(self.config)
+        differs = data.fingerprint.differs(state.get("data")) if data is not None else ""
+        if differs:
+            raise checkpoint.CheckpointError(f"{path} {differs}; resume it on the data it was trained on")
         self.model.restore(path, state, arrays)
         self.epoch, self.iteration = int(state["epoch"]), int(state["iteration"])
         if self.iteration:

@@ -1,7 +1,7 @@
 """``npgan evaluate``: a generator (or any set of images) scored every way npgan knows.
 
     npgan evaluate CKPT|SAMPLES.npy [-n 10000] [--seed S] [--averaged]
-                   [--dataset mnist|fashion-mnist] [--images 10000] [-o FILE.json [--force]]
+                   [--dataset mnist|fashion-mnist] [--images N] [-o FILE.json [--force]]
 
 Draws ``n`` samples from a checkpoint or generator file (or reads them from a ``.npy``
 of shape (n, 784), values in [0, 1]) and prints one table: the metrics of
@@ -11,6 +11,11 @@ and the paper's Parzen-window estimate. The data set is the one the checkpoint's
 names (a ``.npy``: ``--dataset``, default mnist), and with it the classifier
 (``classifier.PRETRAINED_FOR``: ``pretrained/npgan-mnist-classifier.npz``,
 ``pretrained/npgan-fashion-classifier.npz``) unless ``--classifier`` names another.
+A model trained on your own images (``npgan train --data``) is scored against its held-out
+test images: the copy detector and Parzen, which work in pixel space, always; the
+measures in a classifier's features only with ``--classifier FILE``, a classifier of that
+data (``npgan classifier --data PATH`` trains one from labelled images), and the table
+says which were not computed.
 ``-o`` also writes every number, with the time each took, as JSON.
 """
 
@@ -21,13 +26,13 @@ import numpy
 
 from npgan.backend import Random, asarray, to_numpy
 from npgan.cli.arguments import load_model, output_file, positive_int, seed
-from npgan.datasets import GREY_28, load_images
-from npgan.datasets.idx import load_mnist
+from npgan.datasets import GREY_28, OWN, load_images
 from npgan.errors import UsageError
 from npgan.evaluation import classifier as classifiers
 from npgan.evaluation.scores import evaluate
 from npgan.files import write_json
 from npgan.models import family
+from npgan.models.common import feature_count, image_split
 
 DATASETS = tuple(classifiers.PRETRAINED_FOR)  # the data sets with a committed classifier
 FEATURES = {name: 784 for name in GREY_28}
@@ -46,10 +51,11 @@ def add_parser(sub, common):
     p.add_argument("--averaged", action="store_true", help="score the run's averaged generator (average_from > 0)")
     p.add_argument("--dataset", choices=DATASETS,
                    help="the data set a .npy is scored against (default mnist); a checkpoint knows its own")
-    p.add_argument("--images", type=positive_int, default=10000,
-                   help="use the first N test images (default: all 10000)")
+    p.add_argument("--images", type=positive_int, default=None,
+                   help="use the first N test images (default: all of them, 10000 for MNIST and Fashion-MNIST)")
     p.add_argument("--classifier", help="classifier file (default: the data set's, "
-                                        "pretrained/npgan-mnist-classifier.npz or npgan-fashion-classifier.npz)")
+                                        "pretrained/npgan-mnist-classifier.npz or npgan-fashion-classifier.npz; "
+                                        "your own images have none unless `npgan classifier` made one)")
     p.add_argument("-o", "--output", help="also write the results as JSON to this file")
     p.add_argument("--force", action="store_true", help="overwrite the -o file if it exists")
     p.set_defaults(func=run)
@@ -103,24 +109,30 @@ def _sample_checkpoint(path, n, seed, averaged, dataset):
     # A conditional family, when one exists, plugs in here: n/10 samples per label, and a
     # Frechet distance per label beside the overall one.
     own = model.config.dataset
-    if own not in FEATURES:
-        raise UsageError(f"{path}: a model of {own}; npgan evaluate scores image models ({', '.join(FEATURES)}); "
-                         "a toy model is scored by its mode counts (npgan.evaluation.modes, as "
-                         "benchmarks/mode_collapse.py does)")
+    if own not in FEATURES and own != OWN:
+        raise UsageError(f"{path}: a model of {own}; npgan evaluate scores image models ({', '.join(FEATURES)}, "
+                         "or your own images); a toy model is scored by its mode counts (npgan.evaluation.modes, "
+                         "as benchmarks/mode_collapse.py does)")
     if dataset is not None and dataset != own:
         raise UsageError(f"{path}: the model was trained on {own}; --dataset {dataset} does not apply")
     if "sample" in family(model.config.model).can:
         images, what = model.sample(n, rng=Random(seed)), "samples"
     else:
-        images, what = model.reconstruct(asarray(load_mnist().test_x[:n])), "reconstructions of test images"
+        test_x = image_split(model.config).test_x
+        images, what = model.reconstruct(asarray(test_x[:n])), "reconstructions of test images"
     images = to_numpy(images)
-    check_images(images, f"{path} (its {what})", FEATURES[own])
-    return images, own, what
+    check_images(images, f"{path} (its {what})", feature_count(model.config))
+    return images, own, what, model.config
 
 
 def load_source(source, n, seed=0, averaged=False, dataset=None):
     """``(images, dataset, what)``: the images to score, their data set and what they are, from a
     ``.npy`` ("images") or a checkpoint ("samples", or an autoencoder's "reconstructions of test images")."""
+    return _load_source(source, n, seed, averaged, dataset)[:3]
+
+
+def _load_source(source, n, seed=0, averaged=False, dataset=None):
+    """``load_source``'s three, and the checkpoint's ``Config`` (``None`` for a ``.npy``)."""
     if os.path.isdir(source):
         raise UsageError(f"{source} is a folder; expected a checkpoint or generator file, or a .npy of images")
     if not os.path.isfile(source):
@@ -129,7 +141,7 @@ def load_source(source, n, seed=0, averaged=False, dataset=None):
         if averaged:
             raise UsageError("--averaged applies to a checkpoint, not to a .npy of images")
         dataset = dataset or "mnist"
-        return _read_npy(source, n, FEATURES[dataset]), dataset, "images"
+        return _read_npy(source, n, FEATURES[dataset]), dataset, "images", None
     return _sample_checkpoint(source, n, seed, averaged, dataset)
 
 
@@ -137,14 +149,22 @@ def format_table(result):
     """The results as the lines of a two-column table."""
     balance = result["class_balance"]
     parzen = result["parzen"]
-    rows = [
-        ("Frechet distance (classifier features, lower is better)", f"{result['frechet_distance']:.3f}"),
-        ("Inception-score analogue (1..10)", f"{result['inception_score']:.3f}"),
-        (f"precision (k={result['k']})", f"{result['precision']:.4f}"),
-        (f"recall (k={result['k']})", f"{result['recall']:.4f}"),
-        ("class KL to uniform (nats)", f"{balance['kl_to_uniform']:.4f}"),
-        ("mean confidence", f"{balance['mean_confidence']:.4f}"),
-        ("class shares 0..9", " ".join(f"{h:.3f}" for h in balance["histogram"])),
+    rows = []
+    if balance is None:  # no classifier of the data
+        rows.append(("Frechet distance, Inception-score analogue, precision, recall, class balance",
+                     "not computed: they need a classifier of this data (npgan classifier --data PATH makes one; "
+                     "pass it as --classifier)"))
+    else:
+        rows += [
+            ("Frechet distance (classifier features, lower is better)", f"{result['frechet_distance']:.3f}"),
+            ("Inception-score analogue (1..10)", f"{result['inception_score']:.3f}"),
+            (f"precision (k={result['k']})", f"{result['precision']:.4f}"),
+            (f"recall (k={result['k']})", f"{result['recall']:.4f}"),
+            ("class KL to uniform (nats)", f"{balance['kl_to_uniform']:.4f}"),
+            ("mean confidence", f"{balance['mean_confidence']:.4f}"),
+            (f"class shares 0..{len(balance['histogram']) - 1}", " ".join(f"{h:.3f}" for h in balance["histogram"])),
+        ]
+    rows += [
         (f"copies (closer to a training image than {result['copy_threshold']:.3f})",
          f"{100 * result['copy_share']:.2f}%"),
         ("Parzen test log-likelihood (nats)",
@@ -159,19 +179,24 @@ def run(args):
     if args.output:
         output_file(args.output, (".json",), args.force, [args.source])
     start = time.perf_counter()
-    images, dataset, what = load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
-    classifier_path = args.classifier or classifiers.PRETRAINED_FOR[dataset]
-    if os.path.isdir(classifier_path):
-        raise UsageError(f"classifier file {classifier_path} is a folder; expected a classifier file (.npz)")
-    if not os.path.isfile(classifier_path):
-        raise UsageError(f"classifier file {classifier_path} not found "
-                         "(python results/classifier/train_classifier.py makes it)")
-    classifier, state = classifiers.load(classifier_path)
-    if classifier.config.dataset != dataset:
-        raise UsageError(f"{classifier_path}: a classifier of {classifier.config.dataset}; "
-                         f"the images are scored against {dataset}")
-    data = load_images(dataset)
-    if args.images > len(data.test_x):
+    images, dataset, what, config = _load_source(args.source, args.n, args.seed, args.averaged, args.dataset)
+    classifier_path = args.classifier or classifiers.PRETRAINED_FOR.get(dataset)
+    classifier, state = None, {}
+    if classifier_path is not None:
+        if os.path.isdir(classifier_path):
+            raise UsageError(f"classifier file {classifier_path} is a folder; expected a classifier file (.npz)")
+        if not os.path.isfile(classifier_path):
+            raise UsageError(f"classifier file {classifier_path} not found "
+                             "(python results/classifier/train_classifier.py makes it)")
+        classifier, state = classifiers.load(classifier_path)
+        if classifier.config.dataset != dataset:
+            raise UsageError(f"{classifier_path}: a classifier of {classifier.config.dataset}; "
+                             f"the images are scored against {dataset}")
+        if classifier.config.n_in != images.shape[1]:
+            raise UsageError(f"{classifier_path}: a classifier of images of {classifier.config.n_in} pixels; "
+                             f"the images have {images.shape[1]} (train it at the run's --image-size)")
+    data = image_split(config) if config is not None else load_images(dataset)
+    if args.images is not None and args.images > len(data.test_x):
         raise UsageError(f"--images {args.images}: the {dataset} test set has {len(data.test_x)} images")
     result = evaluate(images, data, classifier, n_images=args.images, parzen=what != "reconstructions of test images")
     result.update(source=args.source, dataset=dataset, scored=what, seed=args.seed, averaged=args.averaged,
@@ -179,7 +204,8 @@ def run(args):
                   total_seconds=round(time.perf_counter() - start, 2))
     print(f"{args.source}: {result['n']} {what}"
           + (f" (seed {args.seed}{', averaged G' if args.averaged else ''})" if what == "samples" else "")
-          + f" against {result['test_images']} {dataset} test images")
+          + f" against {result['test_images']} "
+          + (f"held-out test images of {config.data}" if dataset == OWN else f"{dataset} test images"))
     for line in format_table(result):
         print("  " + line)
     print(f"  ({result['total_seconds']:.1f} s: "

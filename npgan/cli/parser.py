@@ -19,6 +19,7 @@ import sys
 from npgan import backend
 from npgan.cli import (
     average,
+    classifier,
     classify,
     elbo,
     encode,
@@ -37,7 +38,7 @@ from npgan.errors import FaultError, UsageError
 # Every command, in the order of `npgan --help`: the module that adds its parser and runs it.
 COMMANDS = {"train": train, "sample": sample, "parzen": parzen, "gradcheck": gradcheck, "presets": presets,
             "export": export, "average": average, "encode": encode, "reconstruct": reconstruct,
-            "evaluate": evaluate, "elbo": elbo, "classify": classify, "inpaint": inpaint}
+            "evaluate": evaluate, "elbo": elbo, "classify": classify, "inpaint": inpaint, "classifier": classifier}
 COMMANDS_WITHOUT_BACKEND = ("presets",)
 
 

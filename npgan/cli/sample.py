@@ -13,23 +13,25 @@ import numpy
 from npgan import plots
 from npgan.backend import Random, get_backend, to_numpy
 from npgan.cli.arguments import MAX_GRID, load_model, output_file, plural, positive_int, seed
-from npgan.datasets import GREY_28, load_images
+from npgan.datasets import GREY_28, OWN
 from npgan.errors import UsageError
 from npgan.evaluation.neighbours import nearest_rows
 from npgan.files import atomic_write
+from npgan.models.common import image_shape, image_split
 from npgan.models.record import article
 
 SAMPLE_CHUNK = 10000  # samples drawn and written at a time into a .npy
-CLASSES = 10  # the labels --label accepts: the ten classes of MNIST and Fashion-MNIST
+CLASSES = 10  # the classes of MNIST and Fashion-MNIST (your own images may have others: the model knows)
 
 
 def label_argument(text):
-    """argparse type of ``--label``: a class label (a digit, or a kind of clothes), an integer in 0..9."""
+    """argparse type of ``--label``: a class label (a digit, a kind of clothes, one of your classes), an integer
+    >= 0; ``sample_labels`` checks it against the model's classes."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {text!r}") from None
-    if not 0 <= value < CLASSES:
+    if value < 0:
         raise argparse.ArgumentTypeError(f"expected a class label 0..{CLASSES - 1}, got {value}")
     return value
 
@@ -66,6 +68,8 @@ def sample_labels(loaded, n, label, path):
                          f"pretrained/npgan-mnist-cgan.npz); {path} holds {article(loaded.config.model)} model")
     if not classes:
         return None
+    if label is not None and label >= classes:
+        raise UsageError(f"{path} has {classes} classes; expected a class label 0..{classes - 1}, got {label}")
     if label is None:
         from npgan.models.cgan.model import balanced_labels  # only a conditional model gets here
 
@@ -86,8 +90,10 @@ def run(args):
     if args.output.endswith(".png") and args.n > MAX_GRID:
         raise UsageError(f"-n {args.n} is too many for one picture; expected at most {MAX_GRID} (or write a .npy)")
     gan = load_model(args.checkpoint, "sample", args.averaged)
-    if args.nearest and (gan.config.dataset not in GREY_28 or args.output.endswith(".npy")):
-        raise UsageError("--nearest draws a .png picture of an MNIST or Fashion-MNIST model's samples")
+    if args.nearest and (gan.config.dataset not in GREY_28 + (OWN,) or args.output.endswith(".npy")):
+        raise UsageError("--nearest draws a .png picture of an image model's samples (MNIST, Fashion-MNIST or "
+                         "your own images)")
+    shape = image_shape(gan.config) if gan.config.dataset == OWN else None
     labels = sample_labels(gan, args.n, args.label, args.checkpoint)  # None unless class-conditional
     if labels is not None and args.output.endswith(".npy"):
         output_file(labels_path(args.output), (".npy",), args.force, [args.checkpoint])
@@ -96,12 +102,12 @@ def run(args):
         _save_samples_npy(gan, args.n, rng, args.output, labels)
     elif args.nearest:
         samples = gan.sample(args.n, rng=rng, **({} if labels is None else {"labels": labels}))
-        train_x = load_images(gan.config.dataset).train_x
-        plots.nearest_grid(samples, train_x[nearest_rows(samples, train_x)], args.output)
+        train_x = image_split(gan.config).train_x
+        plots.nearest_grid(samples, train_x[nearest_rows(samples, train_x)], args.output, shape=shape)
     elif labels is not None:  # one class per row of ten
-        plots.image_grid(gan.sample(args.n, rng=rng, labels=labels), args.output)
+        plots.image_grid(gan.sample(args.n, rng=rng, labels=labels), args.output, shape=shape)
     else:
-        plots.save_samples(gan, gan.config.dataset, args.output, n=args.n, seed=args.seed)
+        plots.save_samples(gan, gan.config.dataset, args.output, n=args.n, seed=args.seed, shape=shape)
     print(f"wrote {plural(args.n, 'sample')} to {args.output}")
     return 0
 

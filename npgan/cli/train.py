@@ -12,6 +12,8 @@ from npgan import checkpoint, presets
 from npgan.backend import backend_name
 from npgan.cli.arguments import non_negative_int, plural, positive_int, read_checkpoint, seed
 from npgan.config import UPDATES
+from npgan.datasets import IMAGE_SHAPES, OWN
+from npgan.datasets import own as own_images
 from npgan.datasets.idx import DataError
 from npgan.errors import UsageError
 from npgan.models import family
@@ -28,7 +30,17 @@ def add_parser(sub, common):
     """Register ``train`` on the ``npgan`` command's subparsers."""
     p = sub.add_parser("train", parents=[common], help="train a model of any family (a preset, or resume a checkpoint)")
     p.add_argument("--preset", help="a named configuration (see `npgan presets`; default mnist)")
-    p.add_argument("--epochs", type=positive_int, help="total epochs of the run (a resumed run continues up to it)")
+    p.add_argument("--epochs", type=positive_int,
+                   help="total epochs of the run (a resumed run continues up to it); a new run scales the preset's "
+                        "schedule (the rate's anneal, G's average, the momentum ramp) to it")
+    p.add_argument("--batch-size", type=positive_int,
+                   help="examples per minibatch (default the preset's); the schedule scales with the updates per epoch")
+    p.add_argument("--data", metavar="PATH",
+                   help="train on your own images: a folder of PNG/JPEG files (subfolders as classes) or a .npy/.npz "
+                        f"array (N, H, W[, C]); {own_images.HELD_OUT:.0%} of the images are held out "
+                        "(README: Train on your own images)")
+    p.add_argument("--image-size", type=positive_int, metavar="N",
+                   help="with --data: resize the images to N x N (default the preset's: 28 for the MNIST presets)")
     p.add_argument("--k", type=positive_int, help="discriminator steps per generator step")
     p.add_argument("--gen-loss", choices=GENERATOR_LOSSES, help="generator objective")
     p.add_argument("--update", choices=UPDATES, help="Algorithm 1 order, or the public code's simultaneous update")
@@ -55,11 +67,24 @@ def add_parser(sub, common):
     return p
 
 
-def train_config(args):
-    """The run's ``Config``: a preset's (or a checkpoint's) with the flags' changes."""
+def train_config(args, notes=None):
+    """The run's ``Config``: a preset's (or a checkpoint's) with the flags' changes.
+
+    notes: a list that gets the lines worth telling the user (how your own images were read,
+    how the preset's schedule was fitted to the run).
+    """
+    notes = [] if notes is None else notes
+    data = getattr(args, "data", None)
+    if data == "":
+        raise UsageError("--data is empty; expected a folder of images or a .npy/.npz array")
+    if getattr(args, "image_size", None) is not None and (not data or args.resume):
+        raise UsageError("--image-size sets the size your own images are read at: it goes with --data, "
+                         "on a new run")
     if args.resume:
         if args.overwrite:
             raise UsageError("--overwrite starts a new run and cannot be combined with --resume, which continues one")
+        if getattr(args, "batch_size", None) is not None:
+            raise UsageError("--batch-size cannot change when resuming (the epoch's order of examples depends on it)")
         if args.preset is not None:
             raise UsageError("--preset cannot be combined with --resume: the checkpoint holds its configuration")
         if args.seed is not None:
@@ -70,12 +95,23 @@ def train_config(args):
         if args.k is not None and args.k != config.k and state["iteration"]:
             raise UsageError(f"{args.resume} stopped inside an epoch run with k = {config.k}; resume it with that k, "
                              "then change k at the next start")
+        if config.dataset == OWN and not data and not os.path.exists(config.data):
+            raise UsageError(f"{args.resume} was trained on the images in {config.data}, which is gone; pass --data "
+                             "PATH where they are now")
+        if data:
+            if config.dataset != OWN:
+                raise UsageError(f"{args.resume} was trained on {config.dataset}; --data names the images of a run "
+                                 "on your own images (it may move: the checkpoint knows them by their fingerprint)")
+            config = config.replace(data=os.path.abspath(data))
     else:
         try:
             config = presets.get_preset(args.preset or "mnist")
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        config = _fit_preset(args, config, notes)
     changes = {name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name) is not None}
+    if not args.resume:
+        changes.pop("epochs", None)  # _fit_preset set it, with the schedule
     if args.seed is not None:
         changes["seed"] = args.seed
     try:
@@ -84,12 +120,48 @@ def train_config(args):
         raise UsageError(str(exc)) from None
 
 
+def _fit_preset(args, config, notes):
+    """A preset on your own images (``--data``), with ``--epochs`` and ``--batch-size``, its schedule
+    scaled to the new run (``presets.fit_schedule``); ``notes`` gets what changed."""
+    train_size, preset_size = None, presets.TRAIN_SIZES.get(config.dataset)
+    if args.data:
+        if config.dataset not in IMAGE_SHAPES or config.model == "encoder" and not args.generator_file:
+            what = "a toy distribution" if config.dataset not in IMAGE_SHAPES else "the committed MNIST generator"
+            raise UsageError(f"--data trains an image model; preset {args.preset} is for {what} "
+                             "(an encoder: --generator-file names a generator trained on your images)")
+        loaded = own_images.load(args.data, args.image_size or IMAGE_SHAPES[config.dataset][1])  # or one line
+        notes += [*loaded.notes, loaded.describe()]
+        changes = dict(dataset=OWN, data=loaded.path, image_shape=loaded.shape, classes=len(loaded.classes))
+        if config.eval_every:
+            changes["eval_every"] = 0
+            notes.append("eval_every set to 0: the Frechet distance needs a classifier of the data, which your own "
+                         "images have not (npgan evaluate reports what applies)")
+        flags = {name: getattr(args, name) for name in TRAIN_FLAGS if name != "epochs" and getattr(args, name)
+                 is not None}  # with the data, checked together (--labels with the data's classes)
+        try:
+            config = config.replace(**changes, **flags)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        train_size = len(loaded.split.train_x)
+    try:
+        config, note = presets.fit_schedule(config, args.epochs, args.batch_size, train_size, preset_size)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if note:
+        notes.append(note)
+    return config
+
+
 def run(args):
-    config = train_config(args)
+    notes = []
+    config = train_config(args, notes)
     if args.out == "":
         raise UsageError("--out is empty; expected a directory name")
+    name = args.preset or "mnist"
+    if getattr(args, "data", None) and not args.resume:
+        name += "-" + os.path.splitext(os.path.basename(os.path.normpath(args.data)))[0]
     out = args.out or ((os.path.dirname(args.resume) or ".") if args.resume  # the checkpoint's folder, as given
-                       else os.path.join("runs", args.preset or "mnist"))
+                       else os.path.join("runs", name))
     chosen = family(config.model)
     try:
         model = chosen.build(config)
@@ -108,6 +180,9 @@ def run(args):
                   "pass --epochs N to train further", file=sys.stderr)
             return 0
     lock, moved = claim(out, resume=args.resume, overwrite=args.overwrite, log_columns=trainer.log_columns)
+    if not args.quiet:
+        for line in notes:
+            print(line, flush=True)
     try:
         return _train(args, config, trainer, out, moved)
     finally:

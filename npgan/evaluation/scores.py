@@ -18,16 +18,24 @@ from npgan.evaluation import classifier as classifiers
 from npgan.evaluation import metrics
 from npgan.evaluation.parzen import parzen_protocol
 
+# The measures taken in a classifier's features: what a data set without a classifier goes without.
+CLASSIFIER_MEASURES = ("frechet_distance", "inception_score", "precision", "recall", "class_balance")
+
 
 def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
-    """Every metric for ``images`` (n, 784) against a data set's ``Split`` (MNIST's, Fashion-MNIST's).
+    """Every metric for ``images`` (n, 784) against a data set's ``Split`` (MNIST's, Fashion-MNIST's, your own).
 
+    classifier: ``None`` where the data has no classifier (your own images, until you train
+    one): the measures in its features (Frechet distance, the Inception-score analogue,
+    precision and recall, class balance) are then ``None``, and ``result["without_classifier"]``
+    names them; the copy detector and Parzen work in pixel space and are computed.
     n_images: use the first ``n_images`` test images (default all). parzen: ``False`` for
     images made from the test images themselves (an autoencoder's reconstructions), whose
     Parzen window would sit on the very images it scores; ``result["parzen"]`` is then
     ``None``. Returns a dict of Python numbers, with ``seconds`` per metric.
     """
     test = asarray(data.test_x[:n_images])
+    k = max(1, min(k, len(test) - 1))  # a few held-out images of your own: the neighbours there are
     samples = asarray(images)
     seconds, result = {}, {"n": int(len(images)), "test_images": int(len(test))}
 
@@ -37,17 +45,20 @@ def evaluate(images, data, classifier, n_images=None, k=3, parzen=True):
         seconds[name] = round(time.perf_counter() - start, 3)
         return value
 
-    with numpy.errstate(over="ignore", invalid="ignore"):  # checked below, in one line
-        sample_features, test_features = timed(
-            "features", lambda: (classifier.features(samples), classifier.features(test)))
-    check_features(sample_features, "the images'")
-    check_features(test_features, "the test images'")
-    logits = classifier.logits_from_features(sample_features)
-    result["frechet_distance"] = timed("frechet_distance",
-                                       lambda: metrics.frechet_distance(sample_features, test_features))
-    result["inception_score"] = timed("inception_score", lambda: metrics.inception_score(logits))
-    result.update(timed("precision_recall", lambda: metrics.precision_recall(test_features, sample_features, k)))
-    result["class_balance"] = timed("class_balance", lambda: metrics.class_balance(logits))
+    if classifier is None:
+        result.update(dict.fromkeys(CLASSIFIER_MEASURES), without_classifier=list(CLASSIFIER_MEASURES))
+    else:
+        with numpy.errstate(over="ignore", invalid="ignore"):  # checked below, in one line
+            sample_features, test_features = timed(
+                "features", lambda: (classifier.features(samples), classifier.features(test)))
+        check_features(sample_features, "the images'")
+        check_features(test_features, "the test images'")
+        logits = classifier.logits_from_features(sample_features)
+        result["frechet_distance"] = timed("frechet_distance",
+                                           lambda: metrics.frechet_distance(sample_features, test_features))
+        result["inception_score"] = timed("inception_score", lambda: metrics.inception_score(logits))
+        result.update(timed("precision_recall", lambda: metrics.precision_recall(test_features, sample_features, k)))
+        result["class_balance"] = timed("class_balance", lambda: metrics.class_balance(logits))
     train = asarray(data.train_x)
     known = getattr(classifier, "reference", {}).get("test_to_train")
     if known is not None and len(known) >= len(test):  # stored with the classifier: no need to recompute

@@ -9,7 +9,7 @@ import json
 from npgan import checkpoint
 from npgan.backend import get_backend
 from npgan.checkpoint import CheckpointError, load_into
-from npgan.datasets import GREY_28
+from npgan.datasets import GREY_28, IMAGE_SHAPES, OWN, load_images
 from npgan.datasets.toy import make_toy
 from npgan.nn.optim import Adam, ExponentialDecay, LinearRamp, MomentumSGD
 
@@ -17,8 +17,59 @@ MNIST_FEATURES = 784  # 28 x 28 pixels
 
 
 def feature_count(config):
-    """Features per example of ``config.dataset``: 784 pixels for (Fashion-)MNIST, else the toy's dimension."""
-    return MNIST_FEATURES if config.dataset in GREY_28 else make_toy(config.dataset).dim
+    """Features per example of ``config.dataset``: its pixels (784 for (Fashion-)MNIST, channels x side x
+    side for your own images), else the toy's dimension."""
+    if config.dataset in GREY_28:
+        return MNIST_FEATURES
+    shape = image_shape(config)
+    return shape[0] * shape[1] * shape[2] if shape else make_toy(config.dataset).dim
+
+
+def image_shape(config):
+    """``(channels, side, side)`` of the run's images (``config.image_shape`` for your own), ``None`` for toy data."""
+    return tuple(config.image_shape) if config.dataset == OWN else IMAGE_SHAPES.get(config.dataset)
+
+
+def image_split(config):
+    """The train/valid/test ``Split`` of the run's image data: a named data set's, or your own
+    (``npgan.datasets.own``: ``config.data`` read at ``config.image_shape``)."""
+    return load_images(config.dataset, config.data, config.image_shape)
+
+
+def own_data(config):
+    """The ``npgan.datasets.own.OwnData`` of a run on your own images (decoded once per process), else ``None``."""
+    if config.dataset != OWN:
+        return None
+    from npgan.datasets import own
+
+    return own.load(config.data, config.image_shape[1], config.image_shape[0])
+
+
+def training_images(config, rows):
+    """The run's training images (n, features), host float32; ``ValueError`` in one line when your own
+    data has fewer than ``rows`` (one minibatch) of them."""
+    x = image_split(config).train_x
+    if config.dataset == OWN and len(x) < rows:
+        total = own_data(config).fingerprint.count
+        raise ValueError(f"{config.data}: {len(x)} training images ({total - len(x)} of its {total} are held out) "
+                         f"are fewer than one minibatch of {rows}; use --batch-size {len(x)} or less, or more images")
+    return x
+
+
+def labelled_images(config, rows):
+    """``(x, labels)``: the run's training images and their integer labels; ``ValueError`` in one line
+    for your own data without labels (a folder without class subfolders, an array without ``y``)."""
+    x = training_images(config, rows)
+    labels = image_split(config).train_y
+    if labels is None:
+        raise ValueError(f"model {config.model!r} needs labelled images: {config.data} has none (put each class's "
+                         "images in a subfolder of its own, or the labels in the .npz under 'y')")
+    return x, labels
+
+
+def class_count(config, default):
+    """How many classes a conditional family's networks have: your own data's, else ``default`` (MNIST's 10)."""
+    return config.classes if getattr(config, "dataset", None) == OWN else default
 
 
 def data_logit_mean(x, dtype="float32"):

@@ -64,7 +64,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(in_tmp, capsys, argv, m
 def test_a_toy_checkpoint_says_what_scores_it(in_tmp, capsys):
     assert main(["train", "--preset", "toy-1d", "--epochs", "1", "--out", "run", "--quiet"]) == 0
     assert main(["evaluate", "run/checkpoint.npz"]) == 2
-    assert "toy models are scored by their mode counts" in capsys.readouterr().err
+    assert "scored by its mode counts" in capsys.readouterr().err
 
 
 def needs_mnist_and_weights():

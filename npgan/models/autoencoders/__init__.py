@@ -30,7 +30,7 @@ def rules(config):
 
 
 def _family(name, description, can):
-    return Family(name, description, can=can, options=OPTIONS, rules=rules, datasets=("mnist",),
+    return Family(name, description, can=can, options=OPTIONS, rules=rules, datasets=("mnist", "own"),
                   build=lazy("npgan.models.autoencoders.training", "AutoencoderModel"),
                   outputs=lazy("npgan.models.autoencoders.training", "autoencoder_outputs"),
                   load=lazy("npgan.models.autoencoders.training", "load_autoencoder"))

@@ -27,6 +27,7 @@ import numbers
 from npgan.backend import get_backend
 from npgan.models.autoencoders import CORRUPTIONS, RECONSTRUCTION_LOSSES
 from npgan.models.autoencoders import losses as ae_losses
+from npgan.models.common import feature_count
 from npgan.nn import functional
 from npgan.nn.layers import Linear, ReLU, Sequential
 
@@ -227,7 +228,7 @@ def build(config, rng):
     The encoder runs through ``ae_hidden`` to the code (the VAE's: ``mu`` and ``logvar``,
     ``2 x ae_code`` wide), the decoder back through the same widths reversed.
     """
-    features = 784  # MNIST
+    features = feature_count(config)  # 784 for MNIST
     hidden = tuple(config.ae_hidden)
     decoder_widths = (config.ae_code, *reversed(hidden), features)
     if config.model == "vae":

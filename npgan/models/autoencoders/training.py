@@ -2,7 +2,7 @@
 
 ``AutoencoderModel(config)`` holds an ``Autoencoder`` or ``VAE`` (``autoencoders.build``),
 one optimiser for its encoder ``E`` and one for its decoder ``G``, and the stream of
-MNIST training minibatches; the loop around it (checkpoints, logs, signals, resume) is
+training minibatches (MNIST's, or your own images'); the loop around it (checkpoints, logs, signals, resume) is
 ``train.Trainer``, as for the GAN. ``autoencoder_outputs`` draws the run folder's
 pictures; ``load_autoencoder`` is the families' loader (``npgan.load``);
 ``common.save_model_file`` writes the weights alone (``pretrained/``).
@@ -16,10 +16,10 @@ import os
 from npgan import plots
 from npgan.backend import Random, asarray
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
+from npgan.datasets import OWN
 from npgan.datasets.batches import ShuffledBatches
-from npgan.datasets.idx import load_mnist
 from npgan.models.autoencoders.model import binarize, build
-from npgan.models.common import momentum_ramp, set_epoch_momentum
+from npgan.models.common import image_shape, image_split, momentum_ramp, set_epoch_momentum, training_images
 from npgan.nn.optim import Adam, ExponentialDecay, MomentumSGD
 
 OPTIMIZED = ("E", "G")  # the networks, each with its own optimiser
@@ -30,13 +30,14 @@ VALID_BATCH = 1000
 
 
 def evaluation_images(config, split, n=None):
-    """The first ``n`` images of MNIST's ``split`` ("valid" or "test") as the model sees them, on the backend.
+    """The first ``n`` images of the run's ``split`` ("valid" or "test": MNIST's, or your own held-out
+    images) as the model sees them, on the backend.
 
     Grey pixels, or for ``ae_binarize = "stochastic"`` 0/1 pixels drawn once with
     ``Random(EVALUATION_BINARIZATION_SEED)`` over the whole split (so the first ``n`` are
     the same whatever ``n``).
     """
-    x = asarray(getattr(load_mnist(), f"{split}_x"), dtype=config.dtype)
+    x = asarray(getattr(image_split(config), f"{split}_x"), dtype=config.dtype)
     if config.ae_binarize == "stochastic":
         x = binarize(x, Random(EVALUATION_BINARIZATION_SEED))
     return x[:n]
@@ -63,7 +64,8 @@ class AutoencoderModel:
     def __init__(self, config):
         self.config = config
         self.rng = Random(config.seed)
-        self.data = ShuffledBatches(asarray(load_mnist().train_x, dtype=config.dtype), config.batch_size, self.rng)
+        x = asarray(training_images(config, config.batch_size), dtype=config.dtype)
+        self.data = ShuffledBatches(x, config.batch_size, self.rng)
         self.net = build(config, self.rng)
         self.net.config = config  # as a loaded one has it (load_autoencoder)
         self.optimizers = {name: build_optimizer(config, getattr(self.net, name)) for name in OPTIMIZED}
@@ -142,10 +144,11 @@ def autoencoder_outputs(model, epoch, out_dir, say):
     originals = evaluation_images(config, "test", 50)
     path = os.path.join(out_dir, "reconstructions", f"epoch-{epoch:04d}.png")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    plots.originals_and_reconstructions(originals, model.net.reconstruct(originals), path)
+    shape = image_shape(config) if config.dataset == OWN else None
+    plots.originals_and_reconstructions(originals, model.net.reconstruct(originals), path, shape=shape)
     if config.model == "vae":
         plots.save_samples(model.net, "mnist", os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
-                           title=f"epoch {epoch}")
+                           title=f"epoch {epoch}", shape=shape)
 
 
 def load_autoencoder(path, config, state, arrays, averaged=False):

@@ -3,8 +3,9 @@
 ``ConditionalModel(config)`` is ``GANModel`` (Algorithm 1's k D steps and one G step,
 optimisers, averaging of G, checkpoints, resume) with the networks of
 ``npgan.models.cgan.model`` and a data stream of labelled minibatches ``(x, labels)``.
-It trains on the labelled images of ``config.dataset``: MNIST's digits or Fashion-MNIST's
-ten kinds of clothes (``npgan.datasets.fashion.CLASSES``).
+It trains on the labelled images of ``config.dataset``: MNIST's digits, Fashion-MNIST's
+ten kinds of clothes (``npgan.datasets.fashion.CLASSES``), or your own images' classes
+(``config.classes``: one subfolder each, or an .npz's labels).
 ``conditional_outputs`` adds to the GAN's run folder (samples, Parzen, metrics, snapshots)
 the share of samples npgan's classifier of that data set (``classifier.PRETRAINED_FOR``)
 puts in the class asked for:
@@ -23,11 +24,11 @@ import os
 import numpy
 
 from npgan.backend import Random, asarray, to_numpy
-from npgan.datasets import load_images
+from npgan.datasets import OWN, load_images
 from npgan.datasets.batches import ShuffledBatches
 from npgan.evaluation import classifier as classifiers
 from npgan.models.cgan.model import CLASSES, ConditionalGAN, discriminator, generator
-from npgan.models.common import feature_count
+from npgan.models.common import class_count, feature_count, labelled_images
 from npgan.models.gan.outputs import _write_row, epoch_outputs
 from npgan.models.gan.training import GANModel, load_gan
 
@@ -45,14 +46,16 @@ def build_cgan(config, rng, output_bias=None):
     (``leaky_slope``) or maxout (``d_pieces``) units, dropout keeping ``keep_input`` of the
     pixels (the label is never dropped) and ``keep_hidden`` of every hidden layer's outputs.
     """
-    features = feature_count(config)
+    features, classes = feature_count(config), class_count(config, CLASSES)
     G = generator(config.noise_dim, config.g_hidden, features, rng, config.leaky_slope, config.g_init_range,
-                  output_bias, CLASSES, config.g_label_init_range, config.dtype)
+                  output_bias, classes, config.g_label_init_range, config.dtype)
     D = discriminator(features, config.d_hidden, rng, config.d_activation, config.leaky_slope, config.d_pieces,
-                      config.keep_input, config.keep_hidden, config.d_init_range, CLASSES, config.d_label_init_range,
+                      config.keep_input, config.keep_hidden, config.d_init_range, classes, config.d_label_init_range,
                       config.dtype)
-    return ConditionalGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
-                          config.label_smoothing)
+    gan = ConditionalGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss,
+                         config.label_smoothing)
+    gan.classes = classes
+    return gan
 
 
 def labelled_data(dataset):
@@ -83,7 +86,10 @@ class ConditionalModel(GANModel):
         return gan
 
     def build_data(self, rng):
-        x, labels = labelled_data(self.config.dataset)
+        if self.config.dataset == OWN:
+            x, labels = labelled_images(self.config, self.config.batch_size)
+        else:
+            x, labels = labelled_data(self.config.dataset)
         return LabelledBatches(asarray(x, dtype=self.config.dtype), asarray(labels, dtype="int64"),
                                self.config.batch_size, rng)
 
@@ -103,6 +109,8 @@ def conditional_outputs(model, epoch, out_dir, say):
     """The GAN's run-folder outputs (``gan_outputs.epoch_outputs``), then ``labels.csv`` (module docstring)."""
     epoch_outputs(model, epoch, out_dir, say)
     every, last = model.config.eval_every, model.config.epochs
+    if model.config.dataset == OWN:  # no classifier of your own images to judge the labels
+        return
     if epoch == 0 or not every or (epoch % every and epoch != last):
         return
     net = _classifier(classifiers.PRETRAINED_FOR[model.config.dataset])

@@ -19,6 +19,9 @@ def rules(config):
          "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
         (config.g_output == "sigmoid" and config.g_output_bias == "zero",
          "model 'dcgan' needs g_output='sigmoid' and g_output_bias='zero' (one output bias per channel)"),
+        (config.dataset != "own" or len(config.image_shape) == 3 and config.image_shape[1] % 4 == 0,
+         f"model 'dcgan' needs an image side divisible by 4 (its G doubles S/4 twice), got "
+         f"{config.image_shape[1:2] or '?'}: pass --image-size 28 or 32, say"),
         *time_scale_rules(config),
     ]
 

@@ -24,13 +24,12 @@ suits batch norm; ``training.DCGANModel`` is a ``GANModel`` with these networks 
 
 import math
 
+from npgan.models.common import image_shape
 from npgan.models.gan.model import GAN
 from npgan.nn import losses
 from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Reshape
 from npgan.nn.kernels import sigmoid
 from npgan.nn.layers import Linear, Sequential, Sigmoid
-
-IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 
 
 def generator(noise_dim, image_shape, width, rng, init_std=0.02, momentum=0.1, dtype="float32"):
@@ -101,7 +100,7 @@ def build_dcgan(config, rng, output_bias=None):
     """
     if output_bias is not None:
         raise ValueError("build_dcgan: DCGAN's generator takes no per-pixel output bias (g_output_bias='zero')")
-    shape = IMAGE_SHAPES[config.dataset]
+    shape = image_shape(config)
     G = generator(config.noise_dim, shape, config.conv_width, rng, config.conv_init_std,
                   config.batchnorm_momentum, config.dtype)
     D = discriminator(shape, config.conv_width, rng, config.leaky_slope, config.conv_init_std,

@@ -4,20 +4,15 @@
 import functools
 
 from npgan.backend import asarray
-from npgan.datasets import load_images
 from npgan.datasets.batches import ShuffledBatches
+from npgan.models.common import training_images
 from npgan.models.dcgan.model import build_dcgan
 from npgan.models.gan.training import GANModel, load_gan
 
 
-def image_data(dataset):
-    """The split of an image data set: MNIST's, Fashion-MNIST's or CIFAR-10's (``npgan.datasets.load_images``)."""
-    return load_images(dataset)
-
-
 class DCGANModel(GANModel):
     """What ``train.Trainer`` trains for the "dcgan" family: ``GANModel`` with DCGAN's networks
-    and any image data set; the steps, optimisers (Adam in the presets), averaging,
+    and any image data set (yours too); the steps, optimisers (Adam in the presets), averaging,
     checkpoints and resume are ``GANModel``'s."""
 
     blas_threads = None  # every product is large enough to share between BLAS threads
@@ -26,7 +21,7 @@ class DCGANModel(GANModel):
         return build_dcgan(self.config, rng, output_bias)
 
     def build_data(self, rng):
-        x = asarray(image_data(self.config.dataset).train_x, dtype=self.config.dtype)
+        x = asarray(training_images(self.config, self.config.batch_size), dtype=self.config.dtype)
         return ShuffledBatches(x, self.config.batch_size, rng)
 
 

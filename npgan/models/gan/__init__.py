@@ -52,7 +52,7 @@ FAMILIES = {
     "gan": Family(
         "gan", "a GAN: generator and discriminator trained by Algorithm 1",
         can={"sample", "parzen", "evaluate"}, options=REMEDIES + ("lr_decay_start",), rules=rules,
-        datasets=("mnist", "fashion-mnist", "gaussian-1d", "ring-8", "grid-25"),
+        datasets=("mnist", "fashion-mnist", "own", "gaussian-1d", "ring-8", "grid-25"),
         build=lazy("npgan.models.gan.training", "GANModel"), outputs=lazy("npgan.models.gan.outputs", "epoch_outputs"),
         load=lazy("npgan.models.gan.training", "load_gan"), averages=True),
 }

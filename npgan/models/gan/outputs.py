@@ -9,10 +9,11 @@ are replaced, and a Parzen row replaces the row of the same epoch.
     figure1.png                 1-D data: the paper's Figure 1 after epochs 0 (start), 1,
                                 a third of the run and the last (its panels live in the
                                 model's state, so a resumed run keeps the earlier ones)
-    parzen.csv                  MNIST, every ``parzen_every`` epochs and at the last:
-                                the Parzen-window log-likelihood of the test set
+    parzen.csv                  image data, every ``parzen_every`` epochs and at the last:
+                                the Parzen-window log-likelihood of the test set (your
+                                own images: of the held-out test images)
     parzen-averaged.csv         the same for the averaged generator (``average_from``)
-    metrics.csv                 MNIST, every ``eval_every`` epochs and at the last: the
+    metrics.csv                 (Fashion-)MNIST, every ``eval_every`` epochs and at the last: the
                                 Frechet distance and class balance of 2,000 samples in
                                 npgan's classifier's features (``metrics-averaged.csv``:
                                 the averaged generator's)
@@ -26,11 +27,12 @@ import os
 
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray
-from npgan.datasets import GREY_28, load_images
+from npgan.datasets import GREY_28, OWN
 from npgan.datasets.toy import make_toy
 from npgan.evaluation.parzen import parzen_protocol
 from npgan.evaluation.scores import training_scores
 from npgan.files import atomic_write
+from npgan.models.common import image_shape, image_split
 
 PARZEN_FIELDS = "epoch,sigma,log_likelihood,standard_error\n"
 METRICS_FIELDS = "epoch,frechet_distance,class_kl,mean_confidence\n"
@@ -48,10 +50,10 @@ def epoch_outputs(model, epoch, out_dir, say):
         return
     if due(config.sample_every):
         plots.save_samples(model.gan, config.dataset, os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
-                           title=f"epoch {epoch}")
-    if config.dataset in GREY_28 and due(config.parzen_every):
+                           title=f"epoch {epoch}", shape=image_shape(config) if config.dataset == OWN else None)
+    if config.dataset in GREY_28 + (OWN,) and due(config.parzen_every):
         _parzen(model, epoch, out_dir, say)
-    if config.dataset in GREY_28 and due(config.eval_every):
+    if config.dataset in GREY_28 and due(config.eval_every):  # needs a classifier of the data: not your own
         _metrics(model, epoch, out_dir, say)
 
 
@@ -65,7 +67,7 @@ def _figure1_stage(model, epoch, out_dir):
 
 
 def _parzen(model, epoch, out_dir, say):
-    mnist = load_images(model.config.dataset)
+    mnist = image_split(model.config)
     snapshot = os.path.join(out_dir, "snapshots", f"generator-epoch-{epoch:04d}.npz")
     os.makedirs(os.path.dirname(snapshot), exist_ok=True)
     checkpoint.save(snapshot, model.config, {"epoch": epoch}, {"G": model.gan.G}, kind="generator", dtype="float32")

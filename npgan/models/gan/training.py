@@ -14,7 +14,7 @@ import os
 
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, NamedArrays, load_into, optimizer_state
-from npgan.datasets import GREY_28, load_images
+from npgan.datasets import GREY_28, OWN
 from npgan.datasets.batches import DistributionBatches, ShuffledBatches
 from npgan.datasets.toy import make_toy
 from npgan.models.common import (
@@ -25,6 +25,7 @@ from npgan.models.common import (
     load_discriminator,
     momentum_ramp,
     set_epoch_momentum,
+    training_images,
 )
 from npgan.models.gan.model import GAN
 from npgan.nn import mlp
@@ -71,7 +72,7 @@ class GANModel:
         self.rng = Random(config.seed)
         self.data = self.build_data(self.rng)
         bias = None
-        if config.dataset in GREY_28 and config.g_output_bias == "data_logit_mean":
+        if config.dataset in GREY_28 + (OWN,) and config.g_output_bias == "data_logit_mean":
             bias = data_logit_mean(self.data.x, config.dtype)
         self.gan = self.build_networks(self.rng, bias)
         self.d_optimizer, self.g_optimizer = build_optimizers(config, self.gan)
@@ -193,15 +194,15 @@ class GANModel:
 
 
 def real_batches(config, rng):
-    """The stream of real minibatches: (Fashion-)MNIST's training split in shuffled epochs, or a toy distribution.
+    """The stream of real minibatches: the training images of (Fashion-)MNIST or your own in shuffled
+    epochs, or a toy distribution.
 
     A minibatch holds ``batch_size * pack`` examples: with PacGAN's packing
     (``config.pack``), ``batch_size`` counts D's packed rows.
     """
     m = config.batch_size * config.pack
-    if config.dataset in GREY_28:
-        x = asarray(load_images(config.dataset).train_x, dtype=config.dtype)
-        return ShuffledBatches(x, m, rng)
+    if config.dataset in GREY_28 + (OWN,):
+        return ShuffledBatches(asarray(training_images(config, m), dtype=config.dtype), m, rng)
     return DistributionBatches(make_toy(config.dataset), m, config.iters_per_epoch, rng, config.dtype)
 
 

@@ -13,7 +13,7 @@ from npgan.models.gan import instance_noise_rules
 from npgan.models.record import Family, lazy
 
 ENCODER = ("e_hidden", "e_pieces", "e_init_range")
-DATASETS = ("mnist", "gaussian-1d", "ring-8", "grid-25")
+DATASETS = ("mnist", "own", "gaussian-1d", "ring-8", "grid-25")
 
 
 def encoder_rules(config):

@@ -13,12 +13,14 @@ import os
 from npgan import plots
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
-from npgan.datasets.idx import load_mnist
+from npgan.datasets import GREY_28, OWN
 from npgan.datasets.toy import make_toy
 from npgan.models.common import (
     blas_threads_for,
     build_optimizer,
     data_logit_mean,
+    image_shape,
+    image_split,
     load_discriminator,
     momentum_ramp,
     set_epoch_momentum,
@@ -48,7 +50,7 @@ class BiGANModel:
         self.rng = Random(config.seed)
         self.data = real_batches(config, self.rng)
         bias = None
-        if config.dataset == "mnist" and config.g_output_bias == "data_logit_mean":
+        if config.dataset in ("mnist", OWN) and config.g_output_bias == "data_logit_mean":
             bias = data_logit_mean(self.data.x, config.dtype)
         self.gan = build_bigan(config, self.rng, bias)
         self.gan.config, self.gan.state = config, {}  # as a loaded one carries them
@@ -98,8 +100,8 @@ class BiGANModel:
         if self._held_out is None:
             c = self.config
             z = self.gan.sample_noise(HELD_OUT, Random(c.seed + 1))
-            if c.dataset == "mnist":
-                x = asarray(load_mnist().valid_x[:HELD_OUT], dtype=c.dtype)
+            if c.dataset in GREY_28 + (OWN,):
+                x = asarray(image_split(c).valid_x[:HELD_OUT], dtype=c.dtype)
             else:
                 x = make_toy(c.dataset).sample(HELD_OUT, Random(c.seed + 2), c.dtype)
             self._held_out = z, x
@@ -107,7 +109,7 @@ class BiGANModel:
 
     def end_epoch(self, epoch):
         """The log's extra fields: ``held_out_code_mse`` (``E(G(z))`` against ``z``), ``valid_pixel_mse``
-        (``G(E(x))`` against ``x``: MNIST validation images, or fresh draws of toy data), ``lr``."""
+        (``G(E(x))`` against ``x``: MNIST's or your own validation images, or fresh draws of toy data), ``lr``."""
         xp = get_backend()
         z, x = self._held_out_set()
         codes = self.gan.encode(self.gan.G.forward(z, training=False))
@@ -126,19 +128,20 @@ class BiGANModel:
 
 
 def bigan_outputs(model, epoch, out_dir, say):
-    """Every ``sample_every`` epochs and at the last: ``samples/epoch-NNNN.png`` and, for MNIST,
-    ``reconstructions/epoch-NNNN.png`` (the first 50 test images above ``G(E(x))``). Neither
-    moves the training stream."""
+    """Every ``sample_every`` epochs and at the last: ``samples/epoch-NNNN.png`` and, for images
+    (MNIST, your own), ``reconstructions/epoch-NNNN.png`` (the first 50 test images above
+    ``G(E(x))``). Neither moves the training stream."""
     c = model.config
     if epoch == 0 or not c.sample_every or (epoch % c.sample_every and epoch != c.epochs):
         return
+    shape = image_shape(c) if c.dataset == OWN else None
     plots.save_samples(model.gan, c.dataset, os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
-                       title=f"epoch {epoch}")
-    if c.dataset == "mnist":
-        originals = asarray(load_mnist().test_x[:50], dtype=c.dtype)
+                       title=f"epoch {epoch}", shape=shape)
+    if c.dataset in ("mnist", OWN):
+        originals = asarray(image_split(c).test_x[:50], dtype=c.dtype)
         path = os.path.join(out_dir, "reconstructions", f"epoch-{epoch:04d}.png")
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        plots.originals_and_reconstructions(originals, model.gan.reconstruct(originals), path)
+        plots.originals_and_reconstructions(originals, model.gan.reconstruct(originals), path, shape=shape)
 
 
 def load_bigan(path, config, state, arrays, averaged=False):

@@ -18,13 +18,15 @@ import os
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, load_into, optimizer_state
-from npgan.datasets.idx import load_mnist
+from npgan.datasets import OWN
 from npgan.files import REPOSITORY
 from npgan.models.common import (
     blas_threads_for,
     build_optimizer,
     feature_count,
     file_config,
+    image_shape,
+    image_split,
     momentum_ramp,
     set_epoch_momentum,
 )
@@ -34,8 +36,9 @@ from npgan.models.inference.model import code_loss, encoder_for, file_sha256
 from npgan.models.record import article
 
 HELD_OUT = 1000  # codes drawn with Random(seed + 1) (and MNIST validation images) scored after every epoch
-# What E's codes must agree with the generator on.
-PRIOR_FIELDS = ("dataset", "noise", "noise_dim", "noise_scale")
+# What E's codes must agree with the generator on (and, for your own images, the images).
+PRIOR_FIELDS = ("dataset", "noise", "noise_dim", "noise_scale", "image_shape")
+IMAGES = ("mnist", OWN)  # the data sets whose validation images E is also scored on
 
 
 def _batched(fn, x, batch_size=1000):
@@ -162,7 +165,7 @@ class EncoderModel:
         self.momentum = momentum_ramp(config)
         self.iterations_per_epoch = config.iters_per_epoch
         self.log_fields = self.stat_names + ("held_out_code_mse", "held_out_pixel_mse") + (
-            ("valid_pixel_mse",) if config.dataset == "mnist" else ()) + ("lr",)
+            ("valid_pixel_mse",) if config.dataset in IMAGES else ()) + ("lr",)
         self._valid = None
 
 
@@ -197,9 +200,9 @@ class EncoderModel:
         codes = self.net.encode(x)
         row = {"held_out_code_mse": float(((codes - z) ** 2).mean()),
                "held_out_pixel_mse": float(((self.net.reconstruct(x) - x) ** 2).mean())}
-        if self.config.dataset == "mnist":
+        if self.config.dataset in IMAGES:
             if self._valid is None:
-                self._valid = asarray(load_mnist().valid_x[:HELD_OUT], dtype=self.config.dtype)
+                self._valid = asarray(image_split(self.config).valid_x[:HELD_OUT], dtype=self.config.dtype)
             row["valid_pixel_mse"] = float(xp.mean((self.net.reconstruct(self._valid) - self._valid) ** 2))
         row["lr"] = self.optimizer.lr_schedule(self.optimizer.updates - 1)
         return row
@@ -220,16 +223,17 @@ class EncoderModel:
 
 
 def encoder_outputs(model, epoch, out_dir, say):
-    """MNIST, every ``sample_every`` epochs and at the last: ``reconstructions/epoch-NNNN.png``, the
-    first 50 test images above ``G(E(x))``."""
+    """Images (MNIST, your own), every ``sample_every`` epochs and at the last:
+    ``reconstructions/epoch-NNNN.png``, the first 50 test images above ``G(E(x))``."""
     config = model.config
-    if config.dataset != "mnist" or epoch == 0 or not config.sample_every or (
+    if config.dataset not in IMAGES or epoch == 0 or not config.sample_every or (
             epoch % config.sample_every and epoch != config.epochs):
         return
-    originals = asarray(load_mnist().test_x[:50], dtype=config.dtype)
+    originals = asarray(image_split(config).test_x[:50], dtype=config.dtype)
     path = os.path.join(out_dir, "reconstructions", f"epoch-{epoch:04d}.png")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    plots.originals_and_reconstructions(originals, model.net.reconstruct(originals), path)
+    shape = image_shape(config) if config.dataset == OWN else None
+    plots.originals_and_reconstructions(originals, model.net.reconstruct(originals), path, shape=shape)
 
 
 # ---- files --------------------------------------------------------------------------------------

@@ -23,13 +23,16 @@ def rules(config):
          "model 'inpaint' trains with g_output='sigmoid' and noise='uniform'"),
         (config.update == "alternating" and config.k == 1,
          "model 'inpaint' trains by Algorithm 1 with k = 1 (update='alternating')"),
+        (config.dataset != "own" or tuple(config.image_shape) == (1, 28, 28),
+         f"model 'inpaint' completes grey 28 x 28 images (its masks are MNIST's); your images are read as "
+         f"{'x'.join(map(str, config.image_shape))}: pass grey images and --image-size 28"),
     ]
 
 
 FAMILIES = {
     "inpaint": Family(
         "inpaint", "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)",
-        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity"), rules=rules, datasets=("mnist",),
+        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity"), rules=rules, datasets=("mnist", "own"),
         build=lazy("npgan.models.inpainting.training", "InpaintModel"),
         outputs=lazy("npgan.models.inpainting.training", "inpaint_outputs"),
         load=lazy("npgan.models.inpainting.training", "load_inpainter")),

@@ -1,10 +1,10 @@
 """What the trainer trains for the inpainting family ("inpaint"), its pictures, and its files.
 
 ``InpaintModel(config)`` holds an ``Inpainter`` (``build_inpainter``), one optimiser each
-for D and G, and the stream of MNIST training minibatches; it owns one iteration (a D
-step, then a G step on the same minibatch with fresh masks and noise); the loop around
-it is ``train.Trainer``. A checkpoint holds ``G/``, ``D/``, ``opt_G/``, ``opt_D/`` and
-names its optimisers in its state. ``common.save_model_file`` writes G alone
+for D and G, and the stream of training minibatches (MNIST's, or your own grey 28 x 28
+images'); it owns one iteration (a D step, then a G step on the same minibatch with
+fresh masks and noise); the loop around it is ``train.Trainer``. A checkpoint holds
+``G/``, ``D/``, ``opt_G/``, ``opt_D/`` and names its optimisers in its state. ``common.save_model_file`` writes G alone
 (``pretrained/``); ``load_inpainter`` is the family's loader (``npgan.load``).
 """
 
@@ -14,14 +14,15 @@ from npgan import plots
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
 from npgan.datasets.batches import ShuffledBatches
-from npgan.datasets.idx import load_mnist
 from npgan.models.common import (
     blas_threads_for,
     build_optimizer,
     data_logit_mean,
+    image_split,
     load_discriminator,
     momentum_ramp,
     set_epoch_momentum,
+    training_images,
 )
 from npgan.models.inpainting.model import MASKS, PIXELS, Inpainter, compose, observed_mask
 from npgan.models.inpainting.scores import missing_error_and_spread
@@ -57,7 +58,7 @@ class InpaintModel:
     def __init__(self, config):
         self.config = config
         self.rng = Random(config.seed)
-        x = asarray(load_mnist().train_x, dtype=config.dtype)
+        x = asarray(training_images(config, config.batch_size), dtype=config.dtype)
         self.data = ShuffledBatches(x, config.batch_size, self.rng)
         bias = data_logit_mean(x, config.dtype) if config.g_output_bias == "data_logit_mean" else None
         self.gan = build_inpainter(config, self.rng, bias)
@@ -115,10 +116,10 @@ class InpaintModel:
 
 
 def held_out_set(config, per_kind, rng):
-    """``(x, observed)``: the first ``per_kind`` validation images under each of the seven masks."""
+    """``(x, observed)``: the first ``per_kind`` validation images (or all, if fewer) under each of the seven masks."""
     xp = get_backend()
-    x = asarray(load_mnist().valid_x[:per_kind], dtype=config.dtype)
-    observed = xp.concatenate([observed_mask(name, per_kind, rng, config.dtype) for name in MASKS])
+    x = asarray(image_split(config).valid_x[:per_kind], dtype=config.dtype)  # fewer if the data has fewer
+    observed = xp.concatenate([observed_mask(name, len(x), rng, config.dtype) for name in MASKS])
     return xp.concatenate([x] * len(MASKS)), observed
 
 

@@ -13,8 +13,12 @@ MAX_LABELS = 50000  # the training split: every image labelled
 
 def rules(config):
     return [
-        (config.labels >= 10 and config.labels % 10 == 0 and config.labels <= MAX_LABELS,
+        (config.dataset == "own" or config.labels >= 10 and config.labels % 10 == 0 and config.labels <= MAX_LABELS,
          f"labels must be a multiple of 10 (as many of each digit) from 10 to 50,000, got {config.labels}"),
+        (config.dataset != "own" or config.classes >= 2 and config.labels >= config.classes
+         and config.labels % config.classes == 0,
+         f"model 'semisup' on your own images needs labelled images (one subfolder per class) and --labels a "
+         f"multiple of their {config.classes} classes, got {config.labels}"),
         (config.label_seed >= 0, "label_seed must be >= 0"),
         (config.semisup_weight_norm in (0, 1), "semisup_weight_norm must be 0 or 1"),
         (config.semisup_input_noise >= 0 and config.semisup_hidden_noise >= 0, "semisup noise stds must be >= 0"),
@@ -26,7 +30,7 @@ def rules(config):
 FAMILIES = {
     "semisup": Family(
         "semisup", "a semi-supervised GAN: a (K+1)-class discriminator and its generator",
-        can={"classify", "sample", "evaluate"}, rules=rules, datasets=("mnist",),
+        can={"classify", "sample", "evaluate"}, rules=rules, datasets=("mnist", "own"),
         options=("labels", "label_seed", "semisup_input_noise", "semisup_hidden_noise", "semisup_weight_norm"),
         build=lazy("npgan.models.semisup.training", "SemiSupervisedModel"),
         outputs=lazy("npgan.models.semisup.training", "semisupervised_outputs"),

@@ -22,9 +22,11 @@ import numpy
 from npgan import checkpoint, plots
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, load_into, restore_training_parts, training_parts
+from npgan.datasets import OWN
 from npgan.datasets.batches import ShuffledBatches
 from npgan.datasets.idx import load_mnist
 from npgan.errors import UsageError
+from npgan.models.common import class_count, feature_count, image_shape, image_split, labelled_images
 from npgan.models.semisup import model as semisup
 from npgan.nn import losses
 from npgan.nn.optim import Adam, ExponentialDecay
@@ -84,10 +86,12 @@ class SemiSupervisedBatches:
 class SemiSupervisedGAN:
     """G and the (K+1)-class D; ``classify`` and ``sample`` for a trained one (``npgan.load``)."""
 
-    def __init__(self, config, rng, features=784):
+    def __init__(self, config, rng, features=None):
         self.config, self.rng = config, rng
+        features = features or feature_count(config)  # 784 for MNIST
         self.D = semisup.discriminator(config.d_hidden, rng, config.semisup_input_noise, config.semisup_hidden_noise,
-                                 n_in=features, dtype=config.dtype, weight_norm=bool(config.semisup_weight_norm))
+                                 n_in=features, classes=class_count(config, semisup.CLASSES), dtype=config.dtype,
+                                 weight_norm=bool(config.semisup_weight_norm))
         self.G = semisup.generator(config.noise_dim, config.g_hidden, rng, n_out=features, dtype=config.dtype)
         self.body, self.head = semisup.split_discriminator(self.D)
         self.state = {}
@@ -152,8 +156,10 @@ class SemiSupervisedModel:
     def __init__(self, config):
         self.config = config
         self.rng = Random(config.seed)
-        mnist = load_mnist()
-        chosen = draw_labelled(mnist.train_y, config.labels, config.label_seed)
+        mnist = load_mnist() if config.dataset != OWN else image_split(config)  # MNIST's split, or your images'
+        if config.dataset == OWN:
+            labelled_images(config, config.batch_size)  # one line for too few images, or none labelled
+        chosen = draw_labelled(mnist.train_y, config.labels, config.label_seed, class_count(config, semisup.CLASSES))
         x = asarray(mnist.train_x, dtype=config.dtype)
         self.data = SemiSupervisedBatches(x, x[asarray(chosen)], asarray(mnist.train_y[chosen].astype(numpy.int64)),
                                           config.batch_size, self.rng)
@@ -209,7 +215,7 @@ def semisupervised_outputs(model, epoch, out_dir, say):
     if epoch == 0 or not every or (epoch % every and epoch != model.config.epochs):
         return
     plots.save_samples(model.gan, "mnist", os.path.join(out_dir, "samples", f"epoch-{epoch:04d}.png"),
-                       title=f"epoch {epoch}")
+                       title=f"epoch {epoch}", shape=image_shape(model.config) if model.config.dataset == OWN else None)
 
 
 def load_semisupervised(path, config, state, arrays, averaged=False):

@@ -196,7 +196,7 @@ def test_autoencoder_configs_are_checked_before_anything_runs():
                          (dict(model="ae", ae_code=0), "ae_code and every ae_hidden width must be >= 1"),
                          (dict(model="ae", ae_binarize="threshold"), "ae_binarize must be"),
                          (dict(model="vae", dataset="ring-8", iters_per_epoch=5),
-                          "model 'vae' trains on 'mnist', not 'ring-8'")]:
+                          "model 'vae' trains on 'mnist' or 'own', not 'ring-8'")]:
         with pytest.raises(ValueError, match=message):
             Config(**bad)
     assert Config(model="ae", ae_hidden=[8, 4]).ae_hidden == (8, 4)

@@ -1,8 +1,6 @@
 """The dcgan family: its networks, its discriminator step, training and resuming through the
 trainer, loading and sampling, its presets and their checks."""
 
-import types
-
 import numpy as np
 import pytest
 
@@ -23,7 +21,7 @@ TINY = get_preset("mnist-dcgan").replace(conv_width=2, batch_size=8, epochs=3, s
 @pytest.fixture
 def tiny_images(monkeypatch):
     images = np.random.default_rng(0).uniform(0, 1, (48, 784)).astype("float32")
-    monkeypatch.setattr(dcgan_training, "image_data", lambda dataset: types.SimpleNamespace(train_x=images))
+    monkeypatch.setattr(dcgan_training, "training_images", lambda config, rows: images)
     return images
 
 
@@ -113,7 +111,7 @@ def test_presets_are_dcgan_s_and_the_checks_refuse_what_cannot_train():
     assert get_preset("fashion-dcgan").dataset == "fashion-mnist" and get_preset("cifar10-dcgan").dataset == "cifar10"
     assert Config.from_json(config.to_json()) == config
     for changes, message in [(dict(dataset="ring-8", iters_per_epoch=10),
-                              "model 'dcgan' trains on 'mnist', 'fashion-mnist' or 'cifar10', not 'ring-8'"),
+                              "model 'dcgan' trains on 'mnist', 'fashion-mnist', 'cifar10' or 'own', not 'ring-8'"),
                              (dict(update="simultaneous"), "update='alternating'"),
                              (dict(g_output_bias="data_logit_mean"), "g_output_bias='zero'"),
                              (dict(conv_width=0), "conv_width must be >= 1"),
