@@ -16,6 +16,7 @@ from npgan.cli.arguments import load_model, output_file
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier
 from npgan.files import atomic_write
+from npgan.progress import in_chunks
 
 
 def add_parser(sub, common):
@@ -49,7 +50,7 @@ def cmd_classify(args):
     output_file(args.output, (".npy",), args.force, [args.checkpoint])
     predict = predictor(args.checkpoint)
     mnist = load_mnist()
-    predicted = predict(mnist.test_x)
+    predicted = in_chunks(predict, mnist.test_x, "classifying", join=numpy.concatenate)
     wrong = int((predicted != mnist.test_y).sum())
     atomic_write(args.output, lambda f: numpy.save(f, predicted))
     print(f"test error {wrong / len(predicted):.4f} ({wrong} of {len(predicted)} MNIST test images); "

@@ -17,6 +17,7 @@ from npgan.datasets import GREY_28, load_images
 from npgan.errors import UsageError
 from npgan.evaluation.neighbours import nearest_rows
 from npgan.files import atomic_write
+from npgan.progress import Progress
 
 SAMPLE_CHUNK = 10000  # samples drawn and written at a time into a .npy
 CLASSES = 10  # the labels --label accepts: the ten classes of MNIST and Fashion-MNIST
@@ -120,10 +121,12 @@ def _save_samples_npy(gan, n, rng, path, labels=None):
 
     def write(f):
         numpy.lib.format.write_array_header_2_0(f, header)
-        for start in range(0, n, SAMPLE_CHUNK):
-            part = {} if labels is None else {"labels": labels[start:start + SAMPLE_CHUNK]}
-            chunk = gan.sample(min(SAMPLE_CHUNK, n - start), rng=rng, **part)
-            f.write(numpy.ascontiguousarray(to_numpy(chunk), dtype=numpy.float32).tobytes())
+        with Progress(n, "sampling", unit="samples") as progress:
+            for start in range(0, n, SAMPLE_CHUNK):
+                part = {} if labels is None else {"labels": labels[start:start + SAMPLE_CHUNK]}
+                chunk = gan.sample(min(SAMPLE_CHUNK, n - start), rng=rng, **part)
+                f.write(numpy.ascontiguousarray(to_numpy(chunk), dtype=numpy.float32).tobytes())
+                progress.update(len(chunk))
 
     atomic_write(path, write)
     if labels is not None:
