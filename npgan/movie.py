@@ -17,6 +17,7 @@ What a frame shows:
   at ``x = G(z)``, G's loss backpropagated through D to its input (D in evaluation
   mode; the direction is exact, the lengths are scaled so that nine in ten are at most
   ``ARROW`` of the view, and capped at 1.5 times that). The view is fixed by the data, so the frames line up.
+  A family whose D judges pairs (BiGAN) shows its samples alone.
 * 1-D toy (gaussian-1d): the paper's Figure 1 in motion: the data density (green), G's
   density (purple, a histogram of its samples), D(x) (black) above a strip of the same
   heat map, and arrows for the gradient on a row of G's samples.
@@ -43,6 +44,7 @@ from npgan.datasets.toy import TOY_DATASETS, make_toy
 from npgan.files import atomic_write
 from npgan.models import family
 from npgan.nn import losses
+from npgan.progress import track
 
 FRAMES = 50  # about this many snapshots in a run
 FOLDER = "movie"
@@ -93,8 +95,11 @@ def capture(model, epoch, out_dir):
 def snapshot(trained, config):
     """The arrays of one frame of a model of ``config`` (``trained``: what ``npgan.load`` gives)."""
     if config.dataset in TOY_DATASETS:
+        if not hasattr(trained, "sample"):
+            return None
         data = make_toy(config.dataset)
-        return _toy_1d(trained, data) if data.dim == 1 else _toy_2d(trained, data)
+        judge = config.model == "gan"  # a D of x alone: its surface and G's gradient through it
+        return _toy_1d(trained, data, judge) if data.dim == 1 else _toy_2d(trained, data, judge)
     return _images(trained, config)
 
 
@@ -114,19 +119,21 @@ def _discriminate(gan, x):
     return d.astype(numpy.float64)
 
 
-def _toy_2d(gan, data, side=90, n=250):
+def _toy_2d(gan, data, judge=True, side=90, n=250):
     view = 1.3 * float(numpy.abs(data.centres).max() + 3 * data.std)
     axis = numpy.linspace(-view, view, side)
     a, b = numpy.meshgrid(axis, -axis)  # rows from the top: y falls
     grid = numpy.stack([a.ravel(), b.ravel()], axis=1)
     samples = gan.sample(n, rng=Random(SEED))
+    d = _discriminate(gan, asarray(grid, dtype=gan.dtype)) if judge else numpy.full(len(grid), 0.5)
+    push = _push(gan, samples) if judge else numpy.zeros((n, 2))
     return {"kind": numpy.str_("toy-2d"), "view": numpy.float64(view),
-            "d": _discriminate(gan, asarray(grid, dtype=gan.dtype)).reshape(side, side).astype(numpy.float32),
-            "samples": to_numpy(samples).astype(numpy.float32), "push": _push(gan, samples).astype(numpy.float32),
+            "d": d.reshape(side, side).astype(numpy.float32),
+            "samples": to_numpy(samples).astype(numpy.float32), "push": push.astype(numpy.float32),
             "centres": data.centres.astype(numpy.float32), "std": numpy.float64(data.std)}
 
 
-def _toy_1d(gan, data, width=400, n=20000, arrows=40):
+def _toy_1d(gan, data, judge=True, width=400, n=20000, arrows=40):
     grid = numpy.linspace(data.mean - 10 * data.std, data.mean + 10 * data.std, width)
     samples = to_numpy(gan.sample(n, rng=Random(SEED)))[:, 0]
     edges = numpy.linspace(grid[0], grid[-1], 81)
@@ -135,8 +142,9 @@ def _toy_1d(gan, data, width=400, n=20000, arrows=40):
     some = gan.sample(arrows, rng=Random(SEED + 1))
     return {"kind": numpy.str_("toy-1d"), "grid": grid, "data_density": data.density(grid),
             "generator_density": numpy.interp(grid, centres, hist),
-            "d": _discriminate(gan, asarray(grid[:, None], dtype=gan.dtype)),
-            "samples": to_numpy(some)[:, 0].astype(numpy.float64), "push": _push(gan, some)[:, 0]}
+            "d": _discriminate(gan, asarray(grid[:, None], dtype=gan.dtype)) if judge else numpy.full(width, 0.5),
+            "samples": to_numpy(some)[:, 0].astype(numpy.float64),
+            "push": _push(gan, some)[:, 0] if judge else numpy.zeros(arrows)}
 
 
 def image_shape(features):
@@ -313,7 +321,7 @@ def frames(out_dir, size=360, max_frames=None):
         keep = numpy.unique(numpy.round(numpy.linspace(0, len(paths) - 1, max_frames)).astype(int))
         paths = [paths[i] for i in keep]
     rendered = []
-    for path in paths:
+    for path in track(paths, "drawing the training movie", unit="frames"):
         with numpy.load(path, allow_pickle=False) as snap:
             rendered.append(render(dict(snap), size=size))
     return rendered
@@ -336,9 +344,14 @@ def ffmpeg_command(path, size, fps):
             "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2:color=white", "-pix_fmt", "yuv420p", "-f", "mp4", path]
 
 
+def ffmpeg_available():
+    """Whether an ``ffmpeg`` is on the PATH."""
+    return shutil.which("ffmpeg") is not None
+
+
 def write_mp4(images, path, fps=FPS):
     """``images`` as an .mp4 through ffmpeg (``None`` when there is no ffmpeg on the PATH, or it fails)."""
-    if shutil.which("ffmpeg") is None:
+    if not ffmpeg_available():
         return None
     size = images[0].size
     hold = max(1, round(HOLD * fps))

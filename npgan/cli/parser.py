@@ -23,6 +23,7 @@ from npgan.cli import (
     export,
     gradcheck,
     inpaint,
+    movie,
     parzen,
     presets,
     reconstruct,
@@ -35,7 +36,7 @@ from npgan.errors import UsageError
 # Every command, in the order of `npgan --help`: the module that adds its parser and runs it.
 COMMANDS = {"train": train, "sample": sample, "parzen": parzen, "gradcheck": gradcheck, "presets": presets,
             "export": export, "average": average, "encode": encode, "reconstruct": reconstruct,
-            "evaluate": evaluate, "elbo": elbo, "classify": classify, "inpaint": inpaint}
+            "evaluate": evaluate, "elbo": elbo, "classify": classify, "inpaint": inpaint, "movie": movie}
 COMMANDS_WITHOUT_BACKEND = ("presets",)
 
 
