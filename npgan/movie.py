@@ -240,7 +240,10 @@ def _with_title(image, title, note):
     framed.paste(image, (0, 18))
     draw = ImageDraw.Draw(framed)
     draw.text((4, 2), title, fill="black", font=_font(13))
-    draw.text((4, image.height + 21), note, fill=(90, 90, 90), font=_font(11))
+    size = 11
+    while size > 7 and draw.textlength(note, font=_font(size)) > image.width - 8:  # a narrow frame: smaller type
+        size -= 1
+    draw.text((4, image.height + 21), note, fill=(90, 90, 90), font=_font(size))
     return framed
 
 
@@ -327,12 +330,24 @@ def frames(out_dir, size=360, max_frames=None):
     return rendered
 
 
-def write_gif(images, path, fps=FPS):
-    """``images`` (PIL) as an animated GIF at ``fps``, looping, the last frame held ``HOLD`` seconds."""
+def write_gif(images, path, fps=FPS, colors=64):
+    """``images`` (PIL) as an animated GIF at ``fps``, looping, the last frame held ``HOLD`` seconds.
+
+    Every frame uses one palette of ``colors`` colours, chosen from up to ten frames spread
+    over the run, without dithering: a third of the size of a palette per dithered frame.
+    """
+    from PIL import Image
+
     durations = [round(1000 / fps)] * len(images)
     durations[-1] = max(durations[-1], round(1000 * HOLD))
-    size = images[0].size
-    frames_ = [image if image.size == size else image.resize(size) for image in images]
+    width, height = size = images[0].size
+    images = [image if image.size == size else image.resize(size) for image in images]
+    chosen = images[::max(1, len(images) // 10)]
+    sheet = Image.new("RGB", (width, height * len(chosen)))
+    for i, image in enumerate(chosen):
+        sheet.paste(image, (0, height * i))
+    palette = sheet.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    frames_ = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in images]
     atomic_write(path, lambda f: frames_[0].save(f, format="GIF", save_all=True, append_images=frames_[1:],
                                                  duration=durations, loop=0, optimize=True))
 

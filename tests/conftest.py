@@ -8,6 +8,11 @@ import pytest
 import npgan
 from npgan import backend
 
+# Libraries' own caches go under the user's cache too, not into ~/.config or ~/.cupy.
+_CACHE = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+os.environ.setdefault("MPLCONFIGDIR", os.path.join(_CACHE, "matplotlib"))
+os.environ.setdefault("CUPY_CACHE_DIR", os.path.join(_CACHE, "cupy"))
+
 _CUPY = backend.cupy_available()
 _CUPY_REASON = "CuPy not installed or no GPU visible"
 
