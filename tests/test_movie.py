@@ -6,7 +6,7 @@ import stat
 
 import numpy as np
 import pytest
-from conftest import REPOSITORY, mnist_dir
+from conftest import REPOSITORY, require_data
 from PIL import Image
 
 import npgan
@@ -115,10 +115,7 @@ def test_image_models_show_samples_of_the_same_noise(name, count, ncols):
 def test_models_that_cannot_sample_show_reconstructions():
     from npgan.datasets.idx import load_mnist
 
-    try:
-        load_mnist(mnist_dir(), download=False)
-    except Exception:
-        pytest.skip("MNIST is not reachable: set NPGAN_DATA_DIR to a data root that holds mnist/")
+    require_data("mnist")
     model = npgan.load(os.path.join(REPOSITORY, "pretrained", "npgan-mnist-ae.npz"))
     snap = movie.snapshot(model, model.config)
     images = snap["images"].reshape(4, 2, 8, 784)  # rows of originals, each above their reconstructions

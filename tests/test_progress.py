@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPOSITORY, data_root, mnist_dir
+from conftest import REPOSITORY, data_root, require_data
 
 from npgan import progress
 from npgan.progress import Progress, duration, in_chunks, silenced
@@ -153,12 +153,7 @@ def _run(argv, tmp_path, data=False):
 
 
 def _need_mnist():
-    from npgan.datasets.idx import load_mnist
-
-    try:
-        load_mnist(mnist_dir(), download=False)
-    except Exception:
-        pytest.skip("MNIST is not reachable: set NPGAN_DATA_DIR to a data root that holds mnist/")
+    require_data("mnist")
 
 
 def test_training_writes_progress_lines_to_a_log(tmp_path):
