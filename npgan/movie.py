@@ -156,9 +156,19 @@ def image_shape(features):
     raise ValueError(f"cannot draw {features} features as a square grey or colour image")
 
 
+def _test_images(config, n):
+    """The first ``n`` test images of the model's data set (``None`` for data npgan does not name)."""
+    try:
+        return load_images(config.dataset).test_x[:n]
+    except ValueError:
+        return None
+
+
 def _images(trained, config):
     can = family(config.model).can
     rng = Random(SEED)
+    if "sample" not in can and _test_images(config, 1) is None:
+        return None
     if "sample" in can:
         classes = getattr(trained, "classes", 0)
         if classes:  # a conditional model: n/K of each class in label order, one class per row
@@ -170,12 +180,12 @@ def _images(trained, config):
         from npgan.models.inpainting.model import observed_from_kinds
         from npgan.models.inpainting.training import completion_rows
 
-        x = asarray(load_images(config.dataset).test_x[:2 * len(MASKS)], dtype=trained.dtype)
+        x = asarray(_test_images(config, 2 * len(MASKS)), dtype=trained.dtype)
         kinds = get_backend().asarray(numpy.arange(len(x)) % len(MASKS), dtype="int64")
         observed = observed_from_kinds(kinds, rng, trained.dtype)
         images, ncols = completion_rows(x, observed, trained.complete(x, observed, rng), 1), 6
     elif "reconstruct" in can:
-        x = asarray(load_images(config.dataset).test_x[:32])
+        x = asarray(_test_images(config, 32))
         pairs = numpy.stack([to_numpy(x).reshape(4, 8, -1), to_numpy(trained.reconstruct(x)).reshape(4, 8, -1)], 1)
         images, ncols = pairs.reshape(64, -1), 8  # rows of originals, each above its reconstructions
     else:

@@ -207,7 +207,10 @@ class Trainer:
         if self.outputs is not None:
             self.outputs(self.model, self.epoch, self.out_dir, self._say)
         if self.movie and movies.due(self.epoch, self.config.epochs):
-            movies.capture(self.model, self.epoch, self.out_dir)
+            try:
+                movies.capture(self.model, self.epoch, self.out_dir)
+            except Exception as exc:  # a picture is not worth a run: say so, and train on
+                self._say(f"training movie: no snapshot after epoch {self.epoch} ({type(exc).__name__}: {exc})")
 
     def _write_movie(self):
         if self.movie:
