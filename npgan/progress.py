@@ -74,6 +74,14 @@ def silenced(really=True):
         _silenced -= bool(really)
 
 
+def _columns(file):
+    """The width of the terminal ``file`` writes to (0 when it says none)."""
+    try:
+        return os.get_terminal_size(file.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
 def duration(seconds):
     """``"42s"``, ``"3m05s"``, ``"2h07m"``."""
     seconds = max(0, int(round(seconds)))
@@ -110,8 +118,10 @@ class Progress:
         if self.mode == "bar":
             from tqdm import tqdm
 
+            sized = _columns(self.file) > 0  # some terminals (script, CI ptys) report 0 columns
             self._bar = tqdm(total=total, initial=initial, desc=what, unit=f" {unit}" if unit else "it",
-                             leave=False, file=self.file, delay=BAR_DELAY, dynamic_ncols=True)
+                             leave=False, file=self.file, delay=BAR_DELAY, dynamic_ncols=sized,
+                             ncols=None if sized else 80, nrows=None if sized else 24)
 
     def __enter__(self):
         return self
