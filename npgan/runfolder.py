@@ -32,8 +32,9 @@ from npgan.files import TEMPORARY_PREFIX, writable
 
 # What a run of any family writes in its folder (the families' outputs name the same files).
 RUN_FILES = ("checkpoint.npz", "log.csv", "parzen.csv", "parzen-averaged.csv", "metrics.csv",
-             "metrics-averaged.csv", "labels.csv", "labels-averaged.csv", "figure1.png")
-RUN_FOLDERS = ("samples", "snapshots", "reconstructions", "completions")
+             "metrics-averaged.csv", "labels.csv", "labels-averaged.csv", "figure1.png",
+             "training.gif", "training.mp4")  # the training movie: npgan.movie
+RUN_FOLDERS = ("samples", "snapshots", "reconstructions", "completions", "movie")
 LOGS = tuple(name for name in RUN_FILES if name.endswith(".csv"))
 LOCK_NAME = ".lock"
 

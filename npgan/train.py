@@ -23,7 +23,9 @@ replace, not repeat, what they wrote for it.
 
 A run directory ``OUT`` holds ``checkpoint.npz`` (every epoch end, and on SIGINT/SIGTERM)
 and ``log.csv`` (one row per epoch: seconds and the model's log fields), and whatever
-``outputs`` writes (for a GAN, ``gan_outputs``: samples, Figure 1, Parzen logs).
+``outputs`` writes (for a GAN, ``gan_outputs``: samples, Figure 1, Parzen logs), and the
+training movie (``npgan.movie``): a snapshot ``movie/epoch-NNNN.npz`` beside the outputs of
+about 50 epochs, drawn into ``training.gif`` when the run ends (``movie=False``: none).
 
 Faults: SIGINT or SIGTERM sets a flag that is checked after every iteration; the loop
 then saves a checkpoint at that point and raises ``Interrupted`` (the command line exits
@@ -46,18 +48,18 @@ import errno
 import io
 import os
 import signal
-import sys
 import time
 
 import numpy
-from tqdm import tqdm
 
 from npgan import checkpoint
+from npgan import movie as movies
 from npgan.backend import blas_threads, get_backend, to_numpy
 from npgan.errors import FaultError
 from npgan.files import WriteError, atomic_write, write_error
 from npgan.models import family
 from npgan.models.common import own_data
+from npgan.progress import Progress, silenced
 from npgan.runfolder import PYTHON_WORDS, check_log, claim, read_log
 
 CHECK_EVERY = 50  # iterations between NaN checks (each check is one device->host copy)
@@ -85,10 +87,10 @@ def _cannot_write(exc, what):
 class Trainer:
     """Runs a model's epochs into ``out_dir``; ``run()`` trains to ``model.config.epochs``."""
 
-    def __init__(self, model, out_dir, outputs=None, quiet=False, progress=None):
-        self.model, self.config, self.outputs = model, model.config, outputs
+    def __init__(self, model, out_dir, outputs=None, quiet=False, progress=None, movie=True):
+        self.model, self.config, self.outputs, self.movie = model, model.config, outputs, movie
         self.out_dir, self.quiet = os.fspath(out_dir), quiet
-        self.progress = (not quiet and sys.stderr.isatty()) if progress is None else progress
+        self.progress = not quiet if progress is None else progress  # how it shows: npgan.progress
         self.epoch, self.iteration = 0, 0
         self.stats = None  # (iterations, stats) of the current epoch, on the backend
         self.stop_signal = None
@@ -199,7 +201,7 @@ class Trainer:
             self._repair_log(self._resumed_log_row)
         handlers = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            with blas_threads(self.model.blas_threads):
+            with blas_threads(self.model.blas_threads), silenced(not self.progress):
                 if self.epoch == 0 and self.iteration == 0:
                     try:
                         self._outputs()  # the run as initialised
@@ -207,6 +209,7 @@ class Trainer:
                         raise RunFault(f"{_cannot_write(exc, self.out_dir)}; nothing was trained yet") from None
                 while self.epoch < self.config.epochs:
                     self._run_epoch()
+                self._write_movie()
         finally:
             for s, h in handlers.items():
                 signal.signal(s, h)
@@ -281,6 +284,16 @@ class Trainer:
     def _outputs(self):
         if self.outputs is not None:
             self.outputs(self.model, self.epoch, self.out_dir, self._say)
+        if self.movie and movies.due(self.epoch, self.config.epochs):
+            try:
+                movies.capture(self.model, self.epoch, self.out_dir)
+            except Exception as exc:  # a picture is not worth a run: say so, and train on
+                self._say(f"training movie: no snapshot after epoch {self.epoch} ({type(exc).__name__}: {exc})")
+
+    def _write_movie(self):
+        if self.movie:
+            for path in movies.write_movie(self.out_dir):
+                self._say(f"training movie: {path}")
 
     def _say(self, text):
         if not self.quiet:
@@ -289,8 +302,8 @@ class Trainer:
     def _progress_bar(self, total):
         if not self.progress:
             return None
-        return tqdm(total=total, initial=self.iteration, desc=f"epoch {self.epoch + 1}/{self.config.epochs}",
-                    leave=False, file=sys.stderr)
+        return Progress(total, f"epoch {self.epoch + 1}/{self.config.epochs}", unit="iterations",
+                        initial=self.iteration)
 
     def _log(self, row):
         new = not os.path.exists(self.log_path)

@@ -1,11 +1,17 @@
-"""Shared fixtures: run array tests over every available backend."""
+"""Shared fixtures: run array tests over every available backend; where the tests find their data."""
 
+import functools
 import os
 
 import pytest
 
 import npgan
 from npgan import backend
+
+# Libraries' own caches go under the user's cache too, not into ~/.config or ~/.cupy.
+_CACHE = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+os.environ.setdefault("MPLCONFIGDIR", os.path.join(_CACHE, "matplotlib"))
+os.environ.setdefault("CUPY_CACHE_DIR", os.path.join(_CACHE, "cupy"))
 
 _CUPY = backend.cupy_available()
 _CUPY_REASON = "CuPy not installed or no GPU visible"
@@ -46,11 +52,28 @@ requires_cupy = pytest.mark.skipif(not _CUPY, reason=_CUPY_REASON)
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# ---- the data -----------------------------------------------------------------------------
+#
+# The tests read the data where npgan does: $NPGAN_DATA_DIR, else the user's cache
+# (<XDG_CACHE_HOME or ~/.cache>/npgan; npgan.datasets.idx.data_root), one folder per data
+# set. Without $NPGAN_DATA_DIR, the first test that needs a data set downloads it into that
+# cache, once, verified (npgan's own download); that is the only download a test session
+# makes. Every other download to anywhere but 127.0.0.1 is refused for the session (the
+# tests of the downloader serve their files from 127.0.0.1), so a test that needs data
+# which is not there skips, with DATA_REASON, instead of reaching the internet; in CI
+# (CI=true) missing data fails instead.
+
+DATA_REASON = ("data not reachable: set NPGAN_DATA_DIR to a data root that holds mnist/ and fashion-mnist/ "
+               "(README, Quick start)")
+PROBE_TIMEOUT = 20.0  # seconds without progress before the one download attempt gives up
+_DOWNLOADS = not os.environ.get("NPGAN_DATA_DIR")  # the root is the user's cache: fill it once
+
+
 def data_root():
-    """The data root: $NPGAN_DATA_DIR, else the shared copy beside the repository (one folder
-    per data set, ``mnist/`` and ``fashion-mnist/``; see npgan.datasets.idx)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.environ.get("NPGAN_DATA_DIR") or os.path.normpath(os.path.join(here, "..", "..", "shared", "data"))
+    """The tests' data root: npgan's own, ``$NPGAN_DATA_DIR`` or else the user's cache."""
+    from npgan.datasets.idx import data_root as root
+
+    return root()
 
 
 def mnist_dir():
@@ -67,6 +90,81 @@ def fashion_dir():
     return dataset_dir("fashion-mnist", data_root())
 
 
+def _loopback(url):
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _offline_guard():
+    """Refuse, for the session, every download from anywhere but 127.0.0.1 (``DataNotFoundError``)."""
+    from npgan.datasets import cifar10, idx
+
+    original_file, original_archive = idx.download_file, cifar10.download
+
+    def download_file(name, directory, mirrors=None, *args, **kwargs):
+        dataset = kwargs.get("dataset", args[1] if len(args) > 1 else idx.MNIST_DATA)
+        if not all(_loopback(m) for m in (dataset.mirrors if mirrors is None else mirrors)):
+            raise idx.DataNotFoundError(f"{name}.gz: the tests download nothing from the internet; {DATA_REASON}")
+        return original_file(name, directory, mirrors, *args, **kwargs)
+
+    def download(directory=None, url=cifar10.URL, *args, **kwargs):
+        if not _loopback(url):
+            raise idx.DataNotFoundError(f"{url}: the tests download nothing from the internet; {DATA_REASON}")
+        return original_archive(directory, url, *args, **kwargs)
+
+    idx.download_file, cifar10.download = download_file, download
+    return original_file
+
+
+_download_once = _offline_guard()
+
+
+@functools.cache
+def data_available(name="mnist"):
+    """Whether data set ``name`` ("mnist", "fashion-mnist") is readable under the data root.
+
+    Without ``$NPGAN_DATA_DIR`` a missing data set is downloaded into the user's cache
+    first (once a session, verified); with it, nothing is downloaded.
+    """
+    from npgan.datasets import idx
+    from npgan.datasets.fashion import FASHION_DATA
+
+    dataset = {"mnist": idx.MNIST_DATA, "fashion-mnist": FASHION_DATA}[name]
+    directory = idx.dataset_dir(name, data_root())
+    try:
+        if _DOWNLOADS:
+            for file in dataset.files:
+                if idx._existing(directory, file) is None:
+                    _download_once(file, directory, dataset.mirrors, PROBE_TIMEOUT, dataset=dataset)
+        idx.load_idx(dataset, directory, download=False)
+    except (OSError, ValueError):  # missing, unreachable or damaged
+        return False
+    return True
+
+
+def require_data(name="mnist"):
+    """Data set ``name``'s folder, or skip with ``DATA_REASON`` (fail in CI, where it must be there)."""
+    if not data_available(name):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} expected under {data_root()} in CI")
+        pytest.skip(DATA_REASON)
+    return mnist_dir() if name == "mnist" else fashion_dir()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that stops on missing data (``DataNotFoundError``) is skipped with ``DATA_REASON``."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and os.environ.get("CI") != "true":
+        from npgan.datasets.idx import DataNotFoundError
+
+        if call.excinfo.errisinstance(DataNotFoundError):
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {DATA_REASON}")
+
+
 def pretrained_classifier_and_mnist():
     """npgan's committed classifier and the MNIST split, or a skip saying which is missing."""
     from npgan.datasets.idx import load_mnist
@@ -74,9 +172,6 @@ def pretrained_classifier_and_mnist():
 
     if not os.path.exists(classifier.PRETRAINED):
         pytest.skip("pretrained/npgan-mnist-classifier.npz is absent")
-    try:
-        data = load_mnist(mnist_dir(), download=False)
-    except Exception as exc:
-        pytest.skip(f"MNIST not available: {exc}")
+    data = load_mnist(require_data("mnist"), download=False)
     net, state = classifier.load()
     return net, state, data

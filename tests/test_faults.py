@@ -19,6 +19,7 @@ import shutil
 import urllib.error
 from pathlib import Path
 
+import conftest
 import numpy as np
 import pytest
 from conftest import REPOSITORY, mnist_dir
@@ -216,9 +217,12 @@ def little_memory(monkeypatch, work):
 
 
 def no_network(monkeypatch, work):
+    """No server answers: npgan's own downloader meets a refused connection (instead of the
+    session's guard in conftest.py, which refuses before connecting)."""
     def refused(url, timeout=None):
         raise urllib.error.URLError(f"[Errno 111] Connection refused (simulated for {url})")
 
+    monkeypatch.setattr(idx, "download_file", conftest._download_once)
     monkeypatch.setattr(idx.urllib.request, "urlopen", refused)
 
 

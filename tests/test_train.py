@@ -89,7 +89,8 @@ def test_crash_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monke
         train(SMALL.replace(epochs=2), out, resume=out / "checkpoint.npz", quiet=True)
     monkeypatch.undo()
     assert (out / "checkpoint.npz").read_bytes() == before
-    assert sorted(os.listdir(out)) == [".lock", "checkpoint.npz", "log.csv", "samples"]  # no temporary left
+    assert sorted(os.listdir(out)) == [".lock", "checkpoint.npz", "log.csv", "movie", "samples", "training.gif"]
+    assert sorted(os.listdir(out / "movie")) == ["epoch-0000.npz", "epoch-0001.npz", "epoch-0002.npz"]  # no temporary
     gan = npgan.load(out / "checkpoint.npz")
     assert gan.state["epoch"] == 1
 
@@ -269,9 +270,8 @@ def test_the_momentum_of_each_epoch_follows_pylearn2(tmp_path):
 def test_train_returns_what_load_gives_for_its_checkpoint(tmp_path, changes):
     changes = dict(changes)
     if changes.pop("needs_mnist", False):
-        from conftest import mnist_dir
-        if not os.path.exists(os.path.join(mnist_dir(), "t10k-labels-idx1-ubyte.gz")):
-            pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+        from conftest import require_data
+        require_data("mnist")
     config = get_preset(changes.pop("preset")).replace(**changes)
     trained = train(config, tmp_path, quiet=True)
     loaded = npgan.load(tmp_path / "checkpoint.npz")

@@ -14,23 +14,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DATA_REASON, data_available, data_root
 
-from npgan.datasets.idx import dataset_dir
 from npgan.tutorial import SCRATCH_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((REPO / "tutorials").glob("[0-9][0-9]_*.py"))
 COMMITTED_FIGURES = REPO / "tutorials" / "figures"
 SCRATCH = SCRATCH_NAME  # a fast run's picture folder, under TMPDIR
-# the data root, one folder per data set (npgan.datasets.idx)
-DATA_ROOT = os.environ.get("NPGAN_DATA_DIR") or str((REPO / ".." / "shared" / "data").resolve())
-MNIST_DIR = dataset_dir("mnist", DATA_ROOT)
+DATA_ROOT = data_root()  # the tests' data root, one folder per data set (conftest.py)
 NEEDS_MNIST = {p.name for p in TUTORIALS if "load_mnist" in p.read_text()}
-MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-
-def _have_mnist():
-    return all(any((Path(MNIST_DIR) / (name + ext)).exists() for ext in ("", ".gz")) for name in MNIST_FILES)
 
 
 def test_tutorials_are_numbered_once_each_from_one():
@@ -59,8 +52,8 @@ def _run_fast(path, tmp_path, **extra_env):
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
 def test_tutorial_runs_in_fast_mode_and_spares_the_committed_figures(path, tmp_path):
-    if path.name in NEEDS_MNIST and not _have_mnist():
-        pytest.skip(f"MNIST not found in {MNIST_DIR} (set NPGAN_DATA_DIR)")
+    if path.name in NEEDS_MNIST and not data_available("mnist"):
+        pytest.skip(DATA_REASON)
     committed = _files(COMMITTED_FIGURES)
     result = _run_fast(path, tmp_path)
     assert _files(COMMITTED_FIGURES) == committed, f"{path.name} in fast mode wrote under tutorials/figures/"

@@ -17,6 +17,7 @@ from npgan.datasets.idx import load_mnist_test
 from npgan.errors import UsageError
 from npgan.evaluation import classifier
 from npgan.files import atomic_write
+from npgan.progress import in_chunks
 
 
 def add_parser(sub, common):
@@ -53,7 +54,7 @@ def cmd_classify(args):
     output_file(args.output, (".npy",), args.force, [args.checkpoint])
     predict = predictor(args.checkpoint)
     test_x, test_y = load_mnist_test()
-    predicted = predict(test_x)
+    predicted = in_chunks(predict, test_x, "classifying", join=numpy.concatenate)
     wrong = int((predicted != test_y).sum())
     atomic_write(args.output, lambda f: numpy.save(f, predicted), size=predicted.nbytes + 128)
     print(f"test error {wrong / len(predicted):.4f} ({wrong} of {len(predicted)} MNIST test images); "

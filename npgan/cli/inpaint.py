@@ -14,7 +14,7 @@ masked input (missing pixels mid-grey) and the K completions.
 import numpy
 
 from npgan import plots
-from npgan.backend import Random, to_numpy
+from npgan.backend import Random, get_backend, to_numpy
 from npgan.cli.arguments import (
     MAX_GRID,
     check_disk,
@@ -29,6 +29,7 @@ from npgan.cli.arguments import (
 from npgan.errors import UsageError
 from npgan.files import atomic_write
 from npgan.models.inpainting import ALIASES, MASKS
+from npgan.progress import Progress
 
 
 def add_parser(sub, common):
@@ -69,7 +70,15 @@ def run(args):
     x = first_test_images(model, args.images)
     rng = Random(args.seed)
     observed = observed_mask(name, len(x), rng, model.dtype)
-    completions = model.complete(x, observed, rng, per_image=args.per_image)
+    # About a thousand completions at a time, with progress: the noise is drawn in the
+    # same order as in one call, so the completions are the same.
+    rows, parts = max(1, 1000 // args.per_image), []
+    with Progress(len(x), "inpainting", unit="images") as progress:
+        for start in range(0, len(x), rows):
+            part = slice(start, start + rows)
+            parts.append(model.complete(x[part], observed[part], rng, per_image=args.per_image))
+            progress.update(len(x[part]))
+    completions = get_backend().concatenate(parts)
     if args.output.endswith(".npy"):
         host = numpy.ascontiguousarray(to_numpy(completions), dtype=numpy.float32)
         atomic_write(args.output, lambda f: numpy.save(f, host), size=host.nbytes + 128)

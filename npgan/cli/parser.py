@@ -27,6 +27,7 @@ from npgan.cli import (
     export,
     gradcheck,
     inpaint,
+    movie,
     parzen,
     presets,
     reconstruct,
@@ -38,7 +39,8 @@ from npgan.errors import FaultError, UsageError
 # Every command, in the order of `npgan --help`: the module that adds its parser and runs it.
 COMMANDS = {"train": train, "sample": sample, "parzen": parzen, "gradcheck": gradcheck, "presets": presets,
             "export": export, "average": average, "encode": encode, "reconstruct": reconstruct,
-            "evaluate": evaluate, "elbo": elbo, "classify": classify, "inpaint": inpaint, "classifier": classifier}
+            "evaluate": evaluate, "elbo": elbo, "classify": classify, "inpaint": inpaint, "classifier": classifier,
+            "movie": movie}
 COMMANDS_WITHOUT_BACKEND = ("presets",)
 
 

@@ -14,6 +14,7 @@ from npgan.cli.arguments import (
 )
 from npgan.errors import UsageError
 from npgan.files import atomic_write
+from npgan.progress import in_chunks
 
 
 def add_parser(sub, common):
@@ -28,7 +29,7 @@ def run(args):
         raise UsageError(f"--images {args.images} is too many for one picture; expected at most {MAX_GRID // 2}")
     loaded = load_model(args.checkpoint, "reconstruct")
     originals = first_test_images(loaded, args.images)
-    rebuilt = to_numpy(loaded.reconstruct(originals))
+    rebuilt = to_numpy(in_chunks(loaded.reconstruct, originals, "reconstructing"))
     if args.output.endswith(".npy"):
         atomic_write(args.output, lambda f: numpy.save(f, rebuilt), size=rebuilt.nbytes + 128)
     else:

@@ -19,6 +19,7 @@ from npgan.evaluation.neighbours import nearest_rows
 from npgan.files import atomic_write
 from npgan.models.common import image_shape, image_split
 from npgan.models.record import article
+from npgan.progress import Progress
 
 SAMPLE_CHUNK = 10000  # samples drawn and written at a time into a .npy
 CLASSES = 10  # the classes of MNIST and Fashion-MNIST (your own images may have others: the model knows)
@@ -128,10 +129,12 @@ def _save_samples_npy(gan, n, rng, path, labels=None):
 
     def write(f):
         numpy.lib.format.write_array_header_2_0(f, header)
-        for start in range(0, n, SAMPLE_CHUNK):
-            part = {} if labels is None else {"labels": labels[start:start + SAMPLE_CHUNK]}
-            chunk = gan.sample(min(SAMPLE_CHUNK, n - start), rng=rng, **part)
-            f.write(numpy.ascontiguousarray(to_numpy(chunk), dtype=numpy.float32).tobytes())
+        with Progress(n, "sampling", unit="samples") as progress:
+            for start in range(0, n, SAMPLE_CHUNK):
+                part = {} if labels is None else {"labels": labels[start:start + SAMPLE_CHUNK]}
+                chunk = gan.sample(min(SAMPLE_CHUNK, n - start), rng=rng, **part)
+                f.write(numpy.ascontiguousarray(to_numpy(chunk), dtype=numpy.float32).tobytes())
+                progress.update(len(chunk))
 
     atomic_write(path, write)
     if labels is not None:

@@ -40,6 +40,7 @@ import time
 import numpy
 
 from npgan.backend import get_backend, to_numpy
+from npgan.progress import Progress
 
 DEFAULT_SIGMAS = tuple(float(s) for s in numpy.logspace(-1, 0, 10))
 DEFAULT_CHUNK = 1 << 22  # entries of one distance block: 16 MiB in float32
@@ -218,8 +219,12 @@ def parzen_protocol(samples, valid, test, sigmas=None, n_valid=1000, chunk=DEFAU
     """
     start = time.perf_counter()
     valid = valid[:n_valid]
-    sigma, valid_means = select_sigma(samples, valid, sigmas, chunk=chunk, dtype=dtype)
-    test_ll = to_numpy(log_likelihood(test, samples, sigma, chunk=chunk, dtype=dtype))
+    # The choice of sigma scores each validation image for every candidate: about 3 times
+    # the work of scoring a test image once (measured on MNIST with 10 candidates).
+    with Progress(3 * len(valid) + len(test), "Parzen window") as progress:
+        sigma, valid_means = select_sigma(samples, valid, sigmas, chunk=chunk, dtype=dtype)
+        progress.update(3 * len(valid))
+        test_ll = to_numpy(log_likelihood(test, samples, sigma, chunk=chunk, dtype=dtype))
     sigmas = numpy.asarray(DEFAULT_SIGMAS if sigmas is None else sigmas, dtype=numpy.float64)
     return {
         "sigma": sigma,

@@ -99,12 +99,9 @@ def test_sigint_on_a_real_training_process_leaves_a_checkpoint_that_resumes(tmp_
 @pytest.fixture
 def mnist_checkpoint(tmp_path, monkeypatch):
     """An untrained paper-sized MNIST checkpoint (parameters from the initialisation)."""
-    from conftest import data_root, mnist_dir
+    from conftest import data_root, require_data
 
-    if not os.path.isdir(mnist_dir()):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"MNIST expected at {mnist_dir()} in CI")
-        pytest.skip("MNIST not available")
+    require_data("mnist")
     monkeypatch.setenv("NPGAN_DATA_DIR", data_root())
     from npgan.models.gan.training import GANModel
     from npgan.presets import get_preset

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import mnist_dir
+from conftest import require_data
 
 from npgan.cli.parser import main
 from npgan.evaluation import classifier
@@ -72,10 +72,7 @@ def needs_mnist_and_weights():
 
     if not os.path.exists(classifier.PRETRAINED):
         pytest.skip("pretrained/npgan-mnist-classifier.npz is absent")
-    try:
-        return load_mnist(mnist_dir(), download=False)
-    except Exception as exc:
-        pytest.skip(f"MNIST not available: {exc}")
+    return load_mnist(require_data("mnist"), download=False)
 
 
 def test_real_images_end_to_end_with_json(in_tmp, capsys):

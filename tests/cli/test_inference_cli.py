@@ -2,12 +2,11 @@
 networks: what each writes, and the one-line refusals (a generator that is not the one an
 encoder inverts, a missing one)."""
 
-import os
 import shutil
 
 import numpy as np
 import pytest
-from conftest import data_root, mnist_dir
+from conftest import require_data
 
 from npgan import checkpoint
 from npgan.backend import Random
@@ -23,10 +22,7 @@ TINY = dict(dataset="mnist", noise_dim=3, sample_every=1, epochs=1)
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    os.environ.setdefault("NPGAN_DATA_DIR", data_root())
-    if not os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte")) and not \
-            os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte.gz")):
-        pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+    require_data("mnist")
     root = tmp_path_factory.mktemp("inference")
     g_config = Config(g_hidden=(8,), **TINY)
     checkpoint.save(root / "g.npz", g_config, {"epoch": 0},

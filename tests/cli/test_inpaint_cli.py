@@ -1,10 +1,9 @@
 """npgan inpaint on a tiny inpainting model: what it writes, and its one-line refusals."""
 
-import os
 
 import numpy as np
 import pytest
-from conftest import data_root, mnist_dir
+from conftest import require_data
 
 from npgan import checkpoint
 from npgan.backend import Random
@@ -18,10 +17,7 @@ from npgan.train import train
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    os.environ.setdefault("NPGAN_DATA_DIR", data_root())
-    if not os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte")) and not \
-            os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte.gz")):
-        pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+    require_data("mnist")
     root = tmp_path_factory.mktemp("inpaint")
     inpainter = train(get_preset("tiny-inpaint").replace(iters_per_epoch=3), root / "run", quiet=True)
     save_model_file(root / "inpaint.npz", inpainter, {"epoch": 1})

@@ -10,7 +10,7 @@ import threading
 
 import numpy
 import pytest
-from conftest import mnist_dir
+from conftest import require_data
 
 from npgan.datasets import idx as data
 
@@ -19,10 +19,7 @@ LABELS = "t10k-labels-idx1-ubyte"  # the smallest file: used where any one file 
 
 def _require_mnist():
     """The shared MNIST directory; skipped when absent, except in CI where it must exist."""
-    directory = mnist_dir()
-    if not os.path.isdir(directory) and os.environ.get("CI") != "true":
-        pytest.skip(f"MNIST files not found in {directory}")
-    return directory
+    return require_data("mnist")
 
 
 @pytest.fixture(scope="module")

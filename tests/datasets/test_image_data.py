@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import data_root
+from conftest import data_root, require_data
 from conftest import fashion_dir as shared_fashion_dir
 
 from npgan import datasets
@@ -25,12 +25,7 @@ from npgan.datasets.idx import DataError, DataNotFoundError
 
 @pytest.fixture
 def fashion_dir():
-    directory = shared_fashion_dir()
-    if not os.path.isfile(os.path.join(directory, "t10k-labels-idx1-ubyte.gz")):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Fashion-MNIST expected in {directory} in CI")
-        pytest.skip(f"Fashion-MNIST not found in {directory} (NPGAN_DATA_DIR names a root with fashion-mnist/)")
-    return directory
+    return require_data("fashion-mnist")
 
 
 def test_fashion_mnist_is_read_verified_in_mnist_s_split(fashion_dir):

@@ -25,6 +25,7 @@ import math
 
 from npgan.backend import get_backend, to_numpy
 from npgan.models.autoencoders import losses as ae_losses
+from npgan.progress import Progress
 
 ROWS_PER_CHUNK = 10000  # decoded images at a time (k per test image): about 31 MB of float32 logits
 
@@ -39,6 +40,7 @@ def bounds(vae, x, k, rng, rows_per_chunk=ROWS_PER_CHUNK):
         raise ValueError(f"bounds: k must be >= 1, got {k}")
     per_chunk = max(1, rows_per_chunk // k)
     elbo, iw = [], []
+    progress = Progress(len(x), f"bounds on log p(x), k = {k}", unit="images")
     for start in range(0, len(x), per_chunk):
         xc = x[start:start + per_chunk]  # (c, D)
         c = len(xc)
@@ -54,6 +56,8 @@ def bounds(vae, x, k, rng, rows_per_chunk=ROWS_PER_CHUNK):
         mu, logvar = mu.astype("float64"), logvar.astype("float64")
         kl = 0.5 * (mu * mu + xp.exp(logvar) - 1.0 - logvar).sum(axis=1)
         elbo.append(log_px.mean(axis=1) - kl)
+        progress.update(c)
+    progress.close()
     return {"elbo": xp.concatenate(elbo), "iw": xp.concatenate(iw)}
 
 

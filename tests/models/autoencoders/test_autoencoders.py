@@ -11,7 +11,7 @@ import signal
 
 import numpy as np
 import pytest
-from conftest import data_root, mnist_dir
+from conftest import data_root, require_data
 
 import npgan
 from npgan import checkpoint
@@ -28,10 +28,7 @@ TINY = dict(ae_hidden=(16,), ae_code=4, batch_size=500, epochs=2, sample_every=2
 
 @pytest.fixture(scope="module", autouse=True)
 def mnist():
-    if not os.path.isdir(mnist_dir()):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"MNIST expected at {mnist_dir()} in CI")
-        pytest.skip("MNIST not available")
+    require_data("mnist")
     before = os.environ.get("NPGAN_DATA_DIR")
     os.environ["NPGAN_DATA_DIR"] = data_root()
     yield

@@ -3,11 +3,10 @@ Fashion-MNIST's labelled images, its run folder scores it with Fashion-MNIST's c
 `npgan sample --label` and `npgan evaluate` read its checkpoint."""
 
 import json
-import os
 
 import numpy as np
 import pytest
-from conftest import data_root, fashion_dir
+from conftest import data_root, require_data
 
 from npgan.backend import Random, to_numpy
 from npgan.cli.parser import main
@@ -21,10 +20,7 @@ from npgan.train import train
 
 @pytest.fixture
 def fashion_root(monkeypatch):
-    if not os.path.isfile(os.path.join(fashion_dir(), "t10k-labels-idx1-ubyte.gz")):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Fashion-MNIST expected in {fashion_dir()} in CI")
-        pytest.skip(f"Fashion-MNIST not found in {fashion_dir()}")
+    require_data("fashion-mnist")
     monkeypatch.setenv("NPGAN_DATA_DIR", data_root())
 
 

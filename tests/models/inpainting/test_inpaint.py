@@ -1,11 +1,10 @@
 """Inpainting: the masks, the copy-through composition and its gradient, the steps, the search
 route, the scores and baselines, and a tiny model trained, resumed, saved and loaded."""
 
-import os
 
 import numpy as np
 import pytest
-from conftest import data_root, mnist_dir
+from conftest import require_data
 
 import npgan
 from npgan.backend import Random, asarray, to_numpy
@@ -184,10 +183,7 @@ def test_config_refuses_inpaint_fields_elsewhere_and_other_updates():
 
 @pytest.fixture(scope="module")
 def mnist_available():
-    os.environ.setdefault("NPGAN_DATA_DIR", data_root())
-    if not os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte")) and not \
-            os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte.gz")):
-        pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+    require_data("mnist")
 
 
 def test_tiny_training_resumes_bit_identically_and_its_file_loads(mnist_available, tmp_path):

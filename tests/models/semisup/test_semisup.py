@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import REPOSITORY, mnist_dir
+from conftest import REPOSITORY, require_data
 
 from npgan import checkpoint
 from npgan.backend import Random, asarray, to_numpy
@@ -102,9 +102,7 @@ def test_the_preset_and_flags(capsys, tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    os.environ.setdefault("NPGAN_DATA_DIR", mnist_dir())
-    if not any(os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte" + e)) for e in ("", ".gz")):
-        pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+    require_data("mnist")
     root = tmp_path_factory.mktemp("semisup")
     model = train(TINY, root / "run", quiet=True)
     return root, model
@@ -186,7 +184,7 @@ def test_the_committed_semisupervised_model_reproduces_its_recorded_error(capsys
     path = os.path.join(REPOSITORY, "pretrained", "npgan-mnist-semisup.npz")
     _, state, arrays = checkpoint.read(path)
     assert all(a.dtype == np.float16 for a in arrays.values()) and sum(a.nbytes for a in arrays.values()) < 1.5e6
-    os.environ.setdefault("NPGAN_DATA_DIR", mnist_dir())
+    require_data("mnist")
     assert main(["classify", path, "-o", str(tmp_path / "p.npy")]) == 0
     assert f"({state['test_errors']} of 10000" in capsys.readouterr().out
     assert state["test_errors"] <= 500  # the goal: at most 5% with 100 labels
