@@ -105,7 +105,7 @@ def _sample_checkpoint(path, n, seed, averaged, dataset):
     own = model.config.dataset
     if own not in FEATURES:
         raise UsageError(f"{path}: a model of {own}; npgan evaluate scores image models ({', '.join(FEATURES)}); "
-                         "a toy model is scored by its mode counts (npgan.evaluation.modes, as "
+                         "toy models are scored by their mode counts (npgan.evaluation.modes, as "
                          "benchmarks/mode_collapse.py does)")
     if dataset is not None and dataset != own:
         raise UsageError(f"{path}: the model was trained on {own}; --dataset {dataset} does not apply")
