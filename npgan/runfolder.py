@@ -171,8 +171,8 @@ def check_log(out_dir, columns, checkpoint):
     foreign = [name for name in found if name not in columns]
     if foreign or found[:2] != ["epoch", "seconds"]:
         raise UsageError(f"{path} is the log of another kind of run (columns {', '.join(found)[:120]}), "
-                         f"not of {checkpoint}'s (columns {', '.join(columns)}); resume it in a folder of "
-                         "its own, or move the log away")
+                         f"not of {checkpoint}'s (columns {', '.join(columns)}); resume the checkpoint in an "
+                         "empty folder, or move the log away")
 
 
 def _aside_name(out_dir):

@@ -373,8 +373,8 @@ CASES = [
          "put the MNIST files", write("empty/.keep", ""), no_network, env={"NPGAN_DATA_DIR": "{work}/empty"},
          unchanged=False),
     Case("25 a misspelt NPGAN_DATA_DIR", ["train", "--preset", "mnist", "--out", "m"], 1,
-         "NPGAN_DATA_DIR names /nonexistent-npgan-data, which does not exist", patch=no_network,
-         env={"NPGAN_DATA_DIR": "/nonexistent-npgan-data"}, after=not_created("/nonexistent-npgan-data")),
+         "NPGAN_DATA_DIR names {work}/dta, which does not exist", write("data/.keep", ""), no_network,
+         env={"NPGAN_DATA_DIR": "{work}/dta"}, after=not_created("dta")),
     Case("26 a file as the data root", ["encode", f"{PRE}/npgan-mnist-encoder.npz", "-o", "z.npy"], 1,
          "is a file; expected a folder", write("notes.txt", "x"), env={"NPGAN_DATA_DIR": "{work}/notes.txt"}),
     Case("27 a flipped byte", ["encode", f"{PRE}/npgan-mnist-encoder.npz", "-o", "z.npy"], 1,
@@ -432,13 +432,14 @@ def test_a_fault_is_one_line_and_loses_nothing(case, made, tmp_path, monkeypatch
             case.patch(monkeypatch, work)
         before = tree_hash(work)
         argv = [word.format(made=made) for word in case.argv]
+        message = tuple(part.replace("{work}", str(work)) for part in
+                        (case.message if isinstance(case.message, tuple) else (case.message,)))
         status = main(argv)
         err = capsys.readouterr().err
         assert status == case.status, err
         if case.status:
             assert err.startswith(f"npgan {argv[0]}: error: ") and err.count("\n") == 1, err
-            parts = case.message if isinstance(case.message, tuple) else (case.message,)
-            assert all(part in err for part in parts) and "Traceback" not in err, err
+            assert all(part in err for part in message) and "Traceback" not in err, err
         if case.unchanged:
             assert tree_hash(work) == before
         monkeypatch.undo()
