@@ -175,6 +175,7 @@ def _images(trained, config):
             images, ncols = trained.sample(8 * classes, rng=rng), 8
         else:
             images, ncols = trained.sample(64, rng=rng), 8
+        caption = "samples of the same noise in every frame"
     elif "inpaint" in can:
         from npgan.models.inpainting import MASKS
         from npgan.models.inpainting.model import observed_from_kinds
@@ -184,16 +185,19 @@ def _images(trained, config):
         kinds = get_backend().asarray(numpy.arange(len(x)) % len(MASKS), dtype="int64")
         observed = observed_from_kinds(kinds, rng, trained.dtype)
         images, ncols = completion_rows(x, observed, trained.complete(x, observed, rng), 1), 6
+        caption = "test image, part missing (grey), completion"
     elif "reconstruct" in can:
         x = asarray(_test_images(config, 32))
         pairs = numpy.stack([to_numpy(x).reshape(4, 8, -1), to_numpy(trained.reconstruct(x)).reshape(4, 8, -1)], 1)
         images, ncols = pairs.reshape(64, -1), 8  # rows of originals, each above its reconstructions
+        caption = "test images, their reconstructions below"
     else:
         return None
     images = numpy.clip(to_numpy(images).astype(numpy.float64), 0, 1)
     shape = image_shape(images.shape[1])
     pixels = numpy.round(images * 255).astype(numpy.uint8).reshape(len(images), *shape)
-    return {"kind": numpy.str_("images"), "images": pixels, "ncols": numpy.int64(ncols)}
+    return {"kind": numpy.str_("images"), "images": pixels, "ncols": numpy.int64(ncols),
+            "caption": numpy.str_(caption)}
 
 
 # ---- frames ------------------------------------------------------------------------------
@@ -272,9 +276,9 @@ def render(snap, size=360):
             r, c = divmod(i, ncols)
             canvas[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = \
                 numpy.repeat(img, 3, axis=0).transpose(1, 2, 0) if channels == 1 else img.transpose(1, 2, 0)
-        zoom = max(1, size // canvas.shape[1])
+        zoom = max(1, round(size / canvas.shape[1]))
         image = Image.fromarray(canvas).resize((canvas.shape[1] * zoom, canvas.shape[0] * zoom), Image.NEAREST)
-        return _with_title(image, title, "the same noise in every frame")
+        return _with_title(image, title, str(snap.get("caption", "")))
     if kind == "toy-2d":
         view, d = float(snap["view"]), snap["d"]
         image = Image.fromarray(heat(d)).resize((size, size), Image.BILINEAR)
