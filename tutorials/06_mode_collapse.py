@@ -67,7 +67,7 @@ N_EVAL = 2500  # samples scored, as in PacGAN
 #
 # The modes are tiny (std 0.01 on the ring, so "high quality" means within 0.03 of a
 # centre), and at a constant learning rate the SGD noise alone keeps G's samples
-# jittering by more than that. So the presets let the learning rate fall about 20-fold
+# jittering by more than that. So the presets let the learning rate fall about tenfold
 # over a run (`lr_decay`, the schedule of the paper's MNIST model, only faster; each
 # run below prints the rate it ended with).
 #

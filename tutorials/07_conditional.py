@@ -1,14 +1,22 @@
 # %% [markdown]
 # # 7. Conditional generation: "draw me a 7" and "finish this half digit"
 #
-# The paper's conclusion opens its list of extensions with two conditional models:
+# The paper's conclusion (Section 7) lists the extensions its framework admits; two of
+# them are conditional models (items 1 and 3 of its list, quoted as the paper writes them):
 #
 # 1. "A conditional generative model p(x | c) can be obtained by adding c as input to
 #    both G and D." With c the one-hot class of a digit this is the conditional GAN of
 #    Mirza and Osindero (2014).
-# 3. "Learned approximate inference ... conditionals p(x_S | x_not_S) where S is a subset
-#    of the indices of x by training a family of conditional models that share
-#    parameters." Today this is called **inpainting**: given some pixels, draw the rest.
+# 3. "One can approximately model all conditionals p(x_S | x_not_S) where S is a subset of
+#    the indices of x by training a family of conditional models that share parameters."
+#    (The paper writes the complement as an S struck through; `x_not_S` here.) Today this is called **inpainting**:
+#    given some pixels, draw the rest.
+#
+# (Item 2, learned approximate inference, is the subject of tutorial 10.) A warning on
+# notation: in the paper S is the set of pixels the model *draws*, given the rest. npgan's
+# code and this tutorial call the *observed* pixels S (G sees `x_S`), so in these names
+# the model learns `p(x_not_S | x_S)`: the same family of conditionals, with S and its
+# complement swapped.
 #
 # This tutorial takes both apart with npgan's own layers:
 #
@@ -183,6 +191,58 @@ fig.savefig(FIGURES / "07_masks.png", dpi=100, bbox_inches="tight")
 plt.close(fig)
 
 # %% [markdown]
+# ### G's loss, written out
+#
+# The adversarial term alone left G nearly deterministic (it learned to ignore z), so the
+# committed model (preset `mnist-inpaint`) trains G on three terms. With `o = G(z, u)`, the
+# completion `c = observed * x + (1 - observed) * o`, `m = 1 - observed` (the missing
+# pixels) and N images of 784 pixels:
+#
+#     L_G = L_adv + 50 L_2 + 50 L_div
+#
+#     L_adv = -1/N sum_n log D([c_n, observed_n])              (the non-saturating objective)
+#     L_2   = 1/(784 N) sum_n sum_d m_nd (o_nd - x_nd)^2        (squared error, missing pixels only)
+#     L_div = -1/h sum_n min(d_n / s_n, 0.02)                   (Yang et al.'s diversity term)
+#
+# For `L_div` the batch holds each image twice, rows `n` and `n + h`, one mask, two codes:
+# `s_n = mean_j (z_nj - z_{n+h},j)^2` is how far apart the codes are, and `d_n` how far apart
+# the two completions are on the missing pixels, measured on 4 x 4 cell averages
+# `p_n = pool(m_n (o_n - o_{n+h}))` so that speckle cannot meet it: `d_n = 16/k_n sum_c p_nc^2`
+# with `k_n` the number of missing pixels. Minimising `-d_n / s_n` pulls the two completions
+# apart, per unit of code distance, until the ratio reaches the cap 0.02.
+#
+# Each term's gradient with respect to G's output `o`:
+#
+# * `L_adv`: D's input gradient `dc` (its first 784 columns; the mask's are data), then
+#   `do = m * dc`, since `dc_nd / do_nd = 1 - observed_nd` (`compose_backward`): an observed
+#   pixel passes no gradient, whatever G wrote there is overwritten;
+# * `L_2`: `dL_2/do_nd = 2 m_nd (o_nd - x_nd) / (784 N)`;
+# * `L_div`: where the ratio is below the cap, `dL_div/dp_nc = -32 p_nc / (h k_n s_n)`; the
+#   pooling's backward spreads each cell's gradient over its 16 pixels divided by 16, the
+#   mask keeps the missing ones, and row `n + h` gets the opposite sign
+#   (`o_{n+h}` enters `p_n` with a minus); above the cap the term is flat and its gradient 0.
+#
+# The sum `do` goes into G's backward as in Algorithm 1 (`Inpainter.g_loss_and_grad`).
+# The two new terms against central differences, in float64, on two images each twice:
+
+# %%
+rng64 = Random(11)
+observed2 = to_numpy(inpaint_model.observed_mask("top", 2, rng64, "float64"))
+observed4 = np.concatenate([observed2, observed2])
+x4 = np.concatenate([x_test[:2], x_test[:2]]).astype(np.float64)
+o4 = to_numpy(rng64.uniform(0.0, 1.0, (4, 784), "float64"))
+z4 = to_numpy(rng64.uniform(-1.7, 1.7, (4, 16), "float64"))
+o4[2:] = o4[:2] + 0.3 * (o4[2:] - o4[:2])  # two close completions: the ratio is below the cap
+for name, term in (("L_2", lambda: inpaint_model.missing_squared_error(o_probe, x4, observed4)),
+                   ("L_div", lambda: inpaint_model.diversity_loss(o_probe, z4, observed4))):
+    o_probe = o4.copy()
+    value, grad = term()
+    numeric = numerical_gradient(lambda: float(term()[0]), o_probe)
+    print(f"{name:5s} = {float(value):+.5f}, dL/do against central differences: {rel_error(grad, numeric):.1e}")
+preset = npgan.get_preset("mnist-inpaint")
+print(f"the preset's weights: l2 {preset.inpaint_l2}, diversity {preset.inpaint_diversity}")
+
+# %% [markdown]
 # A small inpainter trained here, then the committed one (`npgan inpaint` uses it). For
 # each mask: the completions' accuracy under the classifier (against the original's
 # label), the squared error on the missing pixels, and the **spread** between two
@@ -215,8 +275,12 @@ for name, accuracy, error, spread, nearest_accuracy in rows:
 # `random90` the inpainter mostly draws another digit (`results/inpainting/inpainting.md` has the
 # full test set; beating the neighbour was the goal, and it was not reached). What the
 # GAN has that the neighbour cannot have is the spread: different z, different plausible
-# completions of one input. Without the diversity term in G's loss it was ten times
-# smaller: G learned to ignore z, the conditional GAN's classic failure.
+# completions of one input. Without the diversity term in G's loss it was several times
+# smaller (0.01-0.02 against 0.08-0.16 in the 2-epoch trials of
+# `results/inpainting/inpainting.md`): G learned to ignore z, the conditional
+# GAN's classic failure. The squared-error term has the opposite pull: on its own its
+# minimiser is the *mean* of the plausible completions, a blur, which the adversarial term
+# and the diversity term push back against.
 
 # %% [markdown]
 # ## 4. The other route: search the plain generator's z

@@ -186,11 +186,15 @@ print(f"the same, backward started after the sigmoid: relative error {rel_error(
 # %% [markdown]
 # Now refine the encoder's codes of the test images for a growing number of steps and
 # watch the error and the share of digits that keep their class. Each step costs one
-# forward and one input-backward pass of G per image: 100 steps cost about 200 of E's
-# forward passes. The projection is a guard; how often it acts is printed last: the share
+# forward and one input-backward pass of G per image, two matrix products per layer of
+# the size of G's forward; G has about twice E's weights (printed below), so each step
+# costs about four of E's forward passes and 100 steps about 400. The projection is a guard; how often it acts is printed last: the share
 # of coordinates that would end outside the box without it.
 
 # %%
+weights = {name: sum(layer.params[p].size for _, layer, p in net.parameters() if p == "W")
+           for name, net in (("G", G), ("E", encoder.E))}
+print(f"weights: G {weights['G']:,}, E {weights['E']:,} (ratio {weights['G'] / weights['E']:.2f})")
 steps_list = (0, 10, 30) if FAST else (0, 10, 25, 50, 100, 200)
 curve = []
 for steps in steps_list:
@@ -216,9 +220,9 @@ fig.savefig(FIGURES / "08_refinement.png", dpi=100)
 # ## 3. Interpolation between two test digits
 #
 # With a code for every test digit we can walk between two of them: `G((1 - t) z_a +
-# t z_b)` for `t` from 0 to 1. The box is convex, so every point of the line is a code G
-# knows. In pixel space the same walk is a cross-fade, two half-transparent digits; in z
-# space the strokes move.
+# t z_b)` for `t` from 0 to 1. In pixel space the same walk is a cross-fade, two
+# half-transparent digits. The hope is that in z space the strokes move from one digit
+# to the other; look at the picture before believing it.
 
 # %%
 pairs = [(0, 1), (3, 4), (8, 9)] if not FAST else [(0, 1)]
@@ -231,6 +235,41 @@ for a, b in pairs:
 fig, ax = plt.subplots(figsize=(8, 1.0 * len(rows) + 0.5))
 grid(ax, np.concatenate(rows), 10, "G along the line between two test digits' codes (odd rows); the pixel blend (even)")
 fig.savefig(FIGURES / "08_interpolation.png", dpi=100, bbox_inches="tight")
+walk_classes = [classify_walk for classify_walk in
+                (to_numpy(clf.logits(G.forward(asarray((1 - t) * z_best[a] + t * z_best[b], dtype="float32"),
+                                               training=False))).argmax(axis=1) for a, b in pairs)]
+for (a, b), classes in zip(pairs, walk_classes):
+    print(f"test digits {y_test[a]} -> {y_test[b]}: the classifier reads the walk as {classes}")
+norms = np.linalg.norm(z_best, axis=1)
+midpoints = np.linalg.norm((z_best[:-1] + z_best[1:]) / 2, axis=1)
+prior = to_numpy(gan.sample_noise(10000, Random(9)))
+prior_norms, prior_midpoints = np.linalg.norm(prior, axis=1), np.linalg.norm((prior[::2] + prior[1::2]) / 2, axis=1)
+print(f"|z|: prior codes {prior_norms.mean():.2f} +- {prior_norms.std():.2f} (shortest of 10,000: "
+      f"{prior_norms.min():.2f}), midpoints of two prior codes {prior_midpoints.mean():.2f}; "
+      f"the test digits' refined codes {norms.mean():.2f}, midpoints of two of them {midpoints.mean():.2f}")
+
+# %% [markdown]
+# What the picture shows (`figures/08_interpolation.png`, from the full run): the walk
+# does *not* move the strokes smoothly. It passes through other digits on the way (a 7
+# becoming a 2 through 1s), and some walks switch from one digit to the other in a single
+# frame. Two reasons, both in the numbers above:
+#
+# * the points of the line are not typical codes. In 100 dimensions a code of the
+#   uniform prior has length close to `sqrt(100) = 10` (each coordinate has variance 1),
+#   with a spread of less than one; the midpoint of two independent prior codes has length
+#   near `sqrt(50) = 7.1`, shorter than any code the prior draws in 10,000 tries. The test
+#   digits' codes are shorter still: E answers the *mean* of the codes that draw an image,
+#   and a mean of many codes lies near the centre; refinement moves them only part of the
+#   way back. The box is convex, so every point of the line lies in the prior's support,
+#   but support is not typicality: G was trained almost only on codes near the shell of
+#   typical length, and well inside it G draws whatever its weights extrapolate to, often a
+#   thin, generic stroke such as a 1;
+# * G's map is not smooth in the way the eye would like: regions of z that draw one digit
+#   meet along boundaries, and a straight line crosses them where it crosses them; a class
+#   boundary crossed between two frames is a switch in one frame.
+#
+# (Interpolating along the great circle between the two codes, which keeps the length
+# typical, is a common remedy; it is an exercise below.)
 
 # %% [markdown]
 # ## 4. BiGAN: learning E and G together
@@ -315,10 +354,26 @@ print(f"the same with only D's gradient into E: relative error {rel_error(tiny.E
 # `pretrained/npgan-mnist-bigan.npz` (float16, 1.0 MB; the file's state says it is the
 # ALICE variant). Its reconstructions keep the digit far more often than plain BiGAN's;
 # `results/inference/inference.md` has the numbers on all 10,000 test images, beside plain BiGAN's.
+#
+# That is not a free fix, and the price is visible. With `lambda = 1000` the term
+# dominates: E's and G's loss in the committed run's log is about 21 at the end, of which
+# the reconstruction term (1000 times a pixel error near 0.014) is about 14, and the
+# gradient that shapes `G(E(x))` is mostly that term's. The model is in effect an
+# **autoencoder** (tutorial 09's) with a discriminator attached. And the discriminator has
+# won: at epoch 15 the log reads `d_real` 0.946, `d_fake` 0.054, D tells the pairs apart
+# almost perfectly. Nothing asks `G(z)` for a prior `z` to be a digit: many of the samples
+# below are not digits (`figures/08_bigan.png`; `results/inference/inference.md`'s
+# evaluation gives them a precision of 0.60), while the reconstructions of real digits
+# are good.
 
 # %%
 alice = npgan.load(REPO / "pretrained" / "npgan-mnist-bigan.npz")
 print(alice.state["variant"])
+alice_log = np.atleast_1d(np.genfromtxt(REPO / "results" / "inference" / "inference-alice-log.csv", delimiter=",",
+                                        names=True))
+last = alice_log[-1]
+print(f"the committed run's log, epoch {int(last['epoch'])}: d_real {last['d_real']:.3f}, "
+      f"d_fake {last['d_fake']:.3f}, E and G's loss {last['eg_loss']:.1f}")
 recon_a = alice.reconstruct(x_test)
 print(f"ALICE on {N_TEST} test images: pixel error {float(pixel_mse(recon_a, x_test).mean()):.4f}, "
       f"class kept {class_kept(clf, recon_a, y_test)[0]:.1%}")

@@ -1,8 +1,9 @@
 # %% [markdown]
 # # 10. What the discriminator learned
 #
-# The paper's fourth future direction: "features from the discriminator ... could improve
-# performance of classifiers when limited labeled data is available". This tutorial
+# The paper's fourth extension (Section 7): "Semi-supervised learning: features from the
+# discriminator or inference net could improve performance of classifiers when limited
+# labeled data is available." This tutorial
 # looks inside a trained discriminator and then uses it twice:
 #
 # 1. **D's first-layer filters** as images: the paper's MNIST D (committed in
@@ -141,8 +142,20 @@ for name, values in errors.items():
 #     d softplus(-s) / dl_k = -sigmoid(-s) p_k,      d softplus(s) / dl_k = sigmoid(s) p_k.
 #
 # The labelled images add the K-class cross-entropy, `-log p(y | x, real)`. The bug this
-# invites: treating `s` as if D were already sure, dropping the `sigmoid(-s)` factor (the
-# gradient of a plain log Z). Central differences catch it:
+# invites: dropping the `sigmoid(-s)` factor, i.e. differentiating `-log Z` instead of
+# `softplus(-s)`. The two agree only where `sigmoid(-s)` is close to 1, which is where `s`
+# is very negative: where D is sure a *real* image is *fake*. Anywhere else the bug
+# inflates the gradient by `1 / sigmoid(-s)`; at the logits below (D fairly sure the
+# images are real, `s` between 3 and 7) that is 30 to 900 times too large, and the
+# gradient never vanishes as D becomes right. Central differences catch it.
+#
+# A note on the check's tolerance. Tutorial 01's checks print about 1e-10; at the usual
+# step `h = 1e-6` this one prints about 5e-8. Nothing is wrong: a central difference
+# carries a rounding error of about `eps |L| / h` (`eps = 2.2e-16`), here
+# `2.2e-16 * 2.6 / 1e-6`, about 6e-10 in absolute terms, while the gradient's entries are
+# only about 2e-3 (D is sure, so `sigmoid(-s)` is small): relative to them, 1e-7. A larger
+# step trades that rounding for truncation error (of order `h^2`); `h = 1e-4` balances
+# the two here and the check is back near 1e-10:
 
 # %%
 rng = Random(0)
@@ -159,9 +172,17 @@ def forgets_the_sigmoid(logits):
     return loss, asarray(-0.5 / logits.shape[0] * p)
 
 
-correct = check_loss(lambda l: semisup_model.unsupervised_loss(l, fake_logits)[:2], real_logits)
-print(f"gradient check, correct : {correct:.1e}")
-print(f"gradient check, the bug : {check_loss(forgets_the_sigmoid, real_logits):.1e}")
+def unsupervised(logits):
+    return semisup_model.unsupervised_loss(logits, fake_logits)[:2]
+
+
+s_real = to_numpy(semisup_model.log_partition(real_logits))
+ratio = np.abs(to_numpy(forgets_the_sigmoid(real_logits)[1])).sum(axis=1) / np.abs(to_numpy(
+    unsupervised(real_logits)[1])).sum(axis=1)
+print("s = log Z per image:", np.round(s_real, 2), " the bug's gradient / the correct one:", np.round(ratio))
+for h in (1e-6, 1e-4):
+    print(f"h = {h:.0e}: gradient check, correct {check_loss(unsupervised, real_logits, h):.1e}, "
+          f"the bug {check_loss(forgets_the_sigmoid, real_logits, h):.1e}")
 
 # %% [markdown]
 # ## 4. The (K+1)-class GAN
