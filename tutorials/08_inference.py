@@ -188,8 +188,9 @@ print(f"the same, backward started after the sigmoid: relative error {rel_error(
 # watch the error and the share of digits that keep their class. Each step costs one
 # forward and one input-backward pass of G per image, two matrix products per layer of
 # the size of G's forward; G has about twice E's weights (printed below), so each step
-# costs about four of E's forward passes and 100 steps about 400. The projection is a guard; how often it acts is printed last: the share
-# of coordinates that would end outside the box without it.
+# costs about four of E's forward passes and 100 steps about 400. The projection is a
+# guard; how often it acts is printed last: the share of coordinates that would end
+# outside the box without it.
 
 # %%
 weights = {name: sum(layer.params[p].size for _, layer, p in net.parameters() if p == "W")

@@ -318,12 +318,15 @@ print(f"2-d VAE: validation negative ELBO {log2d['valid_loss'][-1]:.1f} nats per
 # chain), beside its "Adversarial models"; the plain autoencoder, which is not a
 # generative model, is added for comparison:
 #
-# | | autoencoder | denoising AE (generative autoencoder) | VAE (deep directed) | GAN (adversarial) |
+# | | autoencoder | denoising AE | VAE | GAN |
 # |---|---|---|---|---|
-# | training | reconstruction loss | reconstruction of corrupted input | ELBO (reconstruction + KL) | the minimax game |
-# | inference `z` from `x` | the encoder | the encoder; the paper's table: MCMC-based | `q(z | x)`, learned approximate inference | learned approximate inference, added afterwards (tutorial 10) |
-# | sampling | none | requires a Markov chain | one decoder pass from the prior | one generator pass |
-# | evaluating `p(x)` | none | not explicit: a Parzen estimate from samples | a lower bound, `L_k` (the paper: intractable, approximated with AIS) | not explicit: a Parzen estimate from samples |
+# | the paper's column | (not generative) | generative autoencoders | deep directed | adversarial |
+# | training | reconstruction | reconstruction of a corrupted x | ELBO | the minimax game |
+# | inference of `z` | the encoder | MCMC-based (the paper) | learned, approximate: q | learned (tutorial 10) |
+# | sampling | none | a Markov chain | one decoder pass | one generator pass |
+# | evaluating `p(x)` | none | a Parzen estimate | a lower bound `L_k` (the paper: AIS) | a Parzen estimate |
 #
 # `results/model_families/model_families.md` measures all four models with the same yardsticks.
+
+# %%
 print(f"the run folders are in {RUNS} (delete it when done)")
