@@ -1,4 +1,5 @@
-"""Every tutorial runs top to bottom in fast mode (``NPGAN_FAST=1``) without raising.
+"""Every tutorial, and every solution to its exercises, runs top to bottom in fast mode
+(``NPGAN_FAST=1``) without raising.
 
 Each runs in its own subprocess, as a reader would run it: the Agg backend, no
 ``NPGAN_FIGURES``, and ``TMPDIR`` pointing at the test's temporary directory. A fast
@@ -20,12 +21,13 @@ from npgan.tutorial import SCRATCH_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((REPO / "tutorials").glob("[0-9][0-9]_*.py"))
+SOLUTIONS = sorted((REPO / "tutorials" / "solutions").glob("[0-9][0-9]_*.py"))
 COMMITTED_FIGURES = REPO / "tutorials" / "figures"
 SCRATCH = SCRATCH_NAME  # a fast run's picture folder, under TMPDIR
 # the data root, one folder per data set (npgan.datasets.idx)
 DATA_ROOT = os.environ.get("NPGAN_DATA_DIR") or str((REPO / ".." / "shared" / "data").resolve())
 MNIST_DIR = dataset_dir("mnist", DATA_ROOT)
-NEEDS_MNIST = {p.name for p in TUTORIALS if "load_mnist" in p.read_text()}
+NEEDS_MNIST = {p.name for p in TUTORIALS + SOLUTIONS if "load_mnist" in p.read_text()}
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
@@ -74,3 +76,24 @@ def test_npgan_figures_overrides_the_scratch_folder(tmp_path):
     _run_fast(TUTORIALS[0], tmp_path, NPGAN_FIGURES=str(chosen))
     assert list(chosen.glob("*.png")), "NPGAN_FIGURES was not used"
     assert not (tmp_path / SCRATCH).exists()
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
+def test_tutorial_ends_with_what_to_take_away_and_exercises_with_solutions(path):
+    text = path.read_text()
+    assert "# ## What to take away" in text, f"{path.name} has no 'What to take away'"
+    exercises = text[text.index("# ## Exercises"):]  # the last section: after the take-away
+    assert text.index("# ## What to take away") < text.index("# ## Exercises")
+    assert "# 2. " in exercises, f"{path.name}: expected at least two exercises"
+    assert f"`tutorials/solutions/{path.name}`" in exercises
+    assert (REPO / "tutorials" / "solutions" / path.name).exists(), f"no solutions file for {path.name}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solutions_run_and_check_themselves_in_fast_mode(path, tmp_path):
+    if path.name in NEEDS_MNIST and not _have_mnist():
+        pytest.skip(f"MNIST not found in {MNIST_DIR} (set NPGAN_DATA_DIR)")
+    assert "assert " in path.read_text(), f"{path.name} checks nothing"
+    committed = _files(COMMITTED_FIGURES)
+    _run_fast(path, tmp_path)
+    assert _files(COMMITTED_FIGURES) == committed

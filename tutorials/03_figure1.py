@@ -386,3 +386,14 @@ print("saved", path)
 # * The minimax objective's gradient is `D(G(z))` itself, which vanishes exactly when
 #   G most needs to learn; the non-saturating objective keeps the same fixed point
 #   with a gradient near 1 there.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Derive the gradients of the minimax and the non-saturating generator losses with
+#    respect to the logit `l` of `D(G(z))`, check them against `losses.generator_loss`
+#    and central differences, and compute their ratio at `D(G(z)) = 0.01`.
+# 2. Show that at `D(G(z)) = 1/2` the two gradients are equal: the objectives share the
+#    fixed point.
+#
+# Solutions: `tutorials/solutions/03_figure1.py` (the test suite runs it in fast mode).

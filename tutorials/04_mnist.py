@@ -348,3 +348,15 @@ else:
 #   weak one: real images score only ~241, and a few epochs score far lower.
 # * Mode collapse shows up as a lopsided histogram of what the samples look like.
 #   Tutorial 6 measures it precisely on toy data where the modes are known.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Write the Parzen-window log-likelihood with a log-sum-exp and check it against
+#    `npgan.evaluation.parzen.log_likelihood` on small random sets.
+# 2. Sweep the bandwidth sigma for the same samples and points: how many nats does the
+#    score move? (This is why the paper selects sigma on a validation set.)
+# 3. Find each point's nearest sample with one matrix product, `|r|^2 - 2 q.r`, and
+#    check it against `nearest_rows`.
+#
+# Solutions: `tutorials/solutions/04_mnist.py` (the test suite runs it in fast mode).

@@ -219,3 +219,13 @@ print("saved", path)
 # * Agreement is to float tolerance: gradients within ~1e-12 in float64 and ~1e-4 in
 #   float32 of a float64 reference, on either backend.
 # * Time a GPU only after a warm-up and with a synchronisation before reading the clock.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Check the gradient of `sum(tanh(x W))` by central differences in float32 and in
+#    float64 at the same `h`: why do npgan's gradient checks run in float64?
+# 2. Time a 100 x 1200 by 1200 x 1200 matrix product in float32 and float64 honestly
+#    (warm-up, repeats, the best time) and compare the results.
+#
+# Solutions: `tutorials/solutions/05_backends.py` (the test suite runs it in fast mode).

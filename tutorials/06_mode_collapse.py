@@ -347,3 +347,16 @@ print(f"the runs' checkpoints and logs (log.csv) are in {RUNS}; delete the folde
 # * `k` and the generator objective change the dynamics, not the game's optimum; neither
 #   fixes collapse by itself, which is what later methods (minibatch discrimination,
 #   PacGAN, unrolled GANs, VEEGAN) set out to do.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Compute PacGAN's metrics (modes covered, high-quality share, reverse KL) by hand
+#    for a collapsed set of ring-8 samples and check them against `mode_metrics`.
+# 2. From `ring-8-plain`'s configuration, compute how far its learning rate falls over
+#    the run, and when the floor `lr_min` would be reached.
+# 3. For a frozen D that is a bump on each mode, show that G's loss is smaller with
+#    every sample on D's highest bump than with samples spread over all modes: the
+#    Helvetica scenario in three lines.
+#
+# Solutions: `tutorials/solutions/06_mode_collapse.py` (the test suite runs it in fast mode).

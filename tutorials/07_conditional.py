@@ -319,3 +319,28 @@ print("classes of the originals:", y_test[:shown], " of the searched completions
 # `results/inpainting/inpainting.md` compares the two routes on every mask over the test set, and
 # `results/conditional/conditional.md` scores the committed cGAN with FD, precision and recall
 # beside the unconditional generator.
+
+# %% [markdown]
+# ## What to take away
+#
+# * Conditioning by concatenation is a learned per-class bias of the first layer; the
+#   gradient to the image drops the label's columns (a label is not a parameter).
+# * A conditional D must see the condition: D judges `(x, c)` pairs, and a real digit
+#   with a wrong label is a fake to it. For inpainting the condition is the mask, and D
+#   judges the completed image *with* its mask, or a seam would be invisible.
+# * The inpainter's G loss is three terms, each with its own gradient into `o`: the
+#   adversarial one through D and the composition (zero on observed pixels), the squared
+#   error on the missing pixels (which alone draws the conditional mean, a blur), and the
+#   diversity term (which alone spreads completions without making them right).
+# * Judge a completion against a baseline that needs no training: the nearest training
+#   image keeps the class more often than the committed inpainter. What the GAN adds is
+#   diversity, measured as the spread between two completions of one input.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Show that the diversity term is flat above its cap: for two completions far apart
+#    the loss is exactly `-0.02` and its gradient exactly 0.
+# 2. Score the committed cGAN class by class: which digit does it draw worst?
+#
+# Solutions: `tutorials/solutions/07_conditional.py` (the test suite runs it in fast mode).

@@ -384,3 +384,29 @@ grid(axes[0], np.concatenate([to_numpy(x_test[:10]), to_numpy(recon_b[:10]), to_
 grid(axes[1], alice.sample(30, rng=Random(0)), 10, "ALICE's samples G(z)")
 fig.tight_layout()
 fig.savefig(FIGURES / "08_bigan.png", dpi=100)
+
+# %% [markdown]
+# ## What to take away
+#
+# * The sleep phase turns inference into regression on the generator's own pairs
+#   `(G(z), z)`; its minimiser is `E[z | x]`, a mean, which is why E's codes are short
+#   and blur what G does not distinguish.
+# * The gradient through G to its input is G's backward stopped at `dz`; refinement
+#   descends it per image, at about four of E's forward passes a step.
+# * A straight line in code space is not a path through typical codes: its middle is
+#   shorter than anything the prior draws, and G switches digits along it.
+# * BiGAN matches joint distributions and nothing ties `G(E(x))` to `x`; D wins early.
+#   ALICE's reconstruction term ties them, at a weight where the model is an
+#   autoencoder with a discriminator attached, whose samples from the prior are often not
+#   digits. A fix that works on one measure can cost another: report both.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Interpolate between two prior codes along the great circle (slerp) and compare the
+#    lengths of its codes with the straight line's; draw G along both.
+# 2. Encode G's own samples with the committed encoder: how long are its codes against
+#    the codes that made the images, and how well does each coordinate come back?
+#    Explain both with `E[z | x]`.
+#
+# Solutions: `tutorials/solutions/08_inference.py` (the test suite runs it in fast mode).

@@ -330,3 +330,28 @@ print(f"2-d VAE: validation negative ELBO {log2d['valid_loss'][-1]:.1f} nats per
 
 # %%
 print(f"the run folders are in {RUNS} (delete it when done)")
+
+# %% [markdown]
+# ## What to take away
+#
+# * The Bernoulli cross-entropy from logits, `softplus(l) - x l`, has the gradient
+#   `sigmoid(l) - x`: the same "prediction minus target" as D's loss, per pixel.
+# * The reparameterisation `z = mu + sigma eps` makes a sampled code differentiable in
+#   `(mu, logvar)`; `dz/dlogvar = eps sigma / 2`, and the 1/2 is the classic slip, which a
+#   gradient check catches.
+# * A gradient check compares a gradient with its own function: a wrong *objective* with
+#   its matching gradient passes it. Invariants catch those: `KL >= 0`,
+#   `ELBO <= L_k <= log p(x)`.
+# * The VAE has what the GAN lacks (an encoder, a bound on `log p(x)`) and lacks what the
+#   GAN has (sharp samples): its decoder is paid for the average image of the codes `q`
+#   might give.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Estimate `KL(q || p)` by its definition, `E_q[log q - log p]` over many draws, and
+#    check the closed form and `gaussian_kl` against it.
+# 2. On the committed VAE and its own samples, show `L_1 < L_10 < L_100` and the ELBO
+#    below them.
+#
+# Solutions: `tutorials/solutions/09_autoencoders.py` (the test suite runs it in fast mode).

@@ -232,3 +232,26 @@ if table_file.exists():
     for n, row in sorted(table.items(), key=lambda item: int(item[0])):
         print(f"n = {int(n):5d}: " + ", ".join(f"{name} {100 * s['mean']:.1f} +- {100 * s['std']:.1f}%"
                                               for name, s in row.items()))
+
+# %% [markdown]
+# ## What to take away
+#
+# * A trained D's first layer holds digit-shaped templates, an untrained one's noise; a
+#   softmax on the trained D's frozen features beats one on pixels with few labels.
+# * The K+1 trick: with the fake logit fixed at 0, `D(x) = sigmoid(logsumexp l)`, so the
+#   GAN losses are softplus of `s = log Z` and their gradients carry `sigmoid(-s) p_k`.
+#   Forgetting `sigmoid(-s)` is right only where D is sure a real image is fake.
+# * A gradient check's error has two sources, truncation (`h^2`) and rounding
+#   (`eps |L| / h`); when the gradient is small against the loss, move `h` up, and read
+#   1e-8 as a number to explain rather than a pass or fail.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Give the fake class a free logit `f` and show that `D(x) = sigmoid(logsumexp(l) -
+#    f)`, and that subtracting `f` from every logit changes no probability: why the fake
+#    logit can be fixed at 0.
+# 2. Sweep the step `h` of the gradient check of the unsupervised loss and find the best
+#    one; explain where it lies.
+#
+# Solutions: `tutorials/solutions/10_discriminator_features.py` (the test suite runs it in fast mode).

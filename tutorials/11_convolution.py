@@ -354,3 +354,13 @@ print("saved", path)
 #   pass is the convolution itself.
 # * Batch norm's input gradient runs through the batch mean and variance; dropping them
 #   gives a plausible, wrong `dx` that only a check catches.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Check `<im2col(x), y> = <x, col2im(y)>` over several kernels, strides and paddings,
+#    with and without overlapping patches.
+# 2. Derive the output sizes of a convolution and a transposed convolution and check
+#    them against `conv.output_size`, `conv.transposed_size` and DCGAN's 7 -> 14 -> 28.
+#
+# Solutions: `tutorials/solutions/11_convolution.py` (the test suite runs it in fast mode).
