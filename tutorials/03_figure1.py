@@ -244,7 +244,7 @@ print("saved", path)
 # information is `dD/dx` at its samples, and following it draws G's mass in from its
 # tails towards the centre, where D says "data". D is right only where it has seen
 # samples, and G, pushed long enough against a frozen D, piles onto wherever D is
-# highest (tutorial 6 makes this collapse happen): that is why Algorithm 1 keeps
+# highest (tutorial 7 makes this collapse happen): that is why Algorithm 1 keeps
 # alternating, with G taking small steps.
 # In (d), D is close to 1/2 where the data are: it can no longer tell the two apart.
 # (Away from the data D is whatever its last steps left: neither density has mass

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Solutions to tutorial 7's exercises
+# # Solutions to tutorial 11's exercises
 #
 # Each solution checks itself (an `assert`). They use the committed models in
 # `pretrained/` and no data set; `NPGAN_FAST=1` draws fewer samples.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 7. Conditional generation: "draw me a 7" and "finish this half digit"
+# # 11. Conditional generation: "draw me a 7" and "finish this half digit"
 #
 # The paper's conclusion (Section 7) lists the extensions its framework admits; two of
 # them are conditional models (items 1 and 3 of its list, quoted as the paper writes them):
@@ -68,7 +68,7 @@ FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tut
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 REPO = HERE.parent
 FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
-RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-07-"))  # the run folders of this tutorial
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-11-"))  # the run folders of this tutorial
 
 mnist = load_mnist()
 x_test, y_test = mnist.test_x, mnist.test_y.astype(np.int64)
@@ -156,7 +156,7 @@ fig, ax = plt.subplots(figsize=(6, 6))
 ax.imshow(tile_images(samples.reshape(10, 100, 784)[:, :10].reshape(100, 784), ncols=10), cmap="gray")
 ax.set_title("G(z, c): one class per row, ten draws of z each")
 ax.axis("off")
-fig.savefig(FIGURES / "07_cgan_samples.png", dpi=100, bbox_inches="tight")
+fig.savefig(FIGURES / "11_cgan_samples.png", dpi=100, bbox_inches="tight")
 plt.close(fig)
 
 # %% [markdown]
@@ -187,7 +187,7 @@ for ax, name, m in zip(axes, inpaint_model.MASKS, masks):
     ax.set_title(name)
     ax.axis("off")
 fig.suptitle("the seven masks (grey: missing)")
-fig.savefig(FIGURES / "07_masks.png", dpi=100, bbox_inches="tight")
+fig.savefig(FIGURES / "11_masks.png", dpi=100, bbox_inches="tight")
 plt.close(fig)
 
 # %% [markdown]
@@ -309,7 +309,7 @@ fig, ax = plt.subplots(figsize=(6, 5.5))
 ax.imshow(tile_images(picture, ncols=shown), cmap="gray")
 ax.set_title("original / top half missing / three inpaintings / search of G's z")
 ax.axis("off")
-fig.savefig(FIGURES / "07_inpainting.png", dpi=100, bbox_inches="tight")
+fig.savefig(FIGURES / "11_inpainting.png", dpi=100, bbox_inches="tight")
 plt.close(fig)
 print("classes of the originals:", y_test[:shown], " of the searched completions:", classify(to_numpy(searched)))
 
@@ -343,4 +343,4 @@ print("classes of the originals:", y_test[:shown], " of the searched completions
 #    the loss is exactly `-0.02` and its gradient exactly 0.
 # 2. Score the committed cGAN class by class: which digit does it draw worst?
 #
-# Solutions: `tutorials/solutions/07_conditional.py` (the test suite runs it in fast mode).
+# Solutions: `tutorials/solutions/11_conditional.py` (the test suite runs it in fast mode).

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 8. Inference: from x back to z
+# # 10. Inference: from x back to z
 #
 # A GAN's generator maps a code `z` to an image `x = G(z)`, but nothing in Algorithm 1
 # goes the other way: given a digit, which `z` draws it? The paper's Section 7 names the
@@ -60,7 +60,7 @@ FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tut
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 REPO = HERE.parent
 FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
-RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-08-"))
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-10-"))
 
 mnist = load_mnist()
 gan = npgan.load(REPO / "pretrained" / "npgan-mnist-generator.npz")  # the committed generator, frozen
@@ -215,7 +215,7 @@ axes[1].set(xlabel="refinement steps", ylabel="share", title="(b) class kept (np
 rows = np.concatenate([to_numpy(x_test[:10]), to_numpy(recon_e[:10]), to_numpy(recon_r[:10])])
 grid(axes[2], rows, 10, f"(c) test images; G(E(x)); after {steps_list[-1]} refinement steps")
 fig.tight_layout()
-fig.savefig(FIGURES / "08_refinement.png", dpi=100)
+fig.savefig(FIGURES / "10_refinement.png", dpi=100)
 
 # %% [markdown]
 # ## 3. Interpolation between two test digits
@@ -235,7 +235,7 @@ for a, b in pairs:
     rows.append((1 - t) * to_numpy(x_test[a]) + t * to_numpy(x_test[b]))
 fig, ax = plt.subplots(figsize=(8, 1.0 * len(rows) + 0.5))
 grid(ax, np.concatenate(rows), 10, "G along the line between two test digits' codes (odd rows); the pixel blend (even)")
-fig.savefig(FIGURES / "08_interpolation.png", dpi=100, bbox_inches="tight")
+fig.savefig(FIGURES / "10_interpolation.png", dpi=100, bbox_inches="tight")
 walk_classes = [classify_walk for classify_walk in
                 (to_numpy(clf.logits(G.forward(asarray((1 - t) * z_best[a] + t * z_best[b], dtype="float32"),
                                                training=False))).argmax(axis=1) for a, b in pairs)]
@@ -250,7 +250,7 @@ print(f"|z|: prior codes {prior_norms.mean():.2f} +- {prior_norms.std():.2f} (sh
       f"the test digits' refined codes {norms.mean():.2f}, midpoints of two of them {midpoints.mean():.2f}")
 
 # %% [markdown]
-# What the picture shows (`figures/08_interpolation.png`, from the full run): the walk
+# What the picture shows (`figures/10_interpolation.png`, from the full run): the walk
 # does *not* move the strokes smoothly. It passes through other digits on the way (a 7
 # becoming a 2 through 1s), and some walks switch from one digit to the other in a single
 # frame. Two reasons, both in the numbers above:
@@ -363,7 +363,7 @@ print(f"the same with only D's gradient into E: relative error {rel_error(tiny.E
 # **autoencoder** (tutorial 09's) with a discriminator attached. And the discriminator has
 # won: at epoch 15 the log reads `d_real` 0.946, `d_fake` 0.054, D tells the pairs apart
 # almost perfectly. Nothing asks `G(z)` for a prior `z` to be a digit: many of the samples
-# below are not digits (`figures/08_bigan.png`; `results/inference/inference.md`'s
+# below are not digits (`figures/10_bigan.png`; `results/inference/inference.md`'s
 # evaluation gives them a precision of 0.60), while the reconstructions of real digits
 # are good.
 
@@ -383,7 +383,7 @@ grid(axes[0], np.concatenate([to_numpy(x_test[:10]), to_numpy(recon_b[:10]), to_
      "test images; BiGAN's G(E(x)) (two epochs); ALICE's (committed)")
 grid(axes[1], alice.sample(30, rng=Random(0)), 10, "ALICE's samples G(z)")
 fig.tight_layout()
-fig.savefig(FIGURES / "08_bigan.png", dpi=100)
+fig.savefig(FIGURES / "10_bigan.png", dpi=100)
 
 # %% [markdown]
 # ## What to take away
@@ -409,4 +409,4 @@ fig.savefig(FIGURES / "08_bigan.png", dpi=100)
 #    the codes that made the images, and how well does each coordinate come back?
 #    Explain both with `E[z | x]`.
 #
-# Solutions: `tutorials/solutions/08_inference.py` (the test suite runs it in fast mode).
+# Solutions: `tutorials/solutions/10_inference.py` (the test suite runs it in fast mode).

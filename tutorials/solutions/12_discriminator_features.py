@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Solutions to tutorial 10's exercises
+# # Solutions to tutorial 12's exercises
 #
 # Each solution checks itself (an `assert`); a second, no data.
 

@@ -1,11 +1,11 @@
 # %% [markdown]
-# # 6. Mode collapse, measured
+# # 7. Mode collapse, measured
 #
 # The paper names the main weakness of the method in its Section 6: G must not be
 # trained too much without updating D, "in order to avoid the Helvetica scenario in
 # which G collapses too many values of z to the same value of x to have enough
 # diversity to model p_data". This is mode collapse. On MNIST it is hard to measure
-# (tutorial 4 used nearest-neighbour labels as a proxy); on 2-D toy data whose modes are
+# (tutorial 5 used nearest-neighbour labels as a proxy); on 2-D toy data whose modes are
 # known it can be counted exactly.
 #
 # The benchmarks and the protocol are those of PacGAN (Lin et al., 2018):
@@ -53,7 +53,7 @@ from npgan.train import Trainer, train
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
-RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-06-"))  # the runs' checkpoints and logs
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-07-"))  # the runs' checkpoints and logs
 N_EVAL = 2500  # samples scored, as in PacGAN
 
 # %% [markdown]
@@ -328,7 +328,7 @@ for row, (key, title, limit, factor) in enumerate([("modes_covered", "modes cove
     ax.set_title(f"ring-8: {title}" + (" (runs with HQ samples)" if key == "reverse_kl" else ""), fontsize=8)
     ax.set_xlabel(f"after {iterations} G steps, {len(seeds)} seed(s)", fontsize=7)
 fig.tight_layout()
-path = FIGURES / "06_mode_collapse.png"
+path = FIGURES / "07_mode_collapse.png"
 fig.savefig(path, dpi=70, bbox_inches="tight")
 plt.show()
 print("saved", path)
@@ -359,4 +359,4 @@ print(f"the runs' checkpoints and logs (log.csv) are in {RUNS}; delete the folde
 #    every sample on D's highest bump than with samples spread over all modes: the
 #    Helvetica scenario in three lines.
 #
-# Solutions: `tutorials/solutions/06_mode_collapse.py` (the test suite runs it in fast mode).
+# Solutions: `tutorials/solutions/07_mode_collapse.py` (the test suite runs it in fast mode).

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 11. Convolution by hand
+# # 13. Convolution by hand
 #
 # The paper's last experiment trains a convolutional discriminator against a
 # "deconvolutional" generator, and every GAN since DCGAN (Radford et al., 2016) is
@@ -336,7 +336,7 @@ for k, (title, images) in enumerate(panels):
     ax.set_title(f"({'fgh'[k]}) {title}", fontsize=9)
     ax.axis("off")
 fig.tight_layout()
-path = FIGURES / "11_convolution.png"
+path = FIGURES / "13_convolution.png"
 fig.savefig(path, dpi=80, bbox_inches="tight")
 plt.show()
 print("saved", path)
@@ -363,4 +363,4 @@ print("saved", path)
 # 2. Derive the output sizes of a convolution and a transposed convolution and check
 #    them against `conv.output_size`, `conv.transposed_size` and DCGAN's 7 -> 14 -> 28.
 #
-# Solutions: `tutorials/solutions/11_convolution.py` (the test suite runs it in fast mode).
+# Solutions: `tutorials/solutions/13_convolution.py` (the test suite runs it in fast mode).

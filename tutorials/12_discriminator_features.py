@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 10. What the discriminator learned
+# # 12. What the discriminator learned
 #
 # The paper's fourth extension (Section 7): "Semi-supervised learning: features from the
 # discriminator or inference net could improve performance of classifiers when limited
@@ -61,7 +61,7 @@ FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tut
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 REPO = HERE.parent
 FIGURES = tutorial.figures_folder(HERE)
-RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-10-"))
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-12-"))
 
 mnist = load_mnist()
 if FAST:  # a tenth of the images is plenty to exercise every line
@@ -99,7 +99,7 @@ for ax, (name, network) in zip(axes, (("the paper's D, trained (epoch 25)", D), 
     ax.set_title(f"first-layer pieces of {name}", fontsize=9)
     ax.axis("off")
 fig.tight_layout()
-fig.savefig(FIGURES / "10_filters.png", dpi=100)
+fig.savefig(FIGURES / "12_filters.png", dpi=100)
 plt.close(fig)
 
 # %% [markdown]
@@ -216,7 +216,7 @@ ax.set_title("the first 24 test digits it gets wrong; its guesses, row by row:\n
              + "\n".join(" ".join(guesses[i:i + 8]) for i in range(0, len(guesses), 8)), fontsize=8)
 ax.axis("off")
 fig.tight_layout()
-fig.savefig(FIGURES / "10_mistakes.png", dpi=100)
+fig.savefig(FIGURES / "12_mistakes.png", dpi=100)
 plt.close(fig)
 
 # %% [markdown]
@@ -254,4 +254,4 @@ if table_file.exists():
 # 2. Sweep the step `h` of the gradient check of the unsupervised loss and find the best
 #    one; explain where it lies.
 #
-# Solutions: `tutorials/solutions/10_discriminator_features.py` (the test suite runs it in fast mode).
+# Solutions: `tutorials/solutions/12_discriminator_features.py` (the test suite runs it in fast mode).

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Solutions to tutorial 6's exercises
+# # Solutions to tutorial 7's exercises
 #
 # Each solution checks itself (an `assert`); a second, no training.
 

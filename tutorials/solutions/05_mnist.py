@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Solutions to tutorial 4's exercises
+# # Solutions to tutorial 5's exercises
 #
 # Each solution checks itself (an `assert`); small random sets, no data needed.
 

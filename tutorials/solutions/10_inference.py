@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Solutions to tutorial 8's exercises
+# # Solutions to tutorial 10's exercises
 #
 # Each solution checks itself (an `assert`). They use the committed generator and
 # encoder in `pretrained/` and no data set.
