@@ -88,7 +88,9 @@ print("train", mnist.train_x.shape, "valid", mnist.valid_x.shape, "test", mnist.
 #
 # * **Adam** (learning rate 2e-4, beta1 0.5) for both networks instead of momentum SGD:
 #   Adam divides each parameter's step by the running size of its gradients, so D's
-#   steps do not grow with its lead;
+#   steps do not grow with its lead (tutorial 4 derives Adam and checks npgan's against
+#   it; beta1 0.5 is its momentum, lowered from the usual 0.9 for the reason tutorial 4's
+#   orbits show);
 # * **packing** (PacGAN, Lin et al. 2018; `pack=2`): D judges *pairs* of samples, both
 #   real or both generated, concatenated into one 1568-pixel row. A G that makes the same
 #   digit twice gives itself away in a pair, so G cannot settle on 1s, which is where
