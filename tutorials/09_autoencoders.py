@@ -208,6 +208,52 @@ print(f"the invariant KL >= 0 on these 4 posteriors: KL {np.round(per_image_kl, 
 # flipped "ELBO" breaks both; section 4 shows it on the trained model.
 #
 # %% [markdown]
+# ### The VAE's training step, written out
+#
+# Everything above assembles into one step of the `mnist-vae` preset, as tutorial 3
+# wrote out Algorithm 1 before handing it to the library: a minibatch `x`, its posterior
+# `(mu, logvar) = E(x)`, a draw `eps`, `z = mu + sigma eps`, the decoder's logits, and
+# the backward pass in reverse order, the KL's gradient added to the reconstruction's at
+# `(mu, logvar)`; then one Adam update (tutorial 4) of each network. Below, the step by
+# hand on one copy of a small model, the library's `AutoencoderModel.step` on another
+# built from the same seed (so the same minibatch and the same `eps`), and the weights
+# compared. From here on `train` runs this step.
+
+# %%
+from npgan.models.autoencoders.training import AutoencoderModel  # noqa: E402  (the model the trainer runs)
+
+step_config = get_preset("mnist-vae").replace(ae_hidden=(32,), ae_code=4, batch_size=50)
+by_hand, library = AutoencoderModel(step_config), AutoencoderModel(step_config)
+for model in (by_hand, library):
+    model.begin_epoch(0, fresh=True)  # the epoch's order of the examples, from the run's random stream
+library.step(0)
+
+vae_net = by_hand.net
+x = by_hand.data.batch(0)
+n = x.shape[0]
+out = vae_net.E.forward(x)  # training mode
+mu, logvar = out[:, :vae_net.code_dim], out[:, vae_net.code_dim:]
+eps = vae_net.rng.normal(mu.shape, dtype=mu.dtype.name)  # the draw the library's step makes next
+sigma = np.exp(0.5 * logvar)
+z = mu + sigma * eps
+logits = vae_net.G.forward(z)
+dlogits = (1 / (1 + np.exp(-logits)) - x) / n  # d/dlogits of (1/N) sum [softplus(l) - x l]
+dz = vae_net.G.backward(dlogits)
+dmu = dz + mu / n  # through z = mu + sigma eps, plus the KL's mu / N
+dlogvar = dz * eps * sigma / 2 + (np.exp(logvar) - 1) / (2 * n)
+vae_net.E.backward(np.concatenate([dmu, dlogvar], axis=1), input_grad=False)
+for optimizer in by_hand.optimizers.values():
+    optimizer.step()
+worst = max(float(np.abs(to_numpy(a) - to_numpy(b)).max())
+            for net_a, net_b in ((by_hand.net.E, library.net.E), (by_hand.net.G, library.net.G))
+            for a, b in zip(net_a.params.values(), net_b.params.values()))
+moved = max(float(np.abs(to_numpy(a) - to_numpy(b)).max())
+            for a, b in zip(library.net.E.params.values(), AutoencoderModel(step_config).net.E.params.values()))
+print(f"one VAE step by hand against AutoencoderModel.step: largest weight difference {worst:.1e} "
+      f"(float32 rounding), where the step moved the weights by up to {moved:.1e}")
+assert worst < 1e-6 < moved
+
+# %% [markdown]
 # ## 4. The ELBO's two terms over training, and a bound on log p(x)
 #
 # Train the `mnist-vae` preset (784-200-200-50, Adam) and read its `log.csv`. The

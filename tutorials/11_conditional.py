@@ -119,6 +119,52 @@ numeric = to_numpy(numerical_gradient(lambda: float(D_of_x.forward(x_probe, trai
 print(f"dD/dx: backward {dx.shape}, relative error against central differences {rel_error(dx, numeric):.1e}")
 
 # %% [markdown]
+# ### The conditional GAN's training step, written out
+#
+# `mnist-cgan` trains by the paper's code's update (tutorial 5: one D pass over real and
+# generated rows, D's loss into D, G's loss through the *same* pass into G), with labels:
+# real pairs `(x, y)` from the data, fake pairs `(G(z, y'), y')` with `y'` drawn
+# uniformly. Written out with the losses of tutorial 3, the label joined by hand, and
+# the label's columns of D's input gradient dropped by hand; beside it the library's
+# `ConditionalModel.step` on a second copy built from the same seed (the same minibatch,
+# noise, labels and dropout masks), and the weights compared:
+
+# %%
+from npgan.models.cgan.training import ConditionalModel  # noqa: E402  (the model the trainer runs)
+from npgan.nn import losses  # noqa: E402
+
+step_config = npgan.get_preset("tiny-cgan").replace(g_hidden=(16,), d_hidden=(8,), batch_size=20)
+by_hand, library = ConditionalModel(step_config), ConditionalModel(step_config)
+for model in (by_hand, library):
+    model.begin_epoch(0, fresh=True)
+library.step(0)
+
+g = by_hand.gan
+x_real, y_real = by_hand.data.batch(0)
+m = x_real.shape[0]
+y_fake = g.random_labels(m)  # y' ~ uniform, then z ~ p_z: the library's order of draws
+z = g.sample_noise(m)
+fake = g.G.forward(np.concatenate([z, np.eye(10, dtype=z.dtype)[y_fake]], axis=1), training=True)
+pairs = np.concatenate([np.concatenate([x_real, fake]), np.eye(10, dtype=z.dtype)[np.concatenate([y_real, y_fake])]],
+                       axis=1)  # [x, onehot(y)] rows: m real, then m generated
+logits = g.D.forward(pairs, training=True)
+d_loss, d_real, d_fake = losses.discriminator_loss(logits[:m], logits[m:], g.real_target)
+g_loss, g_dlogits = losses.generator_loss(logits[m:], g.gen_loss)
+g.D.backward(np.concatenate([d_real, d_fake]), input_grad=False)  # D's parameter gradients
+d_pairs = g.D.backward(np.concatenate([np.zeros_like(d_real), g_dlogits]), param_grads=False)  # the same pass
+g.G.backward(d_pairs[m:, :784], input_grad=False)  # the label's ten columns dropped: no step moves a label
+by_hand.d_optimizer.step()
+by_hand.g_optimizer.step()
+worst = max(float(np.abs(to_numpy(a) - to_numpy(b)).max())
+            for net_a, net_b in ((by_hand.gan.D, library.gan.D), (by_hand.gan.G, library.gan.G))
+            for a, b in zip(net_a.params.values(), net_b.params.values()))
+moved = max(float(np.abs(to_numpy(a) - to_numpy(b)).max())
+            for a, b in zip(library.gan.G.params.values(), ConditionalModel(step_config).gan.G.params.values()))
+print(f"one cGAN step by hand against ConditionalModel.step ({step_config.update} update): largest weight "
+      f"difference {worst:.1e}, where the step moved G's weights by up to {moved:.1e}")
+assert worst < 1e-6 < moved
+
+# %% [markdown]
 # ## 2. A conditional GAN, trained here and committed
 #
 # The preset `tiny-cgan` is `mnist-cgan` with one small hidden layer in G and D:
