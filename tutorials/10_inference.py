@@ -288,6 +288,58 @@ print(f"|z|: prior codes {prior_norms.mean():.2f} +- {prior_norms.std():.2f} (sh
 # checks every parameter of E and G through it. The preset's D reads x and z apart in
 # its first layer (`PairMaxout`, ALI's separate paths) and joins them in the next.
 #
+# One step of the family written out (Algorithm 1 with `k = 1`, E and G playing G's
+# part): D on the pairs, with E and G in evaluation mode; then E and G on fresh noise,
+# D's input gradient split by columns; Adam (tutorial 4) for each of the three networks.
+# Beside it, the library's `BiGANModel.step` on a twin built from the same seed:
+
+# %%
+from npgan.models.inference.bigan_training import BiGANModel  # noqa: E402  (the model the trainer runs)
+from npgan.nn import losses  # noqa: E402
+
+step_config = get_preset("mnist-bigan").replace(g_hidden=(16,), d_hidden=(8,), d_pieces=2, d_code_units=4,
+                                                e_hidden=(8,), e_pieces=2, batch_size=20)
+by_hand, library = BiGANModel(step_config), BiGANModel(step_config)
+for model in (by_hand, library):
+    model.begin_epoch(0, fresh=True)
+library.step(0)
+net, opt = by_hand.gan, by_hand.optimizers
+x_real = by_hand.data.batch(0)
+m = x_real.shape[0]
+
+
+def pairs_of(codes, fake, z):
+    return np.concatenate([np.concatenate([x_real, codes], axis=1), np.concatenate([fake, z], axis=1)])
+
+
+z = net.sample_noise(m)  # lines 3-5: D's step, E and G only evaluated
+logits = net.D.forward(pairs_of(net.E.forward(x_real, training=False), net.G.forward(z, training=False), z),
+                       training=True)
+_, d_real, d_fake = losses.discriminator_loss(logits[:m], logits[m:])
+net.D.backward(np.concatenate([d_real, d_fake]), input_grad=False)
+opt["D"].step()
+z = net.sample_noise(m)  # lines 7-8: E and G, D's labels swapped (the non-saturating form for both)
+logits = net.D.forward(pairs_of(net.E.forward(x_real), net.G.forward(z), z), training=True)
+_, eg_fake, eg_real = losses.discriminator_loss(logits[m:], logits[:m])
+d_pairs = net.D.backward(np.concatenate([eg_real, eg_fake]), param_grads=False)
+net.E.backward(np.ascontiguousarray(d_pairs[:m, 784:]), input_grad=False)  # the code columns of the real pairs
+net.G.backward(np.ascontiguousarray(d_pairs[m:, :784]), input_grad=False)  # the image columns of the generated
+for name in ("E", "G"):
+    opt[name].step()
+fresh = BiGANModel(step_config)
+worst, moved = 0.0, {}
+for name in ("D", "E", "G"):
+    after = [to_numpy(a) for a in getattr(library.gan, name).params.values()]
+    worst = max([worst] + [float(np.abs(to_numpy(a) - b).max())
+                           for a, b in zip(getattr(by_hand.gan, name).params.values(), after)])
+    moved[name] = max(float(np.abs(to_numpy(a) - b).max())
+                      for a, b in zip(getattr(fresh.gan, name).params.values(), after))
+print(f"one BiGAN step by hand against BiGANModel.step ({step_config.update}, k = {step_config.k}): largest "
+      f"weight difference {worst:.1e}; the step moved D, E, G by up to "
+      + ", ".join(f"{v:.1e}" for v in moved.values()))
+assert worst <= 1e-3 * min(moved.values())
+
+# %% [markdown]
 # Here the preset `mnist-bigan` trains for two epochs (fast mode: a tiny BiGAN for a few
 # minibatches) through the library's trainer, and we read its `log.csv`: watch the mean
 # `D(x, E(x))` and `D(G(z), z)`. D wins within an epoch or two, and in the short runs of
