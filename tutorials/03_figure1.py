@@ -386,6 +386,8 @@ print("saved", path)
 # * The minimax objective's gradient is `D(G(z))` itself, which vanishes exactly when
 #   G most needs to learn; the non-saturating objective keeps the same fixed point
 #   with a gradient near 1 there.
+# * Next: tutorial 4 draws the game's steps as a vector field and asks why `k = 1`
+#   circles around the equilibrium instead of walking straight to it.
 
 # %% [markdown]
 # ## Exercises

@@ -347,7 +347,8 @@ else:
 # * `log.csv` tells you whether the game is balanced; samples beside their nearest
 #   training images tell you whether G is inventing or copying.
 # * The Parzen estimate is the paper's metric, reproduced exactly here, but it is a
-#   weak one: real images score only ~241, and a few epochs score far lower.
+#   weak one: real images score only ~241, and a few epochs score far lower. Tutorial 8
+#   shows it ranking worse images above real ones, and the measures that replaced it.
 # * Mode collapse shows up as a lopsided histogram of what the samples look like.
 #   Tutorial 7 measures it precisely on toy data where the modes are known.
 
