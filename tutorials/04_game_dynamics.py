@@ -170,7 +170,7 @@ for b in (-0.5, 0.0, 0.5, 0.9):
 #
 # so each coordinate moves by about `lr` times "mean gradient over root-mean-square
 # gradient", a number near +-1 when the gradient is steady and near 0 when it flips sign.
-# The first step is exactly `lr sign(g_1)` (up to `eps`), whatever the gradient's scale.
+# The first step is exactly `-lr sign(g_1)` (up to `eps`), whatever the gradient's scale.
 # Written out, and checked against npgan's `Adam` (which updates a network's parameters
 # in place from the gradients its backward left) on three updates of a `Linear` layer:
 
@@ -212,7 +212,7 @@ for name in layer.params:
     print(f"{name}: largest |by hand - npgan's Adam| after 3 updates {difference:.1e}")
     assert difference < 1e-14
 first = adam_by_hand(start["W"], [gradients[0]["W"]], 0.1, 0.9, 0.999) - start["W"]
-print("first step / (lr sign g):", np.round(first / (0.1 * np.sign(gradients[0]["W"])), 6).ravel())
+print("first step / (-lr sign g):", np.round(first / (-0.1 * np.sign(gradients[0]["W"])), 6).ravel())
 no_correction = -0.1 * (0.1 * gradients[0]["W"]) / (np.sqrt(0.001 * gradients[0]["W"] ** 2) + 1e-8)
 print(f"without bias correction the first step is {np.abs(no_correction).mean() / 0.1:.2f} lr "
       f"(m shrunk by 1 - beta1 = 0.1, sqrt(v) by sqrt(1 - beta2) = {np.sqrt(0.001):.3f})")
