@@ -431,7 +431,7 @@ for name, (make, alternating, k) in runs.items():
 #   < 1`), so both spiral in.
 # * `k = 5` lets D get close to its best answer `psi*(theta)` before G moves. G then
 #   descends something close to tutorial 2's `C(G)`, a function it can simply minimise:
-#   the path barely turns (a fraction of a turn) and arrives in a third as many G steps
+#   the path barely turns (a fraction of a turn) and arrives in about half as many G steps
 #   (at five times the D steps each).
 # * A ten times smaller step turns as often on its way in: the winding belongs to the
 #   flow, not to the step. It only takes ten times as many steps.
