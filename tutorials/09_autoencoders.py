@@ -20,7 +20,8 @@
 # 3. the **VAE** (Kingma and Welling, 2014): the reparameterisation `z = mu + sigma * eps`
 #    and its gradient by hand; the two bugs it invites, and what catches each: a missing
 #    1/2 in the backward (the gradient check), a KL added with the wrong sign (not the
-#    gradient check: the invariants of a bound);
+#    gradient check: the invariants of a bound); then the VAE's training step written
+#    out and checked against the library's;
 # 4. the **ELBO's two terms** over training, and the importance-weighted bound on
 #    `log p(x)` that a VAE has and a GAN does not;
 # 5. **samples** from the prior and the **2-d latent map**.

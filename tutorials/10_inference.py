@@ -15,7 +15,7 @@
 #    input gradient invites;
 # 3. **interpolation** between two test digits through their codes;
 # 4. **BiGAN** (Donahue et al., 2017; ALI, Dumoulin et al., 2017): E and G trained
-#    together against a D that judges pairs `(x, z)`;
+#    together against a D that judges pairs `(x, z)`, its step written out and checked;
 # 5. **ALICE** (Li et al., 2017): BiGAN with a reconstruction term, which makes
 #    `G(E(x))` keep the digit.
 #

@@ -9,8 +9,8 @@
 #    Mirza and Osindero (2014).
 # 3. "One can approximately model all conditionals p(x_S | x_not_S) where S is a subset of
 #    the indices of x by training a family of conditional models that share parameters."
-#    (The paper writes the complement as an S struck through; `x_not_S` here.) Today this is called **inpainting**:
-#    given some pixels, draw the rest.
+#    (The paper writes the complement as an S struck through; `x_not_S` here.) Today
+#    this is called **inpainting**: given some pixels, draw the rest.
 #
 # (Item 2, learned approximate inference, is the subject of tutorial 10.) A warning on
 # notation: in the paper S is the set of pixels the model *draws*, given the rest. npgan's
@@ -23,12 +23,14 @@
 # 1. the label at the input: why concatenating a one-hot vector is a learned per-class
 #    bias, and why the gradient goes to x but never to the label (checked by central
 #    differences);
-# 2. a small conditional GAN trained here, then the committed one
+# 2. the conditional GAN's training step written out and checked against the library's;
+#    a small conditional GAN trained here, then the committed one
 #    (`pretrained/npgan-mnist-cgan.npz`), scored by npgan's classifier: is a "7" a 7?
 # 3. the inpainter: one G for seven kinds of mask, the observed pixels copied through,
-#    and D judging the completed image *with its mask*;
+#    D judging the completed image *with its mask*, and G's three-term loss written out;
 # 4. the other route: search the plain generator's code z until G(z) agrees with the
-#    pixels we have (Yeh et al., 2017), the gradient taken through G to its input.
+#    pixels we have (Yeh et al., 2017), the gradient taken through G to its input
+#    (tutorial 10 derives and checks it).
 #
 # Models: `npgan.models.cgan.model` (+ `conditional_model`), `npgan.models.inpainting.model` (+
 # `inpainting_model`, `inpainting_search`), trained by the same `npgan.train.train` as

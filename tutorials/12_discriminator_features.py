@@ -13,7 +13,8 @@
 # 3. **the K+1 trick** derived (Salimans et al. 2016): D as a classifier with one more
 #    class, "fake", whose logit is fixed at 0, so that `D(x) = Z / (Z + 1)`; its gradient,
 #    and the bug it invites, caught by central differences;
-# 4. **a (K+1)-class GAN** trained by `npgan.train.train` as `npgan train --preset
+# 4. **a (K+1)-class GAN**, its step written out and checked against the library's, then
+#    trained by `npgan.train.train` as `npgan train --preset
 #    mnist-semisup` trains it, and the committed 100-label model
 #    (`pretrained/npgan-mnist-semisup.npz`) with `npgan classify`'s error;
 # 5. **the table** of `results/semisupervised/semisupervised.md`.
