@@ -212,12 +212,12 @@ PRESETS = {
     # Small runs that a tutorial (or a test) trains in seconds; their samples are rough.
     "tiny-cgan": (
         "mnist-cgan with one hidden layer of 128 units in G and 64 maxout units in D, 2 epochs, no pictures or "
-        "averaging: about 16 s an epoch on a busy 2-core machine (tutorial 07)",
+        "averaging: about 16 s an epoch on a busy 2-core machine (tutorial 11)",
         MNIST_CGAN.replace(g_hidden=(128,), d_hidden=(64,), epochs=2, sample_every=0, eval_every=0, parzen_every=0,
                            average_from=0)),
     "tiny-inpaint": (
         "a small inpainter: G 16 + 784 -> 64 -> 784, D maxout 32 x 2, mnist-inpaint's loss and Adam, one epoch "
-        "of 300 minibatches of 50 (--epochs, or iters_per_epoch in Python); seconds on one core (tutorial 07)",
+        "of 300 minibatches of 50 (--epochs, or iters_per_epoch in Python); seconds on one core (tutorial 11)",
         Config(model="inpaint", noise_dim=16, g_hidden=(64,), d_hidden=(32,), d_pieces=2, optimizer="adam", lr=2e-4,
                adam_beta1=0.5, lr_decay=1.0, batch_size=50, epochs=1, iters_per_epoch=300, inpaint_l2=50.0,
                inpaint_diversity=50.0, sample_every=0)),

@@ -1,4 +1,5 @@
-"""Every tutorial runs top to bottom in fast mode (``NPGAN_FAST=1``) without raising.
+"""Every tutorial, and every solution to its exercises, runs top to bottom in fast mode
+(``NPGAN_FAST=1``) without raising.
 
 Each runs in its own subprocess, as a reader would run it: the Agg backend, no
 ``NPGAN_FIGURES``, and ``TMPDIR`` pointing at the test's temporary directory. A fast
@@ -20,15 +21,16 @@ from npgan.tutorial import SCRATCH_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((REPO / "tutorials").glob("[0-9][0-9]_*.py"))
+SOLUTIONS = sorted((REPO / "tutorials" / "solutions").glob("[0-9][0-9]_*.py"))
 COMMITTED_FIGURES = REPO / "tutorials" / "figures"
 SCRATCH = SCRATCH_NAME  # a fast run's picture folder, under TMPDIR
 DATA_ROOT = data_root()  # the tests' data root, one folder per data set (conftest.py)
-NEEDS_MNIST = {p.name for p in TUTORIALS if "load_mnist" in p.read_text()}
+NEEDS_MNIST = {p.name for p in TUTORIALS + SOLUTIONS if "load_mnist" in p.read_text()}
 
 
 def test_tutorials_are_numbered_once_each_from_one():
     numbers = [int(p.name[:2]) for p in TUTORIALS]
-    assert numbers[:6] == [1, 2, 3, 4, 5, 6] and len(set(numbers)) == len(numbers)
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
 
 
 def _files(folder):
@@ -40,7 +42,7 @@ def _files(folder):
 def _run_fast(path, tmp_path, **extra_env):
     env = dict(os.environ, NPGAN_FAST="1", MPLBACKEND="Agg", NPGAN_DATA_DIR=DATA_ROOT,
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-               TMPDIR=str(tmp_path))  # the scratch figures and tutorial 4's run directory land here
+               TMPDIR=str(tmp_path))  # the scratch figures and tutorial 5's run directory land here
     env.pop("NPGAN_BACKEND", None)  # the tutorials choose their backends themselves
     env.pop("NPGAN_FIGURES", None)
     env.update(extra_env)
@@ -67,3 +69,24 @@ def test_npgan_figures_overrides_the_scratch_folder(tmp_path):
     _run_fast(TUTORIALS[0], tmp_path, NPGAN_FIGURES=str(chosen))
     assert list(chosen.glob("*.png")), "NPGAN_FIGURES was not used"
     assert not (tmp_path / SCRATCH).exists()
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
+def test_tutorial_ends_with_what_to_take_away_and_exercises_with_solutions(path):
+    text = path.read_text()
+    assert "# ## What to take away" in text, f"{path.name} has no 'What to take away'"
+    exercises = text[text.index("# ## Exercises"):]  # the last section: after the take-away
+    assert text.index("# ## What to take away") < text.index("# ## Exercises")
+    assert "# 2. " in exercises, f"{path.name}: expected at least two exercises"
+    assert f"`tutorials/solutions/{path.name}`" in exercises
+    assert (REPO / "tutorials" / "solutions" / path.name).exists(), f"no solutions file for {path.name}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solutions_run_and_check_themselves_in_fast_mode(path, tmp_path):
+    if path.name in NEEDS_MNIST and not data_available("mnist"):
+        pytest.skip(DATA_REASON)
+    assert "assert " in path.read_text(), f"{path.name} checks nothing"
+    committed = _files(COMMITTED_FIGURES)
+    _run_fast(path, tmp_path)
+    assert _files(COMMITTED_FIGURES) == committed

@@ -356,3 +356,16 @@ print("saved", path)
 # * Next: whole networks are checked the same way (`npgan gradcheck` prints the table for
 #   every layer, loss and a paper-shaped D and G), and tutorial 2 turns to what the
 #   discriminator these layers build is supposed to learn.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Write a `Tanh` layer (forward and backward, caching only the output) and check it
+#    with `check_layer`; then write the slip that takes the derivative at the input, `1
+#    - x^2`, and watch the check catch it.
+# 2. On the sigmoid at one point, compare the error of a one-sided difference `(f(x + h)
+#    - f(x)) / h` with a central one for `h = 1e-2` and `1e-3`: show from Taylor's
+#    formula why one falls tenfold and the other a hundredfold.
+# 3. Derive `d/dW sum(softplus(x W))` and check it against `numerical_gradient`.
+#
+# Solutions: `tutorials/solutions/01_backprop_by_hand.py` (the test suite runs it in fast mode).

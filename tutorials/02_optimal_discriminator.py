@@ -292,3 +292,14 @@ print("saved", path)
 # * A real discriminator trained by minibatch SGD tracks D* where there is probability
 #   mass and is loosely constrained elsewhere; the theory assumes the inner
 #   maximisation is solved, Algorithm 1 only approximates it with `k` steps.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. For `p_data = N(0, 1)` and `p_g = N(mu, 1)`, compute `V(D*, G)` on a grid and `-log
+#    4 + 2 JSD` from the JSD's definition, for `mu = 0, 1, 3, 8`. Why must you work with
+#    logarithms in the tails, and why must the grid hold all of both densities' mass?
+# 2. Show numerically that every other D (pushed towards 1/2, shifted, constant 1/2) has
+#    a smaller `V(D, G)` than `D*`.
+#
+# Solutions: `tutorials/solutions/02_optimal_discriminator.py` (the test suite runs it in fast mode).

@@ -244,7 +244,7 @@ print("saved", path)
 # information is `dD/dx` at its samples, and following it draws G's mass in from its
 # tails towards the centre, where D says "data". D is right only where it has seen
 # samples, and G, pushed long enough against a frozen D, piles onto wherever D is
-# highest (tutorial 6 makes this collapse happen): that is why Algorithm 1 keeps
+# highest (tutorial 7 makes this collapse happen): that is why Algorithm 1 keeps
 # alternating, with G taking small steps.
 # In (d), D is close to 1/2 where the data are: it can no longer tell the two apart.
 # (Away from the data D is whatever its last steps left: neither density has mass
@@ -386,3 +386,16 @@ print("saved", path)
 # * The minimax objective's gradient is `D(G(z))` itself, which vanishes exactly when
 #   G most needs to learn; the non-saturating objective keeps the same fixed point
 #   with a gradient near 1 there.
+# * Next: tutorial 4 draws the game's steps as a vector field and asks why `k = 1`
+#   circles around the equilibrium instead of walking straight to it.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Derive the gradients of the minimax and the non-saturating generator losses with
+#    respect to the logit `l` of `D(G(z))`, check them against `losses.generator_loss`
+#    and central differences, and compute their ratio at `D(G(z)) = 0.01`.
+# 2. Show that at `D(G(z)) = 1/2` the two gradients are equal: the objectives share the
+#    fixed point.
+#
+# Solutions: `tutorials/solutions/03_figure1.py` (the test suite runs it in fast mode).

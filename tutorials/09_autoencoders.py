@@ -1,18 +1,27 @@
 # %% [markdown]
 # # 9. Before GANs: autoencoders and the VAE
 #
-# The GAN paper places its model beside the "generative autoencoders" that came before
-# it: a table compares them on training, inference, sampling and evaluating `p(x)`. This
-# tutorial builds that other column with npgan's own layers and hand-written backward
-# passes, and runs it on MNIST:
+# The GAN paper's Table 2 compares four families of deep generative models on training,
+# inference, sampling, evaluating `p(x)` and model design: "Deep directed graphical
+# models", "Deep undirected graphical models", "Generative autoencoders" and
+# "Adversarial models". Two of those columns are built here with npgan's own layers and
+# hand-written backward passes, and run on MNIST. The table's "generative autoencoders"
+# are the denoising autoencoders and generative stochastic networks, whose sampling
+# "Requires Markov chain"; the VAE (Kingma and Welling, 2014, cited by the paper for its
+# stochastic backpropagation) is a *deep directed* model with "Learned approximate
+# inference", the first column. (The table gives adversarial models learned approximate
+# inference too, as future work: tutorial 10 builds it, and borrows its reconstruction
+# term from this tutorial.)
 #
 # 1. the **autoencoder**: an encoder to a small code, a decoder back, trained to
 #    reconstruct; the Bernoulli cross-entropy from logits;
 # 2. the **denoising criterion** (Vincent et al., 2008): reconstruct the clean image from
 #    a corrupted one, which the paper's Markov-chain discussion generalises;
 # 3. the **VAE** (Kingma and Welling, 2014): the reparameterisation `z = mu + sigma * eps`
-#    and its gradient by hand, the two bugs it invites (a KL with the wrong sign, a
-#    missing 1/2) and the check that catches them;
+#    and its gradient by hand; the two bugs it invites, and what catches each: a missing
+#    1/2 in the backward (the gradient check), a KL added with the wrong sign (not the
+#    gradient check: the invariants of a bound); then the VAE's training step written
+#    out and checked against the library's;
 # 4. the **ELBO's two terms** over training, and the importance-weighted bound on
 #    `log p(x)` that a VAE has and a GAN does not;
 # 5. **samples** from the prior and the **2-d latent map**.
@@ -164,24 +173,86 @@ print(f"d E[z^2]/dlogvar: reparameterised {np.mean(2 * z * eps * sigma / 2):.4f}
 # %% [markdown]
 # Now the check that every hand-written backward in npgan gets: central differences in
 # float64, with `eps` held fixed (otherwise the function being differentiated would
-# change at every probe). Beside each correct gradient, the bug its topic invites:
-# the KL added with the wrong sign (the loss then rewards codes far from the prior), and
-# `dz/dlogvar` taken as `eps * sigma`, forgetting that `sigma = exp(logvar / 2)`. Both
-# train without an error message; only the check says they are wrong.
+# change at every probe). The bug this topic invites in a backward pass is
+# `dz/dlogvar` taken as `eps * sigma`, forgetting that `sigma = exp(logvar / 2)`: it
+# trains without an error message, and the check says it is wrong.
 
 # %%
 rng = Random(3)
 mu, logvar, eps, dz = (rng.normal((4, 3), dtype="float64") for _ in range(4))
 sigma = np.exp(0.5 * logvar)
-numeric_kl = numerical_gradient(lambda: ae_losses.gaussian_kl(mu, logvar)[0], logvar)
 numeric_z = numerical_gradient(lambda: (ae_losses.reparameterize_forward(mu, logvar, eps)[0] * dz).sum(), logvar)
-checks = {
-    "KL, dlogvar": (ae_losses.gaussian_kl(mu, logvar)[2], -ae_losses.gaussian_kl(mu, logvar)[2], numeric_kl),
-    "z = mu + sigma eps, dlogvar": (ae_losses.reparameterize_backward(dz, (sigma, eps))[1], dz * eps * sigma,
-                                    numeric_z),
-}
-for name, (right, broken, numeric) in checks.items():
-    print(f"{name:28s} npgan {rel_error(right, numeric):.1e}   broken {rel_error(broken, numeric):.1e}")
+right = ae_losses.reparameterize_backward(dz, (sigma, eps))[1]
+print(f"z = mu + sigma eps, dlogvar: npgan {rel_error(right, numeric_z):.1e}   "
+      f"without the 1/2 {rel_error(dz * eps * sigma, numeric_z):.1e}")
+
+# %% [markdown]
+# The other classic slip is in the *objective*: the KL added with the wrong sign, so that
+# the loss rewards posteriors far from the prior. Whoever writes `-KL` also writes its
+# gradient `-dKL`, and a gradient check compares a gradient with the function it
+# belongs to: the wrong objective and its matching gradient agree perfectly.
+
+# %%
+kl, _, dkl_dlogvar = ae_losses.gaussian_kl(mu, logvar)
+numeric_flipped = numerical_gradient(lambda: -ae_losses.gaussian_kl(mu, logvar)[0], logvar)
+print(f"-KL and its gradient -dKL/dlogvar against central differences of -KL: "
+      f"{rel_error(-dkl_dlogvar, numeric_flipped):.1e} (passes)")
+per_image_kl = 0.5 * (mu ** 2 + np.exp(logvar) - 1 - logvar).sum(axis=1)
+print(f"the invariant KL >= 0 on these 4 posteriors: KL {np.round(per_image_kl, 3)}; "
+      f"the flipped term {np.round(-per_image_kl, 3)}")
+
+# %% [markdown]
+# What catches a wrong objective is what must hold for the right one, whatever the
+# parameters: `KL(q || p) >= 0` for every image (above: the flipped term is negative
+# wherever `q` differs from the prior); and the ELBO is a lower bound, so it can never
+# exceed `log p(x)` nor the tighter importance-weighted bound `L_k` of section 4. The
+# flipped "ELBO" breaks both; section 4 shows it on the trained model.
+#
+# %% [markdown]
+# ### The VAE's training step, written out
+#
+# Everything above assembles into one step of the `mnist-vae` preset, as tutorial 3
+# wrote out Algorithm 1 before handing it to the library: a minibatch `x`, its posterior
+# `(mu, logvar) = E(x)`, a draw `eps`, `z = mu + sigma eps`, the decoder's logits, and
+# the backward pass in reverse order, the KL's gradient added to the reconstruction's at
+# `(mu, logvar)`; then one Adam update (tutorial 4) of each network. Below, the step by
+# hand on one copy of a small model, the library's `AutoencoderModel.step` on another
+# built from the same seed (so the same minibatch and the same `eps`), and the weights
+# compared. From here on `train` runs this step.
+
+# %%
+from npgan.models.autoencoders.training import AutoencoderModel  # noqa: E402  (the model the trainer runs)
+
+step_config = get_preset("mnist-vae").replace(ae_hidden=(32,), ae_code=4, batch_size=50)
+by_hand, library = AutoencoderModel(step_config), AutoencoderModel(step_config)
+for model in (by_hand, library):
+    model.begin_epoch(0, fresh=True)  # the epoch's order of the examples, from the run's random stream
+library.step(0)
+
+vae_net = by_hand.net
+x = by_hand.data.batch(0)
+n = x.shape[0]
+out = vae_net.E.forward(x)  # training mode
+mu, logvar = out[:, :vae_net.code_dim], out[:, vae_net.code_dim:]
+eps = vae_net.rng.normal(mu.shape, dtype=mu.dtype.name)  # the draw the library's step makes next
+sigma = np.exp(0.5 * logvar)
+z = mu + sigma * eps
+logits = vae_net.G.forward(z)
+dlogits = (1 / (1 + np.exp(-logits)) - x) / n  # d/dlogits of (1/N) sum [softplus(l) - x l]
+dz = vae_net.G.backward(dlogits)
+dmu = dz + mu / n  # through z = mu + sigma eps, plus the KL's mu / N
+dlogvar = dz * eps * sigma / 2 + (np.exp(logvar) - 1) / (2 * n)
+vae_net.E.backward(np.concatenate([dmu, dlogvar], axis=1), input_grad=False)
+for optimizer in by_hand.optimizers.values():
+    optimizer.step()
+worst = max(float(np.abs(to_numpy(a) - to_numpy(b)).max())
+            for net_a, net_b in ((by_hand.net.E, library.net.E), (by_hand.net.G, library.net.G))
+            for a, b in zip(net_a.params.values(), net_b.params.values()))
+moved = max(float(np.abs(to_numpy(a) - to_numpy(b)).max())
+            for a, b in zip(library.net.E.params.values(), AutoencoderModel(step_config).net.E.params.values()))
+print(f"one VAE step by hand against AutoencoderModel.step: largest weight difference {worst:.1e} "
+      f"(float32 rounding), where the step moved the weights by up to {moved:.1e}")
+assert worst < 1e-6 < moved
 
 # %% [markdown]
 # ## 4. The ELBO's two terms over training, and a bound on log p(x)
@@ -216,6 +287,13 @@ elbo = float(to_numpy(bounds(vae, x_bound, 100, Random(4))["elbo"]).mean())
 for k, value in zip(ks, iw):
     print(f"L_{k:<5d} {value:8.2f} nats per image (first {n_bound} test images)")
 print(f"ELBO (analytic KL) {elbo:8.2f}")
+mu_b, logvar_b = (to_numpy(a).astype(np.float64) for a in vae.posterior(x_bound))
+kl_b = float((0.5 * (mu_b ** 2 + np.exp(logvar_b) - 1 - logvar_b).sum(axis=1)).mean())
+flipped = elbo + 2 * kl_b  # E_q[log p(x|z)] + KL instead of - KL
+print(f"invariants: ELBO <= L_k for every k: {all(elbo <= value + 1e-9 for value in iw)}; "
+      f"the ELBO with the KL's sign flipped: {flipped:.2f}, "
+      f"{'above' if flipped > iw[-1] else 'below'} L_{ks[-1]} = {iw[-1]:.2f}"
+      f"{': not a bound' if flipped > iw[-1] else ''}")
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
 axes[0].plot(log["epoch"], log["reconstruction"], "o-", label="reconstruction, -E_q log p(x|z)")
@@ -280,14 +358,47 @@ print(f"2-d VAE: validation negative ELBO {log2d['valid_loss'][-1]:.1f} nats per
       f"(the 50-d one: {log['valid_loss'][-1]:.1f})")
 
 # %% [markdown]
-# ## What the two columns of the paper's table look like now
+# ## The paper's Table 2, with the columns built so far
 #
-# | | autoencoder / DAE | VAE | GAN |
-# |---|---|---|---|
-# | training | reconstruction loss | ELBO (reconstruction + KL) | the minimax game |
-# | inference `z` from `x` | the encoder | `q(z | x)` | none (the paper's future work) |
-# | sampling | none (a DAE: a Markov chain) | one decoder pass from the prior | one generator pass |
-# | evaluating `p(x)` | none | a lower bound, `L_k` | none: a Parzen estimate from samples |
+# The paper's rows, for the two families it calls "Deep directed graphical models" (the
+# VAE is one) and "Generative autoencoders" (the denoising autoencoder with its Markov
+# chain), beside its "Adversarial models"; the plain autoencoder, which is not a
+# generative model, is added for comparison:
+#
+# | | autoencoder | denoising AE | VAE | GAN |
+# |---|---|---|---|---|
+# | the paper's column | (not generative) | generative autoencoders | deep directed | adversarial |
+# | training | reconstruction | reconstruction of a corrupted x | ELBO | the minimax game |
+# | inference of `z` | the encoder | MCMC-based (the paper) | learned, approximate: q | learned (tutorial 10) |
+# | sampling | none | a Markov chain | one decoder pass | one generator pass |
+# | evaluating `p(x)` | none | a Parzen estimate | a lower bound `L_k` (the paper: AIS) | a Parzen estimate |
 #
 # `results/model_families/model_families.md` measures all four models with the same yardsticks.
+
+# %%
 print(f"the run folders are in {RUNS} (delete it when done)")
+
+# %% [markdown]
+# ## What to take away
+#
+# * The Bernoulli cross-entropy from logits, `softplus(l) - x l`, has the gradient
+#   `sigmoid(l) - x`: the same "prediction minus target" as D's loss, per pixel.
+# * The reparameterisation `z = mu + sigma eps` makes a sampled code differentiable in
+#   `(mu, logvar)`; `dz/dlogvar = eps sigma / 2`, and the 1/2 is the classic slip, which a
+#   gradient check catches.
+# * A gradient check compares a gradient with its own function: a wrong *objective* with
+#   its matching gradient passes it. Invariants catch those: `KL >= 0`,
+#   `ELBO <= L_k <= log p(x)`.
+# * The VAE has what the GAN lacks (an encoder, a bound on `log p(x)`) and lacks what the
+#   GAN has (sharp samples): its decoder is paid for the average image of the codes `q`
+#   might give.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Estimate `KL(q || p)` by its definition, `E_q[log q - log p]` over many draws, and
+#    check the closed form and `gaussian_kl` against it.
+# 2. On the committed VAE and its own samples, show `L_1 < L_10 < L_100` and the ELBO
+#    below them.
+#
+# Solutions: `tutorials/solutions/09_autoencoders.py` (the test suite runs it in fast mode).

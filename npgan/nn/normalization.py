@@ -72,7 +72,7 @@ def batch_norm_backward(dy, cache, input_grad=True, param_grads=True):
     The two means subtract from ``dxhat`` its component along the constant vector and
     along ``xhat``: the directions in which normalising undoes any change of ``x``.
     Treating ``mu`` and ``var`` as constants leaves ``dx = s dxhat``: wrong, and only a
-    gradient check of ``dx`` notices (tutorial 11 shows it).
+    gradient check of ``dx`` notices (tutorial 13 shows it).
     """
     xhat, s, gamma = cache
     axes = channel_axes(xhat)

@@ -3,7 +3,7 @@ whether ``E`` inverts ``G`` on G's own samples, and how useful the codes are as 
 
 Everything takes arrays (images, codes, labels) on the backend or the host, never a
 model, so the same functions score the post-hoc encoder, refinement and BiGAN
-(``results/inference/inference.py`` makes ``results/inference/inference.md`` with them; tutorial 08 uses them).
+(``results/inference/inference.py`` makes ``results/inference/inference.md`` with them; tutorial 10 uses them).
 """
 
 import numpy

@@ -1,7 +1,9 @@
 """Inpainting, p(x_not_S | x_S): one conditional GAN for a whole family of masks.
 
-The paper's third direction (Section 7): "learned approximate inference ... conditionals
-p(x_S | x_not_S) ... by training a family of conditional models that share parameters".
+The paper's third extension (Section 7): "One can approximately model all conditionals
+p(x_S | x_not_S) where S is a subset of the indices of x by training a family of conditional
+models that share parameters." The paper's S is the set of indices drawn; here S is the
+set *observed* (what G sees), so in this module's names the model is p(x_not_S | x_S).
 Here one generator and one discriminator serve every mask:
 
 - a mask is ``observed`` (N, 784): 1 where the pixel is given (the set S), 0 where it is

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 5. One code path, two array backends: NumPy and CuPy
+# # 6. One code path, two array backends: NumPy and CuPy
 #
 # Every array operation in npgan goes through the module that `npgan.backend.get_backend()`
 # returns: `numpy`, or `cupy` after `npgan.set_backend("cupy")` (or with
@@ -205,7 +205,7 @@ ax2.set_ylabel("ms per training step (best)")
 title = "timing" if HAVE_GPU else "timing (no GPU here: NumPy only)"
 ax2.set_title(f"{title}, {'fast-mode widths' if FAST else 'paper widths'}")
 fig.tight_layout()
-path = FIGURES / "05_backends.png"
+path = FIGURES / "06_backends.png"
 fig.savefig(path, dpi=80)
 plt.show()
 print("saved", path)
@@ -219,3 +219,13 @@ print("saved", path)
 # * Agreement is to float tolerance: gradients within ~1e-12 in float64 and ~1e-4 in
 #   float32 of a float64 reference, on either backend.
 # * Time a GPU only after a warm-up and with a synchronisation before reading the clock.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Check the gradient of `sum(tanh(x W))` by central differences in float32 and in
+#    float64 at the same `h`: why do npgan's gradient checks run in float64?
+# 2. Time a 100 x 1200 by 1200 x 1200 matrix product in float32 and float64 honestly
+#    (warm-up, repeats, the best time) and compare the results.
+#
+# Solutions: `tutorials/solutions/06_backends.py` (the test suite runs it in fast mode).

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 8. Inference: from x back to z
+# # 10. Inference: from x back to z
 #
 # A GAN's generator maps a code `z` to an image `x = G(z)`, but nothing in Algorithm 1
 # goes the other way: given a digit, which `z` draws it? The paper's Section 7 names the
@@ -15,7 +15,7 @@
 #    input gradient invites;
 # 3. **interpolation** between two test digits through their codes;
 # 4. **BiGAN** (Donahue et al., 2017; ALI, Dumoulin et al., 2017): E and G trained
-#    together against a D that judges pairs `(x, z)`;
+#    together against a D that judges pairs `(x, z)`, its step written out and checked;
 # 5. **ALICE** (Li et al., 2017): BiGAN with a reconstruction term, which makes
 #    `G(E(x))` keep the digit.
 #
@@ -60,7 +60,7 @@ FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tut
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 REPO = HERE.parent
 FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
-RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-08-"))
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-10-"))
 
 mnist = load_mnist()
 gan = npgan.load(REPO / "pretrained" / "npgan-mnist-generator.npz")  # the committed generator, frozen
@@ -186,11 +186,16 @@ print(f"the same, backward started after the sigmoid: relative error {rel_error(
 # %% [markdown]
 # Now refine the encoder's codes of the test images for a growing number of steps and
 # watch the error and the share of digits that keep their class. Each step costs one
-# forward and one input-backward pass of G per image: 100 steps cost about 200 of E's
-# forward passes. The projection is a guard; how often it acts is printed last: the share
-# of coordinates that would end outside the box without it.
+# forward and one input-backward pass of G per image, two matrix products per layer of
+# the size of G's forward; G has about twice E's weights (printed below), so each step
+# costs about four of E's forward passes and 100 steps about 400. The projection is a
+# guard; how often it acts is printed last: the share of coordinates that would end
+# outside the box without it.
 
 # %%
+weights = {name: sum(layer.params[p].size for _, layer, p in net.parameters() if p == "W")
+           for name, net in (("G", G), ("E", encoder.E))}
+print(f"weights: G {weights['G']:,}, E {weights['E']:,} (ratio {weights['G'] / weights['E']:.2f})")
 steps_list = (0, 10, 30) if FAST else (0, 10, 25, 50, 100, 200)
 curve = []
 for steps in steps_list:
@@ -210,15 +215,15 @@ axes[1].set(xlabel="refinement steps", ylabel="share", title="(b) class kept (np
 rows = np.concatenate([to_numpy(x_test[:10]), to_numpy(recon_e[:10]), to_numpy(recon_r[:10])])
 grid(axes[2], rows, 10, f"(c) test images; G(E(x)); after {steps_list[-1]} refinement steps")
 fig.tight_layout()
-fig.savefig(FIGURES / "08_refinement.png", dpi=100)
+fig.savefig(FIGURES / "10_refinement.png", dpi=100)
 
 # %% [markdown]
 # ## 3. Interpolation between two test digits
 #
 # With a code for every test digit we can walk between two of them: `G((1 - t) z_a +
-# t z_b)` for `t` from 0 to 1. The box is convex, so every point of the line is a code G
-# knows. In pixel space the same walk is a cross-fade, two half-transparent digits; in z
-# space the strokes move.
+# t z_b)` for `t` from 0 to 1. In pixel space the same walk is a cross-fade, two
+# half-transparent digits. The hope is that in z space the strokes move from one digit
+# to the other; look at the picture before believing it.
 
 # %%
 pairs = [(0, 1), (3, 4), (8, 9)] if not FAST else [(0, 1)]
@@ -230,7 +235,42 @@ for a, b in pairs:
     rows.append((1 - t) * to_numpy(x_test[a]) + t * to_numpy(x_test[b]))
 fig, ax = plt.subplots(figsize=(8, 1.0 * len(rows) + 0.5))
 grid(ax, np.concatenate(rows), 10, "G along the line between two test digits' codes (odd rows); the pixel blend (even)")
-fig.savefig(FIGURES / "08_interpolation.png", dpi=100, bbox_inches="tight")
+fig.savefig(FIGURES / "10_interpolation.png", dpi=100, bbox_inches="tight")
+walk_classes = [classify_walk for classify_walk in
+                (to_numpy(clf.logits(G.forward(asarray((1 - t) * z_best[a] + t * z_best[b], dtype="float32"),
+                                               training=False))).argmax(axis=1) for a, b in pairs)]
+for (a, b), classes in zip(pairs, walk_classes):
+    print(f"test digits {y_test[a]} -> {y_test[b]}: the classifier reads the walk as {classes}")
+norms = np.linalg.norm(z_best, axis=1)
+midpoints = np.linalg.norm((z_best[:-1] + z_best[1:]) / 2, axis=1)
+prior = to_numpy(gan.sample_noise(10000, Random(9)))
+prior_norms, prior_midpoints = np.linalg.norm(prior, axis=1), np.linalg.norm((prior[::2] + prior[1::2]) / 2, axis=1)
+print(f"|z|: prior codes {prior_norms.mean():.2f} +- {prior_norms.std():.2f} (shortest of 10,000: "
+      f"{prior_norms.min():.2f}), midpoints of two prior codes {prior_midpoints.mean():.2f}; "
+      f"the test digits' refined codes {norms.mean():.2f}, midpoints of two of them {midpoints.mean():.2f}")
+
+# %% [markdown]
+# What the picture shows (`figures/10_interpolation.png`, from the full run): the walk
+# does *not* move the strokes smoothly. It passes through other digits on the way (a 7
+# becoming a 2 through 1s), and some walks switch from one digit to the other in a single
+# frame. Two reasons, both in the numbers above:
+#
+# * the points of the line are not typical codes. In 100 dimensions a code of the
+#   uniform prior has length close to `sqrt(100) = 10` (each coordinate has variance 1),
+#   with a spread of less than one; the midpoint of two independent prior codes has length
+#   near `sqrt(50) = 7.1`, shorter than any code the prior draws in 10,000 tries. The test
+#   digits' codes are shorter still: E answers the *mean* of the codes that draw an image,
+#   and a mean of many codes lies near the centre; refinement moves them only part of the
+#   way back. The box is convex, so every point of the line lies in the prior's support,
+#   but support is not typicality: G was trained almost only on codes near the shell of
+#   typical length, and well inside it G draws whatever its weights extrapolate to, often a
+#   thin, generic stroke such as a 1;
+# * G's map is not smooth in the way the eye would like: regions of z that draw one digit
+#   meet along boundaries, and a straight line crosses them where it crosses them; a class
+#   boundary crossed between two frames is a switch in one frame.
+#
+# (Interpolating along the great circle between the two codes, which keeps the length
+# typical, is a common remedy; it is an exercise below.)
 
 # %% [markdown]
 # ## 4. BiGAN: learning E and G together
@@ -248,6 +288,58 @@ fig.savefig(FIGURES / "08_interpolation.png", dpi=100, bbox_inches="tight")
 # checks every parameter of E and G through it. The preset's D reads x and z apart in
 # its first layer (`PairMaxout`, ALI's separate paths) and joins them in the next.
 #
+# One step of the family written out (Algorithm 1 with `k = 1`, E and G playing G's
+# part): D on the pairs, with E and G in evaluation mode; then E and G on fresh noise,
+# D's input gradient split by columns; Adam (tutorial 4) for each of the three networks.
+# Beside it, the library's `BiGANModel.step` on a twin built from the same seed:
+
+# %%
+from npgan.models.inference.bigan_training import BiGANModel  # noqa: E402  (the model the trainer runs)
+from npgan.nn import losses  # noqa: E402
+
+step_config = get_preset("mnist-bigan").replace(g_hidden=(16,), d_hidden=(8,), d_pieces=2, d_code_units=4,
+                                                e_hidden=(8,), e_pieces=2, batch_size=20)
+by_hand, library = BiGANModel(step_config), BiGANModel(step_config)
+for model in (by_hand, library):
+    model.begin_epoch(0, fresh=True)
+library.step(0)
+net, opt = by_hand.gan, by_hand.optimizers
+x_real = by_hand.data.batch(0)
+m = x_real.shape[0]
+
+
+def pairs_of(codes, fake, z):
+    return np.concatenate([np.concatenate([x_real, codes], axis=1), np.concatenate([fake, z], axis=1)])
+
+
+z = net.sample_noise(m)  # lines 3-5: D's step, E and G only evaluated
+logits = net.D.forward(pairs_of(net.E.forward(x_real, training=False), net.G.forward(z, training=False), z),
+                       training=True)
+_, d_real, d_fake = losses.discriminator_loss(logits[:m], logits[m:])
+net.D.backward(np.concatenate([d_real, d_fake]), input_grad=False)
+opt["D"].step()
+z = net.sample_noise(m)  # lines 7-8: E and G, D's labels swapped (the non-saturating form for both)
+logits = net.D.forward(pairs_of(net.E.forward(x_real), net.G.forward(z), z), training=True)
+_, eg_fake, eg_real = losses.discriminator_loss(logits[m:], logits[:m])
+d_pairs = net.D.backward(np.concatenate([eg_real, eg_fake]), param_grads=False)
+net.E.backward(np.ascontiguousarray(d_pairs[:m, 784:]), input_grad=False)  # the code columns of the real pairs
+net.G.backward(np.ascontiguousarray(d_pairs[m:, :784]), input_grad=False)  # the image columns of the generated
+for name in ("E", "G"):
+    opt[name].step()
+fresh = BiGANModel(step_config)
+worst, moved = 0.0, {}
+for name in ("D", "E", "G"):
+    after = [to_numpy(a) for a in getattr(library.gan, name).params.values()]
+    worst = max([worst] + [float(np.abs(to_numpy(a) - b).max())
+                           for a, b in zip(getattr(by_hand.gan, name).params.values(), after)])
+    moved[name] = max(float(np.abs(to_numpy(a) - b).max())
+                      for a, b in zip(getattr(fresh.gan, name).params.values(), after))
+print(f"one BiGAN step by hand against BiGANModel.step ({step_config.update}, k = {step_config.k}): largest "
+      f"weight difference {worst:.1e}; the step moved D, E, G by up to "
+      + ", ".join(f"{v:.1e}" for v in moved.values()))
+assert worst <= 1e-3 * min(moved.values())
+
+# %% [markdown]
 # Here the preset `mnist-bigan` trains for two epochs (fast mode: a tiny BiGAN for a few
 # minibatches) through the library's trainer, and we read its `log.csv`: watch the mean
 # `D(x, E(x))` and `D(G(z), z)`. D wins within an epoch or two, and in the short runs of
@@ -315,10 +407,26 @@ print(f"the same with only D's gradient into E: relative error {rel_error(tiny.E
 # `pretrained/npgan-mnist-bigan.npz` (float16, 1.0 MB; the file's state says it is the
 # ALICE variant). Its reconstructions keep the digit far more often than plain BiGAN's;
 # `results/inference/inference.md` has the numbers on all 10,000 test images, beside plain BiGAN's.
+#
+# That is not a free fix, and the price is visible. With `lambda = 1000` the term
+# dominates: E's and G's loss in the committed run's log is about 21 at the end, of which
+# the reconstruction term (1000 times a pixel error near 0.014) is about 14, and the
+# gradient that shapes `G(E(x))` is mostly that term's. The model is in effect an
+# **autoencoder** (tutorial 09's) with a discriminator attached. And the discriminator has
+# won: at epoch 15 the log reads `d_real` 0.946, `d_fake` 0.054, D tells the pairs apart
+# almost perfectly. Nothing asks `G(z)` for a prior `z` to be a digit: many of the samples
+# below are not digits (`figures/10_bigan.png`; `results/inference/inference.md`'s
+# evaluation gives them a precision of 0.60), while the reconstructions of real digits
+# are good.
 
 # %%
 alice = npgan.load(REPO / "pretrained" / "npgan-mnist-bigan.npz")
 print(alice.state["variant"])
+alice_log = np.atleast_1d(np.genfromtxt(REPO / "results" / "inference" / "inference-alice-log.csv", delimiter=",",
+                                        names=True))
+last = alice_log[-1]
+print(f"the committed run's log, epoch {int(last['epoch'])}: d_real {last['d_real']:.3f}, "
+      f"d_fake {last['d_fake']:.3f}, E and G's loss {last['eg_loss']:.1f}")
 recon_a = alice.reconstruct(x_test)
 print(f"ALICE on {N_TEST} test images: pixel error {float(pixel_mse(recon_a, x_test).mean()):.4f}, "
       f"class kept {class_kept(clf, recon_a, y_test)[0]:.1%}")
@@ -327,4 +435,30 @@ grid(axes[0], np.concatenate([to_numpy(x_test[:10]), to_numpy(recon_b[:10]), to_
      "test images; BiGAN's G(E(x)) (two epochs); ALICE's (committed)")
 grid(axes[1], alice.sample(30, rng=Random(0)), 10, "ALICE's samples G(z)")
 fig.tight_layout()
-fig.savefig(FIGURES / "08_bigan.png", dpi=100)
+fig.savefig(FIGURES / "10_bigan.png", dpi=100)
+
+# %% [markdown]
+# ## What to take away
+#
+# * The sleep phase turns inference into regression on the generator's own pairs
+#   `(G(z), z)`; its minimiser is `E[z | x]`, a mean, which is why E's codes are short
+#   and blur what G does not distinguish.
+# * The gradient through G to its input is G's backward stopped at `dz`; refinement
+#   descends it per image, at about four of E's forward passes a step.
+# * A straight line in code space is not a path through typical codes: its middle is
+#   shorter than anything the prior draws, and G switches digits along it.
+# * BiGAN matches joint distributions and nothing ties `G(E(x))` to `x`; D wins early.
+#   ALICE's reconstruction term ties them, at a weight where the model is an
+#   autoencoder with a discriminator attached, whose samples from the prior are often not
+#   digits. A fix that works on one measure can cost another: report both.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Interpolate between two prior codes along the great circle (slerp) and compare the
+#    lengths of its codes with the straight line's; draw G along both.
+# 2. Encode G's own samples with the committed encoder: how long are its codes against
+#    the codes that made the images, and how well does each coordinate come back?
+#    Explain both with `E[z | x]`.
+#
+# Solutions: `tutorials/solutions/10_inference.py` (the test suite runs it in fast mode).

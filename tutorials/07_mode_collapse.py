@@ -1,11 +1,11 @@
 # %% [markdown]
-# # 6. Mode collapse, measured
+# # 7. Mode collapse, measured
 #
 # The paper names the main weakness of the method in its Section 6: G must not be
 # trained too much without updating D, "in order to avoid the Helvetica scenario in
 # which G collapses too many values of z to the same value of x to have enough
 # diversity to model p_data". This is mode collapse. On MNIST it is hard to measure
-# (tutorial 4 used nearest-neighbour labels as a proxy); on 2-D toy data whose modes are
+# (tutorial 5 used nearest-neighbour labels as a proxy); on 2-D toy data whose modes are
 # known it can be counted exactly.
 #
 # The benchmarks and the protocol are those of PacGAN (Lin et al., 2018):
@@ -53,7 +53,7 @@ from npgan.train import Trainer, train
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
-RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-06-"))  # the runs' checkpoints and logs
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-07-"))  # the runs' checkpoints and logs
 N_EVAL = 2500  # samples scored, as in PacGAN
 
 # %% [markdown]
@@ -67,7 +67,7 @@ N_EVAL = 2500  # samples scored, as in PacGAN
 #
 # The modes are tiny (std 0.01 on the ring, so "high quality" means within 0.03 of a
 # centre), and at a constant learning rate the SGD noise alone keeps G's samples
-# jittering by more than that. So the presets let the learning rate fall about 20-fold
+# jittering by more than that. So the presets let the learning rate fall about tenfold
 # over a run (`lr_decay`, the schedule of the paper's MNIST model, only faster; each
 # run below prints the rate it ended with).
 #
@@ -328,7 +328,7 @@ for row, (key, title, limit, factor) in enumerate([("modes_covered", "modes cove
     ax.set_title(f"ring-8: {title}" + (" (runs with HQ samples)" if key == "reverse_kl" else ""), fontsize=8)
     ax.set_xlabel(f"after {iterations} G steps, {len(seeds)} seed(s)", fontsize=7)
 fig.tight_layout()
-path = FIGURES / "06_mode_collapse.png"
+path = FIGURES / "07_mode_collapse.png"
 fig.savefig(path, dpi=70, bbox_inches="tight")
 plt.show()
 print("saved", path)
@@ -347,3 +347,16 @@ print(f"the runs' checkpoints and logs (log.csv) are in {RUNS}; delete the folde
 # * `k` and the generator objective change the dynamics, not the game's optimum; neither
 #   fixes collapse by itself, which is what later methods (minibatch discrimination,
 #   PacGAN, unrolled GANs, VEEGAN) set out to do.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Compute PacGAN's metrics (modes covered, high-quality share, reverse KL) by hand
+#    for a collapsed set of ring-8 samples and check them against `mode_metrics`.
+# 2. From `ring-8-plain`'s configuration, compute how far its learning rate falls over
+#    the run, and when the floor `lr_min` would be reached.
+# 3. For a frozen D that is a bump on each mode, show that G's loss is smaller with
+#    every sample on D's highest bump than with samples spread over all modes: the
+#    Helvetica scenario in three lines.
+#
+# Solutions: `tutorials/solutions/07_mode_collapse.py` (the test suite runs it in fast mode).

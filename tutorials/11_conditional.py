@@ -1,26 +1,36 @@
 # %% [markdown]
-# # 7. Conditional generation: "draw me a 7" and "finish this half digit"
+# # 11. Conditional generation: "draw me a 7" and "finish this half digit"
 #
-# The paper's conclusion opens its list of extensions with two conditional models:
+# The paper's conclusion (Section 7) lists the extensions its framework admits; two of
+# them are conditional models (items 1 and 3 of its list, quoted as the paper writes them):
 #
 # 1. "A conditional generative model p(x | c) can be obtained by adding c as input to
 #    both G and D." With c the one-hot class of a digit this is the conditional GAN of
 #    Mirza and Osindero (2014).
-# 3. "Learned approximate inference ... conditionals p(x_S | x_not_S) where S is a subset
-#    of the indices of x by training a family of conditional models that share
-#    parameters." Today this is called **inpainting**: given some pixels, draw the rest.
+# 3. "One can approximately model all conditionals p(x_S | x_not_S) where S is a subset of
+#    the indices of x by training a family of conditional models that share parameters."
+#    (The paper writes the complement as an S struck through; `x_not_S` here.) Today
+#    this is called **inpainting**: given some pixels, draw the rest.
+#
+# (Item 2, learned approximate inference, is the subject of tutorial 10.) A warning on
+# notation: in the paper S is the set of pixels the model *draws*, given the rest. npgan's
+# code and this tutorial call the *observed* pixels S (G sees `x_S`), so in these names
+# the model learns `p(x_not_S | x_S)`: the same family of conditionals, with S and its
+# complement swapped.
 #
 # This tutorial takes both apart with npgan's own layers:
 #
 # 1. the label at the input: why concatenating a one-hot vector is a learned per-class
 #    bias, and why the gradient goes to x but never to the label (checked by central
 #    differences);
-# 2. a small conditional GAN trained here, then the committed one
+# 2. the conditional GAN's training step written out and checked against the library's;
+#    a small conditional GAN trained here, then the committed one
 #    (`pretrained/npgan-mnist-cgan.npz`), scored by npgan's classifier: is a "7" a 7?
 # 3. the inpainter: one G for seven kinds of mask, the observed pixels copied through,
-#    and D judging the completed image *with its mask*;
+#    D judging the completed image *with its mask*, and G's three-term loss written out;
 # 4. the other route: search the plain generator's code z until G(z) agrees with the
-#    pixels we have (Yeh et al., 2017), the gradient taken through G to its input.
+#    pixels we have (Yeh et al., 2017), the gradient taken through G to its input
+#    (tutorial 10 derives and checks it).
 #
 # Models: `npgan.models.cgan.model` (+ `conditional_model`), `npgan.models.inpainting.model` (+
 # `inpainting_model`, `inpainting_search`), trained by the same `npgan.train.train` as
@@ -60,7 +70,7 @@ FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tut
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 REPO = HERE.parent
 FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
-RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-07-"))  # the run folders of this tutorial
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-11-"))  # the run folders of this tutorial
 
 mnist = load_mnist()
 x_test, y_test = mnist.test_x, mnist.test_y.astype(np.int64)
@@ -111,6 +121,53 @@ numeric = to_numpy(numerical_gradient(lambda: float(D_of_x.forward(x_probe, trai
 print(f"dD/dx: backward {dx.shape}, relative error against central differences {rel_error(dx, numeric):.1e}")
 
 # %% [markdown]
+# ### The conditional GAN's training step, written out
+#
+# `mnist-cgan` trains by the paper's code's update (tutorial 5: one D pass over real and
+# generated rows, D's loss into D, G's loss through the *same* pass into G), with labels:
+# real pairs `(x, y)` from the data, fake pairs `(G(z, y'), y')` with `y'` drawn
+# uniformly. Written out with the losses of tutorial 3, the label joined by hand, and
+# the label's columns of D's input gradient dropped by hand; beside it the library's
+# `ConditionalModel.step` on a second copy built from the same seed (the same minibatch,
+# noise, labels and dropout masks), and the weights compared:
+
+# %%
+from npgan.models.cgan.training import ConditionalModel  # noqa: E402  (the model the trainer runs)
+from npgan.nn import losses  # noqa: E402
+
+step_config = npgan.get_preset("tiny-cgan").replace(g_hidden=(16,), d_hidden=(8,), batch_size=20)
+by_hand, library = ConditionalModel(step_config), ConditionalModel(step_config)
+for model in (by_hand, library):
+    model.begin_epoch(0, fresh=True)
+library.step(0)
+
+g = by_hand.gan
+x_real, y_real = by_hand.data.batch(0)
+m = x_real.shape[0]
+y_fake = g.random_labels(m)  # y' ~ uniform, then z ~ p_z: the library's order of draws
+z = g.sample_noise(m)
+fake = g.G.forward(np.concatenate([z, np.eye(10, dtype=z.dtype)[y_fake]], axis=1), training=True)
+pairs = np.concatenate([np.concatenate([x_real, fake]), np.eye(10, dtype=z.dtype)[np.concatenate([y_real, y_fake])]],
+                       axis=1)  # [x, onehot(y)] rows: m real, then m generated
+logits = g.D.forward(pairs, training=True)
+d_loss, d_real, d_fake = losses.discriminator_loss(logits[:m], logits[m:], g.real_target)
+g_loss, g_dlogits = losses.generator_loss(logits[m:], g.gen_loss)
+g.D.backward(np.concatenate([d_real, d_fake]), input_grad=False)  # D's parameter gradients
+d_pairs = g.D.backward(np.concatenate([np.zeros_like(d_real), g_dlogits]), param_grads=False)  # the same pass
+g.G.backward(d_pairs[m:, :784], input_grad=False)  # the label's ten columns dropped: no step moves a label
+by_hand.d_optimizer.step()
+by_hand.g_optimizer.step()
+worst = max(float(np.abs(to_numpy(a) - to_numpy(b)).max())
+            for net_a, net_b in ((by_hand.gan.D, library.gan.D), (by_hand.gan.G, library.gan.G))
+            for a, b in zip(net_a.params.values(), net_b.params.values()))
+fresh = ConditionalModel(step_config)
+moved = {name: max(float(np.abs(to_numpy(a) - to_numpy(b)).max()) for a, b in zip(
+    getattr(library.gan, name).params.values(), getattr(fresh.gan, name).params.values())) for name in ("D", "G")}
+print(f"one cGAN step by hand against ConditionalModel.step ({step_config.update} update): largest weight "
+      f"difference {worst:.1e}, where the step moved D's weights by up to {moved['D']:.1e}, G's by {moved['G']:.1e}")
+assert worst <= 1e-3 * min(moved.values())
+
+# %% [markdown]
 # ## 2. A conditional GAN, trained here and committed
 #
 # The preset `tiny-cgan` is `mnist-cgan` with one small hidden layer in G and D:
@@ -148,7 +205,7 @@ fig, ax = plt.subplots(figsize=(6, 6))
 ax.imshow(tile_images(samples.reshape(10, 100, 784)[:, :10].reshape(100, 784), ncols=10), cmap="gray")
 ax.set_title("G(z, c): one class per row, ten draws of z each")
 ax.axis("off")
-fig.savefig(FIGURES / "07_cgan_samples.png", dpi=100, bbox_inches="tight")
+fig.savefig(FIGURES / "11_cgan_samples.png", dpi=100, bbox_inches="tight")
 plt.close(fig)
 
 # %% [markdown]
@@ -179,8 +236,60 @@ for ax, name, m in zip(axes, inpaint_model.MASKS, masks):
     ax.set_title(name)
     ax.axis("off")
 fig.suptitle("the seven masks (grey: missing)")
-fig.savefig(FIGURES / "07_masks.png", dpi=100, bbox_inches="tight")
+fig.savefig(FIGURES / "11_masks.png", dpi=100, bbox_inches="tight")
 plt.close(fig)
+
+# %% [markdown]
+# ### G's loss, written out
+#
+# The adversarial term alone left G nearly deterministic (it learned to ignore z), so the
+# committed model (preset `mnist-inpaint`) trains G on three terms. With `o = G(z, u)`, the
+# completion `c = observed * x + (1 - observed) * o`, `m = 1 - observed` (the missing
+# pixels) and N images of 784 pixels:
+#
+#     L_G = L_adv + 50 L_2 + 50 L_div
+#
+#     L_adv = -1/N sum_n log D([c_n, observed_n])              (the non-saturating objective)
+#     L_2   = 1/(784 N) sum_n sum_d m_nd (o_nd - x_nd)^2        (squared error, missing pixels only)
+#     L_div = -1/h sum_n min(d_n / s_n, 0.02)                   (Yang et al.'s diversity term)
+#
+# For `L_div` the batch holds each image twice, rows `n` and `n + h`, one mask, two codes:
+# `s_n = mean_j (z_nj - z_{n+h},j)^2` is how far apart the codes are, and `d_n` how far apart
+# the two completions are on the missing pixels, measured on 4 x 4 cell averages
+# `p_n = pool(m_n (o_n - o_{n+h}))` so that speckle cannot meet it: `d_n = 16/k_n sum_c p_nc^2`
+# with `k_n` the number of missing pixels. Minimising `-d_n / s_n` pulls the two completions
+# apart, per unit of code distance, until the ratio reaches the cap 0.02.
+#
+# Each term's gradient with respect to G's output `o`:
+#
+# * `L_adv`: D's input gradient `dc` (its first 784 columns; the mask's are data), then
+#   `do = m * dc`, since `dc_nd / do_nd = 1 - observed_nd` (`compose_backward`): an observed
+#   pixel passes no gradient, whatever G wrote there is overwritten;
+# * `L_2`: `dL_2/do_nd = 2 m_nd (o_nd - x_nd) / (784 N)`;
+# * `L_div`: where the ratio is below the cap, `dL_div/dp_nc = -32 p_nc / (h k_n s_n)`; the
+#   pooling's backward spreads each cell's gradient over its 16 pixels divided by 16, the
+#   mask keeps the missing ones, and row `n + h` gets the opposite sign
+#   (`o_{n+h}` enters `p_n` with a minus); above the cap the term is flat and its gradient 0.
+#
+# The sum `do` goes into G's backward as in Algorithm 1 (`Inpainter.g_loss_and_grad`).
+# The two new terms against central differences, in float64, on two images each twice:
+
+# %%
+rng64 = Random(11)
+observed2 = to_numpy(inpaint_model.observed_mask("top", 2, rng64, "float64"))
+observed4 = np.concatenate([observed2, observed2])
+x4 = np.concatenate([x_test[:2], x_test[:2]]).astype(np.float64)
+o4 = to_numpy(rng64.uniform(0.0, 1.0, (4, 784), "float64"))
+z4 = to_numpy(rng64.uniform(-1.7, 1.7, (4, 16), "float64"))
+o4[2:] = o4[:2] + 0.3 * (o4[2:] - o4[:2])  # two close completions: the ratio is below the cap
+for name, term in (("L_2", lambda: inpaint_model.missing_squared_error(o_probe, x4, observed4)),
+                   ("L_div", lambda: inpaint_model.diversity_loss(o_probe, z4, observed4))):
+    o_probe = o4.copy()
+    value, grad = term()
+    numeric = numerical_gradient(lambda: float(term()[0]), o_probe)
+    print(f"{name:5s} = {float(value):+.5f}, dL/do against central differences: {rel_error(grad, numeric):.1e}")
+preset = npgan.get_preset("mnist-inpaint")
+print(f"the preset's weights: l2 {preset.inpaint_l2}, diversity {preset.inpaint_diversity}")
 
 # %% [markdown]
 # A small inpainter trained here, then the committed one (`npgan inpaint` uses it). For
@@ -215,8 +324,12 @@ for name, accuracy, error, spread, nearest_accuracy in rows:
 # `random90` the inpainter mostly draws another digit (`results/inpainting/inpainting.md` has the
 # full test set; beating the neighbour was the goal, and it was not reached). What the
 # GAN has that the neighbour cannot have is the spread: different z, different plausible
-# completions of one input. Without the diversity term in G's loss it was ten times
-# smaller: G learned to ignore z, the conditional GAN's classic failure.
+# completions of one input. Without the diversity term in G's loss it was several times
+# smaller (0.01-0.02 against 0.08-0.16 in the 2-epoch trials of
+# `results/inpainting/inpainting.md`): G learned to ignore z, the conditional
+# GAN's classic failure. The squared-error term has the opposite pull: on its own its
+# minimiser is the *mean* of the plausible completions, a blur, which the adversarial term
+# and the diversity term push back against.
 
 # %% [markdown]
 # ## 4. The other route: search the plain generator's z
@@ -245,7 +358,7 @@ fig, ax = plt.subplots(figsize=(6, 5.5))
 ax.imshow(tile_images(picture, ncols=shown), cmap="gray")
 ax.set_title("original / top half missing / three inpaintings / search of G's z")
 ax.axis("off")
-fig.savefig(FIGURES / "07_inpainting.png", dpi=100, bbox_inches="tight")
+fig.savefig(FIGURES / "11_inpainting.png", dpi=100, bbox_inches="tight")
 plt.close(fig)
 print("classes of the originals:", y_test[:shown], " of the searched completions:", classify(to_numpy(searched)))
 
@@ -255,3 +368,28 @@ print("classes of the originals:", y_test[:shown], " of the searched completions
 # `results/inpainting/inpainting.md` compares the two routes on every mask over the test set, and
 # `results/conditional/conditional.md` scores the committed cGAN with FD, precision and recall
 # beside the unconditional generator.
+
+# %% [markdown]
+# ## What to take away
+#
+# * Conditioning by concatenation is a learned per-class bias of the first layer; the
+#   gradient to the image drops the label's columns (a label is not a parameter).
+# * A conditional D must see the condition: D judges `(x, c)` pairs, and a real digit
+#   with a wrong label is a fake to it. For inpainting the condition is the mask, and D
+#   judges the completed image *with* its mask, or a seam would be invisible.
+# * The inpainter's G loss is three terms, each with its own gradient into `o`: the
+#   adversarial one through D and the composition (zero on observed pixels), the squared
+#   error on the missing pixels (which alone draws the conditional mean, a blur), and the
+#   diversity term (which alone spreads completions without making them right).
+# * Judge a completion against a baseline that needs no training: the nearest training
+#   image keeps the class more often than the committed inpainter. What the GAN adds is
+#   diversity, measured as the spread between two completions of one input.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Show that the diversity term is flat above its cap: for two completions far apart
+#    the loss is exactly `-0.02` and its gradient exactly 0.
+# 2. Score the committed cGAN class by class: which digit does it draw worst?
+#
+# Solutions: `tutorials/solutions/11_conditional.py` (the test suite runs it in fast mode).

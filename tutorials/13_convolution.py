@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 11. Convolution by hand
+# # 13. Convolution by hand
 #
 # The paper's last experiment trains a convolutional discriminator against a
 # "deconvolutional" generator, and every GAN since DCGAN (Radford et al., 2016) is
@@ -224,8 +224,16 @@ assert bn_broken_error > 1e-2 and max(errors.values()) < LAYER_TOLERANCE
 # variance (each training pass moves them a tenth of the way to the batch's); in
 # evaluation (`training=False`, how `GAN.sample` runs G) it normalises with those instead,
 # so a sample does not depend on what else is in its batch. A fresh layer after one
-# training pass still holds mostly its initial 0 and 1, so the two modes disagree; after
-# many passes over the same batch they agree. (`tests/nn/test_conv.py` checks both modes.)
+# training pass still holds mostly its initial 0 and 1, so the two modes disagree. After
+# many passes over the same batch the running mean equals the batch mean, but the two
+# modes still do not agree exactly: the running variance is kept in its *unbiased* form,
+# `var * M / (M - 1)` with `M` the values per channel (here 4 images x 3 x 3 positions,
+# `M = 36`), while a training pass normalises by the biased `var`. In evaluation every
+# `xhat` is therefore `sqrt(35/36)` of its training value, and the outputs differ by
+# `|gamma xhat| (1 - sqrt(35/36))`, computed below beside the measured gap. On a real
+# data set the running statistics average many batches and the factor is tiny for large
+# `M`; the point is that the two modes are different functions by design.
+# (`tests/nn/test_conv.py` checks both modes.)
 
 # %%
 fresh = BatchNorm(3, dtype="float64")
@@ -237,6 +245,17 @@ for passes in (1, 99):
     difference = np.abs(train_out - to_numpy(fresh.forward(x, training=False))).max()
     print(f"after {done} training pass{'es' if done > 1 else ''}: largest |training - evaluation| output "
           f"difference {difference:.3f}")
+for passes in (900,):
+    for _ in range(passes):
+        train_out = to_numpy(fresh.forward(x))
+    done += passes
+M = x.shape[0] * x.shape[2] * x.shape[3]
+_, (xhat_train, _, _), _ = normalization.batch_norm_forward(x, fresh.params["gamma"], fresh.params["beta"])
+predicted = np.abs(to_numpy(fresh.params["gamma"])[None, :, None, None] * to_numpy(xhat_train)).max() * (
+    1 - np.sqrt((M - 1) / M))
+difference = np.abs(train_out - to_numpy(fresh.forward(x, training=False))).max()
+print(f"after {done} passes: measured difference {difference:.4f}; predicted by the unbiased variance "
+      f"(M = {M}), max |gamma xhat| (1 - sqrt({M - 1}/{M})) = {predicted:.4f}")
 
 # %% [markdown]
 # ## 5. A DCGAN on MNIST
@@ -317,7 +336,7 @@ for k, (title, images) in enumerate(panels):
     ax.set_title(f"({'fgh'[k]}) {title}", fontsize=9)
     ax.axis("off")
 fig.tight_layout()
-path = FIGURES / "11_convolution.png"
+path = FIGURES / "13_convolution.png"
 fig.savefig(path, dpi=80, bbox_inches="tight")
 plt.show()
 print("saved", path)
@@ -335,3 +354,13 @@ print("saved", path)
 #   pass is the convolution itself.
 # * Batch norm's input gradient runs through the batch mean and variance; dropping them
 #   gives a plausible, wrong `dx` that only a check catches.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Check `<im2col(x), y> = <x, col2im(y)>` over several kernels, strides and paddings,
+#    with and without overlapping patches.
+# 2. Derive the output sizes of a convolution and a transposed convolution and check
+#    them against `conv.output_size`, `conv.transposed_size` and DCGAN's 7 -> 14 -> 28.
+#
+# Solutions: `tutorials/solutions/13_convolution.py` (the test suite runs it in fast mode).

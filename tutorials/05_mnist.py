@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 4. The paper's MNIST model
+# # 5. The paper's MNIST model
 #
 # This tutorial builds the MNIST model of the paper (as transcribed from its public code,
 # `mnist.yaml`), trains it for a few epochs, and then looks at the result the way the
@@ -45,7 +45,7 @@ from npgan.train import Trainer
 FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tutorial)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 FIGURES = tutorial.figures_folder(HERE)  # tutorials/figures/ in a full run, a scratch folder in a fast one
-RUN_DIR = Path(tempfile.mkdtemp(prefix="npgan-tutorial-04-"))  # checkpoints and logs of this run
+RUN_DIR = Path(tempfile.mkdtemp(prefix="npgan-tutorial-05-"))  # checkpoints and logs of this run
 
 mnist = load_mnist()
 print("train", mnist.train_x.shape, "valid", mnist.valid_x.shape, "test", mnist.test_x.shape)
@@ -88,7 +88,9 @@ print("train", mnist.train_x.shape, "valid", mnist.valid_x.shape, "test", mnist.
 #
 # * **Adam** (learning rate 2e-4, beta1 0.5) for both networks instead of momentum SGD:
 #   Adam divides each parameter's step by the running size of its gradients, so D's
-#   steps do not grow with its lead;
+#   steps do not grow with its lead (tutorial 4 derives Adam and checks npgan's against
+#   it; beta1 0.5 is its momentum, lowered from the usual 0.9 for the reason tutorial 4's
+#   orbits show);
 # * **packing** (PacGAN, Lin et al. 2018; `pack=2`): D judges *pairs* of samples, both
 #   real or both generated, concatenated into one 1568-pixel row. A G that makes the same
 #   digit twice gives itself away in a pair, so G cannot settle on 1s, which is where
@@ -177,7 +179,7 @@ same_digits = np.concatenate([valid_distances[valid_labels == d] for d in labels
 print(f"distance to the nearest training image, median: samples {np.median(distances):.2f}; "
       f"validation images {np.median(valid_distances):.2f}, "
       f"validation images of the samples' digits {np.median(same_digits):.2f}")
-path = FIGURES / "04_samples_and_neighbours.png"
+path = FIGURES / "05_samples_and_neighbours.png"
 plots.nearest_grid(samples_host[:30], mnist.train_x[neighbour_index[:30]], path, ncols=6,
                    title=f"after {EPOCHS} epochs: samples (left), nearest training images (right, framed)")
 print("saved", path)
@@ -297,7 +299,7 @@ ax.set_ylabel("%")
 ax.set_title(f"classes of 1,000 samples (KL {kl:.2f} nats)")
 ax.legend(fontsize=7)
 fig.tight_layout()
-path = FIGURES / "04_training_and_evaluation.png"
+path = FIGURES / "05_training_and_evaluation.png"
 fig.savefig(path, dpi=72)
 plt.show()
 print("saved", path)
@@ -325,7 +327,7 @@ if pretrained.exists():
     averaged = long_run.state.get("averaged_epochs") or [long_run.state.get("epoch")]
     print(f"the mean of {len(averaged)} generators, epochs {averaged[0]} to {averaged[-1]}")
     long_samples = to_numpy(long_run.sample(100, rng=Random(0)))
-    path = FIGURES / "04_pretrained_samples.png"
+    path = FIGURES / "05_pretrained_samples.png"
     plots.image_grid(long_samples, path, title="pretrained/npgan-mnist-generator.npz")
     print("saved", path)
     r = parzen_protocol(long_run.sample(n_centres, rng=Random(0)), asarray(mnist.valid_x),
@@ -345,6 +347,19 @@ else:
 # * `log.csv` tells you whether the game is balanced; samples beside their nearest
 #   training images tell you whether G is inventing or copying.
 # * The Parzen estimate is the paper's metric, reproduced exactly here, but it is a
-#   weak one: real images score only ~241, and a few epochs score far lower.
+#   weak one: real images score only ~241, and a few epochs score far lower. Tutorial 8
+#   shows it ranking worse images above real ones, and the measures that replaced it.
 # * Mode collapse shows up as a lopsided histogram of what the samples look like.
-#   Tutorial 6 measures it precisely on toy data where the modes are known.
+#   Tutorial 7 measures it precisely on toy data where the modes are known.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Write the Parzen-window log-likelihood with a log-sum-exp and check it against
+#    `npgan.evaluation.parzen.log_likelihood` on small random sets.
+# 2. Sweep the bandwidth sigma for the same samples and points: how many nats does the
+#    score move? (This is why the paper selects sigma on a validation set.)
+# 3. Find each point's nearest sample with one matrix product, `|r|^2 - 2 q.r`, and
+#    check it against `nearest_rows`.
+#
+# Solutions: `tutorials/solutions/05_mnist.py` (the test suite runs it in fast mode).

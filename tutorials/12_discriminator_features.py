@@ -1,8 +1,9 @@
 # %% [markdown]
-# # 10. What the discriminator learned
+# # 12. What the discriminator learned
 #
-# The paper's fourth future direction: "features from the discriminator ... could improve
-# performance of classifiers when limited labeled data is available". This tutorial
+# The paper's fourth extension (Section 7): "Semi-supervised learning: features from the
+# discriminator or inference net could improve performance of classifiers when limited
+# labeled data is available." This tutorial
 # looks inside a trained discriminator and then uses it twice:
 #
 # 1. **D's first-layer filters** as images: the paper's MNIST D (committed in
@@ -12,7 +13,8 @@
 # 3. **the K+1 trick** derived (Salimans et al. 2016): D as a classifier with one more
 #    class, "fake", whose logit is fixed at 0, so that `D(x) = Z / (Z + 1)`; its gradient,
 #    and the bug it invites, caught by central differences;
-# 4. **a (K+1)-class GAN** trained by `npgan.train.train` as `npgan train --preset
+# 4. **a (K+1)-class GAN**, its step written out and checked against the library's, then
+#    trained by `npgan.train.train` as `npgan train --preset
 #    mnist-semisup` trains it, and the committed 100-label model
 #    (`pretrained/npgan-mnist-semisup.npz`) with `npgan classify`'s error;
 # 5. **the table** of `results/semisupervised/semisupervised.md`.
@@ -50,7 +52,7 @@ from npgan.models.semisup.features import (
     train_softmax,
 )
 from npgan.models.semisup.training import draw_labelled
-from npgan.nn.gradcheck import check_loss
+from npgan.nn.gradcheck import check_loss, rel_error
 from npgan.nn.layers import Maxout
 from npgan.plots import tile_images
 from npgan.presets import get_preset
@@ -60,7 +62,7 @@ FAST = tutorial.fast_mode()  # NPGAN_FAST=1: seconds, not minutes (see npgan.tut
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 REPO = HERE.parent
 FIGURES = tutorial.figures_folder(HERE)
-RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-10-"))
+RUNS = Path(tempfile.mkdtemp(prefix="npgan-tutorial-12-"))
 
 mnist = load_mnist()
 if FAST:  # a tenth of the images is plenty to exercise every line
@@ -98,7 +100,7 @@ for ax, (name, network) in zip(axes, (("the paper's D, trained (epoch 25)", D), 
     ax.set_title(f"first-layer pieces of {name}", fontsize=9)
     ax.axis("off")
 fig.tight_layout()
-fig.savefig(FIGURES / "10_filters.png", dpi=100)
+fig.savefig(FIGURES / "12_filters.png", dpi=100)
 plt.close(fig)
 
 # %% [markdown]
@@ -141,8 +143,20 @@ for name, values in errors.items():
 #     d softplus(-s) / dl_k = -sigmoid(-s) p_k,      d softplus(s) / dl_k = sigmoid(s) p_k.
 #
 # The labelled images add the K-class cross-entropy, `-log p(y | x, real)`. The bug this
-# invites: treating `s` as if D were already sure, dropping the `sigmoid(-s)` factor (the
-# gradient of a plain log Z). Central differences catch it:
+# invites: dropping the `sigmoid(-s)` factor, i.e. differentiating `-log Z` instead of
+# `softplus(-s)`. The two agree only where `sigmoid(-s)` is close to 1, which is where `s`
+# is very negative: where D is sure a *real* image is *fake*. Anywhere else the bug
+# inflates the gradient by `1 / sigmoid(-s)`; at the logits below (D fairly sure the
+# images are real, `s` between 3 and 7) that is 30 to 900 times too large, and the
+# gradient never vanishes as D becomes right. Central differences catch it.
+#
+# A note on the check's tolerance. Tutorial 01's checks print about 1e-10; at the usual
+# step `h = 1e-6` this one prints about 5e-8. Nothing is wrong: a central difference
+# carries a rounding error of about `eps |L| / h` (`eps = 2.2e-16`), here
+# `2.2e-16 * 2.6 / 1e-6`, about 6e-10 in absolute terms, while the gradient's entries are
+# only about 2e-3 (D is sure, so `sigmoid(-s)` is small): relative to them, 1e-7. A larger
+# step trades that rounding for truncation error (of order `h^2`); `h = 1e-4` balances
+# the two here and the check is back near 1e-10:
 
 # %%
 rng = Random(0)
@@ -159,17 +173,82 @@ def forgets_the_sigmoid(logits):
     return loss, asarray(-0.5 / logits.shape[0] * p)
 
 
-correct = check_loss(lambda l: semisup_model.unsupervised_loss(l, fake_logits)[:2], real_logits)
-print(f"gradient check, correct : {correct:.1e}")
-print(f"gradient check, the bug : {check_loss(forgets_the_sigmoid, real_logits):.1e}")
+def unsupervised(logits):
+    return semisup_model.unsupervised_loss(logits, fake_logits)[:2]
+
+
+s_real = to_numpy(semisup_model.log_partition(real_logits))
+ratio = np.abs(to_numpy(forgets_the_sigmoid(real_logits)[1])).sum(axis=1) / np.abs(to_numpy(
+    unsupervised(real_logits)[1])).sum(axis=1)
+print("s = log Z per image:", np.round(s_real, 2), " the bug's gradient / the correct one:", np.round(ratio))
+for h in (1e-6, 1e-4):
+    print(f"h = {h:.0e}: gradient check, correct {check_loss(unsupervised, real_logits, h):.1e}, "
+          f"the bug {check_loss(forgets_the_sigmoid, real_logits, h):.1e}")
 
 # %% [markdown]
 # ## 4. The (K+1)-class GAN
 #
 # D is trained on labelled images (the cross-entropy), unlabelled ones and G's samples
 # (the GAN loss above); G by *feature matching*: the mean of D's last hidden layer over
-# its samples should equal the mean over real images. `npgan train --preset mnist-semisup
-# --labels 100` runs it; here a short run of the same preset (narrower in fast mode):
+# its samples should equal the mean over real images: with `mu` and `nu` the means of the
+# J features over real and generated rows, `L_G = 1/J sum_j (mu_j - nu_j)^2` and
+# `dL_G/dg_mj = -2 (mu_j - nu_j) / (J M)` for each of the M generated rows, sent back
+# through D's hidden layers into G.
+#
+# One step of the family written out: D on three batches at once (labelled images with
+# the cross-entropy, whose gradient is `p - onehot(y)`; unlabelled images and G's samples
+# with the K+1 loss of section 3, its gradients by the formulas derived there), one Adam
+# update (tutorial 4); then G by feature matching. Beside it, the library's
+# `SemiSupervisedModel.step` on a twin built from the same seed:
+
+# %%
+from scipy.special import logsumexp  # noqa: E402
+
+from npgan.models.semisup.training import SemiSupervisedModel  # noqa: E402  (the model the trainer runs)
+
+step_config = get_preset("mnist-semisup").replace(d_hidden=(16, 8), g_hidden=(16,), batch_size=40)
+by_hand, library = SemiSupervisedModel(step_config), SemiSupervisedModel(step_config)
+for model in (by_hand, library):
+    model.begin_epoch(0, fresh=True)
+library.step(0)
+
+gan = by_hand.gan
+unlabelled, labelled, labels = (to_numpy(a) for a in by_hand.data.batch(0))
+n_lab, n_unl = len(labelled), len(unlabelled)
+fake = to_numpy(gan.G.forward(gan.sample_noise(n_unl), training=True))
+logits = to_numpy(gan.D.forward(np.concatenate([labelled, unlabelled, fake]), training=True)).astype(np.float64)
+p = np.exp(logits - logsumexp(logits, axis=1, keepdims=True))  # the K-class softmax of every row
+s = logsumexp(logits, axis=1)  # log Z
+d_sup = (p[:n_lab] - np.eye(10)[labels]) / n_lab
+d_real = -0.5 / n_unl * (1 / (1 + np.exp(s[n_lab:n_lab + n_unl])))[:, None] * p[n_lab:n_lab + n_unl]
+d_fake = 0.5 / n_unl * (1 / (1 + np.exp(-s[n_lab + n_unl:])))[:, None] * p[n_lab + n_unl:]
+gan.D.backward(np.concatenate([d_sup, d_real, d_fake]).astype(np.float32), input_grad=False)
+d_error = rel_error(np.concatenate([to_numpy(g).ravel() for g in gan.D.grads.values()]),
+                    np.concatenate([to_numpy(g).ravel() for g in library.gan.D.grads.values()]))
+by_hand.d_optimizer.step()
+real_features = semisup_model.run_layers(gan.body, unlabelled, training=True)  # D's last hidden layer
+fake_features = semisup_model.run_layers(gan.body, gan.G.forward(gan.sample_noise(n_unl), training=True),
+                                         training=True)
+gap = to_numpy(real_features).mean(axis=0) - to_numpy(fake_features).mean(axis=0)
+d_features = np.broadcast_to(-2 * gap / (gap.size * n_unl), fake_features.shape).astype(np.float32)
+gan.G.backward(semisup_model.backward_layers(gan.body, d_features, param_grads=False), input_grad=False)
+g_error = rel_error(np.concatenate([to_numpy(g).ravel() for g in gan.G.grads.values()]),
+                    np.concatenate([to_numpy(g).ravel() for g in library.gan.G.grads.values()]))
+by_hand.g_optimizer.step()
+print(f"one (K+1)-class GAN step by hand against SemiSupervisedModel.step: relative error of D's gradients "
+      f"{d_error:.1e}, of G's {g_error:.1e}")
+assert d_error < 1e-5 and g_error < 1e-3
+
+# %% [markdown]
+# The gradients are compared rather than the weights after the update: Adam divides each
+# gradient by its own running size, so where a gradient is nothing but rounding noise
+# (about 1e-9) the two computations step by up to `lr` in different directions. G's
+# gradients differ a little more than D's because they are taken through D's weights
+# *after* D's update, which carries that amplified noise.
+
+# %% [markdown]
+# `npgan train --preset mnist-semisup --labels 100` runs this step; here a short run of
+# the same preset (narrower in fast mode):
 
 # %%
 small = dict(d_hidden=(32, 16), g_hidden=(32,), batch_size=500) if FAST else {}
@@ -195,7 +274,7 @@ ax.set_title("the first 24 test digits it gets wrong; its guesses, row by row:\n
              + "\n".join(" ".join(guesses[i:i + 8]) for i in range(0, len(guesses), 8)), fontsize=8)
 ax.axis("off")
 fig.tight_layout()
-fig.savefig(FIGURES / "10_mistakes.png", dpi=100)
+fig.savefig(FIGURES / "12_mistakes.png", dpi=100)
 plt.close(fig)
 
 # %% [markdown]
@@ -211,3 +290,26 @@ if table_file.exists():
     for n, row in sorted(table.items(), key=lambda item: int(item[0])):
         print(f"n = {int(n):5d}: " + ", ".join(f"{name} {100 * s['mean']:.1f} +- {100 * s['std']:.1f}%"
                                               for name, s in row.items()))
+
+# %% [markdown]
+# ## What to take away
+#
+# * A trained D's first layer holds digit-shaped templates, an untrained one's noise; a
+#   softmax on the trained D's frozen features beats one on pixels with few labels.
+# * The K+1 trick: with the fake logit fixed at 0, `D(x) = sigmoid(logsumexp l)`, so the
+#   GAN losses are softplus of `s = log Z` and their gradients carry `sigmoid(-s) p_k`.
+#   Forgetting `sigmoid(-s)` is right only where D is sure a real image is fake.
+# * A gradient check's error has two sources, truncation (`h^2`) and rounding
+#   (`eps |L| / h`); when the gradient is small against the loss, move `h` up, and read
+#   1e-8 as a number to explain rather than a pass or fail.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Give the fake class a free logit `f` and show that `D(x) = sigmoid(logsumexp(l) -
+#    f)`, and that subtracting `f` from every logit changes no probability: why the fake
+#    logit can be fixed at 0.
+# 2. Sweep the step `h` of the gradient check of the unsupervised loss and find the best
+#    one; explain where it lies.
+#
+# Solutions: `tutorials/solutions/12_discriminator_features.py` (the test suite runs it in fast mode).
