@@ -136,30 +136,123 @@ def layer_rows(m, rounds, reps):
     return rows
 
 
-def parts_rows(m, rounds, reps):
-    """Where npgan's time goes in D's 64 -> 128 convolution: the unfolding, the products, the folding."""
-    from npgan.nn import conv
-    rng = numpy.random.default_rng(3)
-    x = rng.standard_normal((m, 64, 14, 14), dtype=numpy.float32)
-    W = rng.standard_normal((128, 64, 4, 4), dtype=numpy.float32)
-    dy = rng.standard_normal((m, 128, 7, 7), dtype=numpy.float32)
-    cols, W_matrix = conv.im2col(x, 4, 2, 1), W.reshape(128, -1)
-    d_matrix = dy.transpose(1, 0, 2, 3).reshape(128, -1)
-    parts = [("im2col: unfold x", lambda: conv.im2col(x, 4, 2, 1)),
-             ("product W_mat cols", lambda: W_matrix @ cols),
-             ("product dY cols^T (dW)", lambda: d_matrix @ cols.T),
-             ("product W_mat^T dY (dcols)", lambda: W_matrix.T @ d_matrix),
-             ("col2im: fold dcols into dx", lambda: conv.col2im(cols, x.shape, 4, 2, 1))]
-    rows = []
-    for name, fn in parts:
-        fn()
-        times = []
-        for _ in range(rounds * reps):
+# npgan's kernels whose time the per-part table sums (the fast channels-last forms the layers use)
+NPGAN_PARTS = {"unfold": ("unfold",), "fold": ("fold",),
+               "convolutions": ("conv2d_forward", "conv2d_backward", "conv_transpose2d_forward",
+                                "conv_transpose2d_backward"),
+               "batch norm": ("batch_norm_forward", "batch_norm_backward"),
+               "activations": ("leaky_relu_forward", "leaky_relu_backward", "sigmoid")}
+PART_ORDER = ("unfold", "products and layout copies", "fold", "convolutions, all", "batch norm", "activations",
+              "optimiser", "the rest")
+
+
+def npgan_parts(model, step, iterations):
+    """Milliseconds per iteration in each part of npgan's DCGAN iteration, by wrapping the kernels.
+
+    Each function of ``NPGAN_PARTS`` (looked up in ``npgan.nn.kernels`` at call time by
+    the layers) and ``Adam.step`` is replaced by a wrapper that adds its time to its
+    part; "products and layout copies" is the convolutions' time less their unfolding
+    and folding, "the rest" the iteration less every part (the data, the losses, the
+    Python of the layers).
+    """
+    from npgan.nn import kernels, optim
+
+    totals = dict.fromkeys([*NPGAN_PARTS, "optimiser"], 0.0)
+    saved = []
+
+    def wrap(owner, name, part):
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
             start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        rows.append({"what": f"  64->128: {name}", "npgan_ms": 1e3 * statistics.median(times)})
-    return rows
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[part] += time.perf_counter() - start
+        saved.append((owner, name, original))
+        setattr(owner, name, timed)
+
+    for part, names in NPGAN_PARTS.items():
+        for name in names:
+            wrap(kernels, name, part)
+    wrap(optim.Adam, "step", "optimiser")
+    try:
+        step()  # warm
+        totals.update(dict.fromkeys(totals, 0.0))
+        start = time.perf_counter()
+        for _ in range(iterations):
+            step()
+        whole = time.perf_counter() - start
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+    ms = {part: 1e3 * t / iterations for part, t in totals.items()}
+    out = {"unfold": ms["unfold"], "fold": ms["fold"],
+           "products and layout copies": ms["convolutions"] - ms["unfold"] - ms["fold"],
+           "convolutions, all": ms["convolutions"], "batch norm": ms["batch norm"],
+           "activations": ms["activations"], "optimiser": ms["optimiser"]}
+    out["the rest"] = 1e3 * whole / iterations - ms["convolutions"] - ms["batch norm"] - ms["activations"] \
+        - ms["optimiser"]
+    out["iteration"] = 1e3 * whole / iterations
+    return out
+
+
+def torch_parts(theirs, iterations):
+    """The same parts of torch's iteration, from its profiler: self CPU time of its operators by name.
+
+    oneDNN's convolutions do the unfolding, the products and the folding inside one
+    operator, so torch has one convolution row; the optimiser is its ``step`` calls
+    (marked with ``record_function``), "the rest" the iteration less the parts.
+    """
+    import torch
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    theirs.step()
+    steps = (theirs.d_opt, theirs.g_opt)
+    originals = [opt.step for opt in steps]
+    for opt, original in zip(steps, originals):
+        def marked(*args, _original=original, **kwargs):
+            with record_function("npgan-bench-optimiser"):
+                return _original(*args, **kwargs)
+        opt.step = marked
+    try:
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            start = time.perf_counter()
+            for _ in range(iterations):
+                theirs.step()
+            whole = time.perf_counter() - start
+    finally:
+        for opt, original in zip(steps, originals):
+            opt.step = original
+    ms = dict.fromkeys(("convolutions, all", "batch norm", "activations", "optimiser"), 0.0)
+    for event in prof.key_averages():
+        name, self_ms = event.key, event.self_cpu_time_total / 1e3 / iterations
+        if name == "npgan-bench-optimiser":
+            ms["optimiser"] = event.cpu_time_total / 1e3 / iterations
+        elif "conv" in name or "mkldnn" in name:
+            ms["convolutions, all"] += self_ms
+        elif "batch_norm" in name:
+            ms["batch norm"] += self_ms
+        elif any(word in name for word in ("relu", "sigmoid", "threshold_backward")):
+            ms["activations"] += self_ms
+    whole_ms = 1e3 * whole / iterations  # under the profiler: a little slower than unprofiled
+    ms["the rest"] = whole_ms - sum(ms.values())
+    ms["iteration"] = whole_ms
+    del torch
+    return ms
+
+
+def parts_rows(m, iterations):
+    """npgan's and torch's DCGAN iteration split into parts: unfold, products, fold, batch norm, ..."""
+    import torch
+
+    model = DCGANModel(get_preset("mnist-dcgan").replace(batch_size=m))
+    model.begin_epoch(0, True)
+    counter = iter(range(10**9))
+    ours = npgan_parts(model, lambda: model.step(next(counter) % model.iterations_per_epoch), iterations)
+    theirs = torch_parts(TorchDCGAN(m, torch), iterations)
+    return [{"what": f"  part: {part}", "npgan_ms": ours[part], "torch_ms": theirs.get(part)}
+            for part in (*PART_ORDER, "iteration")]
 
 
 # ---- one DCGAN iteration ----------------------------------------------------------------------
@@ -240,7 +333,7 @@ def main(argv=None):
     torch.set_num_threads(threads)
     with threadpool_limits(threads, user_api="blas"):
         rows = layer_rows(m, rounds, reps) + [iteration_row(m, rounds, reps)]
-        parts = parts_rows(m, rounds, reps)
+        parts = parts_rows(m, max(3, rounds))
     blas = next((f"{i['internal_api']} {i.get('architecture', '')}".strip() for i in threadpool_info()
                  if i["user_api"] == "blas"), "unknown")
     print(f"float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
@@ -249,8 +342,11 @@ def main(argv=None):
     for row in rows:
         row["ratio"] = row["npgan_ms"] / row["torch_ms"]
         print(f"{row['what']:44s} {row['npgan_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:11.2f}")
+    print(f"where one iteration's time goes (ms per iteration, {max(3, rounds)} iterations; torch by its profiler, "
+          "which runs it a little slower):")
     for row in parts:
-        print(f"{row['what']:44s} {row['npgan_ms']:9.2f}")
+        theirs = row["torch_ms"]
+        print(f"{row['what']:44s} {row['npgan_ms']:9.2f} " + (f"{theirs:9.2f}" if theirs is not None else f"{'-':>9s}"))
     memory = {library: peak_mib(library, m, threads) for library in ("npgan", "torch")}
     print("memory three iterations add to a fresh process (peak resident set after them minus before): "
           + ", ".join(f"{library} {value['added_mib']:.0f} MiB" for library, value in memory.items()))

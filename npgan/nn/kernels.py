@@ -165,10 +165,11 @@ def unfold(xh, kernel, stride, padding):
     return patches.reshape(n * oh * ow, kernel * kernel * c)
 
 
-def fold(cols, shape, kernel, stride, padding):
+def fold(cols, shape, kernel, stride, padding, xpad=None):
     """``col2im`` channels-last, the adjoint of ``unfold``: ``cols`` (N*OH*OW, K*K*C) -> (N, H, W, C).
 
-    ``shape = (N, H, W, C)``. Each column goes back where ``unfold`` took it from,
+    ``shape = (N, H, W, C)``; returns a view of the padded buffer ``xpad`` (N, H + 2p,
+    W + 2p, C), made here unless given, not contiguous when ``padding``. Each column goes back where ``unfold`` took it from,
     ``xpad[n, s*oh + i, s*ow + j, c] += cols[(n, oh, ow), (i, j, c)]``, and the padding
     is cut off at the end. The sum runs as whole-slice adds, not a scatter. When the
     stride divides the kernel, ``K = r s``, the offsets ``i = s q + a`` (``q < r``,
@@ -178,31 +179,64 @@ def fold(cols, shape, kernel, stride, padding):
     ``(oh, a)``, ``(ow, b)``. So ``r^2`` adds (4 for DCGAN's K = 4, s = 2), each
     running over ``s C`` contiguous values at a time, do what ``K^2`` strided adds
     over ``C`` values would (when ``s C`` is at least 32: for a few channels the
-    plain loop is faster). Otherwise the ``K^2`` adds, one strided slice
+    plain loop is faster); the first block is assigned, not added, and only the rows
+    and columns it leaves are zeroed. Otherwise the ``K^2`` adds, one strided slice
     ``xpad[:, i::s, j::s]`` per offset. When the kernel covers the image exactly once
     (OH = OW = 1, no padding: DCGAN's "project and reshape") the fold is a reshape.
     """
     n, h, w, c = shape
     oh, ow = conv.output_size(h, kernel, stride, padding), conv.output_size(w, kernel, stride, padding)
-    if oh == ow == 1 and not padding and h == w == kernel:
+    if oh == ow == 1 and not padding and h == w == kernel and xpad is None:
         return cols.reshape(n, kernel, kernel, c)
-    xpad = numpy.zeros((n, h + 2 * padding, w + 2 * padding, c), dtype=cols.dtype)
-    s = stride
+    s, hp, wp = stride, h + 2 * padding, w + 2 * padding
     if kernel % s == 0 and s * c >= 32:  # a block's runs are long enough to pay for its six-index view
         r = kernel // s
+        xpad = numpy.empty((n, hp, wp, c), dtype=cols.dtype) if xpad is None else xpad
+        xpad[:, s * oh:], xpad[:, :s * oh, s * ow:] = 0, 0  # what the first block leaves
         blocks = cols.reshape(n, oh, ow, r, s, r, s, c)  # [n, oh, ow, q_i, a, q_j, b, c]
         for qi in range(r):
             for qj in range(r):
                 target = xpad[:, s * qi:s * (qi + oh), s * qj:s * (qj + ow)].reshape(n, oh, s, ow, s, c)
-                target += blocks[:, :, :, qi, :, qj].transpose(0, 1, 3, 2, 4, 5)  # (n, oh, a, ow, b, c)
+                block = blocks[:, :, :, qi, :, qj].transpose(0, 1, 3, 2, 4, 5)  # (n, oh, a, ow, b, c)
+                if qi == qj == 0:
+                    target[...] = block
+                else:
+                    target += block
     else:
+        xpad = numpy.empty((n, hp, wp, c), dtype=cols.dtype) if xpad is None else xpad
+        xpad[...] = 0
         cols = cols.reshape(n, oh, ow, kernel, kernel, c)
         for i in range(kernel):
             for j in range(kernel):
                 xpad[:, i:i + s * oh:s, j:j + s * ow:s] += cols[:, :, :, i, j]
-    if not padding:
-        return xpad
-    return numpy.ascontiguousarray(xpad[:, padding:padding + h, padding:padding + w])
+    return xpad[:, padding:padding + h, padding:padding + w]
+
+
+CHUNK = 1 << 19  # elements of columns per chunk of images in product_fold: 2 MiB of float32, inside L2
+
+
+def product_fold(rows, matrix, shape, kernel, stride, padding):
+    """``fold(rows @ matrix, shape, ...)``, a few images at a time, into one (N, H, W, C) buffer.
+
+    ``rows`` (N*OH*OW, R), ``matrix`` (R, K*K*C). The columns of a few images (at most
+    ``CHUNK`` values) are made and folded while they are still in the cache, instead
+    of all of them written to memory and read back; each image's sums are ``fold``'s.
+    Returns ``fold``'s view (of a contiguous padded buffer).
+    """
+    n, h, w, c = shape
+    per_image = rows.shape[0] // n
+    step = max(1, CHUNK // (per_image * matrix.shape[1]))
+    if step >= n:
+        return fold(rows @ matrix, shape, kernel, stride, padding)
+    dtype = numpy.result_type(rows, matrix)
+    xpad = numpy.empty((n, h + 2 * padding, w + 2 * padding, c), dtype=dtype)
+    buffer = numpy.empty((step * per_image, matrix.shape[1]), dtype=dtype)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        cols = buffer[:(stop - start) * per_image]
+        numpy.matmul(rows[start * per_image:stop * per_image], matrix, out=cols)
+        fold(cols, (stop - start, h, w, c), kernel, stride, padding, xpad[start:stop])
+    return xpad[:, padding:padding + h, padding:padding + w]
 
 
 def _conv_matrix(W):
@@ -244,7 +278,7 @@ def conv2d_backward(dy, cache, input_grad=True, param_grads=True):
         dW = numpy.ascontiguousarray((cols.T @ d_rows).reshape(k, k, c, f).transpose(3, 2, 0, 1))
         db = d_rows.sum(axis=0)
     if input_grad:
-        dx = as_images(fold(d_rows @ W_cols.T, x_shape, k, stride, padding))
+        dx = as_images(product_fold(d_rows, W_cols.T, x_shape, k, stride, padding))
     return dx, dW, db
 
 
@@ -267,7 +301,7 @@ def conv_transpose2d_forward(x, W, b, stride, padding):
     x_rows = xh.reshape(-1, c_in)
     W_mat = _transposed_matrix(W)
     out_shape = (n, conv.transposed_size(h, k, stride, padding), conv.transposed_size(w, k, stride, padding), c_out)
-    y = fold(x_rows @ W_mat, out_shape, k, stride, padding)  # (N, OH, OW, Cout)
+    y = product_fold(x_rows, W_mat, out_shape, k, stride, padding)  # (N, OH, OW, Cout)
     if b is not None:
         y += b
     return as_images(y), (x_rows, W_mat, k, stride, padding)
