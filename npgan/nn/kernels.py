@@ -169,7 +169,8 @@ def fold(cols, shape, kernel, stride, padding, xpad=None):
     """``col2im`` channels-last, the adjoint of ``unfold``: ``cols`` (N*OH*OW, K*K*C) -> (N, H, W, C).
 
     ``shape = (N, H, W, C)``; returns a view of the padded buffer ``xpad`` (N, H + 2p,
-    W + 2p, C), made here unless given, not contiguous when ``padding``. Each column goes back where ``unfold`` took it from,
+    W + 2p, C), made here unless given, not contiguous when ``padding``. Each column
+    goes back where ``unfold`` took it from,
     ``xpad[n, s*oh + i, s*ow + j, c] += cols[(n, oh, ow), (i, j, c)]``, and the padding
     is cut off at the end. The sum runs as whole-slice adds, not a scatter. When the
     stride divides the kernel, ``K = r s``, the offsets ``i = s q + a`` (``q < r``,
