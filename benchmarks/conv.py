@@ -7,8 +7,6 @@ Rows (float32, the shapes of ``mnist-dcgan`` at batch m = ``--batch``):
 * each convolution of DCGAN's D and G, forward then backward (dx, dW and db when the
   layer has a bias), on the activations it sees in training, and batch norm over
   (m, 128, 7, 7) in training mode;
-* the parts of npgan's 64 -> 128 convolution (the unfolding, the three products, the
-  folding), npgan alone, to show where its time goes;
 * one training iteration of ``mnist-dcgan``: ``DCGAN.d_step`` (G in training mode, D on
   the real and the generated minibatch in separate passes) then ``GAN.g_step``, Adam
   with lr 2e-4 and beta1 0.5, against the same model and the same step in PyTorch
@@ -17,7 +15,18 @@ Rows (float32, the shapes of ``mnist-dcgan`` at batch m = ``--batch``):
 
 Each row runs npgan and torch in alternating blocks of ``--reps`` calls for ``--rounds``
 rounds (so a change of load hits both alike) and reports the median milliseconds of
-each and their ratio npgan / torch. Peak memory, the one figure not from the shared
+each and their ratio npgan / torch, twice: by the clock on the wall and by the
+process's CPU time (every thread). On a machine that others share, the wall clock
+counts the time the process waited for a core; CPU time does not, so on one thread
+its ratio is the one to read there (on two threads CPU time adds the threads' work,
+and only the wall clock of a quiet machine shows what the second core buys).
+
+Then where the iteration's CPU time goes, part by part (unfold, products, fold, batch
+norm, activations, optimiser, the rest): npgan's by timing each kernel the layers call
+(wrapped for the measurement), torch's from its profiler (oneDNN's convolutions do
+their unfolding, products and folding inside one operator: one row).
+
+Peak memory, the one figure not from the shared
 process: each library's model is built in a fresh Python process, which then runs three
 iterations; the memory they add is the resident set's high-water mark over them
 (``VmHWM``, reset just before them through ``/proc/self/clear_refs``; Linux) minus the
@@ -81,16 +90,27 @@ def peak_mib(library, m, threads):
 
 
 def timed_pair(ours, theirs, rounds, reps):
-    """Median milliseconds per call of ``ours`` and ``theirs``, alternating blocks of ``reps`` calls."""
+    """Median milliseconds per call of ``ours`` and ``theirs``, alternating blocks of ``reps`` calls.
+
+    Returns ``{"wall": (ours, theirs), "cpu": (ours, theirs)}``: the wall-clock time and the
+    process's CPU time (every thread) of the same calls.
+    """
     ours(), theirs()  # warm up
-    times = ([], [])
+    times = {"wall": ([], []), "cpu": ([], [])}
     for _ in range(rounds):
-        for fn, out in ((ours, times[0]), (theirs, times[1])):
+        for k, fn in enumerate((ours, theirs)):
             for _ in range(reps):
-                start = time.perf_counter()
+                wall, cpu = time.perf_counter(), time.process_time()
                 fn()
-                out.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times[0]), 1e3 * statistics.median(times[1])
+                times["cpu"][k].append(time.process_time() - cpu)
+                times["wall"][k].append(time.perf_counter() - wall)
+    return {clock: tuple(1e3 * statistics.median(t) for t in pair) for clock, pair in times.items()}
+
+
+def pair_row(what, ms):
+    """A table row from ``timed_pair``'s medians."""
+    return {"what": what, "npgan_ms": ms["wall"][0], "torch_ms": ms["wall"][1],
+            "npgan_cpu_ms": ms["cpu"][0], "torch_cpu_ms": ms["cpu"][1]}
 
 
 # ---- the layers ---------------------------------------------------------------------------
@@ -131,8 +151,7 @@ def layer_rows(m, rounds, reps):
         def torch_pass():
             torch.autograd.grad(theirs(tx), inputs, tdy)
 
-        ms = timed_pair(npgan_pass, torch_pass, rounds, reps)
-        rows.append({"what": name, "npgan_ms": ms[0], "torch_ms": ms[1]})
+        rows.append(pair_row(name, timed_pair(npgan_pass, torch_pass, rounds, reps)))
     return rows
 
 
@@ -147,7 +166,7 @@ PART_ORDER = ("unfold", "products and layout copies", "fold", "convolutions, all
 
 
 def npgan_parts(model, step, iterations):
-    """Milliseconds per iteration in each part of npgan's DCGAN iteration, by wrapping the kernels.
+    """CPU milliseconds per iteration in each part of npgan's DCGAN iteration, by wrapping the kernels.
 
     Each function of ``NPGAN_PARTS`` (looked up in ``npgan.nn.kernels`` at call time by
     the layers) and ``Adam.step`` is replaced by a wrapper that adds its time to its
@@ -164,11 +183,11 @@ def npgan_parts(model, step, iterations):
         original = getattr(owner, name)
 
         def timed(*args, **kwargs):
-            start = time.perf_counter()
+            start = time.process_time()
             try:
                 return original(*args, **kwargs)
             finally:
-                totals[part] += time.perf_counter() - start
+                totals[part] += time.process_time() - start
         saved.append((owner, name, original))
         setattr(owner, name, timed)
 
@@ -179,10 +198,10 @@ def npgan_parts(model, step, iterations):
     try:
         step()  # warm
         totals.update(dict.fromkeys(totals, 0.0))
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(iterations):
             step()
-        whole = time.perf_counter() - start
+        whole = time.process_time() - start
     finally:
         for owner, name, original in saved:
             setattr(owner, name, original)
@@ -198,8 +217,10 @@ def npgan_parts(model, step, iterations):
 
 
 def torch_parts(theirs, iterations):
-    """The same parts of torch's iteration, from its profiler: self CPU time of its operators by name.
+    """The same parts of torch's iteration, from its profiler: self time of its operators by name.
 
+    The profiler times operators by the clock on the wall; each is scaled by the
+    iteration's CPU time over its wall time, to compare with npgan's CPU times.
     oneDNN's convolutions do the unfolding, the products and the folding inside one
     operator, so torch has one convolution row; the optimiser is its ``step`` calls
     (marked with ``record_function``), "the rest" the iteration less the parts.
@@ -217,25 +238,26 @@ def torch_parts(theirs, iterations):
         opt.step = marked
     try:
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             for _ in range(iterations):
                 theirs.step()
-            whole = time.perf_counter() - start
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     finally:
         for opt, original in zip(steps, originals):
             opt.step = original
     ms = dict.fromkeys(("convolutions, all", "batch norm", "activations", "optimiser"), 0.0)
+    scale = cpu / wall / 1e3 / iterations  # profiler microseconds -> CPU milliseconds per iteration
     for event in prof.key_averages():
-        name, self_ms = event.key, event.self_cpu_time_total / 1e3 / iterations
+        name, self_ms = event.key, event.self_cpu_time_total * scale
         if name == "npgan-bench-optimiser":
-            ms["optimiser"] = event.cpu_time_total / 1e3 / iterations
+            ms["optimiser"] = event.cpu_time_total * scale
         elif "conv" in name or "mkldnn" in name:
             ms["convolutions, all"] += self_ms
         elif "batch_norm" in name:
             ms["batch norm"] += self_ms
         elif any(word in name for word in ("relu", "sigmoid", "threshold_backward")):
             ms["activations"] += self_ms
-    whole_ms = 1e3 * whole / iterations  # under the profiler: a little slower than unprofiled
+    whole_ms = 1e3 * cpu / iterations  # under the profiler: a little slower than unprofiled
     ms["the rest"] = whole_ms - sum(ms.values())
     ms["iteration"] = whole_ms
     del torch
@@ -309,8 +331,7 @@ def iteration_row(m, rounds, reps):
         model.step(next(counter) % model.iterations_per_epoch)
 
     theirs = TorchDCGAN(m, torch)
-    ms = timed_pair(npgan_step, theirs.step, rounds, reps)
-    return {"what": f"DCGAN iteration (D step + G step, batch {m})", "npgan_ms": ms[0], "torch_ms": ms[1]}
+    return pair_row(f"DCGAN iteration (D step + G step, batch {m})", timed_pair(npgan_step, theirs.step, rounds, reps))
 
 
 def main(argv=None):
@@ -338,12 +359,15 @@ def main(argv=None):
                  if i["user_api"] == "blas"), "unknown")
     print(f"float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
           f"median ms of {rounds} x {reps} calls each")
-    print(f"{'what':44s} {'npgan ms':>9s} {'torch ms':>9s} {'npgan/torch':>11s}")
+    print(f"{'what':44s} {'npgan ms':>9s} {'torch ms':>9s} {'ratio':>6s}   {'npgan cpu':>9s} {'torch cpu':>9s} "
+          f"{'ratio':>6s}")
     for row in rows:
         row["ratio"] = row["npgan_ms"] / row["torch_ms"]
-        print(f"{row['what']:44s} {row['npgan_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:11.2f}")
-    print(f"where one iteration's time goes (ms per iteration, {max(3, rounds)} iterations; torch by its profiler, "
-          "which runs it a little slower):")
+        row["cpu_ratio"] = row["npgan_cpu_ms"] / row["torch_cpu_ms"]
+        print(f"{row['what']:44s} {row['npgan_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:6.2f}   "
+              f"{row['npgan_cpu_ms']:9.2f} {row['torch_cpu_ms']:9.2f} {row['cpu_ratio']:6.2f}")
+    print(f"where one iteration's CPU time goes (ms per iteration, {max(3, rounds)} iterations; torch's parts from "
+          "its profiler):")
     for row in parts:
         theirs = row["torch_ms"]
         print(f"{row['what']:44s} {row['npgan_ms']:9.2f} " + (f"{theirs:9.2f}" if theirs is not None else f"{'-':>9s}"))
