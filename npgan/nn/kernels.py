@@ -345,6 +345,11 @@ def _like(rows, x):
     return as_images(rows.reshape(n, h, w, c))
 
 
+def _column_sums(rows):
+    """``rows.sum(axis=0)`` as the product ``1^T rows``: BLAS reads the rows several times faster."""
+    return numpy.ones(rows.shape[0], dtype=rows.dtype) @ rows
+
+
 def batch_norm_forward(x, gamma, beta, eps=normalization.EPS):
     """``normalization.batch_norm_forward`` on the (M, C) rows, ``y = centred (s gamma) + beta``.
 
@@ -354,7 +359,7 @@ def batch_norm_forward(x, gamma, beta, eps=normalization.EPS):
     """
     rows = _channel_rows(x)
     m = rows.shape[0]
-    mu = rows.sum(axis=0) / rows.dtype.type(m)
+    mu = _column_sums(rows) / rows.dtype.type(m)
     centred = rows - mu
     var = numpy.einsum("mc,mc->c", centred, centred) / rows.dtype.type(m)
     s = (1.0 / numpy.sqrt(var + eps)).astype(rows.dtype, copy=False)
@@ -378,7 +383,7 @@ def batch_norm_backward(dy, cache, input_grad=True, param_grads=True):
     centred, s, gamma, shape = cache
     m, c = centred.shape
     d_rows = _channel_rows(dy)  # a copy unless dy is channels-last
-    dbeta = d_rows.sum(axis=0)
+    dbeta = _column_sums(d_rows)
     dgamma = numpy.einsum("mc,mc->c", d_rows, centred) * s
     dx = None
     if input_grad:
