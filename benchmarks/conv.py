@@ -1,6 +1,6 @@
 """npgan's convolution layers and one DCGAN iteration beside PyTorch on the CPU, in one process.
 
-    python benchmarks/conv.py [--quick] [--batch 128] [--threads T] [--rounds 7]
+    python benchmarks/conv.py [--quick] [--batch 128] [--threads T] [--rounds 7] [--plain]
 
 Rows (float32, the shapes of ``mnist-dcgan`` at batch m = ``--batch``):
 
@@ -33,7 +33,9 @@ iterations; the memory they add is the resident set's high-water mark over them
 resident set before them (npgan's holds MNIST, torch's one random minibatch: the
 difference is the iterations' own). ``--threads`` sets NumPy's BLAS
 threads (threadpoolctl) and torch's; the default is every core. A full run appends one
-JSON line to ``benchmarks/results/conv.jsonl``; ``--quick`` (batch 16, few rounds)
+JSON line to ``benchmarks/results/conv.jsonl``. ``--plain`` times npgan's layers on the
+plain forms (``conv``, ``normalization``, ``activations``) instead of the fast ones of
+``kernels``, for the speed before them; ``--quick`` (batch 16, few rounds)
 records nothing.
 """
 
@@ -82,10 +84,11 @@ def memory_child(library, m, threads):
     print(json.dumps({"before_mib": before, "added_mib": _status_mib("VmHWM") - before}))
 
 
-def peak_mib(library, m, threads):
+def peak_mib(library, m, threads, forms="fast"):
     """``memory_child`` of ``library`` in a new Python process: ``{"before_mib", "added_mib"}``."""
+    plain = ["--plain"] if forms == "plain" else []
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", library, "--batch", str(m),
-                          "--threads", str(threads)], capture_output=True, text=True, check=True)
+                          "--threads", str(threads), *plain], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -341,6 +344,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: every core)")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--plain", action="store_true",
+                        help="npgan's image layers on the plain NCHW forms (conv.py, normalization.py): the "
+                             "speed before the fast forms")
     parser.add_argument("--memory-child", choices=("npgan", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -348,16 +354,20 @@ def main(argv=None):
     except ImportError:
         sys.exit("benchmarks/conv.py compares with PyTorch: pip install -e .[bench]")
     m, rounds, reps = (16, 2, 2) if args.quick else (args.batch, args.rounds, args.reps)
+    forms = "plain" if args.plain else "fast"
+    if args.plain:
+        from npgan.nn import kernels
+        kernels.fast = lambda: False  # what the layers ask before each call
     threads = args.threads or len(os.sched_getaffinity(0))
     if args.memory_child:
         return memory_child(args.memory_child, m, threads)
     torch.set_num_threads(threads)
     with threadpool_limits(threads, user_api="blas"):
         rows = layer_rows(m, rounds, reps) + [iteration_row(m, rounds, reps)]
-        parts = parts_rows(m, max(3, rounds))
+        parts = [] if args.plain else parts_rows(m, max(3, rounds))  # the parts are the fast kernels'
     blas = next((f"{i['internal_api']} {i.get('architecture', '')}".strip() for i in threadpool_info()
                  if i["user_api"] == "blas"), "unknown")
-    print(f"float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
+    print(f"npgan's {forms} forms, float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
           f"median ms of {rounds} x {reps} calls each")
     print(f"{'what':44s} {'npgan ms':>9s} {'torch ms':>9s} {'ratio':>6s}   {'npgan cpu':>9s} {'torch cpu':>9s} "
           f"{'ratio':>6s}")
@@ -371,11 +381,12 @@ def main(argv=None):
     for row in parts:
         theirs = row["torch_ms"]
         print(f"{row['what']:44s} {row['npgan_ms']:9.2f} " + (f"{theirs:9.2f}" if theirs is not None else f"{'-':>9s}"))
-    memory = {library: peak_mib(library, m, threads) for library in ("npgan", "torch")}
+    memory = {library: peak_mib(library, m, threads, forms) for library in ("npgan", "torch")}
     print("memory three iterations add to a fresh process (peak resident set after them minus before): "
           + ", ".join(f"{library} {value['added_mib']:.0f} MiB" for library, value in memory.items()))
     if not args.quick:
-        path = append_result("conv", {"batch": m, "threads": threads, "blas": blas, "torch": torch.__version__,
+        path = append_result("conv", {"forms": forms, "batch": m, "threads": threads, "blas": blas,
+                                      "torch": torch.__version__,
                                       "rounds": rounds, "reps": reps, "rows": rows, "parts": parts,
                                       "memory": memory})
         print(f"appended to {path}")
