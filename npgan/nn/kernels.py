@@ -214,6 +214,16 @@ def fold(cols, shape, kernel, stride, padding, xpad=None):
 
 
 CHUNK = 1 << 19  # elements of columns per chunk of images in product_fold: 2 MiB of float32, inside L2
+_BLAS = []  # threadpoolctl's controllers of NumPy's BLAS libraries, found on first use
+
+
+def blas_single_threaded():
+    """Whether NumPy's BLAS runs on one thread now (threadpoolctl; true when it finds no BLAS)."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return all(library.get_num_threads() == 1 for library in _BLAS[0])
 
 
 def product_fold(rows, matrix, shape, kernel, stride, padding):
@@ -222,12 +232,15 @@ def product_fold(rows, matrix, shape, kernel, stride, padding):
     ``rows`` (N*OH*OW, R), ``matrix`` (R, K*K*C). The columns of a few images (at most
     ``CHUNK`` values) are made and folded while they are still in the cache, instead
     of all of them written to memory and read back; each image's sums are ``fold``'s.
+    Only when BLAS runs one thread: with more, every product is a point where the
+    threads wait for each other, and on a busy machine, where a thread waits for a core,
+    the many small products took 2.5 times as long as one large one.
     Returns ``fold``'s view (of a contiguous padded buffer).
     """
     n, h, w, c = shape
     per_image = rows.shape[0] // n
     step = max(1, CHUNK // (per_image * matrix.shape[1]))
-    if step >= n:
+    if step >= n or not blas_single_threaded():
         return fold(rows @ matrix, shape, kernel, stride, padding)
     dtype = numpy.result_type(rows, matrix)
     xpad = numpy.empty((n, h + 2 * padding, w + 2 * padding, c), dtype=dtype)

@@ -127,12 +127,17 @@ def test_dcgan_networks_agree_on_both_paths(monkeypatch):
 
 @pytest.mark.parametrize("case", CONV_CASES + [(5, 4, 7, 3, 7, 1, 0)])
 def test_product_fold_in_chunks_equals_one_fold(case, monkeypatch):
-    # chunks of one or two images (CHUNK shrunk) give the sums of the fold of the whole product
+    # chunks of one or two images (CHUNK shrunk; BLAS on one thread) give the sums of the fold of
+    # the whole product, and so does the one product used when BLAS has more threads
     n, c, h, f, k, s, p = case
     rng = np.random.default_rng(sum(case) + 3)
     oh = conv.output_size(h, k, s, p)
     rows, matrix = rng.standard_normal((n * oh * oh, f)), rng.standard_normal((f, k * k * c))
     whole = kernels.fold(rows @ matrix, (n, h, h, c), k, s, p)
+    monkeypatch.setattr(kernels, "blas_single_threaded", lambda: False)  # one product, however small CHUNK
+    monkeypatch.setattr(kernels, "CHUNK", 1)
+    close(kernels.product_fold(rows, matrix, (n, h, h, c), k, s, p), whole)
+    monkeypatch.setattr(kernels, "blas_single_threaded", lambda: True)
     for images in (1, 2):
         monkeypatch.setattr(kernels, "CHUNK", images * oh * oh * k * k * c)
         close(kernels.product_fold(rows, matrix, (n, h, h, c), k, s, p), whole)
