@@ -7,6 +7,8 @@ gives what its plain form gives (bit for bit where the operations are the same),
 ``benchmarks/train_step.py`` measures what they save. Read ``functional`` first.
 """
 
+import contextlib
+
 import numpy
 
 from npgan.backend import get_backend
@@ -121,9 +123,22 @@ def blockable(p, v, g):
 # says when the layers use these forms; under CuPy they call the plain ones.
 
 
+_PLAIN = []  # non-empty inside ``plain_forms()``
+
+
 def fast():
-    """Whether the image layers use the channels-last forms here: the backend is NumPy."""
-    return get_backend() is numpy
+    """Whether the image layers use the channels-last forms here: the backend is NumPy (outside ``plain_forms``)."""
+    return get_backend() is numpy and not _PLAIN
+
+
+@contextlib.contextmanager
+def plain_forms():
+    """Within it the image layers use the plain forms on NumPy too (their gradient checks, the benchmark's before)."""
+    _PLAIN.append(True)
+    try:
+        yield
+    finally:
+        _PLAIN.pop()
 
 
 def channels_last(x):

@@ -105,7 +105,20 @@ def test_leaky_relu_fast_equals_plain_bit_for_bit(slope):
                                   activations.leaky_relu_backward(dy, mask, slope))
 
 
-def test_dcgan_networks_agree_on_both_paths(monkeypatch):
+def test_plain_forms_switches_the_layers_to_the_plain_forms():
+    from npgan.nn.image_layers import Conv2d
+
+    layer, x = Conv2d(2, 3, 3, Random(0), 2, 1, dtype="float64"), np.ones((2, 2, 5, 5))
+    layer.forward(x)
+    assert layer._cache[0] is kernels and kernels.fast()
+    with kernels.plain_forms():
+        assert not kernels.fast()
+        layer.forward(x)
+        assert layer._cache[0] is conv
+    assert kernels.fast()
+
+
+def test_dcgan_networks_agree_on_both_paths():
     # G then D, forward and backward, once with every image layer on the plain forms and
     # once on the fast ones: the same outputs, input gradients and parameter gradients
     def run():
@@ -118,8 +131,8 @@ def test_dcgan_networks_agree_on_both_paths(monkeypatch):
         return [logits, dz, *G.grads.values(), *D.grads.values()]
 
     fast = run()
-    monkeypatch.setattr(kernels, "fast", lambda: False)
-    plain = run()
+    with kernels.plain_forms():
+        plain = run()
     assert len(fast) == len(plain) > 10
     for a, b in zip(fast, plain):
         close(a, b)
