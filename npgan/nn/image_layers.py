@@ -69,15 +69,17 @@ class Conv2d(_ImageLayer):
     def forward(self, x, training=True):
         x = self._check_shape(x, (4,), self.in_channels)
         self._check_size(x)
-        forms = kernels if kernels.fast() else conv
-        y, cache = forms.conv2d_forward(x, self.params["W"], self.params.get("b"), self.stride, self.padding)
-        self._cache, self._out_shape = (forms, cache), y.shape
+        # _forms: the module whose forms made the cache (kernels' fast ones on NumPy, else conv's)
+        self._forms = kernels if kernels.fast() else conv
+        y, self._cache = self._forms.conv2d_forward(x, self.params["W"], self.params.get("b"), self.stride,
+                                                    self.padding)
+        self._out_shape = y.shape
         return y
 
     def backward(self, dy, input_grad=True, param_grads=True):
-        forms, cache = self._take_cache()
+        cache = self._take_cache()
         self._check_grad(dy, self._out_shape)
-        dx, dW, db = forms.conv2d_backward(dy, cache, input_grad, param_grads)
+        dx, dW, db = self._forms.conv2d_backward(dy, cache, input_grad, param_grads)
         self._set_grads(param_grads, dW, db)
         return dx
 
@@ -104,16 +106,16 @@ class ConvTranspose2d(Conv2d):
     def forward(self, x, training=True):
         x = self._check_shape(x, (4,), self.in_channels)
         self._check_size(x)
-        forms = kernels if kernels.fast() else conv
-        y, cache = forms.conv_transpose2d_forward(x, self.params["W"], self.params.get("b"), self.stride,
-                                                  self.padding)
-        self._cache, self._out_shape = (forms, cache), y.shape
+        self._forms = kernels if kernels.fast() else conv
+        y, self._cache = self._forms.conv_transpose2d_forward(x, self.params["W"], self.params.get("b"),
+                                                              self.stride, self.padding)
+        self._out_shape = y.shape
         return y
 
     def backward(self, dy, input_grad=True, param_grads=True):
-        forms, cache = self._take_cache()
+        cache = self._take_cache()
         self._check_grad(dy, self._out_shape)
-        dx, dW, db = forms.conv_transpose2d_backward(dy, cache, input_grad, param_grads)
+        dx, dW, db = self._forms.conv_transpose2d_backward(dy, cache, input_grad, param_grads)
         self._set_grads(param_grads, dW, db)
         return dx
 

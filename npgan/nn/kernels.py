@@ -278,18 +278,18 @@ def conv2d_forward(x, W, b, stride, padding):
     """``conv.conv2d_forward`` channels-last: ``y_rows = unfold(x) W_mat^T + b`` is already (N, OH, OW, F).
 
     x: (N, C, H, W), any layout; returns y (N, F, OH, OW), channels-last, and the cache
-    ``(xh.shape, cols, W_cols, K, stride, padding)`` with ``W_cols`` (K*K*C, F).
+    ``(x.shape, cols, W, stride, padding)``, the plain form's fields (``x.shape`` as
+    (N, C, H, W), ``W`` as given) except ``cols``, here (N*OH*OW, K*K*C).
     """
     xh = channels_last(x)
     n, h, w, _ = xh.shape
     f, _, k, _ = W.shape
     cols = unfold(xh, k, stride, padding)  # (N*OH*OW, K*K*C)
-    W_cols = _conv_matrix(W)
-    y = cols @ W_cols  # (N*OH*OW, F)
+    y = cols @ _conv_matrix(W)  # (N*OH*OW, F)
     if b is not None:
         y += b
     oh, ow = conv.output_size(h, k, stride, padding), conv.output_size(w, k, stride, padding)
-    return as_images(y.reshape(n, oh, ow, f)), (xh.shape, cols, W_cols, k, stride, padding)
+    return as_images(y.reshape(n, oh, ow, f)), (x.shape, cols, W, stride, padding)
 
 
 def conv2d_backward(dy, cache, input_grad=True, param_grads=True):
@@ -297,17 +297,19 @@ def conv2d_backward(dy, cache, input_grad=True, param_grads=True):
 
         dW_cols = cols^T dY,   db = sum_q dY[q],   dcols = dY W_cols^T,   dx = fold(dcols)
 
-    with ``dY`` = dy as (N*OH*OW, F); dW comes back in W's (F, C, K, K) layout.
+    with ``dY`` = dy as (N*OH*OW, F) and ``W_cols`` W as (K*K*C, F); dW comes back in W's
+    (F, C, K, K) layout.
     """
-    x_shape, cols, W_cols, k, stride, padding = cache
-    c, f = x_shape[3], W_cols.shape[1]
+    (n, c, h, w), cols, W, stride, padding = cache
+    f, _, k, _ = W.shape
+    W_cols = _conv_matrix(W)
     d_rows = channels_last(dy).reshape(-1, f)  # (N*OH*OW, F)
     dx = dW = db = None
     if param_grads:
         dW = numpy.ascontiguousarray((cols.T @ d_rows).reshape(k, k, c, f).transpose(3, 2, 0, 1))
         db = d_rows.sum(axis=0)
     if input_grad:
-        dx = as_images(product_fold(d_rows, W_cols.T, x_shape, k, stride, padding))
+        dx = as_images(product_fold(d_rows, W_cols.T, (n, h, w, c), k, stride, padding))
     return dx, dW, db
 
 

@@ -110,11 +110,11 @@ def test_plain_forms_switches_the_layers_to_the_plain_forms():
 
     layer, x = Conv2d(2, 3, 3, Random(0), 2, 1, dtype="float64"), np.ones((2, 2, 5, 5))
     layer.forward(x)
-    assert layer._cache[0] is kernels and kernels.fast()
+    assert layer._forms is kernels and kernels.fast()
     with kernels.plain_forms():
         assert not kernels.fast()
         layer.forward(x)
-        assert layer._cache[0] is conv
+        assert layer._forms is conv
     assert kernels.fast()
 
 
