@@ -376,8 +376,9 @@ def main(argv=None):
         row["cpu_ratio"] = row["npgan_cpu_ms"] / row["torch_cpu_ms"]
         print(f"{row['what']:44s} {row['npgan_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:6.2f}   "
               f"{row['npgan_cpu_ms']:9.2f} {row['torch_cpu_ms']:9.2f} {row['cpu_ratio']:6.2f}")
-    print(f"where one iteration's CPU time goes (ms per iteration, {max(3, rounds)} iterations; torch's parts from "
-          "its profiler):")
+    if parts:
+        print(f"where one iteration's CPU time goes (ms per iteration, {max(3, rounds)} iterations; torch's parts "
+              "from its profiler):")
     for row in parts:
         theirs = row["torch_ms"]
         print(f"{row['what']:44s} {row['npgan_ms']:9.2f} " + (f"{theirs:9.2f}" if theirs is not None else f"{'-':>9s}"))
