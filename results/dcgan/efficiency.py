@@ -1,6 +1,7 @@
 """Training efficiency: Frechet distance against CPU-minutes, from the runs' committed logs.
 
     python results/dcgan/efficiency.py [LABEL=RUN ...] [-o results/dcgan/efficiency.png]
+    python results/dcgan/efficiency.py --epochs RUN      # one run's table, epoch by epoch
 
 Each RUN is a folder holding a run's ``log.csv`` and ``metrics.csv`` (as ``npgan train``
 writes them with ``--eval-every``): one row per epoch, and the Frechet distance of 2,000
@@ -90,6 +91,27 @@ def table(runs, missing):
     return "\n".join(lines)
 
 
+def epoch_table(folder):
+    """One run's epochs: cumulative training minutes, the epoch's wall minutes, D(x), D(G(z)), FD, class KL."""
+    run = read_run(folder)
+    if run is None:
+        raise SystemExit(f"efficiency.py: no log.csv and metrics.csv in {folder}")
+    metrics = {int(r["epoch"]): r for r in _rows(os.path.join(folder, "metrics.csv"))}
+    clock = "CPU" if run["clock"] == "cpu" else "wall"
+    lines = [f"| epoch | {clock} minutes (cumulative) | wall minutes of the epoch | D(x) | D(G(z)) | "
+             "FD, 2,000 samples | class KL |", "|---|---|---|---|---|---|---|"]
+    total = 0.0
+    for row in _rows(os.path.join(folder, "log.csv")):
+        epoch = int(row["epoch"])
+        seconds = float(row["cpu_seconds" if run["clock"] == "cpu" else "seconds"])
+        total += 0.0 if math.isnan(seconds) else seconds
+        m = metrics.get(epoch)
+        fd, kl = (f"{float(m['frechet_distance']):.2f}", f"{float(m['class_kl']):.3f}") if m else ("", "")
+        lines.append(f"| {epoch} | {total / 60:.1f} | {float(row['seconds']) / 60:.1f} | {float(row['d_real']):.3f} | "
+                     f"{float(row['d_fake']):.3f} | {fd} | {kl} |")
+    return "\n".join(lines)
+
+
 def draw(runs, path):
     import matplotlib
 
@@ -119,7 +141,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="*", metavar="LABEL=RUN", help="run folders (default: the four presets)")
     parser.add_argument("-o", "--output", default=os.path.join(HERE, "efficiency.png"))
+    parser.add_argument("--epochs", metavar="RUN", help="print one run's table, epoch by epoch, and nothing else")
     args = parser.parse_args(argv)
+    if args.epochs:
+        print(epoch_table(args.epochs))
+        return
     wanted = dict(DEFAULT_RUNS)
     if args.runs:
         wanted = {}
