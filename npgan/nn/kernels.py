@@ -1,10 +1,12 @@
-"""Fast forms of the math in ``functional`` and ``optim``: the same results, less time.
+"""Fast forms of the math in ``functional``, ``optim``, ``conv``, ``normalization`` and
+``activations``: the same results, less time.
 
-``functional`` holds the plain forms, the ones the docstrings derive and the tutorials
+Those modules hold the plain forms, the ones the docstrings derive and the tutorials
 show. The layers and the optimiser call the forms here instead, because the training
-step spends its time in them; ``tests/test_speed_equivalence.py`` checks that each one
-gives what its plain form gives (bit for bit where the operations are the same), and
-``benchmarks/train_step.py`` measures what they save. Read ``functional`` first.
+step spends its time in them; ``tests/nn/test_speed_equivalence.py`` and
+``tests/nn/test_image_kernels.py`` check that each one gives what its plain form gives
+(bit for bit where the operations are the same), and ``benchmarks/train_step.py`` and
+``benchmarks/conv.py`` measure what they save. Read the plain forms first.
 """
 
 import contextlib
