@@ -1,5 +1,9 @@
 """Layers for images (NCHW), thin classes over ``conv``, ``normalization`` and ``activations``.
 
+On NumPy they call the fast channels-last forms of the same functions in ``kernels``
+(the arrays they hand on are then (N, C, H, W) views of (N, H, W, C) buffers); under
+CuPy, or inside ``kernels.plain_forms()``, the plain forms.
+
 They keep the contract of ``npgan.nn.layers`` (``forward(x, training)``, ``backward(dy,
 input_grad, param_grads)`` returning ``dx`` and overwriting ``grads``; ``params`` and
 ``grads`` dicts with the same keys), so they go into a ``Sequential`` beside ``Linear``
