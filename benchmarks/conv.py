@@ -1,14 +1,12 @@
 """npgan's convolution layers and one DCGAN iteration beside PyTorch on the CPU, in one process.
 
-    python benchmarks/conv.py [--quick] [--batch 128] [--threads T] [--rounds 7]
+    python benchmarks/conv.py [--quick] [--batch 128] [--threads T] [--rounds 7] [--plain]
 
 Rows (float32, the shapes of ``mnist-dcgan`` at batch m = ``--batch``):
 
 * each convolution of DCGAN's D and G, forward then backward (dx, dW and db when the
   layer has a bias), on the activations it sees in training, and batch norm over
   (m, 128, 7, 7) in training mode;
-* the parts of npgan's 64 -> 128 convolution (the unfolding, the three products, the
-  folding), npgan alone, to show where its time goes;
 * one training iteration of ``mnist-dcgan``: ``DCGAN.d_step`` (G in training mode, D on
   the real and the generated minibatch in separate passes) then ``GAN.g_step``, Adam
   with lr 2e-4 and beta1 0.5, against the same model and the same step in PyTorch
@@ -17,14 +15,27 @@ Rows (float32, the shapes of ``mnist-dcgan`` at batch m = ``--batch``):
 
 Each row runs npgan and torch in alternating blocks of ``--reps`` calls for ``--rounds``
 rounds (so a change of load hits both alike) and reports the median milliseconds of
-each and their ratio npgan / torch. Peak memory, the one figure not from the shared
+each and their ratio npgan / torch, twice: by the clock on the wall and by the
+process's CPU time (every thread). On a machine that others share, the wall clock
+counts the time the process waited for a core; CPU time does not, so on one thread
+its ratio is the one to read there (on two threads CPU time adds the threads' work,
+and only the wall clock of a quiet machine shows what the second core buys).
+
+Then where the iteration's CPU time goes, part by part (unfold, products, fold, batch
+norm, activations, optimiser, the rest): npgan's by timing each kernel the layers call
+(wrapped for the measurement), torch's from its profiler (oneDNN's convolutions do
+their unfolding, products and folding inside one operator: one row).
+
+Peak memory, the one figure not from the shared
 process: each library's model is built in a fresh Python process, which then runs three
 iterations; the memory they add is the resident set's high-water mark over them
 (``VmHWM``, reset just before them through ``/proc/self/clear_refs``; Linux) minus the
 resident set before them (npgan's holds MNIST, torch's one random minibatch: the
 difference is the iterations' own). ``--threads`` sets NumPy's BLAS
 threads (threadpoolctl) and torch's; the default is every core. A full run appends one
-JSON line to ``benchmarks/results/conv.jsonl``; ``--quick`` (batch 16, few rounds)
+JSON line to ``benchmarks/results/conv.jsonl``. ``--plain`` times npgan's layers on the
+plain forms (``conv``, ``normalization``, ``activations``) instead of the fast ones of
+``kernels``, for the speed before them; ``--quick`` (batch 16, few rounds)
 records nothing.
 """
 
@@ -73,24 +84,36 @@ def memory_child(library, m, threads):
     print(json.dumps({"before_mib": before, "added_mib": _status_mib("VmHWM") - before}))
 
 
-def peak_mib(library, m, threads):
+def peak_mib(library, m, threads, forms="fast"):
     """``memory_child`` of ``library`` in a new Python process: ``{"before_mib", "added_mib"}``."""
+    plain = ["--plain"] if forms == "plain" else []
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", library, "--batch", str(m),
-                          "--threads", str(threads)], capture_output=True, text=True, check=True)
+                          "--threads", str(threads), *plain], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def timed_pair(ours, theirs, rounds, reps):
-    """Median milliseconds per call of ``ours`` and ``theirs``, alternating blocks of ``reps`` calls."""
+    """Median milliseconds per call of ``ours`` and ``theirs``, alternating blocks of ``reps`` calls.
+
+    Returns ``{"wall": (ours, theirs), "cpu": (ours, theirs)}``: the wall-clock time and the
+    process's CPU time (every thread) of the same calls.
+    """
     ours(), theirs()  # warm up
-    times = ([], [])
+    times = {"wall": ([], []), "cpu": ([], [])}
     for _ in range(rounds):
-        for fn, out in ((ours, times[0]), (theirs, times[1])):
+        for k, fn in enumerate((ours, theirs)):
             for _ in range(reps):
-                start = time.perf_counter()
+                wall, cpu = time.perf_counter(), time.process_time()
                 fn()
-                out.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times[0]), 1e3 * statistics.median(times[1])
+                times["cpu"][k].append(time.process_time() - cpu)
+                times["wall"][k].append(time.perf_counter() - wall)
+    return {clock: tuple(1e3 * statistics.median(t) for t in pair) for clock, pair in times.items()}
+
+
+def pair_row(what, ms):
+    """A table row from ``timed_pair``'s medians."""
+    return {"what": what, "npgan_ms": ms["wall"][0], "torch_ms": ms["wall"][1],
+            "npgan_cpu_ms": ms["cpu"][0], "torch_cpu_ms": ms["cpu"][1]}
 
 
 # ---- the layers ---------------------------------------------------------------------------
@@ -131,35 +154,130 @@ def layer_rows(m, rounds, reps):
         def torch_pass():
             torch.autograd.grad(theirs(tx), inputs, tdy)
 
-        ms = timed_pair(npgan_pass, torch_pass, rounds, reps)
-        rows.append({"what": name, "npgan_ms": ms[0], "torch_ms": ms[1]})
+        rows.append(pair_row(name, timed_pair(npgan_pass, torch_pass, rounds, reps)))
     return rows
 
 
-def parts_rows(m, rounds, reps):
-    """Where npgan's time goes in D's 64 -> 128 convolution: the unfolding, the products, the folding."""
-    from npgan.nn import conv
-    rng = numpy.random.default_rng(3)
-    x = rng.standard_normal((m, 64, 14, 14), dtype=numpy.float32)
-    W = rng.standard_normal((128, 64, 4, 4), dtype=numpy.float32)
-    dy = rng.standard_normal((m, 128, 7, 7), dtype=numpy.float32)
-    cols, W_matrix = conv.im2col(x, 4, 2, 1), W.reshape(128, -1)
-    d_matrix = dy.transpose(1, 0, 2, 3).reshape(128, -1)
-    parts = [("im2col: unfold x", lambda: conv.im2col(x, 4, 2, 1)),
-             ("product W_mat cols", lambda: W_matrix @ cols),
-             ("product dY cols^T (dW)", lambda: d_matrix @ cols.T),
-             ("product W_mat^T dY (dcols)", lambda: W_matrix.T @ d_matrix),
-             ("col2im: fold dcols into dx", lambda: conv.col2im(cols, x.shape, 4, 2, 1))]
-    rows = []
-    for name, fn in parts:
-        fn()
-        times = []
-        for _ in range(rounds * reps):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        rows.append({"what": f"  64->128: {name}", "npgan_ms": 1e3 * statistics.median(times)})
-    return rows
+# npgan's kernels whose time the per-part table sums (the fast channels-last forms the layers use)
+NPGAN_PARTS = {"unfold": ("unfold",), "fold": ("fold",),
+               "convolutions": ("conv2d_forward", "conv2d_backward", "conv_transpose2d_forward",
+                                "conv_transpose2d_backward"),
+               "batch norm": ("batch_norm_forward", "batch_norm_backward"),
+               "activations": ("leaky_relu_forward", "leaky_relu_backward", "sigmoid")}
+PART_ORDER = ("unfold", "products and layout copies", "fold", "convolutions, all", "batch norm", "activations",
+              "optimiser", "the rest")
+
+
+def npgan_parts(model, step, iterations):
+    """CPU milliseconds per iteration in each part of npgan's DCGAN iteration, by wrapping the kernels.
+
+    Each function of ``NPGAN_PARTS`` (looked up in ``npgan.nn.kernels`` at call time by
+    the layers) and ``Adam.step`` is replaced by a wrapper that adds its time to its
+    part; "products and layout copies" is the convolutions' time less their unfolding
+    and folding, "the rest" the iteration less every part (the data, the losses, the
+    Python of the layers).
+    """
+    from npgan.nn import kernels, optim
+
+    totals = dict.fromkeys([*NPGAN_PARTS, "optimiser"], 0.0)
+    saved = []
+
+    def wrap(owner, name, part):
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[part] += time.process_time() - start
+        saved.append((owner, name, original))
+        setattr(owner, name, timed)
+
+    for part, names in NPGAN_PARTS.items():
+        for name in names:
+            wrap(kernels, name, part)
+    wrap(optim.Adam, "step", "optimiser")
+    try:
+        step()  # warm
+        totals.update(dict.fromkeys(totals, 0.0))
+        start = time.process_time()
+        for _ in range(iterations):
+            step()
+        whole = time.process_time() - start
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+    ms = {part: 1e3 * t / iterations for part, t in totals.items()}
+    out = {"unfold": ms["unfold"], "fold": ms["fold"],
+           "products and layout copies": ms["convolutions"] - ms["unfold"] - ms["fold"],
+           "convolutions, all": ms["convolutions"], "batch norm": ms["batch norm"],
+           "activations": ms["activations"], "optimiser": ms["optimiser"]}
+    out["the rest"] = 1e3 * whole / iterations - ms["convolutions"] - ms["batch norm"] - ms["activations"] \
+        - ms["optimiser"]
+    out["iteration"] = 1e3 * whole / iterations
+    return out
+
+
+def torch_parts(theirs, iterations):
+    """The same parts of torch's iteration, from its profiler: self time of its operators by name.
+
+    The profiler times operators by the clock on the wall; each is scaled by the
+    iteration's CPU time over its wall time, to compare with npgan's CPU times.
+    oneDNN's convolutions do the unfolding, the products and the folding inside one
+    operator, so torch has one convolution row; the optimiser is its ``step`` calls
+    (marked with ``record_function``), "the rest" the iteration less the parts.
+    """
+    import torch
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    theirs.step()
+    steps = (theirs.d_opt, theirs.g_opt)
+    originals = [opt.step for opt in steps]
+    for opt, original in zip(steps, originals):
+        def marked(*args, _original=original, **kwargs):
+            with record_function("npgan-bench-optimiser"):
+                return _original(*args, **kwargs)
+        opt.step = marked
+    try:
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(iterations):
+                theirs.step()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        for opt, original in zip(steps, originals):
+            opt.step = original
+    ms = dict.fromkeys(("convolutions, all", "batch norm", "activations", "optimiser"), 0.0)
+    scale = cpu / wall / 1e3 / iterations  # profiler microseconds -> CPU milliseconds per iteration
+    for event in prof.key_averages():
+        name, self_ms = event.key, event.self_cpu_time_total * scale
+        if name == "npgan-bench-optimiser":
+            ms["optimiser"] = event.cpu_time_total * scale
+        elif "conv" in name or "mkldnn" in name:
+            ms["convolutions, all"] += self_ms
+        elif "batch_norm" in name:
+            ms["batch norm"] += self_ms
+        elif any(word in name for word in ("relu", "sigmoid", "threshold_backward")):
+            ms["activations"] += self_ms
+    whole_ms = 1e3 * cpu / iterations  # under the profiler: a little slower than unprofiled
+    ms["the rest"] = whole_ms - sum(ms.values())
+    ms["iteration"] = whole_ms
+    del torch
+    return ms
+
+
+def parts_rows(m, iterations):
+    """npgan's and torch's DCGAN iteration split into parts: unfold, products, fold, batch norm, ..."""
+    import torch
+
+    model = DCGANModel(get_preset("mnist-dcgan").replace(batch_size=m))
+    model.begin_epoch(0, True)
+    counter = iter(range(10**9))
+    ours = npgan_parts(model, lambda: model.step(next(counter) % model.iterations_per_epoch), iterations)
+    theirs = torch_parts(TorchDCGAN(m, torch), iterations)
+    return [{"what": f"  part: {part}", "npgan_ms": ours[part], "torch_ms": theirs.get(part)}
+            for part in (*PART_ORDER, "iteration")]
 
 
 # ---- one DCGAN iteration ----------------------------------------------------------------------
@@ -216,8 +334,7 @@ def iteration_row(m, rounds, reps):
         model.step(next(counter) % model.iterations_per_epoch)
 
     theirs = TorchDCGAN(m, torch)
-    ms = timed_pair(npgan_step, theirs.step, rounds, reps)
-    return {"what": f"DCGAN iteration (D step + G step, batch {m})", "npgan_ms": ms[0], "torch_ms": ms[1]}
+    return pair_row(f"DCGAN iteration (D step + G step, batch {m})", timed_pair(npgan_step, theirs.step, rounds, reps))
 
 
 def main(argv=None):
@@ -227,6 +344,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: every core)")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--plain", action="store_true",
+                        help="npgan's image layers on the plain NCHW forms (conv.py, normalization.py): the "
+                             "speed before the fast forms")
     parser.add_argument("--memory-child", choices=("npgan", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -234,28 +354,40 @@ def main(argv=None):
     except ImportError:
         sys.exit("benchmarks/conv.py compares with PyTorch: pip install -e .[bench]")
     m, rounds, reps = (16, 2, 2) if args.quick else (args.batch, args.rounds, args.reps)
+    forms = "plain" if args.plain else "fast"
+    if args.plain:
+        from npgan.nn import kernels
+        kernels.fast = lambda: False  # what the layers ask before each call
     threads = args.threads or len(os.sched_getaffinity(0))
     if args.memory_child:
         return memory_child(args.memory_child, m, threads)
     torch.set_num_threads(threads)
     with threadpool_limits(threads, user_api="blas"):
         rows = layer_rows(m, rounds, reps) + [iteration_row(m, rounds, reps)]
-        parts = parts_rows(m, rounds, reps)
+        parts = [] if args.plain else parts_rows(m, max(3, rounds))  # the parts are the fast kernels'
     blas = next((f"{i['internal_api']} {i.get('architecture', '')}".strip() for i in threadpool_info()
                  if i["user_api"] == "blas"), "unknown")
-    print(f"float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
+    print(f"npgan's {forms} forms, float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
           f"median ms of {rounds} x {reps} calls each")
-    print(f"{'what':44s} {'npgan ms':>9s} {'torch ms':>9s} {'npgan/torch':>11s}")
+    print(f"{'what':44s} {'npgan ms':>9s} {'torch ms':>9s} {'ratio':>6s}   {'npgan cpu':>9s} {'torch cpu':>9s} "
+          f"{'ratio':>6s}")
     for row in rows:
         row["ratio"] = row["npgan_ms"] / row["torch_ms"]
-        print(f"{row['what']:44s} {row['npgan_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:11.2f}")
+        row["cpu_ratio"] = row["npgan_cpu_ms"] / row["torch_cpu_ms"]
+        print(f"{row['what']:44s} {row['npgan_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:6.2f}   "
+              f"{row['npgan_cpu_ms']:9.2f} {row['torch_cpu_ms']:9.2f} {row['cpu_ratio']:6.2f}")
+    if parts:
+        print(f"where one iteration's CPU time goes (ms per iteration, {max(3, rounds)} iterations; torch's parts "
+              "from its profiler):")
     for row in parts:
-        print(f"{row['what']:44s} {row['npgan_ms']:9.2f}")
-    memory = {library: peak_mib(library, m, threads) for library in ("npgan", "torch")}
+        theirs = row["torch_ms"]
+        print(f"{row['what']:44s} {row['npgan_ms']:9.2f} " + (f"{theirs:9.2f}" if theirs is not None else f"{'-':>9s}"))
+    memory = {library: peak_mib(library, m, threads, forms) for library in ("npgan", "torch")}
     print("memory three iterations add to a fresh process (peak resident set after them minus before): "
           + ", ".join(f"{library} {value['added_mib']:.0f} MiB" for library, value in memory.items()))
     if not args.quick:
-        path = append_result("conv", {"batch": m, "threads": threads, "blas": blas, "torch": torch.__version__,
+        path = append_result("conv", {"forms": forms, "batch": m, "threads": threads, "blas": blas,
+                                      "torch": torch.__version__,
                                       "rounds": rounds, "reps": reps, "rows": rows, "parts": parts,
                                       "memory": memory})
         print(f"appended to {path}")

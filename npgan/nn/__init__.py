@@ -2,7 +2,8 @@
 
 functional.py     forward/backward pairs of the MLP layers (Linear, ReLU, sigmoid, maxout,
                   dropout): where the derivations live
-kernels.py        fast forms of the same math (selected by default, tested equal)
+kernels.py        fast forms of the same math, the image layers' channels-last ones too
+                  (selected by default on NumPy, tested equal)
 layers.py         thin layer classes over ``functional``: ``params``/``grads`` and ``Sequential``
 conv.py           convolution and transposed convolution, forward/backward (NCHW)
 normalization.py  batch normalization, forward/backward

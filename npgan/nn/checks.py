@@ -9,7 +9,7 @@ Rows are ``(what, gradient, relative error, tolerance)``.
 """
 
 from npgan.backend import Random, get_backend
-from npgan.nn import losses, mlp
+from npgan.nn import kernels, losses, mlp
 from npgan.nn.conv import conv2d_backward, conv2d_forward, conv_transpose2d_forward
 from npgan.nn.gradcheck import (
     LAYER_TOLERANCE,
@@ -149,6 +149,18 @@ def image_rows(seed=0):
     rows += layer_rows("Tanh", Tanh(), data(3, 2, 3, 3))
     rows += layer_rows("Reshape((2, 3, 3))", Reshape((2, 3, 3)), data(3, 18))
     rows += layer_rows("Flatten((2, 3, 3))", Flatten((2, 3, 3)), data(3, 2, 3, 3))
+    # The fold by whole blocks (kernels.fold: stride dividing the kernel, stride x channels >= 32),
+    # in a convolution's input gradient and a transposed convolution's output
+    rows += layer_rows("Conv2d(16,2,k4s2p1) blocks", Conv2d(16, 2, 4, rng, 2, 1, dtype="float64"), data(2, 16, 6, 6))
+    rows += layer_rows("ConvT(2,16,k4s2p1) blocks", ConvTranspose2d(2, 16, 4, rng, 2, 1, dtype="float64"),
+                       data(2, 2, 3, 3))
+    # The rows above run the fast forms the layers use on NumPy (kernels); these, the plain ones
+    with kernels.plain_forms():
+        rows += layer_rows("Conv2d(2,3,k3s2p1) plain", Conv2d(2, 3, 3, rng, 2, 1, dtype="float64"), data(2, 2, 5, 5))
+        rows += layer_rows("ConvT(3,2,k4s2p1) plain", ConvTranspose2d(3, 2, 4, rng, 2, 1, dtype="float64"),
+                           data(2, 3, 3, 3))
+        rows += layer_rows("BatchNorm(2) NCHW plain", BatchNorm(2, dtype="float64"), data(3, 2, 3, 3) * 2 + 1)
+        rows += layer_rows("LeakyReLU(0.2) plain", LeakyReLU(0.2), data(3, 2, 3, 3))
     inner, against_backward = adjoint_error(data(3, 2, 4, 4), data(2, 2, 8, 8), data(2, 3, 4, 4), 2, 1)
     rows.append(("ConvTranspose2d = Conv2d^T", "<Ax,y>=<x,A'y>", inner, 1e-12))
     rows.append(("ConvTranspose2d = Conv2d^T", "= conv dx", against_backward, 1e-12))

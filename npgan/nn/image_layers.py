@@ -1,5 +1,9 @@
 """Layers for images (NCHW), thin classes over ``conv``, ``normalization`` and ``activations``.
 
+On NumPy they call the fast channels-last forms of the same functions in ``kernels``
+(the arrays they hand on are then (N, C, H, W) views of (N, H, W, C) buffers); under
+CuPy, or inside ``kernels.plain_forms()``, the plain forms.
+
 They keep the contract of ``npgan.nn.layers`` (``forward(x, training)``, ``backward(dy,
 input_grad, param_grads)`` returning ``dx`` and overwriting ``grads``; ``params`` and
 ``grads`` dicts with the same keys), so they go into a ``Sequential`` beside ``Linear``
@@ -15,7 +19,7 @@ Weights are drawn from the ``Random`` passed in: N(0, init_std^2), DCGAN's initi
 import math
 
 from npgan.backend import get_backend
-from npgan.nn import activations, conv, normalization
+from npgan.nn import activations, conv, kernels, normalization
 from npgan.nn.layers import Layer
 
 
@@ -69,17 +73,19 @@ class Conv2d(_ImageLayer):
     def forward(self, x, training=True):
         x = self._check_shape(x, (4,), self.in_channels)
         self._check_size(x)
-        y, self._cache = conv.conv2d_forward(x, self.params["W"], self.params.get("b"), self.stride, self.padding)
+        # _forms: the module whose forms made the cache (kernels' fast ones on NumPy, else conv's)
+        self._forms = kernels if kernels.fast() else conv
+        y, self._cache = self._forms.conv2d_forward(x, self.params["W"], self.params.get("b"), self.stride,
+                                                    self.padding)
         self._out_shape = y.shape
         return y
 
     def backward(self, dy, input_grad=True, param_grads=True):
         cache = self._take_cache()
         self._check_grad(dy, self._out_shape)
-        dx, dW, db = conv.conv2d_backward(dy, cache, input_grad, param_grads)
+        dx, dW, db = self._forms.conv2d_backward(dy, cache, input_grad, param_grads)
         self._set_grads(param_grads, dW, db)
         return dx
-
 
     def _set_grads(self, param_grads, dW, db):
         if param_grads:
@@ -104,15 +110,16 @@ class ConvTranspose2d(Conv2d):
     def forward(self, x, training=True):
         x = self._check_shape(x, (4,), self.in_channels)
         self._check_size(x)
-        y, self._cache = conv.conv_transpose2d_forward(x, self.params["W"], self.params.get("b"), self.stride,
-                                                       self.padding)
+        self._forms = kernels if kernels.fast() else conv
+        y, self._cache = self._forms.conv_transpose2d_forward(x, self.params["W"], self.params.get("b"),
+                                                              self.stride, self.padding)
         self._out_shape = y.shape
         return y
 
     def backward(self, dy, input_grad=True, param_grads=True):
         cache = self._take_cache()
         self._check_grad(dy, self._out_shape)
-        dx, dW, db = conv.conv_transpose2d_backward(dy, cache, input_grad, param_grads)
+        dx, dW, db = self._forms.conv_transpose2d_backward(dy, cache, input_grad, param_grads)
         self._set_grads(param_grads, dW, db)
         return dx
 
@@ -147,21 +154,23 @@ class BatchNorm(_ImageLayer):
         if not training:
             y, cache = normalization.batch_norm_eval_forward(x, p["gamma"], p["beta"], p["running_mean"],
                                                              p["running_var"], self.eps)
-            self._cache = (False, cache)
+            self._cache = (normalization.batch_norm_eval_backward, cache)
+            self._in_shape = x.shape
             return y
         count = x.size // self.channels
         if count < 2:
             raise ValueError(f"{self!r}: training needs at least 2 values per channel to normalise, got input "
                              f"{tuple(x.shape)}")
-        y, cache, (mu, var) = normalization.batch_norm_forward(x, p["gamma"], p["beta"], self.eps)
+        forms = kernels if kernels.fast() else normalization
+        y, cache, (mu, var) = forms.batch_norm_forward(x, p["gamma"], p["beta"], self.eps)
         normalization.running_update(p["running_mean"], p["running_var"], mu, var, count, self.momentum)
-        self._cache = (True, cache)
+        self._cache = (forms.batch_norm_backward, cache)
+        self._in_shape = x.shape
         return y
 
     def backward(self, dy, input_grad=True, param_grads=True):
-        training, cache = self._take_cache()
-        self._check_grad(dy, cache[0].shape)
-        backward = normalization.batch_norm_backward if training else normalization.batch_norm_eval_backward
+        backward, cache = self._take_cache()
+        self._check_grad(dy, self._in_shape)
         dx, dgamma, dbeta = backward(dy, cache, input_grad, param_grads)
         if param_grads:
             xp = get_backend()
@@ -197,14 +206,18 @@ class LeakyReLU(_AnyShape):
         return f"LeakyReLU({self.slope:g})"
 
     def forward(self, x, training=True):
-        y, self._cache = activations.leaky_relu_forward(self._take_input(x), self.slope)
+        forms = kernels if kernels.fast() else activations
+        y, cache = forms.leaky_relu_forward(self._take_input(x), self.slope)
+        self._cache = (forms, cache)
         return y
 
     def kinks(self):
-        return self._take_cache()
+        forms, cache = self._take_cache()
+        return cache > 0 if forms is kernels else cache  # the mask x > 0 (the fast forms keep y: y > 0 there)
 
     def backward(self, dy, input_grad=True, param_grads=True):
-        return activations.leaky_relu_backward(dy, self._dy(dy), self.slope)
+        forms, cache = self._dy(dy)
+        return forms.leaky_relu_backward(dy, cache, self.slope)
 
 
 class Tanh(_AnyShape):

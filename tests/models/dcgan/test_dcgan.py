@@ -89,6 +89,9 @@ def test_trains_and_resumes_bit_identically_running_averages_included(tmp_path, 
     assert (tmp_path / "whole" / "samples" / "epoch-0002.png").exists()
     rows = (tmp_path / "split" / "log.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,seconds,d_loss,g_loss,d_real,d_fake") and len(rows) == 4
+    assert rows[0].endswith(",cpu_seconds")  # each epoch's CPU time, for the efficiency curve
+    cpu = [float(row.split(",")[-1]) for row in rows[1:]]
+    assert len(cpu) == 3 and all(c > 0 for c in cpu)
 
 
 def test_checkpoint_and_generator_file_sample_what_the_trained_model_samples(tmp_path, tiny_images, capsys):
