@@ -152,7 +152,8 @@ PRESETS = {
         Config(dataset="ring-8", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
                batch_size=100, lr=0.02, lr_decay=1.000576, lr_min=0.001, epochs=40, iters_per_epoch=100))),
     "grid-25-plain": (
-        "grid-25 without remedies: momentum SGD, the rate falling elevenfold; the mode-collapse baseline, about 25 seconds",
+        "grid-25 without remedies: momentum SGD, the rate falling elevenfold; the mode-collapse baseline, "
+        "about 25 seconds",
         Config(dataset="grid-25", **dict(_TOY, noise_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
                batch_size=100, lr=0.02, lr_decay=1.0004, lr_min=0.001, epochs=60, iters_per_epoch=100))),
     # Algorithm 1 as written on the paper's MNIST model: alternating k = 1 D step and one G
