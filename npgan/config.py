@@ -147,9 +147,13 @@ class Config:
     # error on the missing pixels in G's loss (0: adversarial only); inpaint_diversity: weight
     # of the diversity-sensitive term (Yang et al. 2019) pulling two completions of one input
     # apart (0: none); iters_per_epoch, when > 0, cuts an epoch to that many minibatches (0:
-    # one pass over the training images).
+    # one pass over the training images). inpaint_skip 1: the observed pixels are fed to every
+    # layer of G, not only the first (npgan/models/inpainting/network.py). generator_file, for
+    # "inpaint": a model file of an inpainter of the same widths whose G starts this run's
+    # (a plain G widened with zero skip weights when inpaint_skip is 1); D starts afresh.
     inpaint_l2: float = 0.0
     inpaint_diversity: float = 0.0
+    inpaint_skip: int = 0
     # Semi-supervised learning (model "semisup", npgan/models/semisup/model.py): D has one logit per
     # digit and the fake class's logit fixed at 0; labels: how many training images keep their
     # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with

@@ -13,11 +13,14 @@ import os
 from npgan import plots
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
+from npgan.checkpoint import read as read_checkpoint
 from npgan.datasets.batches import ShuffledBatches
+from npgan.files import REPOSITORY
 from npgan.models.common import (
     blas_threads_for,
     build_optimizer,
     data_logit_mean,
+    file_config,
     image_split,
     load_discriminator,
     momentum_ramp,
@@ -25,7 +28,9 @@ from npgan.models.common import (
     training_images,
 )
 from npgan.models.inpainting.model import MASKS, PIXELS, Inpainter, compose, observed_mask
+from npgan.models.inpainting.network import SkipGenerator, widen_generator
 from npgan.models.inpainting.scores import missing_error_and_spread
+from npgan.models.record import article
 from npgan.nn import mlp
 
 OPTIMIZED = ("D", "G")
@@ -34,9 +39,14 @@ PICTURE_IMAGES = 3  # validation images per mask kind in the run folder's pictur
 
 
 def build_inpainter(config, rng, output_bias=None):
-    """The ``Inpainter`` a ``Config`` describes: G on [z, u] (noise_dim + 784) -> 784, D on [c, mask] (1568)."""
-    G = mlp.generator(config.noise_dim + PIXELS, config.g_hidden, PIXELS, rng, "sigmoid", config.g_init_range,
-                         output_bias, config.dtype)
+    """The ``Inpainter`` a ``Config`` describes: G on [z, u] (noise_dim + 784) -> 784 (``u`` fed to every
+    layer with ``inpaint_skip``), D on [c, mask] (1568)."""
+    if config.inpaint_skip:
+        G = SkipGenerator(config.noise_dim, config.g_hidden, PIXELS, rng, config.g_init_range, output_bias,
+                          config.dtype)
+    else:
+        G = mlp.generator(config.noise_dim + PIXELS, config.g_hidden, PIXELS, rng, "sigmoid",
+                          config.g_init_range, output_bias, config.dtype)
     D = mlp.discriminator(2 * PIXELS, config.d_hidden, rng, config.d_pieces, config.keep_input,
                              config.keep_hidden, config.d_init_range, config.d_activation, config.dtype,
                              config.d_bias_range)
@@ -62,6 +72,8 @@ class InpaintModel:
         self.data = ShuffledBatches(x, config.batch_size, self.rng)
         bias = data_logit_mean(x, config.dtype) if config.g_output_bias == "data_logit_mean" else None
         self.gan = build_inpainter(config, self.rng, bias)
+        if config.generator_file:
+            warm_start(self.gan.G, config)
         self.gan.config, self.gan.state = config, {}  # as a loaded one carries them
         self.optimizers = {name: build_optimizer(config, getattr(self.gan, name)) for name in OPTIMIZED}
         self.momentum = momentum_ramp(config)
@@ -113,6 +125,36 @@ class InpaintModel:
     def restore(self, path, state, arrays):
         networks = {name: getattr(self.gan, name) for name in OPTIMIZED}
         restore_training_parts(path, state, arrays, networks, self.optimizers, self.rng, self.data)
+
+
+def warm_start(G, config):
+    """Start ``G`` from the G of the inpainter in ``config.generator_file`` (a model file or a training
+    checkpoint, as given or under the repository, of the same noise and hidden widths): as it is,
+    or widened with zero skip weights (``network.widen_generator``) when ``config.inpaint_skip`` is 1
+    and the file's G is plain. ``ValueError`` naming the file and the mismatch."""
+    path = config.generator_file
+    if not os.path.isfile(path) and os.path.isfile(os.path.join(REPOSITORY, path)):
+        path = os.path.join(REPOSITORY, path)
+    if not os.path.isfile(path):
+        raise ValueError(f"generator_file {config.generator_file}: no such file; expected an inpainter's model "
+                         "file or training checkpoint (e.g. pretrained/npgan-mnist-inpaint.npz)")
+    values, state, arrays = read_checkpoint(path)
+    source = file_config(path, values, type(config))
+    if source.model != "inpaint":
+        raise ValueError(f"generator_file {path}: holds {article(source.model)} model; expected an inpainter's")
+    if source.noise_dim != config.noise_dim or tuple(source.g_hidden) != tuple(config.g_hidden):
+        raise ValueError(f"generator_file {path}: its G has noise {source.noise_dim} and widths "
+                         f"{tuple(source.g_hidden)}, this run's {config.noise_dim} and {tuple(config.g_hidden)}")
+    if source.inpaint_skip and not config.inpaint_skip:
+        raise ValueError(f"generator_file {path}: its G reads the observed pixels in every layer "
+                         "(inpaint_skip 1); it cannot start a plain G")
+    stored = build_inpainter(source.replace(dtype=config.dtype), Random(0)).G
+    load_into(path, arrays, "G", stored)
+    if config.inpaint_skip and not source.inpaint_skip:
+        widen_generator(stored, G)
+    else:
+        for key, value in stored.params.items():
+            G.params[key][...] = value
 
 
 def held_out_set(config, per_kind, rng):
