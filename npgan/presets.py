@@ -221,6 +221,13 @@ PRESETS = {
         Config(model="inpaint", noise_dim=16, g_hidden=(64,), d_hidden=(32,), d_pieces=2, optimizer="adam", lr=2e-4,
                adam_beta1=0.5, lr_decay=1.0, batch_size=50, epochs=1, iters_per_epoch=300, inpaint_l2=50.0,
                inpaint_diversity=50.0, sample_every=0)),
+    # tiny-inpaint with G fed the observed pixels in every layer (npgan/models/inpainting/network.py).
+    "tiny-inpaint-skip": (
+        "tiny-inpaint with the observed pixels fed to every layer of G (inpaint_skip 1): G 16 + 784 -> 64, "
+        "[64, pixels] -> 784; seconds on one core",
+        Config(model="inpaint", noise_dim=16, g_hidden=(64,), d_hidden=(32,), d_pieces=2, optimizer="adam", lr=2e-4,
+               adam_beta1=0.5, lr_decay=1.0, batch_size=50, epochs=1, iters_per_epoch=300, inpaint_l2=50.0,
+               inpaint_diversity=50.0, inpaint_skip=1, sample_every=0)),
 }
 
 
