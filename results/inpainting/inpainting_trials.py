@@ -26,14 +26,15 @@ the choice). ``--skip`` trains G with the observed pixels fed to every layer (``
 ``--warm FILE`` starts G from FILE's inpainter G (widened with zero skip weights for ``--skip``)
 with a fresh D and optimisers (``generator_file``). ``--ensemble K`` adds, per mask, the accuracy
 of the pixel mean of K completions of each image (noise from ``Random(2)``): an estimate of the
-conditional mean, one image per input; the spread column stays the samples'.
+conditional mean, one image per input; and the scorer's vote over those K completions (their
+class probabilities averaged); the spread column stays the samples'.
 """
 
 import argparse
 import os
 
 from npgan import load
-from npgan.backend import Random, asarray
+from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier
 from npgan.models.inpainting.model import MASKS, observed_mask
@@ -59,9 +60,20 @@ def run_trial(l2, diversity, folder, epochs=2, g_hidden=None, start=None, d_hidd
     return checkpoint
 
 
+def vote_accuracy(clf, completions, labels, per_image):
+    """Share of images whose ``per_image`` completions, their class probabilities averaged, the
+    classifier puts in the original's class (the scorer's vote over the samples: a measure of
+    the completer's samples taken together, not of one completion)."""
+    xp = get_backend()
+    logits = clf.logits(completions)
+    p = xp.exp(logits - logits.max(axis=1, keepdims=True))
+    p = (p / p.sum(axis=1, keepdims=True)).reshape(len(labels), per_image, -1).mean(axis=1)
+    return float((to_numpy(p.argmax(axis=1)) == to_numpy(asarray(labels))).mean())
+
+
 def scores(model, x, labels, clf, ensemble=0):
     """Per mask: (accuracy, mse, spread) of two completions per image, and with ``ensemble`` K
-    the accuracy of the mean of K completions per image appended."""
+    the accuracy of the mean of K completions per image and the scorer's vote over them appended."""
     row = {}
     for name in MASKS:
         observed = observed_mask(name, len(x), Random(0))
@@ -71,7 +83,7 @@ def scores(model, x, labels, clf, ensemble=0):
         if ensemble:
             many = model.complete(x, observed, Random(2), per_image=ensemble)
             mean = many.reshape(len(x), ensemble, -1).mean(axis=1)
-            row[name] += (label_accuracy(clf, mean, labels, 1),)
+            row[name] += (label_accuracy(clf, mean, labels, 1), vote_accuracy(clf, many, labels, ensemble))
     return row
 
 
@@ -141,6 +153,8 @@ def print_row(label, model, x, labels, clf, ensemble=0):
     if ensemble:
         cells = [f"{100 * row[name][3]:.1f}%" for name in MASKS]
         print(f"| {label}, mean of {ensemble} completions | " + " | ".join(cells) + " |", flush=True)
+        cells = [f"{100 * row[name][4]:.1f}%" for name in MASKS]
+        print(f"| {label}, classifier's vote over {ensemble} completions | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

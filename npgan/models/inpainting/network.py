@@ -20,9 +20,11 @@ contribution to ``du``. The network's input gradient is the first layer's ``d[z,
 with every later layer's ``du`` added to its ``u`` columns (``u`` reaches the loss
 along every path: the sum rule).
 
-``widen_generator`` embeds a plain G into a ``SkipGenerator`` of the same widths: the
-plain weights in the rows that read ``h``, zeros in the rows that read ``u``, so the
-widened G computes exactly the plain one's function and training starts from it.
+``widen_generator`` embeds a plain G, or a narrower ``SkipGenerator``, into a
+``SkipGenerator`` of the same depth: the source's weights where it has them, zeros in the
+rows that read ``u`` (from a plain G) or a new hidden unit, so the widened G computes
+exactly the source's function and training starts from it (new units' incoming weights
+keep their random start; their zero outgoing weights then get the first gradient).
 """
 
 from npgan.backend import get_backend
@@ -82,22 +84,38 @@ class SkipGenerator(Sequential):
         return dy
 
 
-def widen_generator(plain, skip):
-    """Copy a plain ``mlp.generator`` G into ``skip`` (a ``SkipGenerator`` of the same widths): the
-    plain weights in the rows that read the previous layer, zeros in the rows that read ``u``."""
-    plain_params, skip_params = plain.params, skip.params
-    if set(plain_params) != set(skip_params):
-        raise ValueError(f"widen_generator: the plain G has parameters {sorted(plain_params)}, "
-                         f"the skip G {sorted(skip_params)}; their widths differ")
-    for key, value in plain_params.items():
-        target = skip_params[key]
-        if key.endswith(".b") or key == "0.W":
-            if target.shape != value.shape:
-                raise ValueError(f"widen_generator: {key} has shape {value.shape}, the skip G's {target.shape}")
-            target[...] = value
+def widen_generator(source, skip):
+    """Copy ``source`` (a plain ``mlp.generator`` G, or a ``SkipGenerator``) into ``skip``, a
+    ``SkipGenerator`` of the same depth and hidden widths at least ``source``'s, so that ``skip``
+    computes exactly ``source``'s function.
+
+    Per Linear, ``skip``'s weight has row blocks [previous layer's units, u] and column blocks
+    [``source``'s units, new units]. The block that ``source`` has is copied; the rows that read
+    ``u`` are zero where a plain ``source`` has none; the rows that read a new unit are zero
+    (what a new unit computes reaches nothing yet); a new unit's own column keeps ``skip``'s
+    random start (so that its outgoing weights get a gradient). ``ValueError`` for a mismatch.
+    """
+    source_skip = isinstance(source, SkipGenerator)
+    pixels = skip.pixels
+    linears = [layer for layer in getattr(source, "layers", []) if "W" in layer.params]
+    targets = [layer for layer in skip.layers if "W" in layer.params]
+    shapes = [tuple(layer.params["W"].shape) for layer in linears]
+    if len(linears) != len(targets) or shapes[0][0] != targets[0].params["W"].shape[0] or any(
+            t.params["W"].shape[1] < w[1] for t, w in zip(targets, shapes)) or shapes[-1][1] != pixels:
+        raise ValueError(f"widen_generator: the source G's layers {shapes} do not fit the skip G's "
+                         f"{[tuple(t.params['W'].shape) for t in targets]}; their widths differ")
+    previous_source = previous_target = None
+    for i, (layer, target) in enumerate(zip(linears, targets)):
+        W, b = layer.params["W"], layer.params["b"]
+        Wt, bt = target.params["W"], target.params["b"]
+        units = W.shape[1]
+        bt[:units] = b
+        if i == 0:
+            Wt[:, :units] = W
         else:
-            rows = value.shape[0]
-            if target.shape != (rows + skip.pixels, value.shape[1]):
-                raise ValueError(f"widen_generator: {key} has shape {value.shape}, the skip G's {target.shape}")
-            target[:rows] = value
-            target[rows:] = 0
+            Wt[:previous_source, :units] = W[:previous_source]
+            Wt[previous_source:previous_target] = 0
+            Wt[previous_target:, :units] = W[previous_source:] if source_skip else 0
+        previous_source, previous_target = units, Wt.shape[1]
+    if previous_source != pixels or len(linears) and shapes[-1][1] != pixels:
+        raise ValueError("widen_generator: the source G's output is not one value per pixel")

@@ -130,8 +130,9 @@ class InpaintModel:
 def warm_start(G, config):
     """Start ``G`` from the G of the inpainter in ``config.generator_file`` (a model file or a training
     checkpoint, as given or under the repository, of the same noise and hidden widths): as it is,
-    or widened with zero skip weights (``network.widen_generator``) when ``config.inpaint_skip`` is 1
-    and the file's G is plain. ``ValueError`` naming the file and the mismatch."""
+    or, for a skip G (``config.inpaint_skip`` 1), widened (``network.widen_generator``) from a plain G
+    or a narrower one, computing the file's G's function at the start. ``ValueError`` naming the
+    file and the mismatch."""
     path = config.generator_file
     if not os.path.isfile(path) and os.path.isfile(os.path.join(REPOSITORY, path)):
         path = os.path.join(REPOSITORY, path)
@@ -142,15 +143,19 @@ def warm_start(G, config):
     source = file_config(path, values, type(config))
     if source.model != "inpaint":
         raise ValueError(f"generator_file {path}: holds {article(source.model)} model; expected an inpainter's")
-    if source.noise_dim != config.noise_dim or tuple(source.g_hidden) != tuple(config.g_hidden):
+    same = tuple(source.g_hidden) == tuple(config.g_hidden)
+    wider = config.inpaint_skip and len(source.g_hidden) == len(config.g_hidden) and all(
+        a <= b for a, b in zip(source.g_hidden, config.g_hidden))
+    if source.noise_dim != config.noise_dim or not (same or wider):
         raise ValueError(f"generator_file {path}: its G has noise {source.noise_dim} and widths "
-                         f"{tuple(source.g_hidden)}, this run's {config.noise_dim} and {tuple(config.g_hidden)}")
+                         f"{tuple(source.g_hidden)}, this run's {config.noise_dim} and {tuple(config.g_hidden)} "
+                         "(a skip G may be wider, layer by layer)")
     if source.inpaint_skip and not config.inpaint_skip:
         raise ValueError(f"generator_file {path}: its G reads the observed pixels in every layer "
                          "(inpaint_skip 1); it cannot start a plain G")
     stored = build_inpainter(source.replace(dtype=config.dtype), Random(0)).G
     load_into(path, arrays, "G", stored)
-    if config.inpaint_skip and not source.inpaint_skip:
+    if config.inpaint_skip and not (source.inpaint_skip and same):
         widen_generator(stored, G)
     else:
         for key, value in stored.params.items():

@@ -221,8 +221,15 @@ def test_skip_generator_widened_from_a_plain_one_computes_the_same_and_reads_u_a
     x2 = x.copy()
     x2[:, 4 + 100] += 0.5
     assert abs(to_numpy(skip.forward(x2))[:, 100] - y0[:, 100]).min() > 1e-3
+    # widened again, to more hidden units, the skip G still computes the same function
+    wider = SkipGenerator(4, (20, 12), 784, rng, 0.5, dtype="float64")
+    widen_generator(skip, wider)
+    assert np.allclose(to_numpy(wider.forward(x)), y0, rtol=0, atol=1e-12)
+    assert (to_numpy(wider.params["2.W"][16:20]) == 0).all()  # what a new unit computes reaches nothing yet
     with pytest.raises(ValueError, match="widths differ"):
         widen_generator(mlp.generator(4 + 784, (16,), 784, rng, dtype="float64"), skip)
+    with pytest.raises(ValueError, match="widths differ"):
+        widen_generator(wider, skip)
 
 
 def test_skip_gradient_checks_catch_a_backward_that_drops_the_skip_gradient(monkeypatch):
