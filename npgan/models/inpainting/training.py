@@ -72,8 +72,12 @@ class InpaintModel:
         self.data = ShuffledBatches(x, config.batch_size, self.rng)
         bias = data_logit_mean(x, config.dtype) if config.g_output_bias == "data_logit_mean" else None
         self.gan = build_inpainter(config, self.rng, bias)
+        self._warm_error = None  # a generator_file that is gone: an error only if the run starts afresh
         if config.generator_file:
-            warm_start(self.gan.G, config)
+            try:
+                warm_start(self.gan.G, config)
+            except FileNotFoundError as exc:
+                self._warm_error = exc
         self.gan.config, self.gan.state = config, {}  # as a loaded one carries them
         self.optimizers = {name: build_optimizer(config, getattr(self.gan, name)) for name in OPTIMIZED}
         self.momentum = momentum_ramp(config)
@@ -92,6 +96,8 @@ class InpaintModel:
         return blas_threads_for([getattr(self.gan, name) for name in OPTIMIZED], 2 * self.config.batch_size)
 
     def begin_epoch(self, epoch, fresh):
+        if self._warm_error is not None and epoch == 0 and fresh:
+            raise ValueError(str(self._warm_error))
         if fresh:
             self.data.new_epoch()
         set_epoch_momentum(self.config, self.momentum, self.optimizers.values(), epoch)
@@ -123,6 +129,7 @@ class InpaintModel:
         return training_parts(networks, self.optimizers, self.rng, self.data, mid_epoch)
 
     def restore(self, path, state, arrays):
+        self._warm_error = None  # the checkpoint holds G: the file it started from is not needed
         networks = {name: getattr(self.gan, name) for name in OPTIMIZED}
         restore_training_parts(path, state, arrays, networks, self.optimizers, self.rng, self.data)
 
@@ -132,13 +139,13 @@ def warm_start(G, config):
     checkpoint, as given or under the repository, of the same noise and hidden widths): as it is,
     or, for a skip G (``config.inpaint_skip`` 1), widened (``network.widen_generator``) from a plain G
     or a narrower one, computing the file's G's function at the start. ``ValueError`` naming the
-    file and the mismatch."""
+    file and the mismatch, ``FileNotFoundError`` for a missing file (a resumed run does not need it)."""
     path = config.generator_file
     if not os.path.isfile(path) and os.path.isfile(os.path.join(REPOSITORY, path)):
         path = os.path.join(REPOSITORY, path)
     if not os.path.isfile(path):
-        raise ValueError(f"generator_file {config.generator_file}: no such file; expected an inpainter's model "
-                         "file or training checkpoint (e.g. pretrained/npgan-mnist-inpaint.npz)")
+        raise FileNotFoundError(f"generator_file {config.generator_file}: no such file; expected an inpainter's "
+                                "model file or training checkpoint (e.g. pretrained/npgan-mnist-inpaint.npz)")
     values, state, arrays = read_checkpoint(path)
     source = file_config(path, values, type(config))
     if source.model != "inpaint":

@@ -271,8 +271,15 @@ def test_warm_start_widens_a_plain_model_file_and_refuses_mismatches(mnist_avail
     assert (c[:, kept] == np.repeat(to_numpy(x), 2, axis=0)[:, kept]).all()
     assert np.abs(c[0] - c[1]).max() > 0
     with pytest.raises(ValueError, match="no such file"):
-        InpaintModel(config.replace(generator_file=str(tmp_path / "none.npz")))
+        train(config.replace(generator_file=str(tmp_path / "none.npz")), tmp_path / "none", quiet=True)
+    # a resumed run holds its G: the file it started from may be gone
+    (tmp_path / "plain.npz").unlink()
+    resumed = train(config.replace(epochs=2), tmp_path / "skip", resume=tmp_path / "skip" / "checkpoint.npz",
+                    quiet=True)
+    assert isinstance(resumed.G, SkipGenerator)
+    assert len((tmp_path / "skip" / "log.csv").read_text().splitlines()) == 3  # the header and two epochs
+    save_model_file(tmp_path / "plain.npz", plain, {"epoch": 1})
     with pytest.raises(ValueError, match="widths"):
-        InpaintModel(config.replace(g_hidden=(32,)))
+        InpaintModel(config.replace(g_hidden=(32, 32)))
     with pytest.raises(ValueError, match="cannot start a plain G"):
         InpaintModel(get_preset("tiny-inpaint").replace(generator_file=str(tmp_path / "skip.npz")))
