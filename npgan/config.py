@@ -149,8 +149,9 @@ class Config:
     # apart (0: none); iters_per_epoch, when > 0, cuts an epoch to that many minibatches (0:
     # one pass over the training images). inpaint_skip 1: the observed pixels are fed to every
     # layer of G, not only the first (npgan/models/inpainting/network.py). generator_file, for
-    # "inpaint": a model file of an inpainter of the same widths whose G starts this run's
-    # (a plain G widened with zero skip weights when inpaint_skip is 1); D starts afresh.
+    # "inpaint": an inpainter's model file or checkpoint whose G starts this run's (same noise
+    # and depth; a plain or narrower G is widened into a skip G with zero weights on the new
+    # rows, so it starts as the file's G); D and the optimisers start afresh.
     inpaint_l2: float = 0.0
     inpaint_diversity: float = 0.0
     inpaint_skip: int = 0
