@@ -24,7 +24,7 @@ spread. About 1.5 minutes of one core per trial. ``--split valid`` scores the fi
 validation images instead (the split that chooses among trials; the test images stay out of
 the choice). ``--skip`` trains G with the observed pixels fed to every layer (``inpaint_skip``);
 ``--warm FILE`` starts G from FILE's inpainter G (widened with zero skip weights for ``--skip``)
-with a fresh D and optimisers (``generator_file``). ``--ensemble K`` adds, per mask, the accuracy
+with a fresh D and optimisers (``inpaint_start``). ``--ensemble K`` adds, per mask, the accuracy
 of the pixel mean of K completions of each image (noise from ``Random(2)``): an estimate of the
 conditional mean, one image per input; and the scorer's vote over those K completions (their
 class probabilities averaged); the spread column stays the samples'.
@@ -52,7 +52,7 @@ def run_trial(l2, diversity, folder, epochs=2, g_hidden=None, start=None, d_hidd
     first = load(start).state["epoch"] if start else 0
     config = base.replace(inpaint_l2=l2, inpaint_diversity=diversity, epochs=first + epochs, sample_every=1,
                           g_hidden=g_hidden or base.g_hidden, d_hidden=d_hidden or base.d_hidden,
-                          inpaint_skip=int(skip), generator_file=warm or "")
+                          inpaint_skip=int(skip), inpaint_start=warm or "")
     done = load(checkpoint).state["epoch"] if os.path.exists(checkpoint) else None
     if done is not None and done >= config.epochs:
         return checkpoint

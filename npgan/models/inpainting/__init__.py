@@ -34,7 +34,7 @@ def rules(config):
 FAMILIES = {
     "inpaint": Family(
         "inpaint", "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)",
-        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity", "inpaint_skip", "generator_file"), rules=rules,
+        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity", "inpaint_skip", "inpaint_start"), rules=rules,
         datasets=("mnist", "own"),
         build=lazy("npgan.models.inpainting.training", "InpaintModel"),
         outputs=lazy("npgan.models.inpainting.training", "inpaint_outputs"),

@@ -72,8 +72,8 @@ class InpaintModel:
         self.data = ShuffledBatches(x, config.batch_size, self.rng)
         bias = data_logit_mean(x, config.dtype) if config.g_output_bias == "data_logit_mean" else None
         self.gan = build_inpainter(config, self.rng, bias)
-        self._warm_error = None  # a generator_file that is gone: an error only if the run starts afresh
-        if config.generator_file:
+        self._warm_error = None  # an inpaint_start file that is gone: an error only if the run starts afresh
+        if config.inpaint_start:
             try:
                 warm_start(self.gan.G, config)
             except FileNotFoundError as exc:
@@ -135,30 +135,30 @@ class InpaintModel:
 
 
 def warm_start(G, config):
-    """Start ``G`` from the G of the inpainter in ``config.generator_file`` (a model file or a training
+    """Start ``G`` from the G of the inpainter in ``config.inpaint_start`` (a model file or a training
     checkpoint, as given or under the repository, of the same noise and hidden widths): as it is,
     or, for a skip G (``config.inpaint_skip`` 1), widened (``network.widen_generator``) from a plain G
     or a narrower one, computing the file's G's function at the start. ``ValueError`` naming the
     file and the mismatch, ``FileNotFoundError`` for a missing file (a resumed run does not need it)."""
-    path = config.generator_file
+    path = config.inpaint_start
     if not os.path.isfile(path) and os.path.isfile(os.path.join(REPOSITORY, path)):
         path = os.path.join(REPOSITORY, path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"generator_file {config.generator_file}: no such file; expected an inpainter's "
+        raise FileNotFoundError(f"inpaint_start {config.inpaint_start}: no such file; expected an inpainter's "
                                 "model file or training checkpoint (e.g. pretrained/npgan-mnist-inpaint.npz)")
     values, state, arrays = read_checkpoint(path)
     source = file_config(path, values, type(config))
     if source.model != "inpaint":
-        raise ValueError(f"generator_file {path}: holds {article(source.model)} model; expected an inpainter's")
+        raise ValueError(f"inpaint_start {path}: holds {article(source.model)} model; expected an inpainter's")
     same = tuple(source.g_hidden) == tuple(config.g_hidden)
     wider = config.inpaint_skip and len(source.g_hidden) == len(config.g_hidden) and all(
         a <= b for a, b in zip(source.g_hidden, config.g_hidden))
     if source.noise_dim != config.noise_dim or not (same or wider):
-        raise ValueError(f"generator_file {path}: its G has noise {source.noise_dim} and widths "
+        raise ValueError(f"inpaint_start {path}: its G has noise {source.noise_dim} and widths "
                          f"{tuple(source.g_hidden)}, this run's {config.noise_dim} and {tuple(config.g_hidden)} "
                          "(a skip G may be wider, layer by layer)")
     if source.inpaint_skip and not config.inpaint_skip:
-        raise ValueError(f"generator_file {path}: its G reads the observed pixels in every layer "
+        raise ValueError(f"inpaint_start {path}: its G reads the observed pixels in every layer "
                          "(inpaint_skip 1); it cannot start a plain G")
     stored = build_inpainter(source.replace(dtype=config.dtype), Random(0)).G
     load_into(path, arrays, "G", stored)

@@ -253,7 +253,7 @@ def test_warm_start_widens_a_plain_model_file_and_refuses_mismatches(mnist_avail
     plain = train(get_preset("tiny-inpaint").replace(iters_per_epoch=3), tmp_path / "plain", quiet=True)
     save_model_file(tmp_path / "plain.npz", plain, {"epoch": 1})
     stored = npgan.load(tmp_path / "plain.npz")
-    config = get_preset("tiny-inpaint-skip").replace(generator_file=str(tmp_path / "plain.npz"), iters_per_epoch=3)
+    config = get_preset("tiny-inpaint-skip").replace(inpaint_start=str(tmp_path / "plain.npz"), iters_per_epoch=3)
     model = InpaintModel(config)
     x = Random(0).uniform(0, 1, (4, 784), "float32")
     observed = observed_mask("left", 4, Random(1))
@@ -271,7 +271,7 @@ def test_warm_start_widens_a_plain_model_file_and_refuses_mismatches(mnist_avail
     assert (c[:, kept] == np.repeat(to_numpy(x), 2, axis=0)[:, kept]).all()
     assert np.abs(c[0] - c[1]).max() > 0
     with pytest.raises(ValueError, match="no such file"):
-        train(config.replace(generator_file=str(tmp_path / "none.npz")), tmp_path / "none", quiet=True)
+        train(config.replace(inpaint_start=str(tmp_path / "none.npz")), tmp_path / "none", quiet=True)
     # a resumed run holds its G: the file it started from may be gone
     (tmp_path / "plain.npz").unlink()
     resumed = train(config.replace(epochs=2), tmp_path / "skip", resume=tmp_path / "skip" / "checkpoint.npz",
@@ -282,4 +282,4 @@ def test_warm_start_widens_a_plain_model_file_and_refuses_mismatches(mnist_avail
     with pytest.raises(ValueError, match="widths"):
         InpaintModel(config.replace(g_hidden=(32, 32)))
     with pytest.raises(ValueError, match="cannot start a plain G"):
-        InpaintModel(get_preset("tiny-inpaint").replace(generator_file=str(tmp_path / "skip.npz")))
+        InpaintModel(get_preset("tiny-inpaint").replace(inpaint_start=str(tmp_path / "skip.npz")))
