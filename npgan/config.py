@@ -147,9 +147,15 @@ class Config:
     # error on the missing pixels in G's loss (0: adversarial only); inpaint_diversity: weight
     # of the diversity-sensitive term (Yang et al. 2019) pulling two completions of one input
     # apart (0: none); iters_per_epoch, when > 0, cuts an epoch to that many minibatches (0:
-    # one pass over the training images).
+    # one pass over the training images). inpaint_skip 1: the observed pixels are fed to every
+    # layer of G, not only the first (npgan/models/inpainting/network.py). inpaint_start: an
+    # inpainter's model file or checkpoint whose G starts this run's (same noise and depth; a
+    # plain or narrower G is widened into a skip G with zero weights on the new rows, so it
+    # starts as the file's G); D and the optimisers start afresh ("": from scratch).
     inpaint_l2: float = 0.0
     inpaint_diversity: float = 0.0
+    inpaint_skip: int = 0
+    inpaint_start: str = ""
     # Semi-supervised learning (model "semisup", npgan/models/semisup/model.py): D has one logit per
     # digit and the fake class's logit fixed at 0; labels: how many training images keep their
     # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with

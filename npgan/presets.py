@@ -222,6 +222,24 @@ PRESETS = {
         Config(model="inpaint", noise_dim=16, g_hidden=(64,), d_hidden=(32,), d_pieces=2, optimizer="adam", lr=2e-4,
                adam_beta1=0.5, lr_decay=1.0, batch_size=50, epochs=1, iters_per_epoch=300, inpaint_l2=50.0,
                inpaint_diversity=50.0, sample_every=0)),
+    # The wider inpainter (results/inpainting/inpainting.md, "Third round"): G 512-512 with the observed
+    # pixels fed to every layer (npgan/models/inpainting/network.py), squared error 100, diversity 70.
+    # The page's model was not trained from scratch: a chain of warm starts (inpaint_start) from
+    # mnist-inpaint's committed G, the last stage this preset's 6 epochs (3 at diversity 50, 3 at 70).
+    "mnist-inpaint-wide": (
+        "inpainting, G 32 + 784 -> 512 -> 512 -> 784 with the observed pixels fed to every layer, D as "
+        "mnist-inpaint's; squared error 100, diversity 70; start it from a trained inpainter with "
+        "inpaint_start (results/inpainting/inpainting_trials.py --warm; the results page's chain of runs)",
+        Config(model="inpaint", noise_dim=32, g_hidden=(512, 512), d_hidden=(240, 240), d_pieces=3,
+               optimizer="adam", lr=2e-4, adam_beta1=0.5, lr_decay=1.0, lr_min=0.0, inpaint_l2=100.0,
+               inpaint_diversity=70.0, inpaint_skip=1, epochs=6, sample_every=1)),
+    # tiny-inpaint with G fed the observed pixels in every layer (npgan/models/inpainting/network.py).
+    "tiny-inpaint-skip": (
+        "tiny-inpaint with the observed pixels fed to every layer of G (inpaint_skip 1): G 16 + 784 -> 64, "
+        "[64, pixels] -> 784; seconds on one core",
+        Config(model="inpaint", noise_dim=16, g_hidden=(64,), d_hidden=(32,), d_pieces=2, optimizer="adam", lr=2e-4,
+               adam_beta1=0.5, lr_decay=1.0, batch_size=50, epochs=1, iters_per_epoch=300, inpaint_l2=50.0,
+               inpaint_diversity=50.0, inpaint_skip=1, sample_every=0)),
 }
 
 

@@ -17,6 +17,8 @@ ALIASES = {"center": "centre"}
 def rules(config):
     return [
         (config.inpaint_l2 >= 0 and config.inpaint_diversity >= 0, "inpaint_l2 and inpaint_diversity must be >= 0"),
+        (config.inpaint_skip in (0, 1), f"inpaint_skip must be 0 or 1, got {config.inpaint_skip}"),
+        (not config.inpaint_skip or len(config.g_hidden) >= 1, "inpaint_skip needs at least one hidden layer in G"),
         (not config.inpaint_diversity or config.batch_size >= 2,
          "inpaint_diversity needs batch_size >= 2 (G's step completes half a minibatch twice)"),
         (config.g_output == "sigmoid" and config.noise == "uniform",
@@ -32,7 +34,8 @@ def rules(config):
 FAMILIES = {
     "inpaint": Family(
         "inpaint", "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)",
-        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity"), rules=rules, datasets=("mnist", "own"),
+        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity", "inpaint_skip", "inpaint_start"), rules=rules,
+        datasets=("mnist", "own"),
         build=lazy("npgan.models.inpainting.training", "InpaintModel"),
         outputs=lazy("npgan.models.inpainting.training", "inpaint_outputs"),
         load=lazy("npgan.models.inpainting.training", "load_inpainter")),

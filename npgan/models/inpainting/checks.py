@@ -12,7 +12,10 @@ Float64, central differences (``npgan.nn.gradcheck``), on small networks of the 
   check over all of G at once, and element by element on G's output bias, whose observed
   entries must get exactly no gradient);
 - the search route: ``dz`` through the plain G and D in evaluation mode, with and without
-  D's prior term.
+  D's prior term;
+- the G that reads the observed pixels in every layer (``network.SkipGenerator``): its input
+  and parameters along one direction, its input gradient element by element (where every
+  layer's share of ``du`` is summed), and G's step through D with it (all of G, directional).
 
 D's dropout is off (``keep = 1``) in these networks: dropout has its own check, and the
 step's objective is then a deterministic function of G's parameters.
@@ -29,6 +32,7 @@ from npgan.models.inpainting.model import (
     missing_squared_error,
     observed_mask,
 )
+from npgan.models.inpainting.network import SkipGenerator
 from npgan.models.inpainting.search import search_gradient
 from npgan.nn import mlp
 from npgan.nn.gradcheck import (
@@ -137,10 +141,30 @@ def _search_rows(rng):
     return rows
 
 
+def _skip_rows(rng):
+    G = SkipGenerator(NOISE, (6, 5), PIXELS, rng, 0.5, dtype="float64")
+    _, D = _networks(rng)
+    randomize_parameters(G, rng, scale=0.1)
+    x, observed = _data(rng)
+    z = rng.uniform(-1.0, 1.0, (ROWS, NOISE), "float64")
+    inputs = get_backend().concatenate([z, observed * (x + 1) - 1], axis=1)
+    rows = [("skip G (pixels into every layer)", "input and all of G (directional)",
+             directional_check(G, inputs.copy(), seed=1), NETWORK_TOLERANCE)]
+    dy = rng.normal((ROWS, PIXELS), dtype="float64")
+    G.forward(inputs, training=False)
+    dx = G.backward(dy, param_grads=False)
+    numeric = numerical_gradient(lambda: (G.forward(inputs, training=False) * dy).sum(), inputs)
+    rows.append(("skip G (pixels into every layer)", "d[z, u], element by element", rel_error(dx, numeric),
+                 NETWORK_TOLERANCE))
+    rows += [(f"{what} (skip G)", gradient, error, tolerance)
+             for what, gradient, error, tolerance in _generator_step_rows(G, D, x, observed, rng)[:1]]
+    return rows
+
+
 def rows(seed=0):
     """Rows ``(what, gradient, relative error, tolerance)`` for ``npgan gradcheck``."""
     rng = Random(seed)
     G, D = _networks(rng)
     x, observed = _data(rng)
     return (_discriminator_rows(D, x, observed, rng) + _composition_rows(x, observed, rng)
-            + _generator_step_rows(G, D, x, observed, rng) + _search_rows(rng))
+            + _generator_step_rows(G, D, x, observed, rng) + _search_rows(rng) + _skip_rows(rng))

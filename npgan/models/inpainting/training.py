@@ -13,11 +13,14 @@ import os
 from npgan import plots
 from npgan.backend import Random, asarray, get_backend, to_numpy
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
+from npgan.checkpoint import read as read_checkpoint
 from npgan.datasets.batches import ShuffledBatches
+from npgan.files import REPOSITORY
 from npgan.models.common import (
     blas_threads_for,
     build_optimizer,
     data_logit_mean,
+    file_config,
     image_split,
     load_discriminator,
     momentum_ramp,
@@ -25,7 +28,9 @@ from npgan.models.common import (
     training_images,
 )
 from npgan.models.inpainting.model import MASKS, PIXELS, Inpainter, compose, observed_mask
+from npgan.models.inpainting.network import SkipGenerator, widen_generator
 from npgan.models.inpainting.scores import missing_error_and_spread
+from npgan.models.record import article
 from npgan.nn import mlp
 
 OPTIMIZED = ("D", "G")
@@ -34,9 +39,14 @@ PICTURE_IMAGES = 3  # validation images per mask kind in the run folder's pictur
 
 
 def build_inpainter(config, rng, output_bias=None):
-    """The ``Inpainter`` a ``Config`` describes: G on [z, u] (noise_dim + 784) -> 784, D on [c, mask] (1568)."""
-    G = mlp.generator(config.noise_dim + PIXELS, config.g_hidden, PIXELS, rng, "sigmoid", config.g_init_range,
-                         output_bias, config.dtype)
+    """The ``Inpainter`` a ``Config`` describes: G on [z, u] (noise_dim + 784) -> 784 (``u`` fed to every
+    layer with ``inpaint_skip``), D on [c, mask] (1568)."""
+    if config.inpaint_skip:
+        G = SkipGenerator(config.noise_dim, config.g_hidden, PIXELS, rng, config.g_init_range, output_bias,
+                          config.dtype)
+    else:
+        G = mlp.generator(config.noise_dim + PIXELS, config.g_hidden, PIXELS, rng, "sigmoid",
+                          config.g_init_range, output_bias, config.dtype)
     D = mlp.discriminator(2 * PIXELS, config.d_hidden, rng, config.d_pieces, config.keep_input,
                              config.keep_hidden, config.d_init_range, config.d_activation, config.dtype,
                              config.d_bias_range)
@@ -62,6 +72,12 @@ class InpaintModel:
         self.data = ShuffledBatches(x, config.batch_size, self.rng)
         bias = data_logit_mean(x, config.dtype) if config.g_output_bias == "data_logit_mean" else None
         self.gan = build_inpainter(config, self.rng, bias)
+        self._warm_error = None  # an inpaint_start file that is gone: an error only if the run starts afresh
+        if config.inpaint_start:
+            try:
+                warm_start(self.gan.G, config)
+            except FileNotFoundError as exc:
+                self._warm_error = exc
         self.gan.config, self.gan.state = config, {}  # as a loaded one carries them
         self.optimizers = {name: build_optimizer(config, getattr(self.gan, name)) for name in OPTIMIZED}
         self.momentum = momentum_ramp(config)
@@ -80,6 +96,8 @@ class InpaintModel:
         return blas_threads_for([getattr(self.gan, name) for name in OPTIMIZED], 2 * self.config.batch_size)
 
     def begin_epoch(self, epoch, fresh):
+        if self._warm_error is not None and epoch == 0 and fresh:
+            raise ValueError(str(self._warm_error))
         if fresh:
             self.data.new_epoch()
         set_epoch_momentum(self.config, self.momentum, self.optimizers.values(), epoch)
@@ -111,8 +129,44 @@ class InpaintModel:
         return training_parts(networks, self.optimizers, self.rng, self.data, mid_epoch)
 
     def restore(self, path, state, arrays):
+        self._warm_error = None  # the checkpoint holds G: the file it started from is not needed
         networks = {name: getattr(self.gan, name) for name in OPTIMIZED}
         restore_training_parts(path, state, arrays, networks, self.optimizers, self.rng, self.data)
+
+
+def warm_start(G, config):
+    """Start ``G`` from the G of the inpainter in ``config.inpaint_start`` (a model file or a training
+    checkpoint, as given or under the repository, of the same noise and hidden widths): as it is,
+    or, for a skip G (``config.inpaint_skip`` 1), widened (``network.widen_generator``) from a plain G
+    or a narrower one, computing the file's G's function at the start. ``ValueError`` naming the
+    file and the mismatch, ``FileNotFoundError`` for a missing file (a resumed run does not need it)."""
+    path = config.inpaint_start
+    if not os.path.isfile(path) and os.path.isfile(os.path.join(REPOSITORY, path)):
+        path = os.path.join(REPOSITORY, path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"inpaint_start {config.inpaint_start}: no such file; expected an inpainter's "
+                                "model file or training checkpoint (e.g. pretrained/npgan-mnist-inpaint.npz)")
+    values, state, arrays = read_checkpoint(path)
+    source = file_config(path, values, type(config))
+    if source.model != "inpaint":
+        raise ValueError(f"inpaint_start {path}: holds {article(source.model)} model; expected an inpainter's")
+    same = tuple(source.g_hidden) == tuple(config.g_hidden)
+    wider = config.inpaint_skip and len(source.g_hidden) == len(config.g_hidden) and all(
+        a <= b for a, b in zip(source.g_hidden, config.g_hidden))
+    if source.noise_dim != config.noise_dim or not (same or wider):
+        raise ValueError(f"inpaint_start {path}: its G has noise {source.noise_dim} and widths "
+                         f"{tuple(source.g_hidden)}, this run's {config.noise_dim} and {tuple(config.g_hidden)} "
+                         "(a skip G may be wider, layer by layer)")
+    if source.inpaint_skip and not config.inpaint_skip:
+        raise ValueError(f"inpaint_start {path}: its G reads the observed pixels in every layer "
+                         "(inpaint_skip 1); it cannot start a plain G")
+    stored = build_inpainter(source.replace(dtype=config.dtype), Random(0)).G
+    load_into(path, arrays, "G", stored)
+    if config.inpaint_skip and not (source.inpaint_skip and same):
+        widen_generator(stored, G)
+    else:
+        for key, value in stored.params.items():
+            G.params[key][...] = value
 
 
 def held_out_set(config, per_kind, rng):

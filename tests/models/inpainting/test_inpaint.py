@@ -21,6 +21,7 @@ from npgan.models.inpainting.model import (
     observed_mask,
     training_masks,
 )
+from npgan.models.inpainting.network import SkipGenerator, widen_generator
 from npgan.models.inpainting.scores import missing_error_and_spread, nearest_on_observed
 from npgan.models.inpainting.search import complete_by_search, search_gradient
 from npgan.nn import mlp
@@ -205,3 +206,80 @@ def test_tiny_training_resumes_bit_identically_and_its_file_loads(mnist_availabl
     assert to_numpy(loaded.inpaint(x, "random90", Random(1), per_image=3)).shape == (6, 784)
     tiny = train(get_preset("tiny-inpaint").replace(iters_per_epoch=3), tmp_path / "tiny", quiet=True)
     assert to_numpy(tiny.inpaint(x, "left", Random(1))).shape == (2, 784)
+
+
+def test_skip_generator_widened_from_a_plain_one_computes_the_same_and_reads_u_at_every_layer(xp):
+    rng = Random(11)
+    plain = mlp.generator(4 + 784, (16, 8), 784, rng, "sigmoid", 0.5, dtype="float64")
+    skip = SkipGenerator(4, (16, 8), 784, rng, 0.5, dtype="float64")
+    widen_generator(plain, skip)
+    x = rng.uniform(-1, 1, (3, 788), "float64")
+    assert np.allclose(to_numpy(plain.forward(x)), to_numpy(skip.forward(x)), rtol=0, atol=1e-12)
+    # a nonzero skip weight in the output layer makes the output move with u alone, past the hidden layers
+    skip.params["4.W"][-784:] = asarray(np.eye(784)) * 3
+    y0 = to_numpy(skip.forward(x))
+    x2 = x.copy()
+    x2[:, 4 + 100] += 0.5
+    assert abs(to_numpy(skip.forward(x2))[:, 100] - y0[:, 100]).min() > 1e-3
+    # widened again, to more hidden units, the skip G still computes the same function
+    wider = SkipGenerator(4, (20, 12), 784, rng, 0.5, dtype="float64")
+    widen_generator(skip, wider)
+    assert np.allclose(to_numpy(wider.forward(x)), y0, rtol=0, atol=1e-12)
+    assert (to_numpy(wider.params["2.W"][16:20]) == 0).all()  # what a new unit computes reaches nothing yet
+    with pytest.raises(ValueError, match="widths differ"):
+        widen_generator(mlp.generator(4 + 784, (16,), 784, rng, dtype="float64"), skip)
+    with pytest.raises(ValueError, match="widths differ"):
+        widen_generator(wider, skip)
+
+
+def test_skip_gradient_checks_catch_a_backward_that_drops_the_skip_gradient(monkeypatch):
+    def dropping(self, dy, input_grad=True, param_grads=True):  # u's gradient from the first layer only
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy, input_grad=True, param_grads=param_grads)
+            if layer is not self.layers[0] and hasattr(layer, "n_in"):
+                dy = dy[:, :-self.pixels]
+        return dy
+
+    monkeypatch.setattr(SkipGenerator, "backward", dropping)
+    rows = {(what, grad): err for what, grad, err, tol in inpainting_checks.rows(seed=0)}
+    assert rows[("skip G (pixels into every layer)", "d[z, u], element by element")] > 1e-2
+
+
+def test_warm_start_widens_a_plain_model_file_and_refuses_mismatches(mnist_available, tmp_path):
+    from npgan.models.inpainting.training import InpaintModel
+    from npgan.presets import get_preset
+    from npgan.train import train
+
+    plain = train(get_preset("tiny-inpaint").replace(iters_per_epoch=3), tmp_path / "plain", quiet=True)
+    save_model_file(tmp_path / "plain.npz", plain, {"epoch": 1})
+    stored = npgan.load(tmp_path / "plain.npz")
+    config = get_preset("tiny-inpaint-skip").replace(inpaint_start=str(tmp_path / "plain.npz"), iters_per_epoch=3)
+    model = InpaintModel(config)
+    x = Random(0).uniform(0, 1, (4, 784), "float32")
+    observed = observed_mask("left", 4, Random(1))
+    z = model.gan.sample_noise(4, Random(2))
+    assert np.allclose(to_numpy(model.gan.fill(z, x, observed)), to_numpy(stored.fill(z, x, observed)), atol=1e-6)
+    assert (to_numpy(model.gan.G.params["2.W"][64:]) == 0).all()  # the skip rows start at zero
+    # trained on, saved and loaded, the skip G keeps the observed pixels and uses its noise
+    skip = train(config, tmp_path / "skip", quiet=True)
+    assert skip.config.inpaint_skip == 1 and (to_numpy(skip.G.params["2.W"][64:]) != 0).any()
+    save_model_file(tmp_path / "skip.npz", skip, {"epoch": 1})
+    loaded = npgan.load(tmp_path / "skip.npz")
+    assert isinstance(loaded.G, SkipGenerator)
+    c = to_numpy(loaded.complete(x, observed, Random(3), per_image=2))
+    kept = to_numpy(observed)[0] == 1
+    assert (c[:, kept] == np.repeat(to_numpy(x), 2, axis=0)[:, kept]).all()
+    assert np.abs(c[0] - c[1]).max() > 0
+    with pytest.raises(ValueError, match="no such file"):
+        train(config.replace(inpaint_start=str(tmp_path / "none.npz")), tmp_path / "none", quiet=True)
+    # a resumed run holds its G: the file it started from may be gone
+    (tmp_path / "plain.npz").unlink()
+    resumed = train(config.replace(epochs=2), tmp_path / "skip", resume=tmp_path / "skip" / "checkpoint.npz",
+                    quiet=True)
+    assert isinstance(resumed.G, SkipGenerator)
+    assert len((tmp_path / "skip" / "log.csv").read_text().splitlines()) == 3  # the header and two epochs
+    save_model_file(tmp_path / "plain.npz", plain, {"epoch": 1})
+    with pytest.raises(ValueError, match="widths"):
+        InpaintModel(config.replace(g_hidden=(32, 32)))
+    with pytest.raises(ValueError, match="cannot start a plain G"):
+        InpaintModel(get_preset("tiny-inpaint").replace(inpaint_start=str(tmp_path / "skip.npz")))
