@@ -18,6 +18,7 @@ from npgan.models.semisup.checks import rows
 from npgan.models.semisup.features import classification_error, maxout_features, standardiser, train_softmax
 from npgan.models.semisup.training import draw_labelled, export_classifier
 from npgan.nn import mlp
+from npgan.nn.weightnorm import init_weight_norm
 from npgan.presets import Config, get_preset
 from npgan.train import train
 
@@ -173,7 +174,7 @@ def test_weight_norm_starts_from_the_data_with_unit_outputs():
     rng = Random(2)
     D = semisup.discriminator((20, 10), rng, 0.3, 0.5, n_in=30, classes=4, weight_norm=True, dtype="float64")
     x = rng.uniform(0, 1, (200, 30), "float64")
-    semisup.init_weight_norm(D, x)
+    init_weight_norm(D, x, training=False)
     logits = to_numpy(D.forward(x, training=False))
     assert np.allclose(logits.mean(axis=0), 0, atol=1e-6) and np.allclose(logits.std(axis=0), 1, atol=1e-4)
     v, g = to_numpy(D.layers[1].params["v"]), to_numpy(D.layers[1].params["g"])
