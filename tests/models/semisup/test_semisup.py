@@ -191,3 +191,62 @@ def test_the_committed_semisupervised_model_reproduces_its_recorded_error(capsys
     assert main(["classify", path, "-o", str(tmp_path / "p.npy")]) == 0
     assert f"({state['test_errors']} of 10000" in capsys.readouterr().out
     assert state["test_errors"] <= 500  # the goal: at most 5% with 100 labels
+
+
+TINY_IMPROVED = TINY.replace(semisup_weight_norm=1, semisup_train_scales=0, semisup_g_activation="softplus",
+                             semisup_g_weight_norm=1, semisup_average=0.01, semisup_unlabelled="train+valid")
+
+
+def test_the_improved_preset_builds_improved_gans_networks():
+    from npgan.models.semisup.training import SemiSupervisedGAN
+    from npgan.nn.softplus import Softplus
+    from npgan.nn.weightnorm import WeightNormLinear
+    config = get_preset("mnist-semisup-improved")
+    gan = SemiSupervisedGAN(config, Random(0))
+    dense = [layer for layer in gan.D.layers if isinstance(layer, WeightNormLinear)]
+    assert [layer.n_out for layer in dense] == [1000, 500, 250, 250, 250, 10]
+    assert [layer.train_scale for layer in dense] == [False] * 5 + [True]
+    noise = [layer.std for layer in gan.D.layers if isinstance(layer, semisup.GaussianNoise)]
+    assert noise == [0.3] + [0.5] * 5
+    assert sum(isinstance(layer, Softplus) for layer in gan.G.layers) == 2
+    assert isinstance(gan.G.layers[-2], WeightNormLinear) and gan.G.layers[-2].train_scale
+    with pytest.raises(ValueError, match="needs semisup_weight_norm 1"):
+        TINY.replace(semisup_train_scales=0)
+    with pytest.raises(ValueError, match="semisup_unlabelled must be"):
+        TINY.replace(semisup_unlabelled="test")
+
+
+@pytest.fixture(scope="module")
+def improved(tmp_path_factory):
+    os.environ.setdefault("NPGAN_DATA_DIR", mnist_dir())
+    if not any(os.path.exists(os.path.join(mnist_dir(), "t10k-images-idx3-ubyte" + e)) for e in ("", ".gz")):
+        pytest.skip("MNIST not found (set NPGAN_DATA_DIR)")
+    root = tmp_path_factory.mktemp("improved")
+    model = train(TINY_IMPROVED.replace(epochs=2), root / "whole", quiet=True)
+    return root, model
+
+
+def test_an_averaged_run_scores_and_exports_the_average_and_resumes_bit_identically(improved, tmp_path, capsys):
+    root, model = improved
+    _, state, arrays = checkpoint.read(root / "whole" / "checkpoint.npz")
+    assert state["average_updates"] == 2 * 60  # 60,000 unlabelled images in batches of 1,000, two epochs
+    assert any(name.startswith("D_average/") for name in arrays)
+    log = (root / "whole" / "log.csv").read_text().splitlines()
+    row = dict(zip(log[0].split(","), log[-1].split(",")))
+    test_y = load_mnist().test_y
+    averaged, iterate = model.classify(load_mnist().test_x), model.classify(load_mnist().test_x, averaged=False)
+    assert float((averaged != test_y).mean()) == pytest.approx(float(row["test_error"]), abs=1e-9)
+    assert float((iterate != test_y).mean()) == pytest.approx(float(row["test_error_iterate"]), abs=1e-9)
+    assert not np.array_equal(averaged, iterate)  # the average is another classifier
+    export_classifier(load(root / "whole" / "checkpoint.npz"), tmp_path / "c.npz")
+    assert "average" in checkpoint.read(tmp_path / "c.npz")[1]["contents"]
+    assert main(["classify", str(tmp_path / "c.npz"), "-o", str(tmp_path / "p.npy")]) == 0
+    assert (np.load(tmp_path / "p.npy") == averaged).mean() > 0.99
+    # one epoch, then a resume to two: the same run as the two epochs at once
+    train(TINY_IMPROVED.replace(epochs=1), root / "split", quiet=True)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(root / "split" / "checkpoint.npz"), "--epochs", "2", "--quiet"]) == 0
+    _, _, resumed = checkpoint.read(root / "split" / "checkpoint.npz")
+    for name in arrays:
+        if name.startswith(("D/", "G/", "D_average/")):
+            assert np.array_equal(resumed[name], arrays[name]), name
