@@ -153,7 +153,9 @@ class Config:
     # or "softplus" with Glorot-uniform starts, Improved GAN's), semisup_g_weight_norm 1: G's
     # output layer weight-normalised; semisup_average > 0: D is evaluated (and exported) as the
     # exponential average of its parameters at that rate per update; semisup_unlabelled: the
-    # unlabelled images, "train" (50,000) or "train+valid" (60,000, as Improved GAN).
+    # unlabelled images, "train" (50,000) or "train+valid" (60,000, as Improved GAN);
+    # semisup_adam_eps > 0: Adam divides by sqrt(v_hat + semisup_adam_eps), Improved GAN's form
+    # (0: npgan's Adam, sqrt(v_hat) + 1e-8).
     labels: int = 0
     label_seed: int = 0
     semisup_input_noise: float = 0.3
@@ -164,6 +166,7 @@ class Config:
     semisup_g_weight_norm: int = 0
     semisup_average: float = 0.0
     semisup_unlabelled: str = "train"
+    semisup_adam_eps: float = 0.0
     # Class-conditional GAN (model "cgan", npgan/models/cgan/model.py): G(z, c) and D(x, c) with the
     # one-hot label c concatenated to their inputs; G has g_hidden layers of leaky ReLUs of slope
     # leaky_slope (0: ReLU), D d_hidden layers of them (d_activation "relu") or of maxout units

@@ -167,8 +167,42 @@ class SemiSupervisedGAN:
         return {"g_loss": loss}
 
 
+class AdamEpsInside(Adam):
+    """Adam as Improved GAN's code writes it: ``p <- p - lr m_hat / sqrt(v_hat + eps)``.
+
+    npgan's ``Adam`` divides by ``sqrt(v_hat) + eps`` (Kingma and Ba's form). With eps
+    inside the root (theirs: 1e-8), a parameter whose gradients are of size ``|g|`` well
+    below ``sqrt(eps) = 1e-4`` moves by about ``lr |g| / 1e-4`` per step, not ``lr``: small
+    gradients take small steps. Above it the two forms agree. Everything else (the moments,
+    their bias corrections, the state a checkpoint keeps) is ``Adam``'s.
+    """
+
+    def step(self):
+        xp = get_backend()
+        lr, t = self.lr, self.updates + 1
+        correction1, correction2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t
+        for key, layer, name in self.network.parameters():
+            p, g = layer.params[name], layer.grads[name]
+            if g.shape != p.shape:
+                raise ValueError(f"Adam: gradient of {key} has shape {g.shape}, parameter {p.shape}")
+            m, v = self.first[key], self.second[key]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            denominator = v / correction2
+            denominator += self.eps
+            xp.sqrt(denominator, out=denominator)
+            p -= (lr / correction1) * m / denominator
+        self.updates = t
+
+
 def adam(config, network):
+    """Adam for ``network``: npgan's, or with ``config.semisup_adam_eps > 0`` Improved GAN's ``AdamEpsInside``."""
     decay = ExponentialDecay(config.lr, config.lr_decay, config.lr_min)
+    if config.semisup_adam_eps > 0:
+        return AdamEpsInside(network, config.lr, config.adam_beta1, config.adam_beta2, config.semisup_adam_eps,
+                             lr_schedule=decay)
     return Adam(network, config.lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
 
 

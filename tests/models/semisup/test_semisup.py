@@ -250,3 +250,30 @@ def test_an_averaged_run_scores_and_exports_the_average_and_resumes_bit_identica
     for name in arrays:
         if name.startswith(("D/", "G/", "D_average/")):
             assert np.array_equal(resumed[name], arrays[name]), name
+
+
+def test_adam_with_eps_inside_the_root_takes_improved_gans_steps():
+    from npgan.models.semisup.training import AdamEpsInside
+    from npgan.nn.layers import Linear, Sequential
+    from npgan.nn.optim import Adam
+    nets = [Sequential(Linear(3, 2, Random(0), 0.5, "float64")) for _ in range(2)]
+    inside, outside = AdamEpsInside(nets[0], 0.01, 0.5, 0.999, 1e-8), Adam(nets[1], 0.01, 0.5, 0.999, 1e-8)
+    rng = np.random.default_rng(0)
+    scales = np.array([[1.0, 1e-6], [1.0, 1e-6], [1.0, 1e-6]])  # a large and a tiny gradient per row
+    start = to_numpy(nets[0].params["0.W"]).copy()
+    g = (np.abs(rng.normal(size=(2, 3, 2))) + 0.5) * scales  # one sign, so that the steps add up
+    for net, opt in zip(nets, (inside, outside)):
+        for t in range(2):
+            layer = net.layers[0]
+            layer.grads = {"W": asarray(g[t]), "b": asarray(np.zeros(2))}
+            opt.step()
+    m, v, expected = np.zeros((3, 2)), np.zeros((3, 2)), start.copy()
+    for t in range(2):
+        m = 0.5 * m + 0.5 * g[t]
+        v = 0.999 * v + 0.001 * g[t] ** 2
+        expected -= 0.01 * (m / (1 - 0.5 ** (t + 1))) / np.sqrt(v / (1 - 0.999 ** (t + 1)) + 1e-8)
+    moved_inside = to_numpy(nets[0].params["0.W"]) - start
+    moved_outside = to_numpy(nets[1].params["0.W"]) - start
+    assert np.allclose(to_numpy(nets[0].params["0.W"]), expected, rtol=0, atol=1e-12)
+    assert np.allclose(moved_inside[:, 0], moved_outside[:, 0], rtol=1e-6)  # large gradients: the same step
+    assert np.all(np.abs(moved_inside[:, 1]) < 0.05 * np.abs(moved_outside[:, 1]))  # tiny ones: far smaller
