@@ -151,7 +151,8 @@ class Config:
     # semisup_train_scales 0: then the hidden layers' lengths g stay at that start (Improved
     # GAN's); G's widths g_hidden, each Linear, batch norm, then semisup_g_activation ("relu",
     # or "softplus" with Glorot-uniform starts, Improved GAN's), semisup_g_weight_norm 1: G's
-    # output layer weight-normalised; semisup_average > 0: D is evaluated (and exported) as the
+    # output layer weight-normalised, semisup_g_bn_scale 0: G's batch norm without a learned
+    # scale (Improved GAN's); semisup_average > 0: D is evaluated (and exported) as the
     # exponential average of its parameters at that rate per update; semisup_unlabelled: the
     # unlabelled images, "train" (50,000) or "train+valid" (60,000, as Improved GAN);
     # semisup_adam_eps > 0: Adam divides by sqrt(v_hat + semisup_adam_eps), Improved GAN's form
@@ -164,6 +165,7 @@ class Config:
     semisup_train_scales: int = 1
     semisup_g_activation: str = "relu"
     semisup_g_weight_norm: int = 0
+    semisup_g_bn_scale: int = 1
     semisup_average: float = 0.0
     semisup_unlabelled: str = "train"
     semisup_adam_eps: float = 0.0

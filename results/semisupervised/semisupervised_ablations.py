@@ -10,7 +10,7 @@ is bit-identical however it is split), and the "no average" variant is the recip
 ``test_error_iterate`` column: the average changes only how D is scored, not how it trains.
 
     python results/semisupervised/semisupervised_ablations.py --epochs 2 \
-        --recipe-log /work/runs/semisup-draw0/log.csv -o results/semisupervised/semisupervised-ablations.json
+        --recipe-log runs/semisup-draw0/log.csv -o results/semisupervised/semisupervised-ablations.json
 """
 
 import argparse
@@ -33,6 +33,8 @@ VARIANTS = {
     "npgan's G": ("G ReLU, He-uniform, plain sigmoid output (mnist-semisup's G)",
                   {"semisup_g_activation": "relu", "semisup_g_weight_norm": 0}),
     "D 500-250-250": ("mnist-semisup's narrower D, the rest of the recipe", {"d_hidden": (500, 250, 250)}),
+    "npgan's Adam": ("Adam dividing by sqrt(v_hat) + 1e-8 (npgan's), not sqrt(v_hat + 1e-8)",
+                     {"semisup_adam_eps": 0.0}),
     "50,000 unlabelled": ("the training split only unlabelled, not training + validation",
                           {"semisup_unlabelled": "train"}),
 }
@@ -53,6 +55,8 @@ def main(argv=None):
     p.add_argument("--label-seed", type=int, default=0)
     p.add_argument("--recipe-log", help="log.csv of a mnist-semisup-improved run on the same draw (else retrained)")
     p.add_argument("--only", nargs="*", help="variant names to run (default: all)")
+    p.add_argument("--reuse", nargs="*", default=[], metavar="NAME=LOG",
+                   help="a variant's log.csv from a run of it already made (same draw, seed and code)")
     p.add_argument("--runs", help="folder for the variants' runs (default: a temporary one)")
     p.add_argument("-o", "--output", required=True)
     args = p.parse_args(argv)
@@ -73,17 +77,22 @@ def main(argv=None):
                                      "seconds": [r["seconds"] for r in rows[:args.epochs]]}
     results["variants"]["no average"] = {"what": "D scored by its last iterate, not the average of its parameters",
                                          "test_error": curve(rows, args.epochs, "test_error_iterate")}
+    reused = dict(item.split("=", 1) for item in args.reuse)
     for name, (what, changes) in VARIANTS.items():
-        if args.only and name not in args.only:
+        if (args.only and name not in args.only) and name not in reused:
             continue
-        out = os.path.join(runs, name.replace(" ", "-").replace(",", "").replace("'", ""))
-        train(base.replace(**changes), out, quiet=True)
-        rows = read_log(os.path.join(out, "log.csv"))
+        if name in reused:
+            rows = read_log(reused[name])[:args.epochs]
+        else:
+            out = os.path.join(runs, name.replace(" ", "-").replace(",", "").replace("'", ""))
+            train(base.replace(**changes), out, quiet=True)
+            rows = read_log(os.path.join(out, "log.csv"))
         results["variants"][name] = {"what": what, "changes": {k: list(v) if isinstance(v, tuple) else v
                                                                for k, v in changes.items()},
                                      "test_error": curve(rows, args.epochs),
                                      "test_error_iterate": curve(rows, args.epochs, "test_error_iterate"),
-                                     "seconds": [r["seconds"] for r in rows]}
+                                     "seconds": [r["seconds"] for r in rows],
+                                     **({"reused": reused[name]} if name in reused else {})}
         atomic_write(args.output, lambda f: f.write(json.dumps(results, indent=1).encode()))
         print(name, results["variants"][name]["test_error"], flush=True)
     atomic_write(args.output, lambda f: f.write(json.dumps(results, indent=1).encode()))

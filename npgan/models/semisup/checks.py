@@ -10,7 +10,7 @@ Rows, each float64 central differences against the hand-written backward:
   against the numerical gradient of the step's objective, replayed from the same random
   state (the same z, the same noise in D): D's on ``L_sup + L_unsup``, G's on feature
   matching through D and G's batch norm; both again with Improved GAN's networks (G softplus
-  with a weight-normalised output). The layers themselves are ``npgan.nn.checks``' rows.
+  with a weight-normalised output, batch norm without a scale). The layers themselves are ``npgan.nn.checks``' rows.
 """
 
 from types import SimpleNamespace
@@ -41,14 +41,15 @@ def small_gan(seed=0, improved=False):
     """A float64 SemiSupervisedGAN on 5-d data with 4 classes, every parameter random.
 
     ``improved``: Improved GAN's networks (D weight-normalised with its hidden scales held,
-    G softplus with a weight-normalised output), else ``mnist-semisup``'s.
+    G softplus with a weight-normalised output and scale-free batch norm), else ``mnist-semisup``'s.
     """
     # the fields SemiSupervisedGAN reads (the family imports no Config), at small widths
     config = SimpleNamespace(model="semisup", d_hidden=(6, 5), g_hidden=(7,), noise_dim=3, noise="uniform",
                              noise_scale=3 ** 0.5, semisup_input_noise=0.3, semisup_hidden_noise=0.5,
                              semisup_weight_norm=int(improved), semisup_train_scales=int(not improved),
                              semisup_g_activation="softplus" if improved else "relu",
-                             semisup_g_weight_norm=int(improved), semisup_average=0.0, dtype="float64")
+                             semisup_g_weight_norm=int(improved), semisup_g_bn_scale=int(not improved),
+                             semisup_average=0.0, dtype="float64")
     rng = Random(seed)
     gan = SemiSupervisedGAN(config, rng, features=FEATURES)
     gan.D = semisup.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64",
@@ -56,15 +57,17 @@ def small_gan(seed=0, improved=False):
     gan.body, gan.head = semisup.split_discriminator(gan.D)
     gradcheck.randomize_parameters(gan.D, rng)
     gradcheck.randomize_parameters(gan.G, rng)
-    for layer in gan.G.layers:  # batch norm's running variance must stay positive
+    for layer in gan.G.layers:  # batch norm's running variance must stay positive; a held scale is 1
         if "running_var" in layer.params:
             layer.params["running_var"][...] = 1.0
+        if "gamma" in getattr(layer, "held", ()):
+            layer.params["gamma"][...] = 1.0
     return gan, rng
 
 
 def _worst(recorded, network, objective):
     """The worst relative error over the learned parameters (batch norm's running averages and held scales out)."""
-    held = {f"{i}.g" for i, layer in enumerate(network.layers) if getattr(layer, "train_scale", True) is False}
+    held = semisup.held_keys(network)
     return max(gradcheck.rel_error(recorded[key], gradcheck.numerical_gradient(objective, p))
                for key, p in network.params.items()
                if key.split(".")[1] not in ("running_mean", "running_var") and key not in held)
@@ -131,6 +134,12 @@ def rows(seed=0):
         lambda: softmax_objective(layer, features, labels, 0.1), p)) for k, p in layer.params.items())
     out.append(("softmax on features + L2", "W, b", worst, gradcheck.LAYER_TOLERANCE))
 
+    scale_free = semisup.ScaleFreeBatchNorm(5, dtype="float64")
+    scale_free.params["beta"][...] = data(5)
+    errors = gradcheck.check_layer(scale_free, data(6, 5) * 2 + 1, seed=seed)
+    out.append(("ScaleFreeBatchNorm(5)", "dx, beta", max(errors["dx"], errors["beta"]), gradcheck.LAYER_TOLERANCE))
+    out.append(("ScaleFreeBatchNorm(5)", "gamma is 0", float(abs(scale_free.grads["gamma"]).max()),
+                gradcheck.LAYER_TOLERANCE))
     for weight_norm, train_scales in ((False, True), (True, True), (True, False)):
         out += _d_rows(rng, data, seed, weight_norm, train_scales)
     out.append(("semisup D step (sup + unsup)", "all of D", d_step_error(seed), TOLERANCE))
@@ -154,7 +163,7 @@ def _d_rows(rng, data, seed, weight_norm, train_scales=True):
         if isinstance(layer, semisup.GaussianNoise):
             layer.fixed_noise = data(6, width)
         width = getattr(layer, "n_out", width)
-    held = {f"{i}.g" for i, layer in enumerate(D.layers) if getattr(layer, "train_scale", True) is False}
+    held = semisup.held_keys(D)
     worst = max(err for key, err in gradcheck.check_layer(D, x, seed=seed).items() if key not in held)
     name = "(K+1)-class D" + (", weight-normalised" if weight_norm else "") + ("" if train_scales else ", g held")
     if held:  # the directional check moves every parameter; a held g's reported 0 would not match

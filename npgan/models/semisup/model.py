@@ -154,14 +154,42 @@ def discriminator(hidden, rng, input_noise=0.3, hidden_noise=0.5, n_in=784, clas
     return Sequential(*layers)
 
 
+class ScaleFreeBatchNorm(BatchNorm):
+    """``BatchNorm`` with its scale held at 1: ``y = xhat + beta`` (Improved GAN's G, ``batch_norm(g=None)``).
+
+    ``gamma`` stays in ``params`` (files keep it) at 1 and its reported gradient is 0, so no
+    optimiser moves it; ``dx`` and ``dbeta`` are ``BatchNorm``'s with ``gamma = 1``.
+    """
+
+    held = ("gamma",)
+
+    def backward(self, dy, input_grad=True, param_grads=True):
+        dx = super().backward(dy, input_grad, param_grads)
+        if param_grads:
+            self.grads["gamma"] = get_backend().zeros_like(self.params["gamma"])
+        return dx
+
+
+def held_keys(network):
+    """``"<index>.<name>"`` of the parameters a network holds fixed (reported gradient 0): checks leave them out."""
+    held = set()
+    for i, layer in enumerate(network.layers):
+        if getattr(layer, "train_scale", True) is False:
+            held.add(f"{i}.g")
+        held.update(f"{i}.{name}" for name in getattr(layer, "held", ()))
+    return held
+
+
 def generator(noise_dim, hidden, rng, n_out=784, momentum=0.1, dtype="float32", activation="relu",
-              output_weight_norm=False):
+              output_weight_norm=False, bn_scale=True):
     """Noise (N, noise_dim) -> images (N, n_out): Linear, BatchNorm, activation per width, Linear, sigmoid.
 
     ``activation`` "relu" (Linear layers uniform in +-``he_range``) or "softplus" (in
     +-``glorot_range``, Improved GAN's G); ``output_weight_norm``: the output layer a
-    ``WeightNormLinear`` with ``g`` starting at 1 and trained (their ``l2normalize``).
+    ``WeightNormLinear`` with ``g`` starting at 1 and trained (their ``l2normalize``);
+    ``bn_scale=False``: batch norm without a learned scale (``ScaleFreeBatchNorm``, theirs).
     """
+    norm = BatchNorm if bn_scale else ScaleFreeBatchNorm
     if activation not in ("relu", "softplus"):
         raise ValueError(f"generator: activation must be 'relu' or 'softplus', got {activation!r}")
 
@@ -170,7 +198,7 @@ def generator(noise_dim, hidden, rng, n_out=784, momentum=0.1, dtype="float32", 
 
     layers, width = [], noise_dim
     for h in hidden:
-        layers += [Linear(width, h, rng, start(width, h), dtype), BatchNorm(h, momentum, dtype=dtype),
+        layers += [Linear(width, h, rng, start(width, h), dtype), norm(h, momentum, dtype=dtype),
                    ReLU() if activation == "relu" else Softplus()]
         width = h
     out = (WeightNormLinear(width, n_out, rng, dtype, G_WEIGHT_NORM_STD) if output_weight_norm

@@ -91,7 +91,8 @@ class SemiSupervisedGAN:
         self.D = self.build_discriminator(rng, features)
         self.G = semisup.generator(config.noise_dim, config.g_hidden, rng, n_out=features, dtype=config.dtype,
                                    activation=config.semisup_g_activation,
-                                   output_weight_norm=bool(config.semisup_g_weight_norm))
+                                   output_weight_norm=bool(config.semisup_g_weight_norm),
+                                   bn_scale=bool(config.semisup_g_bn_scale))
         self.body, self.head = semisup.split_discriminator(self.D)
         self.features = features
         self.average = None  # D's exponential average (``start_average``), when the config asks for one

@@ -209,6 +209,7 @@ def test_the_improved_preset_builds_improved_gans_networks():
     noise = [layer.std for layer in gan.D.layers if isinstance(layer, semisup.GaussianNoise)]
     assert noise == [0.3] + [0.5] * 5
     assert sum(isinstance(layer, Softplus) for layer in gan.G.layers) == 2
+    assert sum(isinstance(layer, semisup.ScaleFreeBatchNorm) for layer in gan.G.layers) == 2
     assert isinstance(gan.G.layers[-2], WeightNormLinear) and gan.G.layers[-2].train_scale
     with pytest.raises(ValueError, match="needs semisup_weight_norm 1"):
         TINY.replace(semisup_train_scales=0)
