@@ -11,6 +11,10 @@ is bit-identical however it is split), and the "no average" variant is the recip
 
     python results/semisupervised/semisupervised_ablations.py --epochs 2 \
         --recipe-log runs/semisup-draw0/log.csv -o results/semisupervised/semisupervised-ablations.json
+
+``--set FIELD=VALUE`` changes the recipe under every variant (the recipe's log must then be
+a run of the changed recipe): the committed JSON was made with ``--set semisup_g_bn_scale=1``,
+G's batch norm with a learned scale, before the preset held it at 1 as Improved GAN's code.
 """
 
 import argparse
@@ -58,11 +62,14 @@ def main(argv=None):
     p.add_argument("--reuse", nargs="*", default=[], metavar="NAME=LOG",
                    help="a variant's log.csv from a run of it already made (same draw, seed and code)")
     p.add_argument("--runs", help="folder for the variants' runs (default: a temporary one)")
+    p.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                   help="change the recipe itself for every variant (VALUE as JSON: 1, 0.5, \"train\")")
     p.add_argument("-o", "--output", required=True)
     args = p.parse_args(argv)
-    base = get_preset("mnist-semisup-improved").replace(label_seed=args.label_seed, epochs=args.epochs)
+    changed = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    base = get_preset("mnist-semisup-improved").replace(label_seed=args.label_seed, epochs=args.epochs, **changed)
     runs = args.runs or tempfile.mkdtemp(prefix="semisup-ablations-")
-    results = {"epochs": args.epochs, "label_seed": args.label_seed, "variants": {}}
+    results = {"epochs": args.epochs, "label_seed": args.label_seed, "recipe_changed": changed, "variants": {}}
     if os.path.exists(args.output):
         with open(args.output) as f:
             results["variants"] = json.load(f).get("variants", {})
