@@ -160,13 +160,28 @@ class Config:
     # digit and the fake class's logit fixed at 0; labels: how many training images keep their
     # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with
     # Gaussian noise of std semisup_input_noise on its input and semisup_hidden_noise on every
-    # later layer's; semisup_weight_norm 1: D's layers weight-normalised (started from the data);
-    # G's widths g_hidden, each Linear, batch norm, ReLU.
+    # later layer's; semisup_weight_norm 1: D's layers weight-normalised (started from the data),
+    # semisup_train_scales 0: then the hidden layers' lengths g stay at that start (Improved
+    # GAN's); G's widths g_hidden, each Linear, batch norm, then semisup_g_activation ("relu",
+    # or "softplus" with Glorot-uniform starts, Improved GAN's), semisup_g_weight_norm 1: G's
+    # output layer weight-normalised, semisup_g_bn_scale 0: G's batch norm without a learned
+    # scale (Improved GAN's); semisup_average > 0: D is evaluated (and exported) as the
+    # exponential average of its parameters at that rate per update; semisup_unlabelled: the
+    # unlabelled images, "train" (50,000) or "train+valid" (60,000, as Improved GAN);
+    # semisup_adam_eps > 0: Adam divides by sqrt(v_hat + semisup_adam_eps), Improved GAN's form
+    # (0: npgan's Adam, sqrt(v_hat) + 1e-8).
     labels: int = 0
     label_seed: int = 0
     semisup_input_noise: float = 0.3
     semisup_hidden_noise: float = 0.5
     semisup_weight_norm: int = 0
+    semisup_train_scales: int = 1
+    semisup_g_activation: str = "relu"
+    semisup_g_weight_norm: int = 0
+    semisup_g_bn_scale: int = 1
+    semisup_average: float = 0.0
+    semisup_unlabelled: str = "train"
+    semisup_adam_eps: float = 0.0
     # Class-conditional GAN (model "cgan", npgan/models/cgan/model.py): G(z, c) and D(x, c) with the
     # one-hot label c concatenated to their inputs; G has g_hidden layers of leaky ReLUs of slope
     # leaky_slope (0: ReLU), D d_hidden layers of them (d_activation "relu") or of maxout units

@@ -23,6 +23,9 @@ from npgan.nn.gradcheck import (
 )
 from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Reshape, Tanh
 from npgan.nn.layers import Dropout, Linear, Maxout, ReLU, Sequential, Sigmoid
+from npgan.nn.noise import GaussianNoise
+from npgan.nn.softplus import Softplus
+from npgan.nn.weightnorm import WeightNormLinear
 
 RUNNING = ("running_mean", "running_var")  # batch norm's running averages: not learned, gradient 0
 
@@ -115,6 +118,7 @@ def rows(seed=0):
     labels = rng.integers(0, 5, (8,))
     rows.append(("softmax cross-entropy", "dlogits",
                  check_loss(lambda l: losses.softmax_cross_entropy(l, labels), data(8, 5) * 3), LAYER_TOLERANCE))
+    rows += weight_norm_rows(seed)
     return rows + image_rows(seed)
 
 
@@ -164,4 +168,36 @@ def image_rows(seed=0):
     inner, against_backward = adjoint_error(data(3, 2, 4, 4), data(2, 2, 8, 8), data(2, 3, 4, 4), 2, 1)
     rows.append(("ConvTranspose2d = Conv2d^T", "<Ax,y>=<x,A'y>", inner, 1e-12))
     rows.append(("ConvTranspose2d = Conv2d^T", "= conv dx", against_backward, 1e-12))
+    return rows
+
+
+# ---- weight normalisation, Gaussian noise, softplus (Improved GAN's layers) ----------
+
+def weight_norm_rows(seed=0):
+    """``WeightNormLinear`` (scales trained, and held), ``GaussianNoise`` (draw fixed), ``Softplus``.
+
+    A held scale ``g`` reports a zero gradient (no optimiser moves it): its row checks
+    ``dx``, ``v`` and ``b`` against central differences and that ``g``'s gradient is 0.
+    """
+    rng = Random(seed)
+
+    def data(*shape):
+        return rng.normal(shape, dtype="float64")
+
+    rows = []
+    for train_scale in (True, False):
+        layer = WeightNormLinear(7, 5, rng, "float64", train_scale=train_scale)
+        randomize_parameters(Sequential(layer), rng)
+        errors = check_layer(layer, data(4, 7), seed=seed)
+        if train_scale:
+            rows += [("WeightNormLinear(7, 5)", grad, err, LAYER_TOLERANCE) for grad, err in errors.items()]
+        else:
+            rows += [("WeightNormLinear(7, 5), g held", grad, err, LAYER_TOLERANCE)
+                     for grad, err in errors.items() if grad != "g"]
+            rows.append(("WeightNormLinear(7, 5), g held", "g is 0",
+                         float(abs(layer.grads["g"]).max()), LAYER_TOLERANCE))
+    noise = GaussianNoise(0.5, rng)
+    noise.fixed_noise = data(4, 6)
+    rows.append(("GaussianNoise(0.5)", "dx", check_layer(noise, data(4, 6), seed=seed)["dx"], LAYER_TOLERANCE))
+    rows.append(("Softplus", "dx", check_layer(Softplus(), data(4, 6) * 3, seed=seed)["dx"], LAYER_TOLERANCE))
     return rows

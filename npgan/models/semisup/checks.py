@@ -2,14 +2,15 @@
 
 Rows, each float64 central differences against the hand-written backward:
 
-- ``GaussianNoise`` (its input gradient, the identity, with the noise held fixed);
 - the (K+1)-class unsupervised loss on real and on generated logits, and feature matching;
 - the frozen-feature classifier's objective, softmax cross-entropy plus the L2 penalty;
-- a small (K+1)-class D (noise, Linear, ReLU) through its input and every parameter;
+- a small (K+1)-class D (noise, Linear, ReLU), plain, weight-normalised, and weight-normalised
+  with its hidden scales held (Improved GAN's), through its input and every parameter;
 - the two training steps of ``SemiSupervisedGAN``: the gradient each hands its optimiser
   against the numerical gradient of the step's objective, replayed from the same random
   state (the same z, the same noise in D): D's on ``L_sup + L_unsup``, G's on feature
-  matching through D and G's batch norm.
+  matching through D and G's batch norm; both again with Improved GAN's networks (G softplus
+  with a weight-normalised output, batch norm without a scale). The layers themselves are ``npgan.nn.checks``' rows.
 """
 
 from types import SimpleNamespace
@@ -19,7 +20,7 @@ from npgan.models.semisup import model as semisup
 from npgan.models.semisup.features import softmax_objective
 from npgan.models.semisup.training import SemiSupervisedGAN
 from npgan.nn import gradcheck
-from npgan.nn.layers import Linear, Sequential
+from npgan.nn.layers import Linear
 from npgan.nn.losses import softmax_cross_entropy
 
 TOLERANCE = gradcheck.NETWORK_TOLERANCE
@@ -36,32 +37,45 @@ class _Recorder:
         self.seen = {key: g.copy() for key, g in self.network.grads.items()}
 
 
-def small_gan(seed=0):
-    """A float64 SemiSupervisedGAN on 5-d data with 4 classes, every parameter random."""
-    # the fields SemiSupervisedGAN reads (the family imports no Config): mnist-semisup's, at small widths
+def small_gan(seed=0, improved=False):
+    """A float64 SemiSupervisedGAN on 5-d data with 4 classes, every parameter random.
+
+    ``improved``: Improved GAN's networks (D weight-normalised with its hidden scales held,
+    G softplus with a weight-normalised output and scale-free batch norm), else ``mnist-semisup``'s.
+    """
+    # the fields SemiSupervisedGAN reads (the family imports no Config), at small widths
     config = SimpleNamespace(model="semisup", d_hidden=(6, 5), g_hidden=(7,), noise_dim=3, noise="uniform",
                              noise_scale=3 ** 0.5, semisup_input_noise=0.3, semisup_hidden_noise=0.5,
-                             semisup_weight_norm=0, dtype="float64")
+                             semisup_weight_norm=int(improved), semisup_train_scales=int(not improved),
+                             semisup_g_activation="softplus" if improved else "relu",
+                             semisup_g_weight_norm=int(improved), semisup_g_bn_scale=int(not improved),
+                             semisup_average=0.0, dtype="float64")
     rng = Random(seed)
     gan = SemiSupervisedGAN(config, rng, features=FEATURES)
-    gan.D = semisup.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64")
+    gan.D = semisup.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64",
+                                  weight_norm=improved, train_scales=not improved)
     gan.body, gan.head = semisup.split_discriminator(gan.D)
     gradcheck.randomize_parameters(gan.D, rng)
     gradcheck.randomize_parameters(gan.G, rng)
-    for layer in gan.G.layers:  # batch norm's running variance must stay positive
+    for layer in gan.G.layers:  # batch norm's running variance must stay positive; a held scale is 1
         if "running_var" in layer.params:
             layer.params["running_var"][...] = 1.0
+        if "gamma" in getattr(layer, "held", ()):
+            layer.params["gamma"][...] = 1.0
     return gan, rng
 
 
 def _worst(recorded, network, objective):
+    """The worst relative error over the learned parameters (batch norm's running averages and held scales out)."""
+    held = semisup.held_keys(network)
     return max(gradcheck.rel_error(recorded[key], gradcheck.numerical_gradient(objective, p))
-               for key, p in network.params.items() if key.split(".")[1] not in ("running_mean", "running_var"))
+               for key, p in network.params.items()
+               if key.split(".")[1] not in ("running_mean", "running_var") and key not in held)
 
 
-def d_step_error(seed=0, m=6):
+def d_step_error(seed=0, m=6, improved=False):
     """``SemiSupervisedGAN.d_step``'s gradient for D against its objective's numerical gradient."""
-    gan, rng = small_gan(seed)
+    gan, rng = small_gan(seed, improved)
     xp = get_backend()
     unlabelled, labelled = rng.normal((m, FEATURES), "float64"), rng.normal((m, FEATURES), "float64")
     labels = rng.integers(0, CLASSES, (m,))
@@ -80,9 +94,9 @@ def d_step_error(seed=0, m=6):
     return _worst(recorder.seen, gan.D, objective)
 
 
-def g_step_error(seed=0, m=6):
+def g_step_error(seed=0, m=6, improved=False):
     """``SemiSupervisedGAN.g_step``'s gradient for G (feature matching through D) against central differences."""
-    gan, rng = small_gan(seed)
+    gan, rng = small_gan(seed, improved)
     unlabelled = rng.normal((m, FEATURES), "float64")
     state = rng.get_state()
     rng.set_state(state)
@@ -106,10 +120,6 @@ def rows(seed=0):
         return rng.normal(shape, dtype="float64")
 
     out = []
-    noise = semisup.GaussianNoise(0.5, rng)
-    noise.fixed_noise = data(4, 6)
-    out.append(("GaussianNoise(0.5)", "dx", gradcheck.check_layer(noise, data(4, 6), seed=seed)["dx"],
-                gradcheck.LAYER_TOLERANCE))
     other = data(7, CLASSES) * 3
     for name, fn in [("(K+1) unsupervised loss, real logits", lambda l: semisup.unsupervised_loss(l, other)[:2]),
                      ("(K+1) unsupervised loss, fake logits", lambda l: semisup.unsupervised_loss(other, l)[::2])]:
@@ -124,28 +134,39 @@ def rows(seed=0):
         lambda: softmax_objective(layer, features, labels, 0.1), p)) for k, p in layer.params.items())
     out.append(("softmax on features + L2", "W, b", worst, gradcheck.LAYER_TOLERANCE))
 
-    wn = semisup.WeightNormLinear(7, 5, rng, "float64")
-    gradcheck.randomize_parameters(Sequential(wn), rng)
-    worst = max(gradcheck.check_layer(wn, data(4, 7), seed=seed).values())
-    out.append(("WeightNormLinear(7, 5)", "dx, v, g, b", worst, gradcheck.LAYER_TOLERANCE))
-    for weight_norm in (False, True):
-        out += _d_rows(rng, data, seed, weight_norm)
+    scale_free = semisup.ScaleFreeBatchNorm(5, dtype="float64")
+    scale_free.params["beta"][...] = data(5)
+    errors = gradcheck.check_layer(scale_free, data(6, 5) * 2 + 1, seed=seed)
+    out.append(("ScaleFreeBatchNorm(5)", "dx, beta", max(errors["dx"], errors["beta"]), gradcheck.LAYER_TOLERANCE))
+    out.append(("ScaleFreeBatchNorm(5)", "gamma is 0", float(abs(scale_free.grads["gamma"]).max()),
+                gradcheck.LAYER_TOLERANCE))
+    for weight_norm, train_scales in ((False, True), (True, True), (True, False)):
+        out += _d_rows(rng, data, seed, weight_norm, train_scales)
     out.append(("semisup D step (sup + unsup)", "all of D", d_step_error(seed), TOLERANCE))
     out.append(("semisup G step (feature matching)", "all of G", g_step_error(seed), TOLERANCE))
+    out.append(("semisup D step, Improved GAN's nets", "all of D", d_step_error(seed, improved=True), TOLERANCE))
+    out.append(("semisup G step, Improved GAN's nets", "all of G", g_step_error(seed, improved=True), TOLERANCE))
     return out
 
 
-def _d_rows(rng, data, seed, weight_norm):
-    """A small (K+1)-class D, noise held fixed: the input and every parameter, one by one and along a direction."""
+def _d_rows(rng, data, seed, weight_norm, train_scales=True):
+    """A small (K+1)-class D, noise held fixed: the input and every parameter, one by one and along a direction.
+
+    With the hidden layers' scales held (``train_scales=False``) their ``g`` reports a zero
+    gradient and is left out of both checks (the function does depend on it).
+    """
     D = semisup.discriminator((6, 5), rng, 0.3, 0.5, n_in=FEATURES, classes=CLASSES, dtype="float64",
-                        weight_norm=weight_norm)
+                              weight_norm=weight_norm, train_scales=train_scales)
     gradcheck.randomize_parameters(D, rng)
     x, width = data(6, FEATURES), FEATURES
     for layer in D.layers:  # hold every noise draw fixed, at the width of its input
         if isinstance(layer, semisup.GaussianNoise):
             layer.fixed_noise = data(6, width)
         width = getattr(layer, "n_out", width)
-    worst = max(gradcheck.check_layer(D, x, seed=seed).values())
-    name = "(K+1)-class D, weight-normalised" if weight_norm else "(K+1)-class D"
+    held = semisup.held_keys(D)
+    worst = max(err for key, err in gradcheck.check_layer(D, x, seed=seed).items() if key not in held)
+    name = "(K+1)-class D" + (", weight-normalised" if weight_norm else "") + ("" if train_scales else ", g held")
+    if held:  # the directional check moves every parameter; a held g's reported 0 would not match
+        return [(name, "dx and all", worst, TOLERANCE)]
     return [(name, "dx and all", worst, TOLERANCE),
             (name, "directional", gradcheck.directional_check(D, x, seed=seed), TOLERANCE)]

@@ -21,9 +21,11 @@ and G by feature matching (``feature_matching_loss``): the squared distance betw
 mean of D's last hidden layer over a real batch and over a generated one.
 
 The networks (``discriminator``, ``generator``): D is ReLU layers with Gaussian noise
-added to every layer's input (``GaussianNoise``), Salimans et al.'s regulariser; G is
-Linear, batch norm, ReLU layers and a sigmoid. ``SemiSupervisedGAN`` holds them and
-takes the training steps; ``npgan.models.semisup.training`` wraps it for the trainer.
+added to every layer's input (``npgan.nn.noise.GaussianNoise``), Salimans et al.'s
+regulariser, optionally weight-normalised (``npgan.nn.weightnorm``); G is Linear, batch
+norm, ReLU (or softplus) layers and a sigmoid, its output layer optionally weight-normalised.
+``SemiSupervisedGAN`` holds them and takes the training steps; ``npgan.models.semisup.training``
+wraps it for the trainer.
 """
 
 import math
@@ -31,10 +33,13 @@ import math
 import numpy
 
 from npgan.backend import asarray, get_backend, to_numpy
-from npgan.nn import functional, losses
+from npgan.nn import losses
 from npgan.nn.image_layers import BatchNorm
 from npgan.nn.kernels import sigmoid
-from npgan.nn.layers import Layer, Linear, ReLU, Sequential, Sigmoid
+from npgan.nn.layers import Linear, ReLU, Sequential, Sigmoid
+from npgan.nn.noise import GaussianNoise
+from npgan.nn.softplus import Softplus
+from npgan.nn.weightnorm import WeightNormLinear
 
 CLASSES = 10  # MNIST's digits: the K of "K + 1"
 
@@ -108,136 +113,97 @@ def feature_matching_loss(real_features, fake_features):
 
 # ---- the layers and networks -----------------------------------------------------
 
-class GaussianNoise(Layer):
-    """``y = x + std * e``, ``e ~ N(0, 1)`` drawn from ``rng`` in training; the identity in evaluation.
-
-    The noise does not depend on ``x``, so ``dy/dx = I`` and backward returns ``dy``
-    itself. ``fixed_noise`` (an array of ``e`` of the input's shape) holds the draw fixed
-    for gradient checks, as ``Dropout.fixed_mask`` does.
-    """
-
-    def __init__(self, std, rng):
-        super().__init__()
-        if not std >= 0:
-            raise ValueError(f"GaussianNoise: std must be >= 0, got {std}")
-        self.std, self.rng, self.fixed_noise = float(std), rng, None
-
-    def __repr__(self):
-        return f"GaussianNoise(std={self.std})"
-
-    def forward(self, x, training=True):
-        x = self._check_input(x)
-        self._cache = x.shape
-        if not training or self.std == 0:
-            return x
-        e = self.fixed_noise if self.fixed_noise is not None else self.rng.normal(x.shape, x.dtype)
-        if tuple(e.shape) != tuple(x.shape):
-            raise ValueError(f"{self!r}: expected fixed_noise of shape {tuple(x.shape)}, got {tuple(e.shape)}")
-        return x + self.std * e
-
-    def backward(self, dy, input_grad=True, param_grads=True):
-        self._check_grad(dy, self._take_cache())
-        return dy
-
-
-class WeightNormLinear(Layer):
-    """``y = x W + b`` with ``W = v g / |v|`` column by column (Salimans and Kingma 2016).
-
-    ``v`` (n_in, n_out) sets each unit's direction, ``g`` (n_out,) its length. With
-    ``c_j = |v_j| = sqrt(sum_i v_ij^2)`` and ``W_ij = g_j v_ij / c_j``, the linear layer's
-    ``dW = x^T dy``, ``db = sum_n dy``, ``dx = dy W^T`` (``functional.linear_backward``), and
-
-        dg_j  = sum_i dW_ij dW_ij/dg_j = sum_i dW_ij v_ij / c_j,
-        dv_kj = sum_i dW_ij g_j (delta_ik / c_j - v_ij v_kj / c_j^3)
-              = (g_j / c_j) (dW_kj - v_kj dg_j / c_j)
-
-    (``dc_j / dv_kj = v_kj / c_j``): the gradient of ``v`` has no part along ``v``, so a
-    step only turns each unit; ``g`` alone scales it. ``init_from(x)`` is the
-    data-dependent start: ``g`` and ``b`` such that the outputs on ``x`` have mean 0 and
-    standard deviation 1 per unit.
-    """
-
-    def __init__(self, n_in, n_out, rng, dtype="float32"):
-        super().__init__()
-        xp = get_backend()
-        self.n_in, self.n_out = n_in, n_out
-        self.params = {"v": rng.normal((n_in, n_out), dtype, std=0.05), "g": xp.ones(n_out, dtype=dtype),
-                       "b": xp.zeros(n_out, dtype=dtype)}
-
-    def __repr__(self):
-        return f"WeightNormLinear({self.n_in}, {self.n_out})"
-
-    def weight(self):
-        v, g = self.params["v"], self.params["g"]
-        norm = get_backend().sqrt((v * v).sum(axis=0))  # (n_out,)
-        return v * (g / norm), norm
-
-    def forward(self, x, training=True):
-        x = self._check_input(x, self.n_in)
-        W, norm = self.weight()
-        y, cache = functional.linear_forward(x, W, self.params["b"])
-        self._cache = (cache, norm)
-        return y
-
-    def backward(self, dy, input_grad=True, param_grads=True):
-        cache, norm = self._take_cache()
-        self._check_grad(dy, (cache[0].shape[0], self.n_out))
-        dx, dW, db = functional.linear_backward(dy, cache, input_grad, param_grads)
-        if param_grads:
-            v, g = self.params["v"], self.params["g"]
-            dg = (dW * v).sum(axis=0) / norm  # (n_out,)
-            self.grads = {"v": (g / norm) * (dW - v * (dg / norm)), "g": dg, "b": db}
-        return dx
-
-    def init_from(self, x):
-        """Set ``g = 1 / std(t)`` and ``b = -mean(t) / std(t)`` for ``t = x v / |v|``; returns the new output."""
-        v = self.params["v"]
-        t = x @ (v / get_backend().sqrt((v * v).sum(axis=0)))
-        mean, std = t.mean(axis=0), t.std(axis=0) + 1e-6
-        self.params["g"][...] = 1.0 / std
-        self.params["b"][...] = -mean / std
-        return (t - mean) / std
-
-
-def init_weight_norm(network, x):
-    """Data-dependent start of every ``WeightNormLinear`` in ``network`` (in order), on the batch ``x``."""
-    for layer in network.layers:
-        x = layer.init_from(x) if isinstance(layer, WeightNormLinear) else layer.forward(x, training=False)
-
-
 def he_range(n_in):
     """``sqrt(6 / n_in)``: a uniform draw in +-this has variance ``2 / n_in`` (He et al. 2015, for ReLU)."""
     return math.sqrt(6.0 / n_in)
 
 
+def glorot_range(n_in, n_out):
+    """``sqrt(6 / (n_in + n_out))``: Glorot and Bengio's uniform start (Lasagne's default, Improved GAN's G)."""
+    return math.sqrt(6.0 / (n_in + n_out))
+
+
+# Improved GAN's starts: D's directions v ~ N(0, 0.1^2); G's weight-normalised output's
+# v ~ N(0, 0.04^2), whose column length (0.04 sqrt(500) = 0.9) is that of their Glorot-uniform
+# draw for a 500-wide input. A unit turns by about lr / |v| per Adam step, so these set rates.
+D_WEIGHT_NORM_STD = 0.1
+G_WEIGHT_NORM_STD = 0.04
+
+
 def discriminator(hidden, rng, input_noise=0.3, hidden_noise=0.5, n_in=784, classes=CLASSES, dtype="float32",
-                  weight_norm=False):
+                  weight_norm=False, train_scales=True):
     """Images (N, n_in) -> class logits (N, classes): noise, then per width Linear, ReLU, noise.
 
     Salimans et al. (MNIST): input noise 0.3, 0.5 before every later layer. The features
     that G matches are the last ReLU's output, ``features(D)`` (everything before the
     last noise layer). ``weight_norm``: ``WeightNormLinear`` layers (start them with
-    ``init_weight_norm``) instead of ``Linear`` ones uniform in +-``he_range``.
+    ``init_weight_norm``) instead of ``Linear`` ones uniform in +-``he_range``;
+    ``train_scales=False`` holds the hidden layers' lengths ``g`` at that start and trains
+    only the output layer's (Improved GAN's MNIST D).
     """
-    def linear(a, b):
-        return WeightNormLinear(a, b, rng, dtype) if weight_norm else Linear(a, b, rng, he_range(a), dtype)
+    def linear(a, b, last=False):
+        if weight_norm:
+            return WeightNormLinear(a, b, rng, dtype, D_WEIGHT_NORM_STD, train_scale=train_scales or last)
+        return Linear(a, b, rng, he_range(a), dtype)
 
     layers, width = [GaussianNoise(input_noise, rng)], n_in
     for h in hidden:
         layers += [linear(width, h), ReLU(), GaussianNoise(hidden_noise, rng)]
         width = h
-    layers.append(linear(width, classes))
+    layers.append(linear(width, classes, last=True))
     return Sequential(*layers)
 
 
-def generator(noise_dim, hidden, rng, n_out=784, momentum=0.1, dtype="float32"):
-    """Noise (N, noise_dim) -> images (N, n_out): Linear, BatchNorm, ReLU per width, Linear, sigmoid."""
+class ScaleFreeBatchNorm(BatchNorm):
+    """``BatchNorm`` with its scale held at 1: ``y = xhat + beta`` (Improved GAN's G, ``batch_norm(g=None)``).
+
+    ``gamma`` stays in ``params`` (files keep it) at 1 and its reported gradient is 0, so no
+    optimiser moves it; ``dx`` and ``dbeta`` are ``BatchNorm``'s with ``gamma = 1``.
+    """
+
+    held = ("gamma",)
+
+    def backward(self, dy, input_grad=True, param_grads=True):
+        dx = super().backward(dy, input_grad, param_grads)
+        if param_grads:
+            self.grads["gamma"] = get_backend().zeros_like(self.params["gamma"])
+        return dx
+
+
+def held_keys(network):
+    """``"<index>.<name>"`` of the parameters a network holds fixed (reported gradient 0): checks leave them out."""
+    held = set()
+    for i, layer in enumerate(network.layers):
+        if getattr(layer, "train_scale", True) is False:
+            held.add(f"{i}.g")
+        held.update(f"{i}.{name}" for name in getattr(layer, "held", ()))
+    return held
+
+
+def generator(noise_dim, hidden, rng, n_out=784, momentum=0.1, dtype="float32", activation="relu",
+              output_weight_norm=False, bn_scale=True):
+    """Noise (N, noise_dim) -> images (N, n_out): Linear, BatchNorm, activation per width, Linear, sigmoid.
+
+    ``activation`` "relu" (Linear layers uniform in +-``he_range``) or "softplus" (in
+    +-``glorot_range``, Improved GAN's G); ``output_weight_norm``: the output layer a
+    ``WeightNormLinear`` with ``g`` starting at 1 and trained (their ``l2normalize``);
+    ``bn_scale=False``: batch norm without a learned scale (``ScaleFreeBatchNorm``, theirs).
+    """
+    norm = BatchNorm if bn_scale else ScaleFreeBatchNorm
+    if activation not in ("relu", "softplus"):
+        raise ValueError(f"generator: activation must be 'relu' or 'softplus', got {activation!r}")
+
+    def start(a, b):
+        return he_range(a) if activation == "relu" else glorot_range(a, b)
+
     layers, width = [], noise_dim
     for h in hidden:
-        layers += [Linear(width, h, rng, he_range(width), dtype), BatchNorm(h, momentum, dtype=dtype), ReLU()]
+        layers += [Linear(width, h, rng, start(width, h), dtype), norm(h, momentum, dtype=dtype),
+                   ReLU() if activation == "relu" else Softplus()]
         width = h
-    layers += [Linear(width, n_out, rng, he_range(width), dtype), Sigmoid()]
-    return Sequential(*layers)
+    out = (WeightNormLinear(width, n_out, rng, dtype, G_WEIGHT_NORM_STD) if output_weight_norm
+           else Linear(width, n_out, rng, start(width, n_out), dtype))
+    return Sequential(*layers, out, Sigmoid())
 
 
 def split_discriminator(D):

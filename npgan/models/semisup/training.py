@@ -29,7 +29,9 @@ from npgan.errors import UsageError
 from npgan.models.common import class_count, feature_count, image_shape, image_split, labelled_images
 from npgan.models.semisup import model as semisup
 from npgan.nn import losses
+from npgan.nn.averaging import ExponentialAverage
 from npgan.nn.optim import Adam, ExponentialDecay
+from npgan.nn.weightnorm import init_weight_norm
 
 
 def draw_labelled(labels, n, seed, classes=semisup.CLASSES):
@@ -89,12 +91,39 @@ class SemiSupervisedGAN:
     def __init__(self, config, rng, features=None):
         self.config, self.rng = config, rng
         features = features or feature_count(config)  # 784 for MNIST
-        self.D = semisup.discriminator(config.d_hidden, rng, config.semisup_input_noise, config.semisup_hidden_noise,
-                                 n_in=features, classes=class_count(config, semisup.CLASSES), dtype=config.dtype,
-                                 weight_norm=bool(config.semisup_weight_norm))
-        self.G = semisup.generator(config.noise_dim, config.g_hidden, rng, n_out=features, dtype=config.dtype)
+        self.D = self.build_discriminator(rng, features)
+        self.G = semisup.generator(config.noise_dim, config.g_hidden, rng, n_out=features, dtype=config.dtype,
+                                   activation=config.semisup_g_activation,
+                                   output_weight_norm=bool(config.semisup_g_weight_norm),
+                                   bn_scale=bool(config.semisup_g_bn_scale))
         self.body, self.head = semisup.split_discriminator(self.D)
+        self.features = features
+        self.average = None  # D's exponential average (``start_average``), when the config asks for one
         self.state = {}
+
+    def build_discriminator(self, rng, features=784):
+        config = self.config
+        return semisup.discriminator(config.d_hidden, rng, config.semisup_input_noise, config.semisup_hidden_noise,
+                                     n_in=features, classes=class_count(config, semisup.CLASSES), dtype=config.dtype,
+                                     weight_norm=bool(config.semisup_weight_norm),
+                                     train_scales=bool(config.semisup_train_scales))
+
+    def start_average(self):
+        """Begin D's exponential average (rate ``config.semisup_average``) at D's parameters as they are now.
+
+        The average's networks are built from a ``Random`` of their own, so that the run's
+        random stream is the same with or without one.
+        """
+        spare = Random(0)
+        self.average = ExponentialAverage(self.D, self.build_discriminator(spare, self.features),
+                                          self.config.semisup_average)
+        self.averaged_D = self.build_discriminator(spare, self.features)
+
+    def evaluation_D(self):
+        """The D that classifies: the bias-corrected average of D's parameters if one is kept, else D."""
+        if self.average is None or self.average.updates == 0:
+            return self.D
+        return self.average.corrected(self.averaged_D)
 
     def sample_noise(self, n, rng=None):
         rng, config = rng or self.rng, self.config
@@ -110,9 +139,9 @@ class SemiSupervisedGAN:
                  for i in range(0, n, batch_size)]
         return parts[0] if len(parts) == 1 else get_backend().concatenate(parts)
 
-    def classify(self, x):
-        """The predicted digit of each row of ``x`` (host int64)."""
-        return semisup.predict(self.D, x)
+    def classify(self, x, averaged=True):
+        """The predicted digit of each row of ``x`` (host int64), by ``evaluation_D()`` (``averaged=False``: D)."""
+        return semisup.predict(self.evaluation_D() if averaged else self.D, x)
 
     def d_step(self, unlabelled, labelled, labels, optimizer):
         """One update of D on the three batches; returns its statistics (0-d arrays)."""
@@ -124,6 +153,8 @@ class SemiSupervisedGAN:
         unsup, dreal, dfake = semisup.unsupervised_loss(logits[n_lab:n_lab + n_unl], logits[n_lab + n_unl:])
         self.D.backward(xp.concatenate([dsup, dreal, dfake]), input_grad=False)
         optimizer.step()
+        if self.average is not None:
+            self.average.update()
         return {"sup_loss": sup, "unsup_loss": unsup,
                 "d_real": semisup.real_probability(logits[n_lab:n_lab + n_unl]).mean(),
                 "d_fake": semisup.real_probability(logits[n_lab + n_unl:]).mean(),
@@ -141,8 +172,42 @@ class SemiSupervisedGAN:
         return {"g_loss": loss}
 
 
+class AdamEpsInside(Adam):
+    """Adam as Improved GAN's code writes it: ``p <- p - lr m_hat / sqrt(v_hat + eps)``.
+
+    npgan's ``Adam`` divides by ``sqrt(v_hat) + eps`` (Kingma and Ba's form). With eps
+    inside the root (theirs: 1e-8), a parameter whose gradients are of size ``|g|`` well
+    below ``sqrt(eps) = 1e-4`` moves by about ``lr |g| / 1e-4`` per step, not ``lr``: small
+    gradients take small steps. Above it the two forms agree. Everything else (the moments,
+    their bias corrections, the state a checkpoint keeps) is ``Adam``'s.
+    """
+
+    def step(self):
+        xp = get_backend()
+        lr, t = self.lr, self.updates + 1
+        correction1, correction2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t
+        for key, layer, name in self.network.parameters():
+            p, g = layer.params[name], layer.grads[name]
+            if g.shape != p.shape:
+                raise ValueError(f"Adam: gradient of {key} has shape {g.shape}, parameter {p.shape}")
+            m, v = self.first[key], self.second[key]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            denominator = v / correction2
+            denominator += self.eps
+            xp.sqrt(denominator, out=denominator)
+            p -= (lr / correction1) * m / denominator
+        self.updates = t
+
+
 def adam(config, network):
+    """Adam for ``network``: npgan's, or with ``config.semisup_adam_eps > 0`` Improved GAN's ``AdamEpsInside``."""
     decay = ExponentialDecay(config.lr, config.lr_decay, config.lr_min)
+    if config.semisup_adam_eps > 0:
+        return AdamEpsInside(network, config.lr, config.adam_beta1, config.adam_beta2, config.semisup_adam_eps,
+                             lr_schedule=decay)
     return Adam(network, config.lr, config.adam_beta1, config.adam_beta2, lr_schedule=decay)
 
 
@@ -150,7 +215,7 @@ class SemiSupervisedModel:
     """What ``train.Trainer`` trains for ``model = "semisup"`` (its interface: ``npgan.train``)."""
 
     stat_names = ("sup_loss", "unsup_loss", "g_loss", "d_real", "d_fake", "train_error")
-    log_fields = stat_names + ("lr", "valid_error", "test_error")
+    log_fields = stat_names + ("lr", "valid_error", "test_error", "test_error_iterate")
     blas_threads = None
 
     def __init__(self, config):
@@ -161,16 +226,21 @@ class SemiSupervisedModel:
             labelled_images(config, config.batch_size)  # one line for too few images, or none labelled
         chosen = draw_labelled(mnist.train_y, config.labels, config.label_seed, class_count(config, semisup.CLASSES))
         x = asarray(mnist.train_x, dtype=config.dtype)
-        self.data = SemiSupervisedBatches(x, x[asarray(chosen)], asarray(mnist.train_y[chosen].astype(numpy.int64)),
+        unlabelled = x
+        if config.semisup_unlabelled == "train+valid":  # Improved GAN's 60,000 unlabelled images
+            unlabelled = get_backend().concatenate([x, asarray(mnist.valid_x, dtype=config.dtype)])
+        self.data = SemiSupervisedBatches(unlabelled, x[asarray(chosen)],
+                                          asarray(mnist.train_y[chosen].astype(numpy.int64)),
                                           config.batch_size, self.rng)
         self.labelled_indices = chosen
         self.gan = SemiSupervisedGAN(config, self.rng)
-        if config.semisup_weight_norm:  # the data-dependent start, on the first 500 training images
-            semisup.init_weight_norm(self.gan.D, x[:500])
+        if config.semisup_weight_norm:  # the data-dependent start, on the first 500 training images, noise on
+            init_weight_norm(self.gan.D, x[:500], training=True)
+        if config.semisup_average:
+            self.gan.start_average()
         self.d_optimizer, self.g_optimizer = adam(config, self.gan.D), adam(config, self.gan.G)
         self.iterations_per_epoch = self.data.batches_per_epoch
         self.mnist = mnist
-
 
     @property
     def trained(self):
@@ -187,10 +257,19 @@ class SemiSupervisedModel:
         return out
 
     def end_epoch(self, epoch):
-        """The log's ``lr`` and the error of D's class on the validation and test images."""
+        """The log's ``lr`` and the error of D's class on the validation and test images.
+
+        ``valid_error``, ``test_error``: the D that classifies (``evaluation_D``: the average
+        when one is kept); ``test_error_iterate``: D's parameters as they are now.
+        """
         mnist = self.mnist
         errors = {f"{split}_error": float((self.gan.classify(getattr(mnist, f"{split}_x"))
                                            != getattr(mnist, f"{split}_y")).mean()) for split in ("valid", "test")}
+        if self.gan.average is None:
+            errors["test_error_iterate"] = errors["test_error"]
+        else:
+            errors["test_error_iterate"] = float((self.gan.classify(mnist.test_x, averaged=False)
+                                                  != mnist.test_y).mean())
         opt = self.d_optimizer
         return {"lr": opt.lr_schedule(opt.updates - 1), **errors}
 
@@ -199,6 +278,9 @@ class SemiSupervisedModel:
                                                      {"G": self.g_optimizer, "D": self.d_optimizer},
                                                      self.rng, self.data, mid_epoch)
         state["labelled_indices"] = self.labelled_indices.tolist()
+        if self.gan.average is not None:  # the raw average (from 0) and its count of updates
+            networks["D_average"] = self.gan.average.raw
+            state["average_updates"] = self.gan.average.updates
         return state, networks, optimizers
 
     def restore(self, path, state, arrays):
@@ -207,6 +289,9 @@ class SemiSupervisedModel:
                                   "with its own --labels and --label-seed")
         restore_training_parts(path, state, arrays, {"G": self.gan.G, "D": self.gan.D},
                                {"G": self.g_optimizer, "D": self.d_optimizer}, self.rng, self.data)
+        if self.gan.average is not None:
+            load_into(path, arrays, "D_average", self.gan.average.raw)
+            self.gan.average.updates = int(state["average_updates"])
 
 
 def semisupervised_outputs(model, epoch, out_dir, say):
@@ -219,30 +304,39 @@ def semisupervised_outputs(model, epoch, out_dir, say):
 
 
 def load_semisupervised(path, config, state, arrays, averaged=False):
-    """The ``SemiSupervisedGAN`` of a file already read: a training checkpoint (G and D), or a
-    classifier file (``export_classifier``: D only, ``G`` is then ``None``)."""
+    """The ``SemiSupervisedGAN`` of a file already read: a training checkpoint (G and D, and D's
+    average if the run kept one), or a classifier file (``export_classifier``: D only, ``G`` is
+    then ``None``)."""
     gan = SemiSupervisedGAN(config, Random(config.seed))
     load_into(path, arrays, "D", gan.D)
     if any(name.startswith("G/") for name in arrays):
         load_into(path, arrays, "G", gan.G)
     else:
         gan.G = None
+    if any(name.startswith("D_average/") for name in arrays):
+        gan.start_average()
+        load_into(path, arrays, "D_average", gan.average.raw)
+        gan.average.updates = int(state["average_updates"])
     gan.state = state
     return gan
 
 
 def export_classifier(gan, out_path):
-    """Write a semi-supervised model's D alone, float16: what ``npgan classify`` needs.
+    """Write a semi-supervised model's classifying D alone, float16: what ``npgan classify`` needs.
 
-    gan: the loaded model (``npgan.load`` of a training checkpoint). The file's state records
-    its own test error (``test_errors``: how many of the 10,000 MNIST test images its float16
-    weights misclassify), for ``npgan classify`` to reproduce.
+    gan: the loaded model (``npgan.load`` of a training checkpoint); the D written is
+    ``gan.evaluation_D()`` (the average of D's parameters when the run kept one). The file's
+    state records its own test error (``test_errors``: how many of the 10,000 MNIST test images
+    its float16 weights misclassify), for ``npgan classify`` to reproduce.
     """
-    note = {"contents": "D only (the (K+1)-class discriminator, for npgan classify), float16; no generator",
+    D = gan.evaluation_D()
+    averaged = D is not gan.D
+    note = {"contents": "D only (the (K+1)-class discriminator, for npgan classify), float16; no generator"
+                        + ("; the average of D's parameters" if averaged else ""),
             "source_epoch": gan.state.get("epoch"), "labelled_indices": gan.state.get("labelled_indices")}
-    checkpoint.save(out_path, gan.config, note, {"D": gan.D}, kind="generator", dtype="float16")
+    checkpoint.save(out_path, gan.config, note, {"D": D}, kind="generator", dtype="float16")
     _, state, arrays = checkpoint.read(out_path)
     mnist = load_mnist()
     written = load_semisupervised(out_path, gan.config, state, arrays)
     note["test_errors"] = int((written.classify(mnist.test_x) != mnist.test_y).sum())
-    checkpoint.save(out_path, gan.config, note, {"D": gan.D}, kind="generator", dtype="float16")
+    checkpoint.save(out_path, gan.config, note, {"D": D}, kind="generator", dtype="float16")

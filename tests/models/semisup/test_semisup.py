@@ -3,6 +3,7 @@ gradient checks, the labelled draw, a tiny training run through the trainer, ``n
 and its refusals, and the frozen-feature classifier."""
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -16,10 +17,11 @@ from npgan.loading import load
 from npgan.models.semisup import model as semisup
 from npgan.models.semisup.checks import rows
 from npgan.models.semisup.features import classification_error, maxout_features, standardiser, train_softmax
-from npgan.models.semisup.training import draw_labelled, export_classifier
+from npgan.models.semisup.training import SemiSupervisedModel, draw_labelled, export_classifier
 from npgan.nn import mlp
+from npgan.nn.weightnorm import init_weight_norm
 from npgan.presets import Config, get_preset
-from npgan.train import train
+from npgan.train import Interrupted, Trainer, train
 
 TINY = Config(model="semisup", labels=20, d_hidden=(16, 8), g_hidden=(8,), noise_dim=4, optimizer="adam", lr=0.003,
               batch_size=1000, epochs=1, sample_every=1, g_output_bias="zero")
@@ -171,7 +173,7 @@ def test_weight_norm_starts_from_the_data_with_unit_outputs():
     rng = Random(2)
     D = semisup.discriminator((20, 10), rng, 0.3, 0.5, n_in=30, classes=4, weight_norm=True, dtype="float64")
     x = rng.uniform(0, 1, (200, 30), "float64")
-    semisup.init_weight_norm(D, x)
+    init_weight_norm(D, x, training=False)
     logits = to_numpy(D.forward(x, training=False))
     assert np.allclose(logits.mean(axis=0), 0, atol=1e-6) and np.allclose(logits.std(axis=0), 1, atol=1e-4)
     v, g = to_numpy(D.layers[1].params["v"]), to_numpy(D.layers[1].params["g"])
@@ -188,3 +190,100 @@ def test_the_committed_semisupervised_model_reproduces_its_recorded_error(capsys
     assert main(["classify", path, "-o", str(tmp_path / "p.npy")]) == 0
     assert f"({state['test_errors']} of 10000" in capsys.readouterr().out
     assert state["test_errors"] <= 500  # the goal: at most 5% with 100 labels
+
+
+TINY_IMPROVED = TINY.replace(semisup_weight_norm=1, semisup_train_scales=0, semisup_g_activation="softplus",
+                             semisup_g_weight_norm=1, semisup_g_bn_scale=0, semisup_average=0.01,
+                             semisup_unlabelled="train+valid", semisup_adam_eps=1e-8, sample_every=0)
+
+
+def test_the_improved_preset_builds_improved_gans_networks():
+    from npgan.models.semisup.training import SemiSupervisedGAN
+    from npgan.nn.softplus import Softplus
+    from npgan.nn.weightnorm import WeightNormLinear
+    config = get_preset("mnist-semisup-improved")
+    gan = SemiSupervisedGAN(config, Random(0))
+    dense = [layer for layer in gan.D.layers if isinstance(layer, WeightNormLinear)]
+    assert [layer.n_out for layer in dense] == [1000, 500, 250, 250, 250, 10]
+    assert [layer.train_scale for layer in dense] == [False] * 5 + [True]
+    noise = [layer.std for layer in gan.D.layers if isinstance(layer, semisup.GaussianNoise)]
+    assert noise == [0.3] + [0.5] * 5
+    assert sum(isinstance(layer, Softplus) for layer in gan.G.layers) == 2
+    assert sum(isinstance(layer, semisup.ScaleFreeBatchNorm) for layer in gan.G.layers) == 2
+    assert isinstance(gan.G.layers[-2], WeightNormLinear) and gan.G.layers[-2].train_scale
+    with pytest.raises(ValueError, match="needs semisup_weight_norm 1"):
+        TINY.replace(semisup_train_scales=0)
+    with pytest.raises(ValueError, match="semisup_unlabelled must be"):
+        TINY.replace(semisup_unlabelled="test")
+
+
+@pytest.fixture(scope="module")
+def improved(tmp_path_factory):
+    require_data()
+    root = tmp_path_factory.mktemp("improved")
+    model = train(TINY_IMPROVED, root / "whole", quiet=True)
+    return root, model
+
+
+def test_an_averaged_run_scores_and_exports_the_average_and_resumes_bit_identically(improved, tmp_path):
+    root, model = improved
+    _, state, arrays = checkpoint.read(root / "whole" / "checkpoint.npz")
+    assert state["average_updates"] == 60  # 60,000 unlabelled images in batches of 1,000, one epoch
+    assert any(name.startswith("D_average/") for name in arrays)
+    log = (root / "whole" / "log.csv").read_text().splitlines()
+    row = dict(zip(log[0].split(","), log[-1].split(",")))
+    test_y = load_mnist().test_y
+    averaged, iterate = model.classify(load_mnist().test_x), model.classify(load_mnist().test_x, averaged=False)
+    assert float((averaged != test_y).mean()) == pytest.approx(float(row["test_error"]), abs=1e-9)
+    assert float((iterate != test_y).mean()) == pytest.approx(float(row["test_error_iterate"]), abs=1e-9)
+    assert not np.array_equal(averaged, iterate)  # the average is another classifier
+    export_classifier(load(root / "whole" / "checkpoint.npz"), tmp_path / "c.npz")
+    assert "average" in checkpoint.read(tmp_path / "c.npz")[1]["contents"]
+    assert main(["classify", str(tmp_path / "c.npz"), "-o", str(tmp_path / "p.npy")]) == 0
+    assert (np.load(tmp_path / "p.npy") == averaged).mean() > 0.99
+    # interrupted (SIGINT) after 30 of the epoch's 60 updates, then resumed: the same run, the average included
+    trainer = Trainer(SemiSupervisedModel(TINY_IMPROVED), root / "split", quiet=True)
+    step = trainer.model.step
+
+    def stepping(i):
+        out = step(i)
+        if i == 29:
+            trainer._handle_signal(signal.SIGINT, None)
+        return out
+
+    trainer.model.step = stepping
+    with pytest.raises(Interrupted):
+        trainer.run()
+    assert checkpoint.read(root / "split" / "checkpoint.npz")[1]["average_updates"] == 30
+    train(TINY_IMPROVED, root / "split", resume=root / "split" / "checkpoint.npz", quiet=True)
+    _, _, resumed = checkpoint.read(root / "split" / "checkpoint.npz")
+    for name in arrays:
+        if name.startswith(("D/", "G/", "D_average/")):
+            assert np.array_equal(resumed[name], arrays[name]), name
+
+
+def test_adam_with_eps_inside_the_root_takes_improved_gans_steps():
+    from npgan.models.semisup.training import AdamEpsInside
+    from npgan.nn.layers import Linear, Sequential
+    from npgan.nn.optim import Adam
+    nets = [Sequential(Linear(3, 2, Random(0), 0.5, "float64")) for _ in range(2)]
+    inside, outside = AdamEpsInside(nets[0], 0.01, 0.5, 0.999, 1e-8), Adam(nets[1], 0.01, 0.5, 0.999, 1e-8)
+    rng = np.random.default_rng(0)
+    scales = np.array([[1.0, 1e-6], [1.0, 1e-6], [1.0, 1e-6]])  # a large and a tiny gradient per row
+    start = to_numpy(nets[0].params["0.W"]).copy()
+    g = (np.abs(rng.normal(size=(2, 3, 2))) + 0.5) * scales  # one sign, so that the steps add up
+    for net, opt in zip(nets, (inside, outside)):
+        for t in range(2):
+            layer = net.layers[0]
+            layer.grads = {"W": asarray(g[t]), "b": asarray(np.zeros(2))}
+            opt.step()
+    m, v, expected = np.zeros((3, 2)), np.zeros((3, 2)), start.copy()
+    for t in range(2):
+        m = 0.5 * m + 0.5 * g[t]
+        v = 0.999 * v + 0.001 * g[t] ** 2
+        expected -= 0.01 * (m / (1 - 0.5 ** (t + 1))) / np.sqrt(v / (1 - 0.999 ** (t + 1)) + 1e-8)
+    moved_inside = to_numpy(nets[0].params["0.W"]) - start
+    moved_outside = to_numpy(nets[1].params["0.W"]) - start
+    assert np.allclose(to_numpy(nets[0].params["0.W"]), expected, rtol=0, atol=1e-12)
+    assert np.allclose(moved_inside[:, 0], moved_outside[:, 0], rtol=1e-6)  # large gradients: the same step
+    assert np.all(np.abs(moved_inside[:, 1]) < 0.05 * np.abs(moved_outside[:, 1]))  # tiny ones: far smaller
