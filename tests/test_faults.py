@@ -397,6 +397,10 @@ CASES = [
                                                   "-o", "z.npy"], 0, "",
          mnist_copy(only_test_files), no_network, env={"NPGAN_DATA_DIR": "{work}/data"}, unchanged=False,
          after=lambda w, m: np.load(w / "z.npy").shape == (3, 100) or pytest.fail("no codes")),
+    Case("33 elbo needs the test files alone", ["elbo", f"{PRE}/npgan-mnist-vae-binary.npz", "-k", "2", "--images",
+                                                "3", "-o", "b.json"], 0, "",
+         mnist_copy(only_test_files), no_network, env={"NPGAN_DATA_DIR": "{work}/data"}, unchanged=False,
+         after=lambda w, m: (w / "b.json").is_file() or pytest.fail("no bounds")),
     # ---- exit statuses and wording: the rest
     Case("34 a folder as the checkpoint", ["sample", "run", "-o", "s.png"], 2,
          "run is a folder; expected a checkpoint file (.npz), such as run/checkpoint.npz", copy("gan")),

@@ -18,6 +18,7 @@ from npgan.backend import Random, asarray
 from npgan.checkpoint import load_into, restore_training_parts, training_parts
 from npgan.datasets import OWN
 from npgan.datasets.batches import ShuffledBatches
+from npgan.datasets.idx import load_mnist_test
 from npgan.models.autoencoders.model import binarize, build
 from npgan.models.common import image_shape, image_split, momentum_ramp, set_epoch_momentum, training_images
 from npgan.nn.optim import Adam, ExponentialDecay, MomentumSGD
@@ -37,7 +38,10 @@ def evaluation_images(config, split, n=None):
     ``Random(EVALUATION_BINARIZATION_SEED)`` over the whole split (so the first ``n`` are
     the same whatever ``n``).
     """
-    x = asarray(getattr(image_split(config), f"{split}_x"), dtype=config.dtype)
+    if split == "test" and config.dataset == "mnist":  # the test files alone: the training files not read
+        x = asarray(load_mnist_test()[0], dtype=config.dtype)
+    else:
+        x = asarray(getattr(image_split(config), f"{split}_x"), dtype=config.dtype)
     if config.ae_binarize == "stochastic":
         x = binarize(x, Random(EVALUATION_BINARIZATION_SEED))
     return x[:n]
