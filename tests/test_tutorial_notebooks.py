@@ -48,6 +48,10 @@ def test_each_script_is_a_percent_notebook_that_round_trips(path):
 
 def test_a_tutorial_runs_as_a_notebook_in_fast_mode(tmp_path, monkeypatch):
     """Tutorial 1 (seconds, no data) made into a notebook by ``jupytext --sync`` and run by nbclient."""
+    # Jupyter's and IPython's own files (notebook signatures, kernel connections) under tmp_path, not
+    # in the user's home; jupytext and the kernel inherit these
+    for name in ("IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
+        monkeypatch.setenv(name, str(tmp_path / "jupyter" / name.lower()))
     folder = tmp_path / "tutorials"
     folder.mkdir()
     for name in (TUTORIALS[0].name, "jupytext.toml"):
