@@ -177,7 +177,6 @@ class Adam:
 
     def step(self):
         """One update of every parameter from the gradients the last ``backward`` left."""
-        xp = get_backend()
         lr, t = self.lr, self.updates + 1
         correction1, correction2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t
         for key, layer, name in self.network.parameters():
@@ -189,10 +188,14 @@ class Adam:
             m += (1.0 - self.beta1) * g
             v *= self.beta2
             v += (1.0 - self.beta2) * (g * g)
-            denominator = xp.sqrt(v / correction2)
-            denominator += self.eps
-            p -= (lr / correction1) * m / denominator
+            p -= (lr / correction1) * m / self.denominator(v / correction2)
         self.updates = t
+
+    def denominator(self, v_hat):
+        """What the step divides ``m_hat`` by: ``sqrt(v_hat) + eps`` (Kingma and Ba's form)."""
+        denominator = get_backend().sqrt(v_hat)
+        denominator += self.eps
+        return denominator
 
     def state_dict(self):
         """Host arrays and numbers that restore this optimiser exactly."""

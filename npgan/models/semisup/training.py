@@ -182,24 +182,9 @@ class AdamEpsInside(Adam):
     their bias corrections, the state a checkpoint keeps) is ``Adam``'s.
     """
 
-    def step(self):
-        xp = get_backend()
-        lr, t = self.lr, self.updates + 1
-        correction1, correction2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t
-        for key, layer, name in self.network.parameters():
-            p, g = layer.params[name], layer.grads[name]
-            if g.shape != p.shape:
-                raise ValueError(f"Adam: gradient of {key} has shape {g.shape}, parameter {p.shape}")
-            m, v = self.first[key], self.second[key]
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
-            v *= self.beta2
-            v += (1.0 - self.beta2) * (g * g)
-            denominator = v / correction2
-            denominator += self.eps
-            xp.sqrt(denominator, out=denominator)
-            p -= (lr / correction1) * m / denominator
-        self.updates = t
+    def denominator(self, v_hat):
+        v_hat += self.eps  # v_hat is the step's own temporary
+        return get_backend().sqrt(v_hat, out=v_hat)
 
 
 def adam(config, network):
