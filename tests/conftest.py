@@ -1,7 +1,9 @@
 """Shared fixtures: run array tests over every available backend; where the tests find their data."""
 
 import functools
+import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +177,26 @@ def pretrained_classifier_and_mnist():
     data = load_mnist(require_data("mnist"), download=False)
     net, state = classifier.load()
     return net, state, data
+
+
+def tree_hash(root):
+    """One SHA-256 of every path under ``root`` and every file's bytes: equal means unchanged."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(root).rglob("*")):
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def rewrite(source, target, change):
+    """Copy an .npz with ``change(arrays)`` applied (a hand-made or damaged file)."""
+    import numpy as np
+
+    from npgan import checkpoint
+
+    with np.load(source, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    change(arrays)
+    with open(target, "wb") as f:
+        checkpoint.write_npz(f, arrays)

@@ -13,7 +13,6 @@ whoever runs the tests (root ignores permission bits).
 import dataclasses
 import errno
 import gzip
-import hashlib
 import os
 import shutil
 import urllib.error
@@ -22,9 +21,9 @@ from pathlib import Path
 import conftest
 import numpy as np
 import pytest
-from conftest import REPOSITORY, mnist_dir
+from conftest import REPOSITORY, mnist_dir, rewrite, tree_hash
 
-from npgan import checkpoint, files
+from npgan import files
 from npgan import load as npgan_load
 from npgan.cli.parser import build_parser, main
 from npgan.datasets import idx
@@ -36,23 +35,6 @@ from npgan.train import Trainer, train
 PRE = os.path.join(REPOSITORY, "pretrained")
 TOY = ["--preset", "toy-1d", "--epochs", "1"]
 
-
-def tree_hash(root):
-    digest = hashlib.sha256()
-    for path in sorted(Path(root).rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def rewrite(source, target, change):
-    """Copy an .npz with ``change(arrays)`` applied (a hand-made or damaged file)."""
-    with np.load(source, allow_pickle=False) as npz:
-        arrays = {name: npz[name] for name in npz.files}
-    change(arrays)
-    with open(target, "wb") as f:
-        checkpoint.write_npz(f, arrays)
 
 
 @pytest.fixture(scope="module")

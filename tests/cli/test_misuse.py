@@ -6,7 +6,6 @@ stderr naming what was wrong, no traceback, and every file in the folder byte fo
 as before (a hash of the whole tree).
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -14,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA_REASON, data_available
+from conftest import DATA_REASON, data_available, rewrite, tree_hash
 
-from npgan import checkpoint
 from npgan.backend import Random
 from npgan.cli.parser import main
 from npgan.nn import mlp
@@ -26,23 +24,6 @@ from npgan.train import train
 DATA = Path(__file__).parents[1] / "data"
 TINY = ["--preset", "toy-1d", "--epochs", "1"]
 
-
-def tree_hash(root):
-    digest = hashlib.sha256()
-    for path in sorted(Path(root).rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def rewrite(source, target, change):
-    """Copy a checkpoint with ``change(arrays)`` applied to its arrays (a hand-made file)."""
-    with np.load(source, allow_pickle=False) as npz:
-        arrays = {name: npz[name] for name in npz.files}
-    change(arrays)
-    with open(target, "wb") as f:
-        checkpoint.write_npz(f, arrays)
 
 
 def config_change(**changes):
