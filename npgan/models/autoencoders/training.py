@@ -79,7 +79,6 @@ class AutoencoderModel:
         self.log_fields = self.stat_names + ("valid_loss", "lr")
         self._valid = None  # the validation images, read at the first end of an epoch
 
-
     @property
     def trained(self):
         """The trained object, as ``npgan.load`` gives it from this run's checkpoint."""

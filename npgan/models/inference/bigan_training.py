@@ -67,11 +67,11 @@ class BiGANModel:
         self._held_out = None  # (z, images): what end_epoch scores, drawn at its first call
         self.epoch = 0  # the epoch being run (begin_epoch), for the instance noise's annealing
 
-
     @property
     def trained(self):
         """The trained object, as ``npgan.load`` gives it from this run's checkpoint."""
         return self.gan
+
     @property
     def blas_threads(self):
         """1 when the largest product of a step is too small to share between BLAS threads, else ``None``."""

@@ -168,7 +168,6 @@ class EncoderModel:
             ("valid_pixel_mse",) if config.dataset in IMAGES else ()) + ("lr",)
         self._valid = None
 
-
     @property
     def trained(self):
         """The trained object, as ``npgan.load`` gives it from this run's checkpoint."""

@@ -85,11 +85,11 @@ class InpaintModel:
                                         config.iters_per_epoch or self.data.batches_per_epoch)
         self._held_out = None
 
-
     @property
     def trained(self):
         """The trained object, as ``npgan.load`` gives it from this run's checkpoint."""
         return self.gan
+
     @property
     def blas_threads(self):
         """1 when the largest product of a step is too small to share between BLAS threads, else ``None``."""
