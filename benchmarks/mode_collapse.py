@@ -40,7 +40,6 @@ import numpy  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import RESULTS_DIR, append_result  # noqa: E402
-from _ema import train_with_ema  # noqa: E402
 
 from npgan.backend import Random, to_numpy  # noqa: E402
 from npgan.datasets.toy import make_toy  # noqa: E402
@@ -109,7 +108,7 @@ def trained_generators(config, seed, ema=0.0):
     iterate, the one whose G is the mean of G over the ends of epochs ``average_from`` on
     (``None`` without ``average_from``, or when the run ends before it), and the training
     time. ``ema``: a decay in (0, 1) makes ``averaged`` the exponential moving average of G
-    instead (``_ema``).
+    over every step instead (``Config.average_rate = 1 - ema``, from the first epoch).
 
     Raises ``NonFiniteError`` when the run diverges.
     """
@@ -117,11 +116,10 @@ def trained_generators(config, seed, ema=0.0):
     with tempfile.TemporaryDirectory(prefix="npgan-mc-") as out:
         start = time.perf_counter()
         if ema:
-            last, averaged = train_with_ema(config, out, ema)
-        else:
-            last = train(config, out, quiet=True)
-            averaging = 0 < config.average_from <= config.epochs  # (--quick runs may end before it)
-            averaged = load(os.path.join(out, "checkpoint.npz"), averaged=True) if averaging else None
+            config = config.replace(average_from=1, average_rate=1.0 - ema)
+        last = train(config, out, quiet=True)
+        averaging = 0 < config.average_from <= config.epochs  # (--quick runs may end before it)
+        averaged = load(os.path.join(out, "checkpoint.npz"), averaged=True) if averaging else None
         seconds = time.perf_counter() - start
     return last, averaged, seconds
 

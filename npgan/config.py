@@ -86,6 +86,12 @@ class Config:
     # Training is unchanged; the average is a second generator, saved in checkpoints
     # (``npgan export --averaged``, ``npgan.load(path, averaged=True)``).
     average_from: int = 0
+    # 0: that average is the plain mean of the end-of-epoch generators. r in (0, 1): an
+    # exponential moving average instead, updated after every generator step from epoch
+    # average_from on: avg <- avg + r (p - avg), so it spans the
+    # last ~1/r steps. Batch norm's running statistics of the average are measured afresh
+    # on its own samples whenever it is used (npgan.models.gan.model.refresh_batch_norm).
+    average_rate: float = 0.0
     # autoencoders (model "ae", "dae", "vae"; npgan/models/autoencoders/model.py): the encoder's ReLU
     # hidden widths down to a code of ae_code numbers (the VAE's: mean and log-variance of
     # ae_code Gaussian latents), the decoder the same widths back up to one logit per pixel;
@@ -269,6 +275,9 @@ def _core_checks(config):
         (config.batch_size >= 1, "batch_size must be >= 1"),
         (config.epochs >= 1, "epochs must be >= 1"),
         (config.average_from >= 0, "average_from must be >= 0 (0: no averaging)"),
+        (0.0 <= config.average_rate < 1.0, "average_rate must be in [0, 1) (0: the plain mean of epochs)"),
+        (not config.average_rate or config.average_from, "average_rate needs average_from >= 1 (the first epoch "
+                                                          "averaged)"),
         (config.eval_every >= 0, "eval_every must be >= 0 (0: never)"),
         (config.noise_dim >= 1 and config.d_pieces >= 1, "noise_dim and d_pieces must be >= 1"),
         (0 < config.keep_input <= 1 and 0 < config.keep_hidden <= 1, "keep probabilities must be in (0, 1]"),

@@ -112,6 +112,11 @@ class Trainer:
         """The columns of ``log.csv``: epoch, seconds and the model's log fields."""
         return ["epoch", "seconds", *self.model.log_fields]
 
+    @property
+    def _timings(self):
+        """The log's measured times (wall clock, and the model's own, such as CPU time)."""
+        return ("seconds", *getattr(self.model, "timings", ()))
+
     def _resume_command(self):
         return f"npgan train --resume {self._last_checkpoint or self.checkpoint_path}"
 
@@ -121,8 +126,8 @@ class Trainer:
         """Write the checkpoint; ``log_row``: the epoch's log row, kept (seconds aside) to repair the log."""
         mid_epoch = self.iteration > 0
         state, networks, optimizers = self.model.checkpoint_parts(mid_epoch)
-        if log_row is not None:  # the wall-clock time stays out: the same run, the same bytes
-            log_row = {key: value for key, value in log_row.items() if key != "seconds"}
+        if log_row is not None:  # the times measured stay out: the same run, the same bytes
+            log_row = {key: value for key, value in log_row.items() if key not in self._timings}
         state.update(epoch=self.epoch, iteration=self.iteration, log_row=log_row)
         data = own_data(self.config)
         if data is not None:  # your own images: what they were, so that a resume on others is refused
@@ -175,7 +180,7 @@ class Trainer:
         rows = [row for row in found if int(row["epoch"]) <= self.epoch
                 and None not in row and None not in row.values()]
         if last_row and self.epoch and (not rows or int(rows[-1]["epoch"]) < self.epoch):
-            rows.append({**last_row, "seconds": "nan"})  # lost between the checkpoint and the log row
+            rows.append({**last_row, **dict.fromkeys(self._timings, "nan")})  # lost after the checkpoint
         columns = self.log_columns
 
         def write(f):

@@ -42,6 +42,17 @@ def non_negative_int(text):
     return _integer(text, 0, "an integer >= 0")
 
 
+def rate(text):
+    """A rate in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
 def seed(text):
     """A random seed: an integer >= 0."""
     return _integer(text, 0, "a seed, an integer >= 0")

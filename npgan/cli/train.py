@@ -10,7 +10,7 @@ import sys
 
 from npgan import checkpoint, presets
 from npgan.backend import backend_name
-from npgan.cli.arguments import non_negative_int, plural, positive_int, read_checkpoint, seed
+from npgan.cli.arguments import non_negative_int, plural, positive_int, rate, read_checkpoint, seed
 from npgan.config import UPDATES
 from npgan.datasets import IMAGE_SHAPES, OWN
 from npgan.datasets import own as own_images
@@ -23,7 +23,7 @@ from npgan.train import Interrupted, NonFiniteError, Trainer
 
 # Config fields that `npgan train` flags may change (and, resuming, which must not change).
 TRAIN_FLAGS = ("epochs", "k", "gen_loss", "update", "lr", "sample_every", "parzen_every", "eval_every", "average_from",
-               "generator_file", "labels", "label_seed")
+               "average_rate", "generator_file", "labels", "label_seed")
 
 
 def add_parser(sub, common):
@@ -53,6 +53,9 @@ def add_parser(sub, common):
     p.add_argument("--average-from", type=non_negative_int,
                    help="keep the mean of G over the ends of epochs from this one on (0: off; "
                         "see results/mnist/mnist.md)")
+    p.add_argument("--average-rate", type=rate, metavar="R",
+                   help="with --average-from: an exponential moving average of G after every step instead, "
+                        "avg += R (G - avg) (0: the mean of epoch ends)")
     p.add_argument("--generator-file", metavar="FILE",
                    help="model 'encoder' (--preset mnist-encoder): the generator file or GAN checkpoint E inverts")
     p.add_argument("--labels", type=non_negative_int,

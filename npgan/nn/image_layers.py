@@ -179,6 +179,31 @@ class BatchNorm(_ImageLayer):
         return dx
 
 
+def measure_running_statistics(network, inputs):
+    """Set each ``BatchNorm``'s running statistics in ``network`` to the mean of its batch statistics
+    over ``inputs`` (an iterable of minibatches, each run forward in training mode); returns how many
+    batch norms were measured.
+
+    A network whose parameters are an average of several (Polyak's mean of epochs, an
+    exponential average of steps) has running statistics averaged with them, which describe
+    none of the averaged networks' activations; measured afresh on the averaged network's own
+    inputs, they describe its (as Izmailov et al.'s SWA does, 2018). The t-th batch (from 0)
+    enters with rate 1 / (t + 1): ``r_t = r_{t-1} + (batch_t - r_{t-1}) / (t + 1)`` is the plain
+    mean of the first t + 1 batches' statistics, whatever came before.
+    """
+    norms = [layer for layer in getattr(network, "layers", [network]) if isinstance(layer, BatchNorm)]
+    rates = [norm.momentum for norm in norms]
+    try:
+        for t, x in enumerate(inputs if norms else ()):
+            for norm in norms:
+                norm.momentum = 1.0 / (t + 1)
+            network.forward(x, training=True)
+    finally:
+        for norm, rate in zip(norms, rates):
+            norm.momentum = rate
+    return len(norms)
+
+
 class _AnyShape(_ImageLayer):
     """An element-by-element layer: any input of at least (batch, something)."""
 

@@ -2,7 +2,6 @@
 ``model.py`` and an image data set; and loading a DCGAN file."""
 
 import functools
-import time
 
 from npgan.backend import asarray
 from npgan.datasets.batches import ShuffledBatches
@@ -17,16 +16,6 @@ class DCGANModel(GANModel):
     checkpoints and resume are ``GANModel``'s."""
 
     blas_threads = None  # every product is large enough to share between BLAS threads
-    # cpu_seconds: the CPU time of the epoch's steps, every thread of the process (time.process_time);
-    # the Frechet distance and pictures after it are not counted. A resumed epoch counts from the resume.
-    log_fields = GANModel.log_fields + ("cpu_seconds",)
-
-    def begin_epoch(self, epoch, fresh):
-        super().begin_epoch(epoch, fresh)
-        self._cpu_start = time.process_time()
-
-    def end_epoch(self, epoch):
-        return {**super().end_epoch(epoch), "cpu_seconds": time.process_time() - self._cpu_start}
 
     def build_networks(self, rng, output_bias):
         return build_dcgan(self.config, rng, output_bias)

@@ -11,6 +11,7 @@ a file describes and fills it.
 
 import copy
 import os
+import time
 
 from npgan.backend import Random, asarray, get_backend
 from npgan.checkpoint import CheckpointError, NamedArrays, load_into, optimizer_state
@@ -29,6 +30,7 @@ from npgan.models.common import (
 )
 from npgan.models.gan.model import GAN
 from npgan.nn import mlp
+from npgan.nn.image_layers import measure_running_statistics
 from npgan.nn.remedies import annealed_std
 
 
@@ -48,6 +50,15 @@ def build_gan(config, rng, output_bias=None):
                config.label_smoothing)
 
 
+def measure_batch_norm(gan, batch_size, batches=20, seed=0):
+    """Measure the running statistics of G's batch norms (if any) on ``batches`` minibatches of
+    its own samples, from noise of ``Random(seed)``: G's training stream is not touched, and
+    the same G always gets the same statistics. For an averaged G, whose averaged running
+    statistics belong to no generator (``image_layers.measure_running_statistics``)."""
+    rng = Random(seed)
+    measure_running_statistics(gan.G, (gan.sample_noise(batch_size, rng) for _ in range(batches)))
+
+
 def build_optimizers(config, gan):
     """``(d_optimizer, g_optimizer)``: one for D and one for G, each with its own state
     (``common.build_optimizer``); G's rate and its floor are ``config.g_lr_ratio`` times D's
@@ -65,7 +76,12 @@ class GANModel:
     """
 
     stat_names = ("d_loss", "g_loss", "d_real", "d_fake")
-    log_fields = stat_names + ("lr", "momentum")
+    # cpu_seconds: the CPU time of the epoch's steps, every thread of the process
+    # (time.process_time), for the training-efficiency curves; the pictures and scores after the
+    # steps are not counted, and a resumed epoch counts from the resume. Like ``seconds``, a
+    # measurement: the checkpoint's copy of the log row leaves it out.
+    log_fields = stat_names + ("lr", "momentum", "cpu_seconds")
+    timings = ("cpu_seconds",)
 
     def __init__(self, config):
         self.config = config
@@ -108,6 +124,7 @@ class GANModel:
     def begin_epoch(self, epoch, fresh):
         """Before the steps of epoch ``epoch`` (0-based); ``fresh``: from its first step, not a resume."""
         self.epoch = epoch
+        self._cpu_start = time.process_time()
         if fresh:
             self.data.new_epoch()
         set_epoch_momentum(self.config, self.momentum, (self.d_optimizer, self.g_optimizer), epoch)
@@ -123,10 +140,13 @@ class GANModel:
             noise["input_noise"] = annealed_std(config.instance_noise,
                                                 config.instance_noise_epochs * self.iterations_per_epoch, t)
         if config.update == "simultaneous":
-            return gan.simultaneous_step(self.data.batch(i), self.d_optimizer, self.g_optimizer, **noise)
-        for j in range(config.k):  # lines 2-6: k steps of the discriminator, each on a fresh minibatch
-            out = gan.d_step(self.data.batch(i * config.k + j), self.d_optimizer, **noise)
-        out.update(gan.g_step(self.data.batch_size, self.g_optimizer, **noise))  # lines 7-8: one generator step
+            out = gan.simultaneous_step(self.data.batch(i), self.d_optimizer, self.g_optimizer, **noise)
+        else:
+            for j in range(config.k):  # lines 2-6: k steps of the discriminator, each on a fresh minibatch
+                out = gan.d_step(self.data.batch(i * config.k + j), self.d_optimizer, **noise)
+            out.update(gan.g_step(self.data.batch_size, self.g_optimizer, **noise))  # lines 7-8: one generator step
+        if config.average_rate and self.epoch + 1 >= config.average_from:
+            self._fold_into_average(config.average_rate)
         return out
 
     def end_epoch(self, epoch):
@@ -134,34 +154,38 @@ class GANModel:
 
         ``lr`` is the learning rate of the epoch's last update, ``momentum`` the epoch's momentum.
         """
-        self._update_average(epoch)
+        cpu_seconds = time.process_time() - self._cpu_start
+        if self.config.average_from and not self.config.average_rate and epoch >= self.config.average_from:
+            self._fold_into_average(None)
         opt = self.g_optimizer
-        return {"lr": opt.lr_schedule(opt.updates - 1), "momentum": opt.momentum}
+        return {"lr": opt.lr_schedule(opt.updates - 1), "momentum": opt.momentum, "cpu_seconds": cpu_seconds}
 
-    def _update_average(self, epoch):
-        """Fold G's parameters at the end of this epoch into their running mean (float64).
+    def _fold_into_average(self, rate):
+        """Fold G's parameters as they are now into their average (float64).
 
-        mean_n = mean_{n-1} + (p - mean_{n-1}) / n: after n epochs it is the plain average
-        of the n end-of-epoch generators (Polyak averaging of the iterates).
+        ``rate`` None: the plain mean, mean_n = mean_{n-1} + (p - mean_{n-1}) / n, which after
+        n epochs is the average of the n end-of-epoch generators (Polyak averaging of the
+        iterates). A ``rate`` r: the exponential average avg <- avg + r (p - avg), after every
+        step. Either starts at G's parameters; ``n_averaged`` counts what was folded in.
         """
-        if not self.config.average_from or epoch < self.config.average_from:
-            return
         self.n_averaged += 1
         if self.g_average is None:
             self.g_average = {key: p.astype("float64") for key, p in self.gan.G.params.items()}
             return
         for key, p in self.gan.G.params.items():
             mean = self.g_average[key]
-            mean += (p - mean) / self.n_averaged
+            mean += (p - mean) * (rate or 1.0 / self.n_averaged)
 
     def averaged_gan(self):
-        """A copy of the GAN whose G holds the averaged parameters (``None`` before any)."""
+        """A copy of the GAN whose G holds the averaged parameters (``None`` before any), its batch
+        norms' running statistics measured on its own samples (``measure_batch_norm``)."""
         if self.g_average is None:
             return None
         gan = copy.copy(self.gan)
         gan.G = copy.deepcopy(self.gan.G)
         for key, value in gan.G.params.items():
             value[...] = self.g_average[key].astype(value.dtype)
+        measure_batch_norm(gan, self.config.batch_size)
         return gan
 
     # ---- checkpoints -----------------------------------------------------------------
@@ -223,8 +247,10 @@ def load_gan(path, config, state, arrays, averaged=False, build=build_gan):
             f"average_from > 0, from epoch average_from on, has one)")
     load_into(path, arrays, "Gavg" if averaged else "G", gan.G)
     load_discriminator(path, arrays, state, gan)
-    if averaged:  # the mean runs over the ends of the last n_averaged epochs
-        last = int(state["epoch"])
-        state["averaged_epochs"] = list(range(last - int(state["n_averaged"]) + 1, last + 1))
+    if averaged:
+        measure_batch_norm(gan, config.batch_size)
+        if not config.average_rate:  # the mean runs over the ends of the last n_averaged epochs
+            last = int(state["epoch"])
+            state["averaged_epochs"] = list(range(last - int(state["n_averaged"]) + 1, last + 1))
     gan.config, gan.state = config, state
     return gan

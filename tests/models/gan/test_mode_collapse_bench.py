@@ -6,6 +6,7 @@ import pytest
 from mode_collapse import run_one, score, trained_generators
 
 from npgan.backend import to_numpy
+from npgan.models.gan.training import GANModel
 from npgan.presets import get_preset
 
 
@@ -49,18 +50,19 @@ def test_run_one_scores_the_averaged_generator_and_reports_the_last_beside_it(ti
 
 
 def test_the_moving_average_follows_its_recurrence_and_is_scored(tiny, monkeypatch):
-    from _ema import EMAGANModel
-
-    model, decay = EMAGANModel(tiny, 0.9), 0.9
-    expected = {key: to_numpy(p).astype("float64") for key, p in model.gan.G.params.items()}
+    rate = 0.1
+    model = GANModel(tiny.replace(average_from=1, average_rate=rate))
     model.begin_epoch(0, fresh=True)
-    for i in range(3):
+    model.step(0)  # the average starts at G after the first step
+    expected = {key: to_numpy(p).astype("float64") for key, p in model.gan.G.params.items()}
+    for i in range(1, 4):
         model.step(i)
         for key, p in model.gan.G.params.items():
-            expected[key] = decay * expected[key] + (1 - decay) * to_numpy(p)
+            expected[key] = (1 - rate) * expected[key] + rate * to_numpy(p).astype("float64")
+    assert model.n_averaged == 4
     for key in expected:
-        numpy.testing.assert_allclose(to_numpy(model.g_ema[key]), expected[key], rtol=1e-12)
-    ema_gan = model.ema_gan()
+        numpy.testing.assert_allclose(to_numpy(model.g_average[key]), expected[key], rtol=1e-12)
+    ema_gan = model.averaged_gan()
     numpy.testing.assert_allclose(to_numpy(ema_gan.G.params["0.W"]), expected["0.W"], rtol=1e-6)
     assert not numpy.allclose(to_numpy(ema_gan.G.params["0.W"]), to_numpy(model.gan.G.params["0.W"]))
 
