@@ -14,6 +14,9 @@ machine shared with other jobs, which is *not* CPU time (drawn dashed, and marke
 "wall" in the table). A row restored after a crash has no time (``nan``): that epoch
 counts as nothing and the table says so.
 
+A run folder that also holds ``metrics-averaged.csv`` (a run with ``--average-from``) gets a
+second line, its averaged generator's distances against the same minutes.
+
 Without arguments: the four presets of the efficiency comparison, from the folders
 where their logs are committed (``DEFAULT_RUNS``); a missing folder is reported, not
 drawn. Prints a Markdown table: for each run, the clock, the epochs and minutes logged,
@@ -41,12 +44,13 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
-def read_run(folder):
+def read_run(folder, metrics_file="metrics.csv"):
     """``{"clock", "minutes": [...], "fd": [...], "epochs", "total_minutes", "untimed"}``, or ``None`` without logs.
 
-    ``minutes[i]`` is the training time up to the epoch of ``fd[i]``.
+    ``minutes[i]`` is the training time up to the epoch of ``fd[i]``. ``metrics_file``:
+    "metrics-averaged.csv" for the distances of the run's averaged generator.
     """
-    log, metrics = os.path.join(folder, "log.csv"), os.path.join(folder, "metrics.csv")
+    log, metrics = os.path.join(folder, "log.csv"), os.path.join(folder, metrics_file)
     if not (os.path.exists(log) and os.path.exists(metrics)):
         return None
     rows = _rows(log)
@@ -159,8 +163,11 @@ def main(argv=None):
         run = read_run(folder)
         if run is None or not run["fd"]:
             missing[label] = folder
-        else:
-            runs[label] = run
+            continue
+        runs[label] = run
+        averaged = read_run(folder, "metrics-averaged.csv")  # a run that keeps an averaged G: its line too
+        if averaged is not None and averaged["fd"]:
+            runs[f"{label}, averaged G"] = averaged
     print(table(runs, missing))
     if runs:
         draw(runs, args.output)

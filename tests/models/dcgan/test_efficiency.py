@@ -1,0 +1,45 @@
+"""results/dcgan/efficiency.py: the training-efficiency table and curve read from runs' logs."""
+
+import importlib.util
+import pathlib
+
+import pytest
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[3] / "results" / "dcgan" / "efficiency.py"
+
+
+@pytest.fixture(scope="module")
+def efficiency():
+    spec = importlib.util.spec_from_file_location("efficiency", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_run(folder, cpu, fds, averaged=None):
+    folder.mkdir()
+    rows = [f"{e},{100 + e},{s}" for e, s in enumerate(cpu, 1)]
+    (folder / "log.csv").write_text("epoch,seconds,cpu_seconds\n" + "\n".join(rows) + "\n")
+    (folder / "metrics.csv").write_text("epoch,frechet_distance\n" + "".join(f"{e},{d}\n" for e, d in fds))
+    if averaged:
+        (folder / "metrics-averaged.csv").write_text("epoch,frechet_distance\n"
+                                                     + "".join(f"{e},{d}\n" for e, d in averaged))
+
+
+def test_minutes_are_cumulative_cpu_time_and_an_untimed_epoch_counts_nothing(efficiency, tmp_path):
+    write_run(tmp_path / "run", [60, "nan", 120, 60], [(1, 20.0), (3, 6.0), (4, 2.0)])
+    run = efficiency.read_run(tmp_path / "run")
+    assert run["clock"] == "cpu" and run["untimed"] == [2]
+    assert run["minutes"] == [1.0, 3.0, 4.0] and run["fd"] == [20.0, 6.0, 2.0]
+    assert efficiency.minutes_to(run, 5.0) == 4.0 and efficiency.minutes_to(run, 1.0) is None
+    text = efficiency.table({"r": run}, {})
+    assert "| r | CPU; epochs 2 untimed | 4 | 4 | 2.00 | 3 | 4 | 4 |" in text
+
+
+def test_an_averaged_generator_gets_its_own_line_and_a_missing_run_is_reported(efficiency, tmp_path, capsys):
+    write_run(tmp_path / "run", [60, 60], [(1, 30.0), (2, 12.0)], averaged=[(2, 8.0)])
+    efficiency.main([f"a={tmp_path / 'run'}", f"b={tmp_path / 'none'}", "-o", str(tmp_path / "curve.png")])
+    out = capsys.readouterr().out
+    assert "| a, averaged G | CPU | 2 | 2 | 8.00 | 2 | not by 2 | not by 2 |" in out
+    assert "| b | no log.csv and metrics.csv in" in out
+    assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG")
