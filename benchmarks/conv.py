@@ -35,7 +35,10 @@ difference is the iterations' own). ``--threads`` sets NumPy's BLAS
 threads (threadpoolctl) and torch's; the default is every core. A full run appends one
 JSON line to ``benchmarks/results/conv.jsonl``. ``--plain`` times npgan's layers on the
 plain forms (``conv``, ``normalization``, ``activations``) instead of the fast ones of
-``kernels``, for the speed before them; ``--quick`` (batch 16, few rounds)
+``kernels``, for the speed before them; ``--return-freed`` leaves the C allocator at its
+defaults (large freed blocks handed back to the system, their pages faulted in afresh),
+where by default the process keeps them as ``npgan train`` does
+(``npgan.backend.keep_freed_memory``), for npgan and torch alike; ``--quick`` (batch 16, few rounds)
 records nothing.
 """
 
@@ -52,7 +55,7 @@ import numpy
 from _common import append_result
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from npgan.backend import Random
+from npgan.backend import Random, keep_freed_memory
 from npgan.models.dcgan.training import DCGANModel
 from npgan.nn.image_layers import BatchNorm, Conv2d, ConvTranspose2d
 from npgan.presets import get_preset
@@ -84,11 +87,11 @@ def memory_child(library, m, threads):
     print(json.dumps({"before_mib": before, "added_mib": _status_mib("VmHWM") - before}))
 
 
-def peak_mib(library, m, threads, forms="fast"):
+def peak_mib(library, m, threads, forms="fast", keep_freed=True):
     """``memory_child`` of ``library`` in a new Python process: ``{"before_mib", "added_mib"}``."""
-    plain = ["--plain"] if forms == "plain" else []
+    flags = (["--plain"] if forms == "plain" else []) + ([] if keep_freed else ["--return-freed"])
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", library, "--batch", str(m),
-                          "--threads", str(threads), *plain], capture_output=True, text=True, check=True)
+                          "--threads", str(threads), *flags], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -347,8 +350,13 @@ def main(argv=None):
     parser.add_argument("--plain", action="store_true",
                         help="npgan's image layers on the plain NCHW forms (conv.py, normalization.py): the "
                              "speed before the fast forms")
+    parser.add_argument("--return-freed", action="store_true",
+                        help="leave the C allocator at its defaults, which hand large freed blocks back to the "
+                             "system (npgan train keeps them: npgan.backend.keep_freed_memory)")
     parser.add_argument("--memory-child", choices=("npgan", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # As `npgan train` runs; both libraries' temporaries come from the same C allocator.
+    kept = False if args.return_freed else keep_freed_memory()
     try:
         import torch
     except ImportError:
@@ -367,7 +375,8 @@ def main(argv=None):
         parts = [] if args.plain else parts_rows(m, max(3, rounds))  # the parts are the fast kernels'
     blas = next((f"{i['internal_api']} {i.get('architecture', '')}".strip() for i in threadpool_info()
                  if i["user_api"] == "blas"), "unknown")
-    print(f"npgan's {forms} forms, float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}; "
+    print(f"npgan's {forms} forms, float32, batch {m}, {threads} thread(s), BLAS {blas}, torch {torch.__version__}, "
+          f"freed memory {'kept' if kept else 'returned'}; "
           f"median ms of {rounds} x {reps} calls each")
     print(f"{'what':44s} {'npgan ms':>9s} {'torch ms':>9s} {'ratio':>6s}   {'npgan cpu':>9s} {'torch cpu':>9s} "
           f"{'ratio':>6s}")
@@ -382,12 +391,12 @@ def main(argv=None):
     for row in parts:
         theirs = row["torch_ms"]
         print(f"{row['what']:44s} {row['npgan_ms']:9.2f} " + (f"{theirs:9.2f}" if theirs is not None else f"{'-':>9s}"))
-    memory = {library: peak_mib(library, m, threads, forms) for library in ("npgan", "torch")}
+    memory = {library: peak_mib(library, m, threads, forms, kept) for library in ("npgan", "torch")}
     print("memory three iterations add to a fresh process (peak resident set after them minus before): "
           + ", ".join(f"{library} {value['added_mib']:.0f} MiB" for library, value in memory.items()))
     if not args.quick:
-        path = append_result("conv", {"forms": forms, "batch": m, "threads": threads, "blas": blas,
-                                      "torch": torch.__version__,
+        path = append_result("conv", {"forms": forms, "kept_freed_memory": kept, "batch": m, "threads": threads,
+                                      "blas": blas, "torch": torch.__version__,
                                       "rounds": rounds, "reps": reps, "rows": rows, "parts": parts,
                                       "memory": memory})
         print(f"appended to {path}")

@@ -54,7 +54,7 @@ import numpy
 
 from npgan import checkpoint
 from npgan import movie as movies
-from npgan.backend import blas_threads, get_backend, to_numpy
+from npgan.backend import blas_threads, get_backend, keep_freed_memory, to_numpy
 from npgan.errors import FaultError
 from npgan.files import WriteError, atomic_write, write_error
 from npgan.models import family
@@ -204,6 +204,7 @@ class Trainer:
         if self._saved_any:  # resumed: the log holds exactly the checkpoint's epochs
             check_log(self.out_dir, self.log_columns, self._last_checkpoint)
             self._repair_log(self._resumed_log_row)
+        keep_freed_memory()  # each step's large temporaries reuse the last step's pages
         handlers = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             with blas_threads(self.model.blas_threads), silenced(not self.progress):
