@@ -182,7 +182,7 @@ class GANModel:
         if self.g_average is None:
             return None
         gan = copy.copy(self.gan)
-        gan.G = copy.deepcopy(self.gan.G)
+        gan.G = self.build_networks(Random(0), None).G  # a fresh G (a deep copy would copy the layers' caches too)
         for key, value in gan.G.params.items():
             value[...] = self.g_average[key].astype(value.dtype)
         measure_batch_norm(gan, self.config.batch_size)

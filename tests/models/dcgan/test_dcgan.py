@@ -158,3 +158,19 @@ def test_npgan_average_takes_dcgan_generators(tmp_path, tiny_images, capsys):
         expected = np.mean([to_numpy(p.G.params[key]).astype(np.float64) for p in parts], axis=0)
         np.testing.assert_allclose(to_numpy(value), expected, rtol=1e-6, atol=1e-7)
     assert mean.sample(3, rng=Random(0)).shape == (3, 784)
+
+
+def test_a_moving_average_of_g_is_sampled_with_batch_norm_statistics_of_its_own(tiny_images, tmp_path):
+    config = TINY.replace(average_from=1, average_rate=0.2)
+    model = dcgan_training.DCGANModel(config)
+    model.begin_epoch(0, fresh=True)
+    for i in range(3):
+        model.step(i)  # the layers now hold caches of the step
+    averaged = model.averaged_gan()
+    assert averaged.G is not model.gan.G and model.n_averaged == 3
+    for key, value in averaged.G.params.items():
+        if "running" not in key:
+            np.testing.assert_allclose(to_numpy(value), model.g_average[key].astype("float32"), err_msg=key)
+    # measured on the average's own samples, not averaged with its parameters
+    assert not np.allclose(to_numpy(averaged.G.params["2.running_mean"]), model.g_average["2.running_mean"])
+    assert np.isfinite(to_numpy(averaged.sample(4))).all()
