@@ -118,6 +118,13 @@ PRESETS = {
     "mnist-dcgan": (
         "DCGAN on MNIST: conv D 64-128, transposed-conv G, batch norm, Adam; 5 epochs of about 6 minutes "
         "each on a busy 2-core machine (3 CPU-minutes)", Config(dataset="mnist", eval_every=1, **_DCGAN)),
+    # The long run of results/dcgan/dcgan.md: DCGAN's recipe unchanged, 100 epochs, and beside G an
+    # exponential average of it over about the last 1,000 steps (2.6 epochs), from epoch 17 on,
+    # which `npgan export --averaged` writes (its batch norms measured on its own samples).
+    "mnist-dcgan-long": (
+        "mnist-dcgan for 100 epochs (about 4 CPU-hours), G also averaged over its last ~1,000 steps "
+        "from epoch 17 (resume across sittings)",
+        Config(dataset="mnist", eval_every=1, **dict(_DCGAN, epochs=100, average_from=17, average_rate=0.001))),
     "fashion-dcgan": (
         "DCGAN on Fashion-MNIST (its files in fashion-mnist/ under the data root, NPGAN_DATA_DIR); "
         "5 epochs, as long as mnist-dcgan's", Config(dataset="fashion-mnist", **_DCGAN)),
