@@ -32,8 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DEFAULT_RUNS = {
     "mnist-dcgan": os.path.join(HERE, "logs", "mnist-dcgan"),
-    "mnist-fast": os.path.join(ROOT, "results", "mnist", "logs", "mnist-fast-50"),
-    "mnist-paper": os.path.join(ROOT, "results", "mnist", "logs", "mnist-paper"),
+    "mnist-fast": os.path.join(HERE, "logs", "mnist-fast"),
+    "mnist-paper": os.path.join(HERE, "logs", "mnist-paper"),
     "mnist-algorithm1": os.path.join(ROOT, "results", "mnist", "logs", "algorithm1", "seed0"),
 }
 MILESTONES = (10.0, 5.0, 2.4)
