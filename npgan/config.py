@@ -188,6 +188,12 @@ class Config:
     semisup_average: float = 0.0
     semisup_unlabelled: str = "train"
     semisup_adam_eps: float = 0.0
+    # Bad GAN's (Dai et al. 2017) terms, by weight (0: off): semisup_entropy adds the mean
+    # entropy of D's K-class distribution on the unlabelled images to D's loss;
+    # semisup_pull_away adds the pull-away term on the generated batch's features (D's last
+    # hidden layer) to G's feature matching (npgan.models.semisup.model).
+    semisup_entropy: float = 0.0
+    semisup_pull_away: float = 0.0
     # Class-conditional GAN (model "cgan", npgan/models/cgan/model.py): G(z, c) and D(x, c) with the
     # one-hot label c concatenated to their inputs; G has g_hidden layers of leaky ReLUs of slope
     # leaky_slope (0: ReLU), D d_hidden layers of them (d_activation "relu") or of maxout units

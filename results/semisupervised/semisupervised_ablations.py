@@ -41,6 +41,13 @@ VARIANTS = {
                      {"semisup_adam_eps": 0.0}),
     "50,000 unlabelled": ("the training split only unlabelled, not training + validation",
                           {"semisup_unlabelled": "train"}),
+    # one step beyond the recipe: Bad GAN's terms (Dai et al. 2017), at the weights of their SVHN code
+    "+ conditional entropy": ("Bad GAN's conditional entropy of D's classes on the unlabelled images, weight 0.1",
+                              {"semisup_entropy": 0.1}),
+    "+ pull-away term": ("Bad GAN's pull-away term on G's features (D's last hidden layer), weight 0.8",
+                         {"semisup_pull_away": 0.8}),
+    "+ both of Bad GAN's terms": ("the conditional entropy (0.1) and the pull-away term (0.8)",
+                                  {"semisup_entropy": 0.1, "semisup_pull_away": 0.8}),
 }
 
 

@@ -111,6 +111,61 @@ def feature_matching_loss(real_features, fake_features):
     return loss, dfake.astype(fake_features.dtype, copy=False)
 
 
+def conditional_entropy(logits):
+    """``L = mean_n H(p_n)``, the entropy of D's class distribution over the K classes, and ``dL/dlogits``.
+
+    Bad GAN's (Dai et al. 2017) term on unlabelled images: a D that must also be sure of
+    each real image's class puts its class boundaries where real images are rare. With
+    ``p = softmax(l)`` and ``H = -sum_k p_k log p_k`` (``log p_k = l_k - log Z``),
+    ``dp_j/dl_k = p_j (delta_jk - p_k)``, so
+
+        dH/dl_k = -sum_j p_j (delta_jk - p_k) (log p_j + 1) = -p_k (log p_k + H),
+
+    (the ``+ 1`` cancels because ``sum_j p_j (delta_jk - p_k) = 0``), and ``dL/dl_nk`` is
+    that over N. Returns ``(L, dlogits)``.
+    """
+    if getattr(logits, "ndim", None) != 2 or logits.shape[0] == 0:
+        raise ValueError(f"conditional_entropy: expected logits of shape (batch, classes), "
+                         f"got {getattr(logits, 'shape', None)}")
+    xp = get_backend()
+    log_p = logits - log_partition(logits)[:, None]
+    p = xp.exp(log_p)
+    h = -(p * log_p).sum(axis=1)  # (N,)
+    dlogits = (-1.0 / logits.shape[0]) * p * (log_p + h[:, None])
+    return h.mean(), dlogits.astype(logits.dtype, copy=False)
+
+
+def pull_away(features, eps=1e-8):
+    """The pull-away term on a batch of G's features (Zhao et al. 2017, EBGAN; Bad GAN's G entropy term).
+
+    With ``u_n = f_n / |f_n|`` and ``C = U U^T`` (the cosines between the N rows),
+
+        L = 1/(N (N - 1)) sum_{n != m} C_nm^2,
+
+    small when the samples' features point in different directions: a G pushed to spread
+    out. ``C_nm`` appears twice in the sum (as ``C_nm`` and ``C_mn``), so
+    ``dL/du_n = 4/(N (N - 1)) sum_{m != n} C_nm u_m``, and through the normalisation,
+    ``du_n/df_n = (I - u_n u_n^T) / |f_n|``,
+
+        dL/df_n = (g_n - (g_n . u_n) u_n) / |f_n|,    g_n = dL/du_n.
+
+    ``eps`` keeps a zero row finite. Returns ``(L, dfeatures)``.
+    """
+    n = getattr(features, "shape", (0,))[0]
+    if getattr(features, "ndim", None) != 2 or n < 2:
+        raise ValueError(f"pull_away: expected features of shape (batch >= 2, units), "
+                         f"got {getattr(features, 'shape', None)}")
+    xp = get_backend()
+    norms = xp.sqrt((features * features).sum(axis=1) + eps)  # (N,)
+    u = features / norms[:, None]
+    cosines = u @ u.T
+    off = cosines - xp.diag(xp.diag(cosines))  # the diagonal (each row with itself) left out
+    scale = 1.0 / (n * (n - 1))
+    g = (4.0 * scale) * (off @ u)
+    dfeatures = (g - (g * u).sum(axis=1)[:, None] * u) / norms[:, None]
+    return scale * (off * off).sum(), dfeatures.astype(features.dtype, copy=False)
+
+
 # ---- the layers and networks -----------------------------------------------------
 
 def he_range(n_in):

@@ -151,6 +151,9 @@ class SemiSupervisedGAN:
         logits = self.D.forward(xp.concatenate([labelled, unlabelled, fake]), training=True)  # (3m, K)
         sup, dsup = losses.softmax_cross_entropy(logits[:n_lab], labels)
         unsup, dreal, dfake = semisup.unsupervised_loss(logits[n_lab:n_lab + n_unl], logits[n_lab + n_unl:])
+        if self.config.semisup_entropy:  # Bad GAN's: D sure of each unlabelled image's class
+            _, dentropy = semisup.conditional_entropy(logits[n_lab:n_lab + n_unl])
+            dreal = dreal + self.config.semisup_entropy * dentropy
         self.D.backward(xp.concatenate([dsup, dreal, dfake]), input_grad=False)
         optimizer.step()
         if self.average is not None:
@@ -166,6 +169,9 @@ class SemiSupervisedGAN:
         fake = self.G.forward(self.sample_noise(unlabelled.shape[0]), training=True)
         features = semisup.run_layers(self.body, fake, training=True)
         loss, dfeatures = semisup.feature_matching_loss(real, features)
+        if self.config.semisup_pull_away:  # Bad GAN's: G's samples spread out in D's features
+            _, dspread = semisup.pull_away(features)
+            dfeatures = dfeatures + self.config.semisup_pull_away * dspread
         dfake = semisup.backward_layers(self.body, dfeatures, param_grads=False)  # through D, into G's output
         self.G.backward(dfake, input_grad=False)
         optimizer.step()

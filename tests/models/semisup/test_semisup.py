@@ -51,6 +51,30 @@ def test_the_losses_stay_finite_for_saturated_logits():
     assert np.isfinite(float(loss)) and np.isfinite(to_numpy(dreal)).all() and np.isfinite(to_numpy(dfake)).all()
 
 
+def test_bad_gans_terms_against_their_definitions():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(5, 4)) * 3
+    p = np.exp(logits - _logsumexp(logits)[:, None])
+    entropy, dlogits = semisup.conditional_entropy(asarray(logits))
+    assert float(entropy) == pytest.approx(-(p * np.log(p)).sum(axis=1).mean(), rel=1e-12)
+    flat, dflat = semisup.conditional_entropy(asarray(np.full((3, 4), 2.0)))
+    assert float(flat) == pytest.approx(np.log(4)) and np.abs(to_numpy(dflat)).max() < 1e-15  # the maximum
+    assert np.isfinite(float(semisup.conditional_entropy(asarray(np.array([[1e4, -1e4, 0.0]])))[0]))
+
+    features = rng.normal(size=(6, 5))
+    unit = features / np.linalg.norm(features, axis=1, keepdims=True)
+    cosines = unit @ unit.T
+    off = cosines[~np.eye(6, dtype=bool)]
+    spread, dfeatures = semisup.pull_away(asarray(features))
+    assert float(spread) == pytest.approx((off ** 2).mean(), rel=1e-7)
+    assert float(semisup.pull_away(asarray(np.eye(3, 5)))[0]) == 0.0  # orthogonal: as spread as can be
+    assert float(semisup.pull_away(asarray(np.tile(features[:1], (4, 1))))[0]) == pytest.approx(1.0)  # one direction
+    # the gradient does not lengthen or shorten a row: only its direction counts
+    assert np.abs((to_numpy(dfeatures) * features).sum(axis=1)).max() < 1e-8  # (eps in the norms: not exactly 0)
+    with pytest.raises(ValueError, match="batch >= 2"):
+        semisup.pull_away(asarray(features[:1]))
+
+
 def test_every_semisupervised_gradient_check_passes():
     for what, gradient, error, tolerance in rows(seed=0):
         assert error < tolerance, (what, gradient, error)
