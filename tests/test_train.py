@@ -11,6 +11,7 @@ import pytest
 import npgan
 from npgan import checkpoint, loading
 from npgan.backend import Random, to_numpy
+from npgan.cli.parser import main
 from npgan.models.gan.outputs import epoch_outputs
 from npgan.models.gan.training import GANModel
 from npgan.presets import get_preset
@@ -91,7 +92,13 @@ def test_a_moving_average_of_g_resumes_mid_epoch_exactly(tmp_path):
         np.testing.assert_array_equal(resumed.model.g_average[key], whole.g_average[key], err_msg=key)
     averaged = npgan.load(tmp_path / "split" / "checkpoint.npz", averaged=True)
     assert "averaged_epochs" not in averaged.state  # a moving average spans steps, not epoch ends
+    assert averaged.state["moving_average"] == {"rate": 0.05, "steps": whole.n_averaged, "from_epoch": 2}
     np.testing.assert_array_equal(averaged.G.params["0.W"], whole.g_average["0.W"].astype("float32"))
+    assert main(["export", str(tmp_path / "split" / "checkpoint.npz"), "--averaged", "-o",
+                 str(tmp_path / "g.npz")]) == 0
+    exported = npgan.load(tmp_path / "g.npz")
+    assert exported.state["moving_average"]["steps"] == whole.n_averaged
+    np.testing.assert_array_equal(exported.G.params["0.W"], averaged.G.params["0.W"])
 
 
 def test_crash_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monkeypatch):

@@ -25,8 +25,8 @@ def run(args):
     output_file(args.output, (".npz",), args.force, [args.checkpoint])
     model = load_model(args.checkpoint, "sample", args.averaged)
     state = {"epoch": model.state.get("epoch"), "source": os.path.basename(args.checkpoint)}
-    if args.averaged:
-        state["averaged_epochs"] = model.state["averaged_epochs"]
+    if args.averaged:  # which average: of epoch ends, or moving over steps
+        state.update({key: model.state[key] for key in ("averaged_epochs", "moving_average") if key in model.state})
     # G, and the encoder E of a family that has one (a VAE's file needs it to encode and reconstruct)
     networks = save_model_file(args.output, model, state, dtype="float32")
     count = sum(p.size for network in networks.values() for p in network.params.values())

@@ -249,7 +249,10 @@ def load_gan(path, config, state, arrays, averaged=False, build=build_gan):
     load_discriminator(path, arrays, state, gan)
     if averaged:
         measure_batch_norm(gan, config.batch_size)
-        if not config.average_rate:  # the mean runs over the ends of the last n_averaged epochs
+        if config.average_rate:  # an exponential average over the steps since epoch average_from began
+            state["moving_average"] = {"rate": config.average_rate, "steps": int(state["n_averaged"]),
+                                       "from_epoch": config.average_from}
+        else:  # the mean runs over the ends of the last n_averaged epochs
             last = int(state["epoch"])
             state["averaged_epochs"] = list(range(last - int(state["n_averaged"]) + 1, last + 1))
     gan.config, gan.state = config, state
