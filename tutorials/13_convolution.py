@@ -287,9 +287,10 @@ for i in range(iterations):
         print(f"iteration {i + 1}: " + "  ".join(f"{k} {v:.3f}" for k, v in history[-1].items()))
 
 # %% [markdown]
-# The committed DCGAN generator (`pretrained/npgan-mnist-dcgan-generator.npz`, trained
-# by `npgan train --preset mnist-dcgan`; its scores are in `results/dcgan/dcgan.md`) beside
-# the one just trained and real test images.
+# The committed DCGAN generator (`pretrained/npgan-mnist-dcgan-generator.npz`: the moving
+# average of G from `npgan train --preset mnist-dcgan-long`, a run of DCGAN's recipe for
+# tens of epochs; its scores are in `results/dcgan/dcgan.md`) beside the one just trained and
+# real test images.
 
 # %%
 pretrained = npgan.load(HERE.parent / "pretrained" / "npgan-mnist-dcgan-generator.npz")
@@ -340,6 +341,46 @@ path = FIGURES / "13_convolution.png"
 fig.savefig(path, dpi=80, bbox_inches="tight")
 plt.show()
 print("saved", path)
+
+# %% [markdown]
+# ## 6. How fast, beside PyTorch
+#
+# The layers above are the plain forms, written to be read. The layers the library runs
+# on NumPy call fast forms of the same functions (`npgan/nn/kernels.py`: channels-last
+# arrays, unfolding by one strided view, folding by a few block adds, batch norm's
+# backward fused), tested equal to the plain ones. `python benchmarks/conv.py --threads 1`
+# times one DCGAN iteration (both steps and Adam, batch 128) beside the same model in
+# PyTorch, in one process, and splits npgan's time into its parts; every full run adds a
+# line to `benchmarks/results/conv.jsonl`. The latest lines of the fast forms, one and two
+# threads:
+
+# %%
+import json  # noqa: E402
+
+measured = HERE.parent / "benchmarks" / "results" / "conv.jsonl"
+latest = {}
+if measured.exists():
+    for line in measured.read_text().splitlines():
+        run = json.loads(line)
+        if run.get("forms") == "fast" and run["batch"] == 128:
+            latest[run["threads"]] = run  # the file is in time order: the last one wins
+for threads, run in sorted(latest.items()):
+    step = run["rows"][-1]
+    print(f"{threads} thread(s), {run['time'][:10]}: one DCGAN iteration {step['npgan_ms']:.0f} ms, "
+          f"PyTorch {step['torch_ms']:.0f} ms (wall clock): npgan / PyTorch = {step['ratio']:.2f}")
+if 1 in latest:
+    print("\nwhere one thread's iteration goes (ms of CPU; PyTorch's from its profiler):")
+    for part in latest[1]["parts"]:
+        theirs = part["torch_ms"]
+        print(f"  {part['what'].replace('part:', '').strip():32s} {part['npgan_ms']:7.1f}"
+              + (f" {theirs:7.1f}" if theirs is not None else "       -"))
+
+# %% [markdown]
+# Most of the gap is in the convolutions: npgan unfolds each image into a matrix of
+# patches, multiplies, and folds the result back, writing and reading megabytes that
+# PyTorch's direct convolutions (oneDNN) never make; the products themselves are the same
+# arithmetic. Batch norm and the activations are the rest: each NumPy operation makes a
+# pass over memory, where PyTorch fuses several into one.
 
 # %% [markdown]
 # ## What to take away
