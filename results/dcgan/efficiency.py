@@ -96,14 +96,18 @@ def table(runs, missing):
 
 
 def epoch_table(folder):
-    """One run's epochs: cumulative training minutes, the epoch's wall minutes, D(x), D(G(z)), FD, class KL."""
+    """One run's epochs: cumulative training minutes, the epoch's wall minutes, D(x), D(G(z)), FD, class KL,
+    and the averaged generator's FD where the run keeps one."""
     run = read_run(folder)
     if run is None:
         raise SystemExit(f"efficiency.py: no log.csv and metrics.csv in {folder}")
     metrics = {int(r["epoch"]): r for r in _rows(os.path.join(folder, "metrics.csv"))}
+    averaged_path = os.path.join(folder, "metrics-averaged.csv")
+    averaged = {int(r["epoch"]): r for r in _rows(averaged_path)} if os.path.exists(averaged_path) else None
     clock = "CPU" if run["clock"] == "cpu" else "wall"
     lines = [f"| epoch | {clock} minutes (cumulative) | wall minutes of the epoch | D(x) | D(G(z)) | "
-             "FD, 2,000 samples | class KL |", "|---|---|---|---|---|---|---|"]
+             "FD, 2,000 samples | class KL |" + (" FD, averaged G |" if averaged is not None else ""),
+             "|---|---|---|---|---|---|---|" + ("---|" if averaged is not None else "")]
     total = 0.0
     for row in _rows(os.path.join(folder, "log.csv")):
         epoch = int(row["epoch"])
@@ -111,8 +115,11 @@ def epoch_table(folder):
         total += 0.0 if math.isnan(seconds) else seconds
         m = metrics.get(epoch)
         fd, kl = (f"{float(m['frechet_distance']):.2f}", f"{float(m['class_kl']):.3f}") if m else ("", "")
-        lines.append(f"| {epoch} | {total / 60:.1f} | {float(row['seconds']) / 60:.1f} | {float(row['d_real']):.3f} | "
-                     f"{float(row['d_fake']):.3f} | {fd} | {kl} |")
+        line = (f"| {epoch} | {total / 60:.1f} | {float(row['seconds']) / 60:.1f} | {float(row['d_real']):.3f} | "
+                f"{float(row['d_fake']):.3f} | {fd} | {kl} |")
+        if averaged is not None:
+            line += f" {float(averaged[epoch]['frechet_distance']):.2f} |" if epoch in averaged else " |"
+        lines.append(line)
     return "\n".join(lines)
 
 
