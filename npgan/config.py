@@ -115,6 +115,10 @@ class Config:
     conv_init_std: float = 0.02
     leaky_slope: float = 0.2
     batchnorm_momentum: float = 0.1
+    # 1: D's second convolution is followed by batch norm (DCGAN's); 0: by nothing (the
+    # convolution keeps its bias), so that D judges each image alone, not through the
+    # statistics of the batch it came in.
+    conv_d_batchnorm: int = 1
     # Inference (models "encoder" and "bigan", npgan/models/inference/model.py): the encoder E, x -> z:
     # maxout layers of e_hidden units x e_pieces, a Linear to noise_dim, and for a uniform
     # prior noise_scale * tanh. "encoder" trains E post hoc for the frozen G in

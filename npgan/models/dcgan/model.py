@@ -11,6 +11,7 @@ LeakyReLU in D and Adam. Here, for images of ``C x S x S`` with ``S`` divisible 
     D: x -> Conv 4x4 stride 2 -> S/2 x S/2 x w, LeakyReLU
          -> Conv 4x4 stride 2 -> S/4 x S/4 x 2w (no bias), batch norm, LeakyReLU
          -> Linear -> one logit
+       (``conv_d_batchnorm`` 0: the second convolution with its bias and no batch norm)
 
 G's first layer is DCGAN's "project and reshape": a transposed convolution of a 1 x 1
 image with an S/4 x S/4 kernel is a linear map from z to S/4 x S/4 x 2w. Layers followed
@@ -45,15 +46,19 @@ def generator(noise_dim, image_shape, width, rng, init_std=0.02, momentum=0.1, d
         Flatten(image_shape), Sigmoid())
 
 
-def discriminator(image_shape, width, rng, slope=0.2, init_std=0.02, momentum=0.1, dtype="float32"):
-    """Images as rows (N, C*S*S) -> logits (N, 1)."""
+def discriminator(image_shape, width, rng, slope=0.2, init_std=0.02, momentum=0.1, dtype="float32",
+                  batch_norm=True):
+    """Images as rows (N, C*S*S) -> logits (N, 1); ``batch_norm=False``: no batch norm after the
+    second convolution, which keeps its bias instead."""
     c, side, _ = image_shape
     quarter = (2 * width, side // 4, side // 4)
+    second = [Conv2d(width, 2 * width, 4, rng, 2, 1, init_std, dtype, bias=not batch_norm)]
+    if batch_norm:
+        second.append(BatchNorm(2 * width, momentum, dtype=dtype))
     return Sequential(
         Reshape(image_shape),
         Conv2d(c, width, 4, rng, 2, 1, init_std, dtype), LeakyReLU(slope),  # (N, w, S/2, S/2)
-        Conv2d(width, 2 * width, 4, rng, 2, 1, init_std, dtype, bias=False),
-        BatchNorm(2 * width, momentum, dtype=dtype), LeakyReLU(slope),  # (N, 2w, S/4, S/4)
+        *second, LeakyReLU(slope),  # (N, 2w, S/4, S/4)
         Flatten(quarter),
         # uniform on [-a, a] has standard deviation a / sqrt(3): the same spread as the convolutions
         Linear(math.prod(quarter), 1, rng, init_std * math.sqrt(3), dtype))
@@ -104,5 +109,5 @@ def build_dcgan(config, rng, output_bias=None):
     G = generator(config.noise_dim, shape, config.conv_width, rng, config.conv_init_std,
                   config.batchnorm_momentum, config.dtype)
     D = discriminator(shape, config.conv_width, rng, config.leaky_slope, config.conv_init_std,
-                      config.batchnorm_momentum, config.dtype)
+                      config.batchnorm_momentum, config.dtype, bool(config.conv_d_batchnorm))
     return DCGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss)

@@ -174,3 +174,16 @@ def test_a_moving_average_of_g_is_sampled_with_batch_norm_statistics_of_its_own(
     # measured on the average's own samples, not averaged with its parameters
     assert not np.allclose(to_numpy(averaged.G.params["2.running_mean"]), model.g_average["2.running_mean"])
     assert np.isfinite(to_numpy(averaged.sample(4))).all()
+
+
+def test_d_without_batch_norm_keeps_the_second_convolution_s_bias_and_judges_each_image_alone():
+    gan = dcgan.build_dcgan(TINY.replace(conv_d_batchnorm=0, dtype="float64"), Random(0))
+    assert not any(type(layer).__name__ == "BatchNorm" for layer in gan.D.layers)
+    assert "3.b" in gan.D.params  # the second convolution's bias
+    x = np.random.default_rng(1).uniform(0, 1, (6, 784))
+    alone = np.concatenate([to_numpy(gan.D.forward(x[i:i + 1], training=True)) for i in range(6)])
+    np.testing.assert_allclose(to_numpy(gan.D.forward(x, training=True)), alone, rtol=1e-12)
+    errors = gradcheck.check_layer(gan.D, x, seed=0)
+    assert max(errors.values()) < gradcheck.NETWORK_TOLERANCE, errors
+    with pytest.raises(ValueError, match="conv_d_batchnorm must be 0 or 1"):
+        TINY.replace(conv_d_batchnorm=2)
