@@ -200,3 +200,10 @@ def rewrite(source, target, change):
     change(arrays)
     with open(target, "wb") as f:
         checkpoint.write_npz(f, arrays)
+
+
+def log_without_times(path):
+    """A run's log.csv rows without its measured times (wall clock and CPU), which no two runs share."""
+    rows = Path(path).read_text().splitlines()
+    keep = [i for i, name in enumerate(rows[0].split(",")) if name not in ("seconds", "cpu_seconds")]
+    return [",".join(row.split(",")[i] for i in keep) for row in rows]

@@ -21,7 +21,7 @@ from pathlib import Path
 import conftest
 import numpy as np
 import pytest
-from conftest import REPOSITORY, mnist_dir, rewrite, tree_hash
+from conftest import REPOSITORY, log_without_times, mnist_dir, rewrite, tree_hash
 
 from npgan import files
 from npgan import load as npgan_load
@@ -491,9 +491,5 @@ def test_a_resume_repairs_a_log_row_cut_short(tmp_path):
     log = (run / "log.csv").read_text()
     (run / "log.csv").write_text(log[:log.rindex(",")])  # the disk filled while the row was appended
     train(config, run, resume=run / "checkpoint.npz", quiet=True)
-
-    def without_seconds(path):
-        return [row.split(",")[:1] + row.split(",")[2:] for row in path.read_text().splitlines()]
-
-    assert without_seconds(run / "log.csv") == without_seconds(tmp_path / "whole" / "log.csv")
+    assert log_without_times(run / "log.csv") == log_without_times(tmp_path / "whole" / "log.csv")
     assert (run / "log.csv").read_text().splitlines()[1].split(",")[1] == "nan"  # its time was lost

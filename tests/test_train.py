@@ -7,6 +7,7 @@ import signal
 
 import numpy as np
 import pytest
+from conftest import log_without_times
 
 import npgan
 from npgan import checkpoint, loading
@@ -233,13 +234,6 @@ def test_averaged_generator_is_the_mean_of_the_epoch_ends_and_resumes_exactly(tm
         npgan.load(tmp_path / "plain" / "checkpoint.npz", averaged=True)
 
 
-def _log_without_seconds(path):
-    """log.csv's rows without its measured times (wall clock and CPU), which no two runs share."""
-    rows = path.read_text().splitlines()
-    keep = [i for i, name in enumerate(rows[0].split(",")) if name not in ("seconds", "cpu_seconds")]
-    return [",".join(row.split(",")[i] for i in keep) for row in rows]
-
-
 def test_a_crash_between_checkpoint_and_log_resumes_to_the_same_log_and_bytes(tmp_path, monkeypatch):
     """Epoch 2's checkpoint is written, then the process dies before its log row: the resumed
     run's log.csv (seconds aside) and final checkpoint equal an uninterrupted run's, byte for byte."""
@@ -257,9 +251,9 @@ def test_a_crash_between_checkpoint_and_log_resumes_to_the_same_log_and_bytes(tm
     with pytest.raises(KeyboardInterrupt):
         train(config, tmp_path / "split", quiet=True)
     monkeypatch.undo()
-    assert _log_without_seconds(tmp_path / "split" / "log.csv")[-1].startswith("1,")
+    assert log_without_times(tmp_path / "split" / "log.csv")[-1].startswith("1,")
     train(config, tmp_path / "split", resume=tmp_path / "split" / "checkpoint.npz", quiet=True)
-    assert _log_without_seconds(tmp_path / "split" / "log.csv") == _log_without_seconds(tmp_path / "whole" / "log.csv")
+    assert log_without_times(tmp_path / "split" / "log.csv") == log_without_times(tmp_path / "whole" / "log.csv")
     assert (tmp_path / "split" / "log.csv").read_text().splitlines()[2].split(",")[1] == "nan"  # its time was lost
     whole, split = (tmp_path / d / "checkpoint.npz" for d in ("whole", "split"))
     assert whole.read_bytes() == split.read_bytes()
