@@ -209,11 +209,11 @@ def test_weight_norm_starts_from_the_data_with_unit_outputs():
 def test_the_committed_semisupervised_model_reproduces_its_recorded_error(capsys, tmp_path):
     path = os.path.join(REPOSITORY, "pretrained", "npgan-mnist-semisup.npz")
     _, state, arrays = checkpoint.read(path)
-    assert all(a.dtype == np.float16 for a in arrays.values()) and sum(a.nbytes for a in arrays.values()) < 1.5e6
+    assert all(a.dtype == np.float16 for a in arrays.values()) and sum(a.nbytes for a in arrays.values()) < 5e6
     require_data("mnist")
     assert main(["classify", path, "-o", str(tmp_path / "p.npy")]) == 0
     assert f"({state['test_errors']} of 10000" in capsys.readouterr().out
-    assert state["test_errors"] <= 500  # the goal: at most 5% with 100 labels
+    assert state["test_errors"] <= 100  # the goal: at most 1.0% with 100 labels
 
 
 TINY_IMPROVED = TINY.replace(semisup_weight_norm=1, semisup_train_scales=0, semisup_g_activation="softplus",
