@@ -62,6 +62,21 @@ def free_space(directory):
         return None
 
 
+def available_memory():
+    """Bytes of memory the machine can give a new allocation now (Linux's MemAvailable; ``None`` if it will not say)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _umask():
     mask = os.umask(0)
     os.umask(mask)

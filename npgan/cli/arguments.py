@@ -18,7 +18,7 @@ from npgan import checkpoint
 from npgan.backend import asarray
 from npgan.datasets.idx import load_mnist_test
 from npgan.errors import UsageError
-from npgan.files import free_space, size_text, writable
+from npgan.files import available_memory, free_space, size_text, writable
 from npgan.loading import load, read, require
 
 
@@ -109,21 +109,6 @@ def check_disk(path, size, what):
     free = free_space(os.path.dirname(os.path.abspath(path)))
     if free is not None and size > free:
         raise UsageError(f"{what} needs {size_text(size)} for {path}, but its disk has {size_text(free)} free")
-
-
-def available_memory():
-    """Bytes of memory the machine can give a new allocation now (``None`` if it will not say)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def check_memory(size, what):

@@ -36,6 +36,7 @@ import os
 import numpy
 
 from npgan.datasets.idx import DataError, Split
+from npgan.files import available_memory
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ARRAY_SUFFIXES = (".npy", ".npz")
@@ -113,21 +114,6 @@ class OwnData:
         labels = f", {len(self.classes)} classes" if self.classes else ", no labels"
         return (f"{self.path}: {self.fingerprint.count} {'grey' if c == 1 else 'colour'} images, {side}x{side}"
                 f"{labels}; {len(s.train_x)} train, {len(s.valid_x)} validate, {len(s.test_x)} test (held out)")
-
-
-def available_memory():
-    """Bytes of memory available to a new allocation (Linux's MemAvailable), or ``None`` if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def _pillow():
