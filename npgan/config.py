@@ -90,7 +90,7 @@ class Config:
     # exponential moving average instead, updated after every generator step from epoch
     # average_from on: avg <- avg + r (p - avg), so it spans the
     # last ~1/r steps. Batch norm's running statistics of the average are measured afresh
-    # on its own samples whenever it is used (npgan.models.gan.model.refresh_batch_norm).
+    # on its own samples whenever it is used (npgan.models.gan.training.measure_batch_norm).
     average_rate: float = 0.0
     # autoencoders (model "ae", "dae", "vae"; npgan/models/autoencoders/model.py): the encoder's ReLU
     # hidden widths down to a code of ae_code numbers (the VAE's: mean and log-variance of
