@@ -119,6 +119,9 @@ class Config:
     # convolution keeps its bias), so that D judges each image alone, not through the
     # statistics of the batch it came in.
     conv_d_batchnorm: int = 1
+    # G's own width: its transposed convolutions go from 2 * conv_g_width to conv_g_width
+    # channels, D's stay conv_width's; 0: conv_width, the same for both.
+    conv_g_width: int = 0
     # Inference (models "encoder" and "bigan", npgan/models/inference/model.py): the encoder E, x -> z:
     # maxout layers of e_hidden units x e_pieces, a Linear to noise_dim, and for a uniform
     # prior noise_scale * tanh. "encoder" trains E post hoc for the frozen G in

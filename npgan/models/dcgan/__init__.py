@@ -16,6 +16,7 @@ def rules(config):
          and 0 < config.batchnorm_momentum <= 1,
          "conv_width must be >= 1, conv_init_std > 0, leaky_slope in [0, 1) and batchnorm_momentum in (0, 1]"),
         (config.conv_d_batchnorm in (0, 1), "conv_d_batchnorm must be 0 or 1"),
+        (config.conv_g_width >= 0, "conv_g_width must be >= 0 (0: conv_width)"),
         (config.update == "alternating",
          "model 'dcgan' needs update='alternating' (its D step normalises real and generated batches apart)"),
         (config.g_output == "sigmoid" and config.g_output_bias == "zero",
@@ -31,7 +32,8 @@ FAMILIES = {
     "dcgan": Family(
         "dcgan", "a DCGAN: convolutional G and D with batch norm, trained by Algorithm 1",
         can={"sample", "parzen", "evaluate"}, rules=rules, datasets=IMAGE_DATASETS,
-        options=("conv_width", "conv_init_std", "leaky_slope", "batchnorm_momentum", "conv_d_batchnorm", "g_lr_ratio",
+        options=("conv_width", "conv_init_std", "leaky_slope", "batchnorm_momentum", "conv_d_batchnorm", "conv_g_width",
+                 "g_lr_ratio",
                  "lr_decay_start"),
         build=lazy("npgan.models.dcgan.training", "DCGANModel"),
         outputs=lazy("npgan.models.gan.outputs", "epoch_outputs"),

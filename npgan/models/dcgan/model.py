@@ -13,6 +13,8 @@ LeakyReLU in D and Adam. Here, for images of ``C x S x S`` with ``S`` divisible 
          -> Linear -> one logit
        (``conv_d_batchnorm`` 0: the second convolution with its bias and no batch norm)
 
+G's width may differ from D's: ``config.conv_g_width`` (0: ``w``) replaces ``w`` in G.
+
 G's first layer is DCGAN's "project and reshape": a transposed convolution of a 1 x 1
 image with an S/4 x S/4 kernel is a linear map from z to S/4 x S/4 x 2w. Layers followed
 by a batch norm have no bias (the norm would subtract it). Weights are N(0, 0.02^2).
@@ -106,7 +108,7 @@ def build_dcgan(config, rng, output_bias=None):
     if output_bias is not None:
         raise ValueError("build_dcgan: DCGAN's generator takes no per-pixel output bias (g_output_bias='zero')")
     shape = image_shape(config)
-    G = generator(config.noise_dim, shape, config.conv_width, rng, config.conv_init_std,
+    G = generator(config.noise_dim, shape, config.conv_g_width or config.conv_width, rng, config.conv_init_std,
                   config.batchnorm_momentum, config.dtype)
     D = discriminator(shape, config.conv_width, rng, config.leaky_slope, config.conv_init_std,
                       config.batchnorm_momentum, config.dtype, bool(config.conv_d_batchnorm))

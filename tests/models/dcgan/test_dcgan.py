@@ -38,6 +38,15 @@ def test_networks_are_the_issue_s_shapes_and_map_rows_to_rows():
     assert cifar.sample(2, rng=Random(1)).shape == (2, 3 * 32 * 32)
 
 
+def test_conv_g_width_widens_g_alone():
+    gan = dcgan.build_dcgan(get_preset("mnist-dcgan").replace(conv_width=4, conv_g_width=6), Random(0))
+    assert [tuple(p.shape) for key, p in gan.G.params.items() if key.endswith("W")] == [
+        (100, 12, 7, 7), (12, 6, 4, 4), (6, 1, 4, 4)]
+    assert [tuple(p.shape) for key, p in gan.D.params.items() if key.endswith("W")] == [
+        (4, 1, 4, 4), (8, 4, 4, 4), (392, 1)]
+    assert gan.D.forward(gan.sample(3, rng=Random(1)), training=False).shape == (3, 1)
+
+
 class _Recorder:
     """An optimiser that keeps the gradients it is given and moves nothing."""
 
@@ -118,6 +127,7 @@ def test_presets_are_dcgan_s_and_the_checks_refuse_what_cannot_train():
                              (dict(update="simultaneous"), "update='alternating'"),
                              (dict(g_output_bias="data_logit_mean"), "g_output_bias='zero'"),
                              (dict(conv_width=0), "conv_width must be >= 1"),
+                             (dict(conv_g_width=-1), "conv_g_width must be >= 0"),
                              (dict(leaky_slope=1.0), "leaky_slope in")]:
         with pytest.raises(ValueError, match=message):
             config.replace(**changes)
