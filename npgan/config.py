@@ -165,10 +165,13 @@ class Config:
     # inpainter's model file or checkpoint whose G starts this run's (same noise and depth; a
     # plain or narrower G is widened into a skip G with zero weights on the new rows, so it
     # starts as the file's G); D and the optimisers start afresh ("": from scratch).
+    # inpaint_conv c > 0: G is convolutional instead (network.ConvGenerator: c and 2c channels,
+    # a bottleneck of g_hidden's one width); 0: an MLP G.
     inpaint_l2: float = 0.0
     inpaint_diversity: float = 0.0
     inpaint_skip: int = 0
     inpaint_start: str = ""
+    inpaint_conv: int = 0
     # Semi-supervised learning (model "semisup", npgan/models/semisup/model.py): D has one logit per
     # digit and the fake class's logit fixed at 0; labels: how many training images keep their
     # label (as many of each digit), drawn from label_seed; D's ReLU widths are d_hidden, with

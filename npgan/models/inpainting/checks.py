@@ -15,7 +15,11 @@ Float64, central differences (``npgan.nn.gradcheck``), on small networks of the 
   D's prior term;
 - the G that reads the observed pixels in every layer (``network.SkipGenerator``): its input
   and parameters along one direction, its input gradient element by element (where every
-  layer's share of ``du`` is summed), and G's step through D with it (all of G, directional).
+  layer's share of ``du`` is summed), and G's step through D with it (all of G, directional);
+- the convolutional G (``network.ConvGenerator``, 2 and 4 channels, bottleneck 5): every
+  parameter and its input element by element (``dz`` from the bottleneck's join, ``du``
+  from the encoder, where the decoder's skip adds its share), along one direction, and G's
+  step through D with it (all of G, directional).
 
 D's dropout is off (``keep = 1``) in these networks: dropout has its own check, and the
 step's objective is then a deterministic function of G's parameters.
@@ -32,12 +36,13 @@ from npgan.models.inpainting.model import (
     missing_squared_error,
     observed_mask,
 )
-from npgan.models.inpainting.network import SkipGenerator
+from npgan.models.inpainting.network import ConvGenerator, SkipGenerator
 from npgan.models.inpainting.search import search_gradient
 from npgan.nn import mlp
 from npgan.nn.gradcheck import (
     LAYER_TOLERANCE,
     NETWORK_TOLERANCE,
+    check_layer,
     directional_check,
     directional_error,
     numerical_gradient,
@@ -161,10 +166,27 @@ def _skip_rows(rng):
     return rows
 
 
+def _conv_rows(rng):
+    G = ConvGenerator(NOISE, 2, 5, rng, dtype="float64")
+    _, D = _networks(rng)
+    randomize_parameters(G, rng, scale=0.3)
+    x, observed = _data(rng)
+    z = rng.uniform(-1.0, 1.0, (ROWS, NOISE), "float64")
+    inputs = get_backend().concatenate([z, observed * (x + 1) - 1], axis=1)
+    errors = check_layer(G, inputs.copy(), seed=2)
+    rows = [("convolutional G", "d[z, u] and every parameter, element by element (worst)",
+             max(errors.values()), NETWORK_TOLERANCE),
+            ("convolutional G", "input and all of G (directional)", directional_check(G, inputs.copy(), seed=1),
+             NETWORK_TOLERANCE)]
+    rows += [(f"{what} (convolutional G)", gradient, error, tolerance)
+             for what, gradient, error, tolerance in _generator_step_rows(G, D, x, observed, rng)[:1]]
+    return rows
+
+
 def rows(seed=0):
     """Rows ``(what, gradient, relative error, tolerance)`` for ``npgan gradcheck``."""
     rng = Random(seed)
     G, D = _networks(rng)
     x, observed = _data(rng)
     return (_discriminator_rows(D, x, observed, rng) + _composition_rows(x, observed, rng)
-            + _generator_step_rows(G, D, x, observed, rng) + _search_rows(rng) + _skip_rows(rng))
+            + _generator_step_rows(G, D, x, observed, rng) + _search_rows(rng) + _skip_rows(rng) + _conv_rows(rng))

@@ -28,7 +28,7 @@ from npgan.models.common import (
     training_images,
 )
 from npgan.models.inpainting.model import MASKS, PIXELS, Inpainter, compose, observed_mask
-from npgan.models.inpainting.network import SkipGenerator, widen_generator
+from npgan.models.inpainting.network import ConvGenerator, SkipGenerator, widen_generator
 from npgan.models.inpainting.scores import missing_error_and_spread
 from npgan.models.record import article
 from npgan.nn import mlp
@@ -40,8 +40,10 @@ PICTURE_IMAGES = 3  # validation images per mask kind in the run folder's pictur
 
 def build_inpainter(config, rng, output_bias=None):
     """The ``Inpainter`` a ``Config`` describes: G on [z, u] (noise_dim + 784) -> 784 (``u`` fed to every
-    layer with ``inpaint_skip``), D on [c, mask] (1568)."""
-    if config.inpaint_skip:
+    layer with ``inpaint_skip``; convolutional with ``inpaint_conv``), D on [c, mask] (1568)."""
+    if config.inpaint_conv:
+        G = ConvGenerator(config.noise_dim, config.inpaint_conv, config.g_hidden[0], rng, config.dtype)
+    elif config.inpaint_skip:
         G = SkipGenerator(config.noise_dim, config.g_hidden, PIXELS, rng, config.g_init_range, output_bias,
                           config.dtype)
     else:
