@@ -12,8 +12,10 @@
         # G fed the observed pixels in every layer, started from OLD.npz's plain G; scored on validation images
     python results/inpainting/inpainting_trials.py --split valid --score CKPT --ensemble 8
         # also the accuracy of the mean of 8 completions per image (one completion per image, z averaged out)
+    python results/inpainting/inpainting_trials.py --preset mnist-inpaint-conv --from runs/inpaint-conv/checkpoint.npz \
+        --split valid --epochs 10 100:40   # the convolutional G, continued under new weights
 
-Each trial trains the mnist-inpaint preset for --epochs (2) epochs with ``inpaint_l2`` and
+Each trial trains the mnist-inpaint preset (or --preset's) for --epochs (2) epochs with ``inpaint_l2`` and
 ``inpaint_diversity`` replaced (and G's or D's hidden widths, with --g-hidden, --d-hidden); with --from it
 continues that training checkpoint (weights, optimisers, data stream) for --epochs more
 epochs under the new weights instead of starting afresh. A run folder per trial under
@@ -45,14 +47,16 @@ from npgan.train import train
 TRIALS = ("0:0", "0:20", "50:20", "10:50", "50:100", "50:50")
 
 
-def run_trial(l2, diversity, folder, epochs=2, g_hidden=None, start=None, d_hidden=None, skip=0, warm=""):
-    """Train one trial into ``folder`` (``epochs`` epochs, or ``epochs`` more than ``start``'s); its checkpoint."""
+def run_trial(l2, diversity, folder, epochs=2, g_hidden=None, start=None, d_hidden=None, skip=0, warm="",
+              preset="mnist-inpaint"):
+    """Train one trial of ``preset`` into ``folder`` (``epochs`` epochs, or ``epochs`` more than ``start``'s);
+    its checkpoint."""
     checkpoint = os.path.join(folder, "checkpoint.npz")
-    base = get_preset("mnist-inpaint")
+    base = get_preset(preset)
     first = load(start).state["epoch"] if start else 0
     config = base.replace(inpaint_l2=l2, inpaint_diversity=diversity, epochs=first + epochs, sample_every=1,
                           g_hidden=g_hidden or base.g_hidden, d_hidden=d_hidden or base.d_hidden,
-                          inpaint_skip=int(skip), inpaint_start=warm or "")
+                          inpaint_skip=int(skip or base.inpaint_skip), inpaint_start=warm or "")
     done = load(checkpoint).state["epoch"] if os.path.exists(checkpoint) else None
     if done is not None and done >= config.epochs:
         return checkpoint
@@ -105,6 +109,8 @@ def main():
     parser.add_argument("--skip", action="store_true", help="G reads the observed pixels in every layer")
     parser.add_argument("--warm", default="", help="an inpainter file whose G starts each trial's")
     parser.add_argument("--ensemble", type=int, default=0, help="also score the mean of K completions per image")
+    parser.add_argument("--preset", default="mnist-inpaint",
+                        help="the preset each trial changes (default: %(default)s; mnist-inpaint-conv: conv G)")
     args = parser.parse_args()
     g_hidden, d_hidden = (tuple(int(w) for w in a.split(",")) if a else None for a in (args.g_hidden, args.d_hidden))
     data = load_mnist()
@@ -124,13 +130,14 @@ def main():
     for trial in () if args.score or args.nearest else args.trials:
         l2, diversity = (float(w) for w in trial.split(":"))
         name = f"l2-{l2:g}-diversity-{diversity:g}"
-        changed = g_hidden or d_hidden or args.start or args.skip or args.warm
+        changed = g_hidden or d_hidden or args.start or args.skip or args.warm or args.preset != "mnist-inpaint"
         if changed:
             widths = [f"-{part}{'x'.join(map(str, w))}" for part, w in (("g", g_hidden), ("d", d_hidden)) if w]
             name += "".join(widths) + ("-skip" if args.skip else "") + ("-warm" if args.warm else "")
+            name += "-conv" if get_preset(args.preset).inpaint_conv else ""
             name += ("-continued" if args.start else "") + f"-{args.epochs}ep"
         checkpoint = run_trial(l2, diversity, os.path.join(args.runs, name), args.epochs, g_hidden, args.start,
-                               d_hidden, args.skip, args.warm)
+                               d_hidden, args.skip, args.warm, args.preset)
         model = load(checkpoint)
         extra = f" ({name}, epoch {model.state['epoch']})" if changed else ""
         print_row(f"{l2:g} | {diversity:g}{extra}", model, x, labels, clf, args.ensemble)
