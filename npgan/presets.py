@@ -259,7 +259,9 @@ PRESETS = {
                inpaint_diversity=70.0, inpaint_skip=1, epochs=6, sample_every=1)),
     # The convolutional inpainter (npgan/models/inpainting/network.py, ConvGenerator): G encodes the
     # observed image to 32 and 64 maps, a 256-unit bottleneck with z, decodes with the encoder's 14 x 14
-    # maps beside its own; D and the loss weights as mnist-inpaint-wide's; trained from scratch.
+    # maps beside its own; D and the loss weights as mnist-inpaint-wide's; trained from scratch. The
+    # committed model is this preset's 20 epochs continued under other loss weights (10 epochs at 100:40,
+    # 10 at 100:55, 5 at 100:70, 5 at 100:78: results/inpainting/inpainting.md, "Fourth round").
     "mnist-inpaint-conv": (
         "inpainting with a convolutional G (28 -> 14 -> 7 encoder, bottleneck 256 with z, decoder with a skip at "
         "14 x 14), D as mnist-inpaint's; squared error 100, diversity 70; about a CPU-minute an epoch",
