@@ -10,9 +10,10 @@ samples after every epoch); --resume continues an interrupted trial from its che
 
 import argparse
 import os
+import sys
 
 from npgan.presets import get_preset
-from npgan.train import train
+from npgan.train import Interrupted, train
 
 TRIALS = {
     # D judges each image alone: no batch norm after its second convolution (which keeps its bias)
@@ -34,7 +35,10 @@ def main():
     args = parser.parse_args()
     out = args.out or os.path.join("runs", f"dcgan-trial-{args.name}")
     config = get_preset("mnist-dcgan-long").replace(epochs=args.epochs, **TRIALS[args.name])
-    train(config, out, resume=os.path.join(out, "checkpoint.npz") if args.resume else None)
+    try:
+        train(config, out, resume=os.path.join(out, "checkpoint.npz") if args.resume else None)
+    except Interrupted as stop:  # Ctrl-C: the checkpoint is saved; say so in one line
+        sys.exit(f"trials.py: {stop}")
 
 
 if __name__ == "__main__":
