@@ -40,8 +40,8 @@ def rules(config):
 FAMILIES = {
     "inpaint": Family(
         "inpaint", "an inpainter: G(z, x_S, S) completes the missing pixels of an image, D judges (image, mask)",
-        can={"inpaint"}, options=("inpaint_l2", "inpaint_diversity", "inpaint_skip", "inpaint_start",
-                                          "inpaint_conv"), rules=rules,
+        can={"inpaint"}, rules=rules,
+        options=("inpaint_l2", "inpaint_diversity", "inpaint_skip", "inpaint_start", "inpaint_conv"),
         datasets=("mnist", "own"),
         build=lazy("npgan.models.inpainting.training", "InpaintModel"),
         outputs=lazy("npgan.models.inpainting.training", "inpaint_outputs"),

@@ -52,6 +52,7 @@ gradient is ``[dz, du]``.
 import math
 
 from npgan.backend import get_backend
+from npgan.models.inpainting.model import SIDE
 from npgan.nn.image_layers import Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Reshape
 from npgan.nn.layers import Linear, ReLU, Sequential, Sigmoid
 
@@ -144,9 +145,6 @@ def widen_generator(source, skip):
         previous_source, previous_target = units, Wt.shape[1]
     if previous_source != pixels or len(linears) and shapes[-1][1] != pixels:
         raise ValueError("widen_generator: the source G's output is not one value per pixel")
-
-
-SIDE = 28  # the completer's images: MNIST's 28 x 28, grey
 
 
 def _he_std(fan_in):
