@@ -25,7 +25,7 @@ from conftest import REPOSITORY, log_without_times, mnist_dir, rewrite, tree_has
 
 from npgan import files
 from npgan import load as npgan_load
-from npgan.cli.parser import build_parser, main
+from npgan.cli.parser import COMMANDS, build_parser, main
 from npgan.datasets import idx
 from npgan.models import family
 from npgan.presets import get_preset
@@ -471,6 +471,15 @@ def test_every_argument_of_every_command_has_help():
             if not action.help:
                 missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
     assert not missing, missing
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_prints_its_help(name, capsys):
+    # argparse formats help strings with %: a bare percent sign breaks --help at run time
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args([name, "--help"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: npgan {name}")
 
 
 def test_a_full_disk_keeps_the_old_file_and_names_the_space(tmp_path, monkeypatch):

@@ -37,7 +37,7 @@ def add_parser(sub, common):
                    help="examples per minibatch (default the preset's); the schedule scales with the updates per epoch")
     p.add_argument("--data", metavar="PATH",
                    help="train on your own images: a folder of PNG/JPEG files (subfolders as classes) or a .npy/.npz "
-                        f"array (N, H, W[, C]); {own_images.HELD_OUT:.0%} of the images are held out "
+                        f"array (N, H, W[, C]); {own_images.HELD_OUT:.0%}% of the images are held out "
                         "(README: Train on your own images)")
     p.add_argument("--image-size", type=positive_int, metavar="N",
                    help="with --data: resize the images to N x N (default the preset's: 28 for the MNIST presets)")
