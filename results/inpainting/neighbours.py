@@ -19,18 +19,17 @@ from npgan.backend import Random, asarray, to_numpy
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation import classifier
 from npgan.models.inpainting.model import compose, observed_mask
+from npgan.models.inpainting.scores import observed_scores
 
 HALVES = ("top", "bottom", "left", "right")
 
 
 def nearest_k(x, observed, train, k, chunk=500):
     """Indices (N, k) of the k training images nearest to each row of x on its observed pixels,
-    nearest first: the argmin of ``m . t^2 - 2 (m x) . t``, as ``nearest_on_observed``."""
-    t2 = train * train
+    nearest first: ``observed_scores``, a chunk of queries at a time, sorted instead of argmin'd."""
     rows = []
     for i in range(0, len(x), chunk):
-        m, mx = observed[i:i + chunk], observed[i:i + chunk] * x[i:i + chunk]
-        scores = to_numpy(m @ t2.T - 2 * (mx @ train.T))
+        scores = to_numpy(observed_scores(x[i:i + chunk], observed[i:i + chunk])(train))
         part = numpy.argpartition(scores, k - 1, axis=1)[:, :k]
         order = numpy.take_along_axis(scores, part, axis=1).argsort(axis=1)
         rows.append(numpy.take_along_axis(part, order, axis=1))

@@ -44,21 +44,29 @@ def label_accuracy(classifier, completions, labels, per_image):
     return classifier.accuracy(completions, xp.repeat(asarray(labels), per_image))
 
 
-def nearest_on_observed(x, observed, train, chunk=2000):
-    """Index into ``train`` (M, 784) of the nearest image to each ``x`` (N, 784) on its observed pixels.
+def observed_scores(x, observed):
+    """The scores ``(N, M)`` of candidates ``t`` (M, 784) whose argmin over ``t`` is each ``x``'s nearest image.
 
     ``sum_d m_d (x_d - t_d)^2 = sum_d m_d x_d^2 - 2 (m x) . t + m . t^2``: the first term
     is the same for every candidate, so the argmin needs ``m . t^2 - 2 (m x) . t``, two
-    matrix products per chunk of candidates (one when all masks are equal). Host (N,) int64.
+    matrix products (one when all masks are equal). Returns that function of ``t``.
     """
     x, observed = asarray(x, dtype="float32"), asarray(observed, dtype="float32")
     mx = observed * x
     weights = observed[:1] if bool((observed == observed[:1]).all()) else observed
 
     def scores(t):
-        return weights @ (t * t).T - 2 * (mx @ t.T)  # (N, chunk); (1, chunk) broadcast when the masks are shared
+        return weights @ (t * t).T - 2 * (mx @ t.T)  # (N, M); (1, M) broadcast when the masks are shared
 
-    return chunked_argmin(scores, len(x), train, chunk)
+    return scores
+
+
+def nearest_on_observed(x, observed, train, chunk=2000):
+    """Index into ``train`` (M, 784) of the nearest image to each ``x`` (N, 784) on its observed pixels.
+
+    The argmin of ``observed_scores``, a chunk of candidates at a time. Host (N,) int64.
+    """
+    return chunked_argmin(observed_scores(x, observed), len(x), train, chunk)
 
 
 def nearest_neighbour_completion(x, observed, train, chunk=2000):
