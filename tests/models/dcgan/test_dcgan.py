@@ -1,6 +1,8 @@
 """The dcgan family: its networks, its discriminator step, training and resuming through the
 trainer, loading and sampling, its presets and their checks."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,15 @@ def test_d_without_batch_norm_keeps_the_second_convolution_s_bias_and_judges_eac
     assert max(errors.values()) < gradcheck.NETWORK_TOLERANCE, errors
     with pytest.raises(ValueError, match="conv_d_batchnorm must be 0 or 1"):
         TINY.replace(conv_d_batchnorm=2)
+
+
+@pytest.mark.parametrize("name, dataset", [("npgan-mnist-dcgan-generator.npz", "mnist"),
+                                           ("npgan-fashion-dcgan-generator.npz", "fashion-mnist")])
+def test_the_committed_generators_load_and_sample_images_of_their_data_set(name, dataset):
+    path = Path(__file__).parents[3] / "pretrained" / name
+    gan = npgan.load(path)
+    assert isinstance(gan, dcgan.DCGAN) and gan.config.dataset == dataset
+    images = to_numpy(gan.sample(16, rng=Random(0)))
+    assert images.shape == (16, 784) and images.min() >= 0 and images.max() <= 1
+    assert images.std(axis=0).mean() > 0.05  # sixteen different images, not one
+    assert path.stat().st_size < 5 * 2**20
