@@ -122,6 +122,10 @@ class Config:
     # G's own width: its transposed convolutions go from 2 * conv_g_width to conv_g_width
     # channels, D's stay conv_width's; 0: conv_width, the same for both.
     conv_g_width: int = 0
+    # A fully connected hidden layer of this many units in both nets, as InfoGAN's MNIST
+    # networks have: in D between the last convolution and the logit, in G between z and the
+    # projection to S/4 x S/4 (each with batch norm and D's LeakyReLU or G's ReLU); 0: none.
+    conv_fc_units: int = 0
     # Inference (models "encoder" and "bigan", npgan/models/inference/model.py): the encoder E, x -> z:
     # maxout layers of e_hidden units x e_pieces, a Linear to noise_dim, and for a uniform
     # prior noise_scale * tanh. "encoder" trains E post hoc for the frozen G in

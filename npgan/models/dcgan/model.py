@@ -14,6 +14,12 @@ LeakyReLU in D and Adam. Here, for images of ``C x S x S`` with ``S`` divisible 
        (``conv_d_batchnorm`` 0: the second convolution with its bias and no batch norm)
 
 G's width may differ from D's: ``config.conv_g_width`` (0: ``w``) replaces ``w`` in G.
+``config.conv_fc_units`` = F > 0 adds a fully connected hidden layer to each net, as
+InfoGAN's MNIST networks have: G maps z to F units (batch norm, ReLU) before the
+projection, which then reads those F numbers in place of z; D maps its S/4 x S/4 x 2w
+features to F units (batch norm, LeakyReLU) before the logit. Both are convolutions whose
+kernel covers the whole input map (1 x 1 in G, S/4 x S/4 in D), which is what a fully
+connected layer is, and like every layer before a batch norm they have no bias.
 
 G's first layer is DCGAN's "project and reshape": a transposed convolution of a 1 x 1
 image with an S/4 x S/4 kernel is a linear map from z to S/4 x S/4 x 2w. Layers followed
@@ -35,12 +41,24 @@ from npgan.nn.kernels import sigmoid
 from npgan.nn.layers import Linear, Sequential, Sigmoid
 
 
-def generator(noise_dim, image_shape, width, rng, init_std=0.02, momentum=0.1, dtype="float32"):
-    """Noise (N, noise_dim) -> images as rows (N, C*S*S) in [0, 1]; ``momentum``: batch norm's rate."""
+def _fully_connected(channels, side, units, rng, init_std, momentum, dtype, slope):
+    """(N, channels, side, side) -> (N, units, 1, 1): a convolution with a side x side kernel (every
+    input to every unit, no bias), batch norm per unit, LeakyReLU(slope) (0: ReLU)."""
+    return [Conv2d(channels, units, side, rng, init_std=init_std, dtype=dtype, bias=False),
+            BatchNorm(units, momentum, dtype=dtype), LeakyReLU(slope)]
+
+
+def generator(noise_dim, image_shape, width, rng, init_std=0.02, momentum=0.1, dtype="float32", fc_units=0):
+    """Noise (N, noise_dim) -> images as rows (N, C*S*S) in [0, 1]; ``momentum``: batch norm's rate;
+    ``fc_units`` > 0: a fully connected hidden layer of that many units first."""
     c, side, _ = image_shape
+    first, projected = [Reshape((noise_dim, 1, 1))], noise_dim
+    if fc_units:
+        first += _fully_connected(noise_dim, 1, fc_units, rng, init_std, momentum, dtype, 0.0)
+        projected = fc_units
     return Sequential(
-        Reshape((noise_dim, 1, 1)),
-        ConvTranspose2d(noise_dim, 2 * width, side // 4, rng, init_std=init_std, dtype=dtype, bias=False),
+        *first,  # (N, noise_dim or F, 1, 1)
+        ConvTranspose2d(projected, 2 * width, side // 4, rng, init_std=init_std, dtype=dtype, bias=False),
         BatchNorm(2 * width, momentum, dtype=dtype), LeakyReLU(0.0),  # (N, 2w, S/4, S/4)
         ConvTranspose2d(2 * width, width, 4, rng, 2, 1, init_std, dtype, bias=False),
         BatchNorm(width, momentum, dtype=dtype), LeakyReLU(0.0),  # (N, w, S/2, S/2)
@@ -49,18 +67,24 @@ def generator(noise_dim, image_shape, width, rng, init_std=0.02, momentum=0.1, d
 
 
 def discriminator(image_shape, width, rng, slope=0.2, init_std=0.02, momentum=0.1, dtype="float32",
-                  batch_norm=True):
+                  batch_norm=True, fc_units=0):
     """Images as rows (N, C*S*S) -> logits (N, 1); ``batch_norm=False``: no batch norm after the
-    second convolution, which keeps its bias instead."""
+    second convolution, which keeps its bias instead; ``fc_units`` > 0: a fully connected
+    hidden layer of that many units before the logit."""
     c, side, _ = image_shape
     quarter = (2 * width, side // 4, side // 4)
     second = [Conv2d(width, 2 * width, 4, rng, 2, 1, init_std, dtype, bias=not batch_norm)]
     if batch_norm:
         second.append(BatchNorm(2 * width, momentum, dtype=dtype))
+    hidden = []
+    if fc_units:
+        hidden = _fully_connected(2 * width, side // 4, fc_units, rng, init_std, momentum, dtype, slope)
+        quarter = (fc_units, 1, 1)
     return Sequential(
         Reshape(image_shape),
         Conv2d(c, width, 4, rng, 2, 1, init_std, dtype), LeakyReLU(slope),  # (N, w, S/2, S/2)
         *second, LeakyReLU(slope),  # (N, 2w, S/4, S/4)
+        *hidden,  # (N, F, 1, 1) when fc_units > 0
         Flatten(quarter),
         # uniform on [-a, a] has standard deviation a / sqrt(3): the same spread as the convolutions
         Linear(math.prod(quarter), 1, rng, init_std * math.sqrt(3), dtype))
@@ -109,7 +133,7 @@ def build_dcgan(config, rng, output_bias=None):
         raise ValueError("build_dcgan: DCGAN's generator takes no per-pixel output bias (g_output_bias='zero')")
     shape = image_shape(config)
     G = generator(config.noise_dim, shape, config.conv_g_width or config.conv_width, rng, config.conv_init_std,
-                  config.batchnorm_momentum, config.dtype)
+                  config.batchnorm_momentum, config.dtype, config.conv_fc_units)
     D = discriminator(shape, config.conv_width, rng, config.leaky_slope, config.conv_init_std,
-                      config.batchnorm_momentum, config.dtype, bool(config.conv_d_batchnorm))
+                      config.batchnorm_momentum, config.dtype, bool(config.conv_d_batchnorm), config.conv_fc_units)
     return DCGAN(G, D, rng, config.noise_dim, config.noise, config.noise_scale, config.gen_loss)

@@ -12,6 +12,7 @@ from npgan.cli.parser import main
 from npgan.models.dcgan import model as dcgan
 from npgan.models.dcgan import training as dcgan_training
 from npgan.nn import gradcheck, losses
+from npgan.nn.checks import RUNNING, randomize_learned
 from npgan.presets import Config, get_preset
 from npgan.train import train
 
@@ -48,6 +49,33 @@ def test_conv_g_width_widens_g_alone():
         (4, 1, 4, 4), (8, 4, 4, 4), (392, 1)]
     assert gan.D.forward(gan.sample(3, rng=Random(1)), training=False).shape == (3, 1)
 
+
+
+def test_conv_fc_units_adds_a_fully_connected_layer_to_each_net_and_none_by_default():
+    gan = dcgan.build_dcgan(get_preset("mnist-dcgan").replace(conv_width=4, conv_fc_units=5), Random(0))
+    assert [tuple(p.shape) for key, p in gan.G.params.items() if key.endswith("W")] == [
+        (5, 100, 1, 1), (5, 8, 7, 7), (8, 4, 4, 4), (4, 1, 4, 4)]
+    assert [tuple(p.shape) for key, p in gan.D.params.items() if key.endswith("W")] == [
+        (4, 1, 4, 4), (8, 4, 4, 4), (5, 8, 7, 7), (5, 1)]
+    assert gan.D.forward(gan.sample(3, rng=Random(1)), training=False).shape == (3, 1)
+    plain = dcgan.build_dcgan(get_preset("mnist-dcgan").replace(conv_width=4), Random(0))
+    assert len(plain.G.layers) == len(gan.G.layers) - 3 and len(plain.D.layers) == len(gan.D.layers) - 3
+
+
+@pytest.mark.parametrize("net", ["G", "D"])
+def test_the_fully_connected_nets_backward_matches_central_differences_in_float64(net):
+    rng = Random(3)
+    if net == "G":
+        network, x = dcgan.generator(3, (1, 8, 8), 2, rng, dtype="float64", fc_units=5), rng.normal((6, 3), "float64")
+    else:
+        network = dcgan.discriminator((1, 8, 8), 2, rng, dtype="float64", fc_units=5)
+        x = rng.uniform(0, 1, (6, 64), "float64")
+    randomize_learned(network, rng)
+    errors = gradcheck.check_layer(network, x, seed=3)
+    assert set(errors) >= {"dx", *(f"{i}.{name}" for i, layer in enumerate(network.layers) for name in layer.params
+                                   if name not in RUNNING)}
+    assert max(err for key, err in errors.items() if key.split(".")[-1] not in RUNNING) < gradcheck.NETWORK_TOLERANCE
+    assert gradcheck.directional_check(network, x, seed=3) < gradcheck.NETWORK_TOLERANCE
 
 class _Recorder:
     """An optimiser that keeps the gradients it is given and moves nothing."""
