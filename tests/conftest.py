@@ -2,6 +2,7 @@
 
 import functools
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
 
@@ -52,6 +53,15 @@ requires_cupy = pytest.mark.skipif(not _CUPY, reason=_CUPY_REASON)
 
 # The repository: tests run from its root, but a test in a folder finds committed files from here.
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_script(relative_path):
+    """A script of the repository that is not in a package (``results/...``), imported as a module."""
+    path = Path(REPOSITORY) / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # ---- the data -----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from conv import TorchDCGAN
 
 from npgan.datasets.idx import load_mnist
 from npgan.evaluation.scores import training_scores
+from npgan.files import atomic_write
 
 BATCH = 128
 SAMPLES = 2000
@@ -65,10 +66,9 @@ def main(argv=None):
         rows.append(f"{epoch},{seconds:.1f},{scores['frechet_distance']:.4f},{scores['class_kl']:.5f}")
         print(f"epoch {epoch}: {seconds:.0f} s of CPU, FD {scores['frechet_distance']:.2f}, "
               f"class KL {scores['class_kl']:.4f}", flush=True)
-        if args.out:
-            with open(args.out + ".part", "w") as f:
-                f.write("\n".join(rows) + "\n")
-            os.replace(args.out + ".part", args.out)
+        if args.out:  # rewritten whole after every epoch, never half-written
+            text = ("\n".join(rows) + "\n").encode()
+            atomic_write(args.out, lambda f: f.write(text), size=len(text))
 
 
 if __name__ == "__main__":

@@ -76,18 +76,16 @@ def discriminator(image_shape, width, rng, slope=0.2, init_std=0.02, momentum=0.
     second = [Conv2d(width, 2 * width, 4, rng, 2, 1, init_std, dtype, bias=not batch_norm)]
     if batch_norm:
         second.append(BatchNorm(2 * width, momentum, dtype=dtype))
-    hidden = []
-    if fc_units:
-        hidden = _fully_connected(2 * width, side // 4, fc_units, rng, init_std, momentum, dtype, slope)
-        quarter = (fc_units, 1, 1)
+    hidden = _fully_connected(2 * width, side // 4, fc_units, rng, init_std, momentum, dtype, slope) if fc_units else []
+    last = (fc_units, 1, 1) if fc_units else quarter  # what the logit reads
     return Sequential(
         Reshape(image_shape),
         Conv2d(c, width, 4, rng, 2, 1, init_std, dtype), LeakyReLU(slope),  # (N, w, S/2, S/2)
         *second, LeakyReLU(slope),  # (N, 2w, S/4, S/4)
         *hidden,  # (N, F, 1, 1) when fc_units > 0
-        Flatten(quarter),
+        Flatten(last),
         # uniform on [-a, a] has standard deviation a / sqrt(3): the same spread as the convolutions
-        Linear(math.prod(quarter), 1, rng, init_std * math.sqrt(3), dtype))
+        Linear(math.prod(last), 1, rng, init_std * math.sqrt(3), dtype))
 
 
 class DCGAN(GAN):

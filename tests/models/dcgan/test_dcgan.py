@@ -50,7 +50,6 @@ def test_conv_g_width_widens_g_alone():
     assert gan.D.forward(gan.sample(3, rng=Random(1)), training=False).shape == (3, 1)
 
 
-
 def test_conv_fc_units_adds_a_fully_connected_layer_to_each_net_and_none_by_default():
     gan = dcgan.build_dcgan(get_preset("mnist-dcgan").replace(conv_width=4, conv_fc_units=5), Random(0))
     assert [tuple(p.shape) for key, p in gan.G.params.items() if key.endswith("W")] == [
@@ -76,6 +75,7 @@ def test_the_fully_connected_nets_backward_matches_central_differences_in_float6
                                    if name not in RUNNING)}
     assert max(err for key, err in errors.items() if key.split(".")[-1] not in RUNNING) < gradcheck.NETWORK_TOLERANCE
     assert gradcheck.directional_check(network, x, seed=3) < gradcheck.NETWORK_TOLERANCE
+
 
 class _Recorder:
     """An optimiser that keeps the gradients it is given and moves nothing."""

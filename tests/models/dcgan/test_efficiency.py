@@ -1,19 +1,12 @@
 """results/dcgan/efficiency.py: the training-efficiency table and curve read from runs' logs."""
 
-import importlib.util
-import pathlib
-
+import conftest
 import pytest
-
-SCRIPT = pathlib.Path(__file__).resolve().parents[3] / "results" / "dcgan" / "efficiency.py"
 
 
 @pytest.fixture(scope="module")
 def efficiency():
-    spec = importlib.util.spec_from_file_location("efficiency", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return conftest.load_script("results/dcgan/efficiency.py")
 
 
 def write_run(folder, cpu, fds, averaged=None):

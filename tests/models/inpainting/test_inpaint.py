@@ -2,12 +2,9 @@
 route, the scores and baselines, and a tiny model trained, resumed, saved and loaded."""
 
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
-from conftest import REPOSITORY, require_data
+from conftest import load_script, require_data
 
 import npgan
 from npgan.backend import Random, asarray, to_numpy
@@ -141,13 +138,8 @@ def test_nearest_on_observed_matches_brute_force(xp):
         brute = (((q[:, None, :] - t[None]) ** 2) * m[:, None, :]).sum(-1).argmin(1)
         assert (nearest_on_observed(x, observed, train, chunk=16) == brute).all()
 
-
-
 def test_k_nearest_of_the_neighbours_script_are_the_brute_force_order(xp):
-    script = Path(REPOSITORY) / "results" / "inpainting" / "neighbours.py"
-    spec = importlib.util.spec_from_file_location("neighbours", script)
-    neighbours = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(neighbours)
+    neighbours = load_script("results/inpainting/neighbours.py")
     rng = Random(10)
     train, x = rng.uniform(0, 1, (40, 784)), rng.uniform(0, 1, (7, 784))
     observed = observed_mask("top", 7, rng)
@@ -156,6 +148,7 @@ def test_k_nearest_of_the_neighbours_script_are_the_brute_force_order(xp):
     index = neighbours.nearest_k(x, observed, train, 4, chunk=3)
     assert (index == brute).all()
     assert (index[:, 0] == nearest_on_observed(x, observed, train)).all()
+
 
 def test_error_and_spread_on_known_completions(xp):
     x = np.zeros((2, 784), dtype="float32")

@@ -1,16 +1,8 @@
 """results/semisupervised/semisupervised_curve.py --at: the label draws' errors at one epoch and their mean."""
 
-import importlib.util
-import pathlib
+import conftest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[3] / "results" / "semisupervised" / "semisupervised_curve.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("semisupervised_curve", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+SCRIPT = "results/semisupervised/semisupervised_curve.py"
 
 
 def write_log(path, errors):
@@ -21,7 +13,7 @@ def write_log(path, errors):
 def test_draws_at_an_epoch_are_averaged_and_a_short_run_is_listed_but_not_averaged(tmp_path, capsys):
     for name, errors in (("a", [0.02, 0.010]), ("b", [0.03, 0.012]), ("c", [0.04])):
         write_log(tmp_path / f"{name}.csv", errors)
-    load_script().main([str(tmp_path / f"{n}.csv") for n in "abc"] + ["--at", "2"])
+    conftest.load_script(SCRIPT).main([str(tmp_path / f"{n}.csv") for n in "abc"] + ["--at", "2"])
     out = capsys.readouterr().out
     assert f"| {tmp_path / 'a.csv'} | 2 | 1.00 | 0.90 | 1.10 |" in out
     assert f"| {tmp_path / 'c.csv'} | 1 (not yet 2) | 4.00 |" in out
