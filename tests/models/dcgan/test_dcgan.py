@@ -167,6 +167,15 @@ def test_presets_are_dcgan_s_and_the_checks_refuse_what_cannot_train():
         Config(model="bigan", dataset="fashion-mnist")
 
 
+def test_the_fully_connected_presets_are_the_long_recipe_with_128_units_on_either_data_set():
+    for name, dataset in [("mnist-dcgan-fc", "mnist"), ("fashion-dcgan-fc", "fashion-mnist")]:
+        config = get_preset(name)
+        assert config == get_preset("mnist-dcgan-long").replace(dataset=dataset, epochs=40, conv_fc_units=128)
+        gan = dcgan.build_dcgan(config, Random(0))
+        g_shapes = [tuple(p.shape) for key, p in gan.G.params.items() if key.endswith("W")]
+        assert g_shapes[:2] == [(128, 100, 1, 1), (128, 128, 7, 7)]  # z -> 128 units -> 7x7x128
+
+
 def test_cifar10_preset_without_the_data_fails_in_one_line_saying_where_to_put_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NPGAN_CIFAR10_DIR", str(tmp_path / "nothing-here"))
     assert main(["train", "--preset", "cifar10-dcgan", "--out", str(tmp_path / "run")]) == 1
