@@ -17,8 +17,8 @@ counts as nothing and the table says so.
 A run folder that also holds ``metrics-averaged.csv`` (a run with ``--average-from``) gets a
 second line, its averaged generator's distances against the same minutes.
 
-Without arguments: the four presets of the efficiency comparison and the DCGAN trial with
-a fully connected hidden layer (``results/dcgan/trials.py fc-128``), from the folders
+Without arguments: the four presets of the efficiency comparison and ``mnist-dcgan-fc``
+(the DCGAN with a fully connected hidden layer in each net), from the folders
 where their logs are committed (``DEFAULT_RUNS``); a missing folder is reported, not
 drawn. Prints a Markdown table: for each run, the clock, the epochs and minutes logged,
 the best distance, and the minutes to reach a distance of 10, 5 and 2.4.
@@ -36,7 +36,7 @@ DEFAULT_RUNS = {
     "mnist-fast": os.path.join(HERE, "logs", "mnist-fast"),
     "mnist-paper": os.path.join(HERE, "logs", "mnist-paper"),
     "mnist-algorithm1": os.path.join(ROOT, "results", "mnist", "logs", "algorithm1", "seed0"),
-    "mnist-dcgan with a fully connected layer (trial fc-128)": os.path.join(HERE, "logs", "trial-fc-128"),
+    "mnist-dcgan-fc": os.path.join(HERE, "logs", "mnist-dcgan-fc"),
 }
 MILESTONES = (10.0, 5.0, 2.4)
 
@@ -153,7 +153,7 @@ def draw(runs, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="*", metavar="LABEL=RUN",
-                        help="run folders (default: the four presets and the fc-128 trial)")
+                        help="run folders (default: the four presets and mnist-dcgan-fc)")
     parser.add_argument("-o", "--output", default=os.path.join(HERE, "efficiency.png"))
     parser.add_argument("--epochs", metavar="RUN", help="print one run's table, epoch by epoch, and nothing else")
     args = parser.parse_args(argv)
