@@ -310,7 +310,10 @@ for i in range(iterations):
 # %% [markdown]
 # The committed DCGAN generator (`pretrained/npgan-mnist-dcgan-generator.npz`, from
 # `npgan train --preset mnist-dcgan-fc`, 40 epochs; its scores are in `results/dcgan/dcgan.md`)
-# beside the one just trained and real test images.
+# beside the one just trained and real test images. Two hundred steps are not enough for
+# these networks to draw strokes: with the fully connected layer the first epoch ends
+# further from the data than DCGAN's plain recipe does (Frechet distance 141 against 60),
+# and the layer pays from the third epoch on (9.9 against 32).
 
 # %%
 pretrained = npgan.load(HERE.parent / "pretrained" / "npgan-mnist-dcgan-generator.npz")
