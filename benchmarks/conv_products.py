@@ -94,9 +94,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     gan = dcgan.build_dcgan(get_preset("mnist-dcgan"), Random(0))
     rng = np.random.default_rng(0)
-    total = 0.0
+    total, listed = 0.0, iteration_products(gan, args.batch)
     print(f"{'layer':52s} {'product':8s} {'M x K x N':>22s} {'count':>5s} {'ms each':>8s} {'GFLOP/s':>8s}")
-    for (name, kind, m, k, n), count in iteration_products(gan, args.batch).items():
+    for (name, kind, m, k, n), count in listed.items():
         a = rng.standard_normal((m, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
         c = rng.standard_normal((m, n), dtype=np.float32)
@@ -105,7 +105,8 @@ def main(argv=None):
         total += count * ms
         print(f"{name[:52]:52s} {kind:8s} {f'{m} x {k} x {n}':>22s} {count:5d} {ms:8.2f} "
               f"{2 * m * k * n / ms / 1e6:8.1f}")
-    print(f"matrix products of one DCGAN iteration (batch {args.batch}, one thread): {total:.1f} ms of CPU")
+    print(f"the {sum(listed.values())} matrix products of one DCGAN iteration (batch {args.batch}, one thread): "
+          f"{total:.1f} ms of CPU")
 
 
 if __name__ == "__main__":
