@@ -32,6 +32,7 @@ import numpy as np
 
 from npgan.backend import Random
 from npgan.models.dcgan import model as dcgan
+from npgan.nn import conv
 from npgan.nn.image_layers import Conv2d, ConvTranspose2d
 from npgan.nn.layers import Linear
 from npgan.presets import get_preset
@@ -46,9 +47,9 @@ def product_shapes(net, rows, side):
     for layer in net.layers:
         if isinstance(layer, ConvTranspose2d):  # first: it is a Conv2d too
             shapes.append((repr(layer), rows * side * side, layer.in_channels, layer.kernel ** 2 * layer.out_channels))
-            side = (side - 1) * layer.stride - 2 * layer.padding + layer.kernel
+            side = conv.transposed_size(side, layer.kernel, layer.stride, layer.padding)
         elif isinstance(layer, Conv2d):
-            side = (side + 2 * layer.padding - layer.kernel) // layer.stride + 1
+            side = conv.output_size(side, layer.kernel, layer.stride, layer.padding)
             shapes.append((repr(layer), rows * side * side, layer.kernel ** 2 * layer.in_channels, layer.out_channels))
         elif isinstance(layer, Linear):
             n_in, n_out = layer.params["W"].shape

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPOSITORY
 
 import npgan
 from npgan.backend import Random, to_numpy
@@ -241,7 +242,7 @@ def test_d_without_batch_norm_keeps_the_second_convolution_s_bias_and_judges_eac
 @pytest.mark.parametrize("name, dataset", [("npgan-mnist-dcgan-generator.npz", "mnist"),
                                            ("npgan-fashion-dcgan-generator.npz", "fashion-mnist")])
 def test_the_committed_generators_load_and_sample_images_of_their_data_set(name, dataset):
-    path = Path(__file__).parents[3] / "pretrained" / name
+    path = Path(REPOSITORY) / "pretrained" / name
     gan = npgan.load(path)
     assert isinstance(gan, dcgan.DCGAN) and gan.config.dataset == dataset
     images = to_numpy(gan.sample(16, rng=Random(0)))
